@@ -1,0 +1,19 @@
+public import ArgumentParser
+
+/// The `brise` command line: its subcommands are the CLI's whole surface.
+public struct Brise: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "brise",
+        abstract: "Brise: an on-device runtime for Mistral's small models.",
+        version: BriseVersion.current,
+        subcommands: [Inspect.self]
+    )
+
+    public init() {}
+}
+
+/// The version of this build of Brise.
+public enum BriseVersion {
+    /// The version string.
+    public static let current = "0.1.0"
+}

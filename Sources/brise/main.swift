@@ -1,0 +1,5 @@
+// brise: the Brise command line. The commands live in BriseCommands, where tests can reach them.
+import ArgumentParser
+import BriseCommands
+
+Brise.main()

@@ -1,0 +1,32 @@
+public import Foundation
+
+/// Paths of the repository's committed fixtures and of the real models fetched outside it.
+public enum Fixtures {
+    /// The repository's root, found from this file's path.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // TestSupport
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()
+
+    /// `Fixtures/<relative>` in the repository.
+    ///
+    /// - Parameter relative: The path under `Fixtures/`.
+    public static func path(_ relative: String) -> String {
+        repositoryRoot.appendingPathComponent("Fixtures").appendingPathComponent(relative).path
+    }
+
+    /// The directory `scripts/fetch-models` puts the real small models in.
+    public static var realModelsDirectory: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let directory = environment["BRISE_MODELS_CACHE"], !directory.isEmpty { return directory }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/brise/models").path
+    }
+
+    /// The real small models the tests use when present (`scripts/fetch-models` fetches them).
+    public static let realModelNames = ["gemma-3-270m-q4_k_m.gguf", "qwen2.5-coder-0.5b-instruct-q4.gguf"]
+
+    /// The paths of the real models that are present.
+    public static var presentRealModels: [String] {
+        realModelNames.map { realModelsDirectory + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+}
