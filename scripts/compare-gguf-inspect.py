@@ -37,6 +37,7 @@ Needs Python 3.11 with the `gguf` package and numpy; no network.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import copy
 import json
 import math
@@ -492,7 +493,19 @@ def main() -> int:
                     help="brise binary (default: .build/debug/brise in the repository)")
     ap.add_argument("--self-test", action="store_true",
                     help="test the comparison logic against JSON built from gguf-py")
+    ap.add_argument("--write-expected", type=Path, metavar="DIR",
+                    help="write gguf-py's reading of each FILE to DIR/<file name>.json (the committed "
+                         "reference the Swift real-model test compares brise against) and exit")
     args = ap.parse_args()
+    if args.write_expected:
+        args.write_expected.mkdir(parents=True, exist_ok=True)
+        for f in args.files:
+            exp = expected_json(f)
+            exp["sha256"] = hashlib.sha256(f.read_bytes()).hexdigest()
+            out = args.write_expected / (f.name + ".json")
+            out.write_text(json.dumps(exp, indent=1, ensure_ascii=False) + "\n")
+            print(f"wrote {out}")
+        return 0
     if args.self_test:
         files = args.files or default_self_test_files()
         if not files:

@@ -26,6 +26,29 @@ public struct RopeScaling: Sendable, Hashable, Codable {
     public var yarnBetaSlow: Float
     /// YaRN log multiplier (`mscale_all_dim`, default 0).
     public var yarnLogMultiplier: Float
+
+    /// Creates a scaling description.
+    ///
+    /// - Parameters:
+    ///   - type: `none`, `linear`, `yarn` or `longrope`.
+    ///   - factor: The scaling factor.
+    ///   - originalContextLength: The pre-extension context length.
+    ///   - attentionFactor: The attention magnitude multiplier.
+    ///   - yarnBetaFast: YaRN β_fast.
+    ///   - yarnBetaSlow: YaRN β_slow.
+    ///   - yarnLogMultiplier: YaRN log multiplier.
+    public init(
+        type: String, factor: Float, originalContextLength: Int, attentionFactor: Float, yarnBetaFast: Float,
+        yarnBetaSlow: Float, yarnLogMultiplier: Float
+    ) {
+        self.type = type
+        self.factor = factor
+        self.originalContextLength = originalContextLength
+        self.attentionFactor = attentionFactor
+        self.yarnBetaFast = yarnBetaFast
+        self.yarnBetaSlow = yarnBetaSlow
+        self.yarnLogMultiplier = yarnLogMultiplier
+    }
 }
 
 /// A model's hyperparameters, read from GGUF metadata with llama.cpp's defaults

@@ -29,4 +29,15 @@ public enum Fixtures {
     public static var presentRealModels: [String] {
         realModelNames.map { realModelsDirectory + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
     }
+
+    /// The GGUF files scripts/make-gguf-fixtures.py writes under Fixtures/gguf (with gguf-py's reading).
+    public static let ggufFixtureNames = ["tiny-v3", "tiny-v2", "aligned-64", "tekken-scores-i32"]
+
+    /// Whether every real model is present.
+    public static var realModelsPresent: Bool { presentRealModels.count == realModelNames.count }
+
+    /// Why real-model tests are skipped.
+    public static var missingRealModelsMessage: String {
+        "real models absent from \(realModelsDirectory): run scripts/fetch-models to fetch them"
+    }
 }
