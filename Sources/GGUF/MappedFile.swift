@@ -185,6 +185,27 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// How many bytes of a range are resident in memory now (`mincore`), counted in whole pages.
+    ///
+    /// Weights are file-backed: this is what the page cache holds of them, as opposed to anonymous
+    /// memory (KV cache, scratch), which the daemon reports separately.
+    ///
+    /// - Parameter range: The byte range (page-aligned outward); the whole file when `nil`.
+    /// - Returns: The resident bytes (at most the page-aligned length of the range).
+    /// - Throws: `GGUFError` with code `.io` when `mincore` fails or the range is outside the file.
+    public func residentByteCount(range: Range<Int>? = nil) throws -> Int {
+        guard let base else { return 0 }
+        let (start, length) = try pageRange(range)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pages = (length + page - 1) / page
+        var vector = [UInt8](repeating: 0, count: pages)
+        let status = vector.withUnsafeMutableBufferPointer { mincore(base + start, length, $0.baseAddress) }
+        guard status == 0 else {
+            throw GGUFError(.io, "mincore failed on \(path)", underlying: Errno(rawValue: errno))
+        }
+        return vector.reduce(0) { $0 + Int($1 & 1) } * page
+    }
+
     private func pageRange(_ range: Range<Int>?) throws -> (start: Int, length: Int) {
         let range = range ?? 0..<count
         guard range.lowerBound >= 0, range.upperBound <= count else {

@@ -106,3 +106,33 @@ import Glibc
         file.withTensorBytes(try #require(file.tensor(named: "small"))) { #expect(Array($0) == [UInt8](repeating: 0x41, count: 16)) }
     }
 }
+
+/// Reading a model's header, metadata and tensor table (everything `brise inspect` reads) touches no
+/// tensor byte: on a freshly written 2 GB file, no page of the data section becomes resident.
+@Suite struct NoTensorDataReadTests {
+    @Test func parsingTouchesNoTensorPage() throws {
+        var writer = try TinyGGUF.model(shape: .init(vocabulary: 50_000), withData: false)
+        try writer.addTensor(name: "w", dimensions: [4096, 262_144], type: .f16)  // 2 GiB of holes
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("brise-nodata-\(UUID()).gguf").path
+        defer { unlink(path) }
+        try writer.write(to: path)
+
+        let file = try GGUFFile(path: path)
+        _ = try ModelConfiguration(metadata: file.metadata)
+        _ = try file.metadata.array("tokenizer.ggml.tokens")?.prefix(16)
+        // The big tensor's pages, from the first page boundary inside it (the page before may hold
+        // the end of the tensor table, which parsing reads).
+        let w = try #require(file.tensor(named: "w"))
+        let page = 1 << 16
+        let data = ((w.absoluteOffset + page - 1) / page * page)..<w.fileRange.upperBound
+        #expect(data.count >= 2 << 30 - page)
+        #expect(try file.file.residentByteCount(range: data) == 0)
+        // And the probe itself works: touching one byte brings in that page (and the kernel's
+        // read-around), a sliver of the 2 GiB.
+        file.withTensorBytes(w) { _ = $0[1 << 30] }
+        let resident = try file.file.residentByteCount(range: data)
+        print("resident after touching one byte: \(resident) bytes")
+        #expect(resident > 0)
+        #expect(resident < 64 << 20)
+    }
+}
