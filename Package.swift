@@ -32,6 +32,7 @@ let package = Package(
             name: "GGUF",
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(name: "Kernels"),
         .target(name: "BriseClient"),
         .target(
             name: "BriseCommands",
@@ -55,6 +56,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(
             name: "BriseCommandsTests",
             dependencies: ["BriseCommands", "GGUF", "TestSupport", "brise"]

@@ -1,0 +1,183 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A fixed set of worker threads that split each operation's rows between them.
+///
+/// The forward pass calls it a few hundred times per token, so an operation must cost microseconds,
+/// not a thread creation or a `Task`: threads are created once; an operation publishes a job and
+/// bumps a generation counter that idle workers spin on (and, after a short while, sleep on, so an
+/// idle daemon burns no CPU); the caller works too. Rows are handed out in chunks through an
+/// atomic counter, so a worker that the OS preempts (shared boxes, CPU quotas) delays one chunk,
+/// not a whole share.
+///
+/// One operation at a time: `parallelFor` must not be called concurrently or re-entrantly.
+public final class WorkerPool: @unchecked Sendable {
+    // @unchecked Sendable: all shared state lives in `Shared` (see there); `parallelFor` is
+    // documented as single-caller.
+
+    /// The number of threads an operation runs on, the caller included.
+    public let threadCount: Int
+    private let shared: Shared
+    private var threads: [pthread_t] = []
+
+    /// Starts `threadCount - 1` worker threads (the caller is the last one).
+    ///
+    /// - Parameter threadCount: Threads per operation, at least 1.
+    public init(threadCount: Int) {
+        precondition(threadCount >= 1, "a pool needs at least one thread")
+        self.threadCount = threadCount
+        shared = Shared()
+        for _ in 1..<threadCount {
+            // The thread owns one retain of `shared`; it never references the pool itself, so the
+            // pool's deinit can run, stop the threads and join them.
+            let context = Unmanaged.passRetained(shared).toOpaque()
+            var thread = pthread_t()
+            let status = pthread_create(
+                &thread, nil,
+                { raw in
+                    let shared = Unmanaged<Shared>.fromOpaque(raw!).takeRetainedValue()
+                    shared.workerLoop()
+                    return nil
+                }, context)
+            precondition(status == 0, "pthread_create failed: \(status)")
+            threads.append(thread)
+        }
+    }
+
+    deinit {
+        shared.stop()
+        for thread in threads { pthread_join(thread, nil) }
+    }
+
+    /// Runs `body` over `0..<count` in chunks of `chunk` items, on every thread of the pool, and
+    /// returns when all chunks are done.
+    ///
+    /// - Parameters:
+    ///   - count: The number of items (rows).
+    ///   - chunk: Items per chunk (the last may be shorter). Pick it so a chunk is worth tens of µs.
+    ///   - body: Processes one chunk. Called concurrently from several threads with disjoint ranges.
+    public func parallelFor(count: Int, chunk: Int, _ body: (Range<Int>) -> Void) {
+        precondition(chunk >= 1, "chunk must be positive")
+        guard count > 0 else { return }
+        if threadCount == 1 || count <= chunk {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            shared.run(Job(body: body, count: count, chunk: chunk), workers: threadCount - 1)
+        }
+    }
+
+    fileprivate struct Job {
+        let body: (Range<Int>) -> Void
+        let count: Int
+        let chunk: Int
+    }
+
+    /// The state the caller and the workers share.
+    ///
+    /// `job` is written only by the caller, before the release-increment of `generation`, and read
+    /// by workers after an acquire-load of it; the caller does not return (and so cannot write `job`
+    /// again) until every worker has release-decremented `pending`. The mutex and condition guard
+    /// only sleeping: a worker that stops spinning counts itself in `sleepers` and re-checks the
+    /// generation under the mutex; the caller bumps the generation and then reads `sleepers` (both
+    /// sequentially consistent), broadcasting under the mutex when someone may sleep.
+    fileprivate final class Shared: @unchecked Sendable {
+        private var job: Job?
+        private let generation = Atomic<UInt64>(0)
+        private let nextChunk = Atomic<Int>(0)
+        private let pending = Atomic<Int>(0)
+        private let sleepers = Atomic<Int>(0)
+        private let stopping = Atomic<Bool>(false)
+        private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+        private let condition: UnsafeMutablePointer<pthread_cond_t>
+
+        /// How long an idle worker spins before it sleeps (atomic loads; tens of µs).
+        private static let spinIterations = 50_000
+
+        init() {
+            mutex = .allocate(capacity: 1)
+            mutex.initialize(to: pthread_mutex_t())
+            pthread_mutex_init(mutex, nil)
+            condition = .allocate(capacity: 1)
+            condition.initialize(to: pthread_cond_t())
+            pthread_cond_init(condition, nil)
+        }
+
+        deinit {
+            pthread_cond_destroy(condition)
+            pthread_mutex_destroy(mutex)
+            condition.deallocate()
+            mutex.deallocate()
+        }
+
+        func run(_ job: Job, workers: Int) {
+            self.job = job
+            nextChunk.store(0, ordering: .relaxed)
+            pending.store(workers, ordering: .relaxed)
+            publish()
+            drainChunks()
+            // The workers are awake now and each chunk is short: spinning beats sleeping here.
+            while pending.load(ordering: .acquiring) > 0 {}
+            self.job = nil
+        }
+
+        func stop() {
+            stopping.store(true, ordering: .sequentiallyConsistent)
+            publish()
+        }
+
+        private func publish() {
+            generation.add(1, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(condition)
+                pthread_mutex_unlock(mutex)
+            }
+        }
+
+        private func drainChunks() {
+            guard let job else { return }
+            while true {
+                let start = nextChunk.add(1, ordering: .relaxed).oldValue * job.chunk
+                guard start < job.count else { return }
+                job.body(start..<min(job.count, start + job.chunk))
+            }
+        }
+
+        func workerLoop() {
+            var seen: UInt64 = 0
+            while true {
+                var spins = 0
+                var current = generation.load(ordering: .acquiring)
+                while current == seen {
+                    if spins < Self.spinIterations {
+                        spins += 1
+                    } else {
+                        sleep(whileGenerationIs: seen)
+                    }
+                    current = generation.load(ordering: .acquiring)
+                }
+                seen = current
+                if stopping.load(ordering: .acquiring) { return }
+                drainChunks()
+                pending.subtract(1, ordering: .releasing)
+            }
+        }
+
+        private func sleep(whileGenerationIs seen: UInt64) {
+            pthread_mutex_lock(mutex)
+            sleepers.add(1, ordering: .sequentiallyConsistent)
+            while generation.load(ordering: .sequentiallyConsistent) == seen {
+                pthread_cond_wait(condition, mutex)
+            }
+            sleepers.subtract(1, ordering: .sequentiallyConsistent)
+            pthread_mutex_unlock(mutex)
+        }
+    }
+}

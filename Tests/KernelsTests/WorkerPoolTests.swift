@@ -1,0 +1,69 @@
+import Kernels
+import Synchronization
+import Testing
+
+@Suite struct WorkerPoolTests {
+    /// Every item is processed exactly once, for many operations in a row (the forward pass's pattern),
+    /// across chunk sizes that do and do not divide the count.
+    @Test(arguments: [1, 2, 3, 4])
+    func everyItemExactlyOnce(threads: Int) {
+        let pool = WorkerPool(threadCount: threads)
+        for (count, chunk) in [(1, 1), (7, 3), (1000, 16), (4096, 64), (100_003, 257)] {
+            let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+            hits.initialize(repeating: 0)
+            defer { hits.deallocate() }
+            for _ in 0..<20 {
+                pool.parallelFor(count: count, chunk: chunk) { range in
+                    for i in range { hits[i] += 1 }
+                }
+            }
+            #expect(hits.allSatisfy { $0 == 20 }, "count \(count) chunk \(chunk)")
+        }
+    }
+
+    /// Work really runs on several threads: with N threads, N distinct threads take chunks.
+    @Test func usesAllThreads() {
+        let pool = WorkerPool(threadCount: 3)
+        let seen = Mutex<Set<UInt>>([])
+        for _ in 0..<200 {
+            pool.parallelFor(count: 300, chunk: 1) { _ in
+                let id = UInt(pthread_self())
+                seen.withLock { _ = $0.insert(id) }
+                var x = 0.0
+                for i in 0..<2000 { x += Double(i) }  // long enough that others get a chunk
+                precondition(x > 0)
+            }
+        }
+        #expect(seen.withLock { $0.count } == 3)
+    }
+
+    /// Idle workers go to sleep and wake for the next operation; the pool stops cleanly.
+    @Test func wakesAfterSleepingAndStops() throws {
+        for _ in 0..<5 {
+            let pool = WorkerPool(threadCount: 4)
+            let total = Atomic<Int>(0)
+            pool.parallelFor(count: 64, chunk: 1) { range in total.add(range.count, ordering: .relaxed) }
+            usleep(50_000)  // long past the spin phase: workers are asleep
+            pool.parallelFor(count: 64, chunk: 1) { range in total.add(range.count, ordering: .relaxed) }
+            #expect(total.load(ordering: .relaxed) == 128)
+        }
+    }
+
+    /// The cost of one operation: thousands per second even on a busy 2-core box.
+    @Test func operationsAreCheap() {
+        let pool = WorkerPool(threadCount: 2)
+        let clock = ContinuousClock()
+        let operations = 20_000
+        let elapsed = clock.measure {
+            for _ in 0..<operations {
+                pool.parallelFor(count: 64, chunk: 16) { _ in }
+            }
+        }
+        print("worker pool: \(operations) operations in \(elapsed) (\(elapsed / operations) each)")
+        #expect(elapsed < .seconds(20))  // a bound for hangs, not a speed target
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
