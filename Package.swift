@@ -27,12 +27,24 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        // MARK: - Kernels (C: intrinsics per ISA, chosen at run time; see Sources/CKernels/include/CKernels.h)
+        .target(
+            name: "CKernels",
+            cSettings: [
+                // Optimized in every configuration: debug builds of unoptimized intrinsics would make
+                // the tests crawl, and nobody steps through these in a debugger. No -m flags: each SIMD
+                // function carries its own target attribute, so one binary runs on every CPU.
+                .unsafeFlags(["-O2", "-fno-strict-aliasing"])
+            ],
+            linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]
+        ),
+
         // MARK: - Libraries
         .target(
             name: "GGUF",
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
-        .target(name: "Kernels"),
+        .target(name: "Kernels", dependencies: ["CKernels"]),
         .target(name: "BriseClient"),
         .target(
             name: "BriseCommands",
@@ -56,7 +68,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
         .testTarget(
             name: "BriseCommandsTests",
             dependencies: ["BriseCommands", "GGUF", "TestSupport", "brise"]

@@ -24,6 +24,7 @@ public final class WorkerPool: @unchecked Sendable {
     public let threadCount: Int
     private let shared: Shared
     private var threads: [pthread_t] = []
+    private let busy = Atomic<Bool>(false)
 
     /// Starts `threadCount - 1` worker threads (the caller is the last one).
     ///
@@ -68,9 +69,12 @@ public final class WorkerPool: @unchecked Sendable {
             body(0..<count)
             return
         }
+        // A second caller would overwrite the job under the workers' feet: catch it loudly.
+        precondition(!busy.exchange(true, ordering: .acquiring), "WorkerPool.parallelFor called concurrently")
         withoutActuallyEscaping(body) { body in
             shared.run(Job(body: body, count: count, chunk: chunk), workers: threadCount - 1)
         }
+        busy.store(false, ordering: .releasing)
     }
 
     fileprivate struct Job {

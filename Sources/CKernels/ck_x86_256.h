@@ -1,0 +1,510 @@
+// ck_x86_256.h — 256-bit x86-64 kernels, compiled twice: ck_avx2.c (AVX2+FMA+F16C, integer dots via
+// vpmaddubsw/vpmaddwd) and ck_avxvnni.c (same plus AVX-VNNI: vpdpbusd / vpdpwssd fuse the multiply
+// and the int32 accumulate). Not a public header; each includer defines:
+//   CK_PFX   name prefix (ck_avx2_ / ck_avxvnni_)
+//   CK_TGT   __attribute__((target(...))) for every function here
+//   CK_VNNI  1 to use the VNNI instructions
+//
+// Why target attributes and no -mavx2: one binary must run on every x86-64; ck_dispatch.c only hands
+// out these functions after ck_cpu.c has checked the CPU and OS support.
+//
+// Exactness: every integer partial below equals the scalar one for all weight bytes and all
+// activation quants in [-127, 127] (what our quantizers produce). The places where 16-bit
+// intermediates could saturate are bounded in the comments.
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ck_fp16.h"
+#include "ck_mat_template.h"
+#include "ck_types.h"
+
+#define CK_FN(name) CK_CAT(CK_PFX, name)
+#define CK_INL static CK_ALWAYS_INLINE CK_TGT
+
+// MARK: - Helpers
+
+CK_INL float CK_FN(hsum_ps)(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+CK_INL int32_t CK_FN(hsum_epi32)(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+// f16 scale -> f32. Compilers lower _cvtsh_ss (and movd + vcvtph2ps) to a vpinsrw into whatever
+// register is free -- often a loop accumulator -- which chains every block behind the previous FMA
+// (measured: Q8_0 mat-vec at a third of the bandwidth). The empty asm consumes the whole register,
+// so the compiler must build it in full (movzx + vmovd, which zeroes the rest) instead of inserting
+// one word into a stale register.
+CK_INL float CK_FN(h2f)(const void *p) {
+    __m128i v = _mm_cvtsi32_si128((int)ck_load_u16(p));
+    __asm__("" : "+x"(v));
+    return _mm_cvtss_f32(_mm_cvtph_ps(v));
+}
+
+// acc + sum of 4 adjacent u8*s8 products per int32 lane. Without VNNI the pair sums go through int16
+// (vpmaddubsw saturates): callers keep u <= 128 and |s| <= 127, so |pair| <= 32512 < 32767.
+CK_INL __m256i CK_FN(dpbusd)(__m256i acc, __m256i u, __m256i s) {
+#if CK_VNNI
+    return _mm256_dpbusd_avx_epi32(acc, u, s);
+#else
+    const __m256i p = _mm256_maddubs_epi16(u, s);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+#endif
+}
+
+// acc + sum of 2 adjacent int16 products per int32 lane (never saturates).
+CK_INL __m256i CK_FN(dpwssd)(__m256i acc, __m256i a, __m256i b) {
+#if CK_VNNI
+    return _mm256_dpwssd_avx_epi32(acc, a, b);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
+// 32 nibbles -> 32 bytes: bytes 0..15 = low nibbles (elements 0..15), 16..31 = high nibbles.
+CK_INL __m256i CK_FN(nibbles32)(const uint8_t *p) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)p);
+    const __m256i v = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+
+// Bit j of a 32-bit word -> byte j = 0x10 if set, else 0 (the 5th bit of Q5_0).
+CK_INL __m256i CK_FN(bits32_to_0x10)(uint32_t bits) {
+    const __m256i v = _mm256_set1_epi32((int)bits);
+    const __m256i sel = _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL, 0x0101010101010101LL, 0);
+    const __m256i bytes = _mm256_shuffle_epi8(v, sel);
+    const __m256i mask = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(bytes, mask), mask);
+    return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+}
+
+// MARK: - Q4_0 / Q5_0 / Q8_0 x Q8_0 (32-blocks)
+//
+// Per block: lanes of an int32x8 whose sum is the scalar isum. For Q4_0/Q5_0 the weight stays
+// unsigned (0..15 / 0..31) and the offset is taken off as offset * sum(a): dpbusd(q, a) - dpbusd(off, a).
+
+CK_INL __m256i CK_FN(isum_qoff)(__m256i q, __m256i off, const block_q8_0 *a) {
+    const __m256i y = _mm256_loadu_si256((const __m256i *)a->qs);
+    const __m256i z = _mm256_setzero_si256();
+    return _mm256_sub_epi32(CK_FN(dpbusd)(z, q, y), CK_FN(dpbusd)(z, off, y));
+}
+
+// Q8_0 weights are signed (-128..127): |w| (<= 128 as u8) times sign(w)*a (|.| <= 127).
+CK_INL __m256i CK_FN(isum_q8)(__m256i aw, __m256i w, const block_q8_0 *a) {
+    const __m256i y = _mm256_loadu_si256((const __m256i *)a->qs);
+    return CK_FN(dpbusd)(_mm256_setzero_si256(), aw, _mm256_sign_epi8(y, w));
+}
+
+#define CK_MK_QX_0(t, BLK, UNPACK, ISUM)                                                                \
+    CK_INL void CK_FN(mk_##t)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {    \
+        const BLK *w = wv;                                                                              \
+        const block_q8_0 *x[4];                                                                         \
+        __m256 acc[4];                                                                                  \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
+            x[c] = xv[c];                                                                               \
+            acc[c] = _mm256_setzero_ps();                                                               \
+        }                                                                                               \
+        for (size_t b = 0; b < nb; ++b) {                                                               \
+            UNPACK;                                                                                     \
+            const float dw = CK_FN(h2f)(&w[b].d);                                                       \
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
+                const __m256i is = ISUM;                                                                \
+                const __m256 d = _mm256_set1_ps(dw * CK_FN(h2f)(&x[c][b].d));                           \
+                acc[c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(is), acc[c]);                            \
+            }                                                                                           \
+        }                                                                                               \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);           \
+    }                                                                                                   \
+    static CK_TGT void CK_FN(isums_##t)(size_t nb, const void *wv, const void *xv, int32_t *out) {       \
+        const BLK *w = wv;                                                                              \
+        const block_q8_0 *x[1] = {xv};                                                                  \
+        const int c = 0;                                                                                \
+        for (size_t b = 0; b < nb; ++b) {                                                               \
+            UNPACK;                                                                                     \
+            out[b] = CK_FN(hsum_epi32)(ISUM);                                                           \
+        }                                                                                               \
+    }
+
+CK_MK_QX_0(q4_0, block_q4_0,
+           const __m256i q = CK_FN(nibbles32)(w[b].qs); const __m256i off = _mm256_set1_epi8(8),
+           CK_FN(isum_qoff)(q, off, &x[c][b]))
+CK_MK_QX_0(q5_0, block_q5_0,
+           const __m256i q = _mm256_or_si256(CK_FN(nibbles32)(w[b].qs),
+                                             CK_FN(bits32_to_0x10)(ck_load_u32(w[b].qh)));
+           const __m256i off = _mm256_set1_epi8(16),
+           CK_FN(isum_qoff)(q, off, &x[c][b]))
+CK_MK_QX_0(q8_0, block_q8_0,
+           const __m256i qw = _mm256_loadu_si256((const __m256i *)w[b].qs);
+           const __m256i aw = _mm256_sign_epi8(qw, qw),
+           CK_FN(isum_q8)(aw, qw, &x[c][b]))
+
+// MARK: - K-quants x Q8_K (256-blocks)
+
+// Unpacks the 12 packed bytes into sc[0..7] (bytes 0..7 of the result) and m[0..7] (bytes 8..15),
+// using the 32-bit word form of get_scale_min_k4.
+CK_INL __m128i CK_FN(k4_scales)(const uint8_t *s) {
+    const uint32_t a = ck_load_u32(s), b = ck_load_u32(s + 4), c = ck_load_u32(s + 8);
+    const uint32_t sc_lo = a & 0x3f3f3f3fu;
+    const uint32_t sc_hi = (c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4);
+    const uint32_t m_lo = b & 0x3f3f3f3fu;
+    const uint32_t m_hi = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
+    return _mm_set_epi32((int)m_hi, (int)m_lo, (int)sc_hi, (int)sc_lo);
+}
+
+// msum lanes: m_s * (bsum_2s + bsum_2s+1), from the 16 int16 bsums and the 8 mins.
+CK_INL __m256i CK_FN(k4_msum)(__m128i scm, const block_q8_K *a) {
+    const __m128i m8 = _mm_unpackhi_epi64(scm, scm);
+    const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));  // m0 m0 m1 m1 ... m7 m7
+    const __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
+    return _mm256_madd_epi16(bs, m16);
+}
+
+// Q4_K: the 8 sub-block products go through vpmaddubsw (|pair| <= 2*15*127) and are scaled with
+// vpmaddwd by the 6-bit scale; lanes stay < 2^24 so the int->float conversion is exact.
+CK_INL __m256i CK_FN(q4_K_isum)(const __m256i q[8], const int16_t sc[8], const block_q8_K *a) {
+    __m256i acc = _mm256_setzero_si256();
+    _Pragma("GCC unroll 8") for (int s = 0; s < 8; ++s) {
+        const __m256i y = _mm256_loadu_si256((const __m256i *)(a->qs + 32 * s));
+        acc = CK_FN(dpwssd)(acc, _mm256_maddubs_epi16(q[s], y), _mm256_set1_epi16(sc[s]));
+    }
+    return acc;
+}
+
+CK_INL void CK_FN(q4_K_unpack)(const block_q4_K *w, __m256i q[8]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; ++c) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * c));
+        q[2 * c] = _mm256_and_si256(v, m4);
+        q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    }
+}
+
+CK_INL void CK_FN(q5_K_unpack)(const block_q5_K *w, __m256i q[8]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    const __m256i hb = _mm256_loadu_si256((const __m256i *)w->qh);
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; ++c) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * c));
+        // bit (2c) / (2c+1) of each qh byte, moved to bit 4; srli_epi16 leaks bits across the byte
+        // boundary only above bit 0, which the AND with 1 drops.
+        const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * c), one), 4);
+        const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * c + 1), one), 4);
+        q[2 * c] = _mm256_or_si256(_mm256_and_si256(v, m4), h0);
+        q[2 * c + 1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h1);
+    }
+}
+
+#define CK_MK_K4(t, BLK)                                                                                \
+    CK_INL void CK_FN(mk_##t)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {    \
+        const BLK *w = wv;                                                                              \
+        const block_q8_K *x[4];                                                                         \
+        __m256 acc[4], accm[4];                                                                         \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
+            x[c] = xv[c];                                                                               \
+            acc[c] = _mm256_setzero_ps();                                                               \
+            accm[c] = _mm256_setzero_ps();                                                              \
+        }                                                                                               \
+        for (size_t b = 0; b < nb; ++b) {                                                               \
+            __m256i q[8];                                                                               \
+            CK_FN(t##_unpack)(&w[b], q);                                                                \
+            const __m128i scm = CK_FN(k4_scales)(w[b].scales);                                          \
+            int16_t sc[8];                                                                              \
+            _mm_storeu_si128((__m128i *)sc, _mm_cvtepu8_epi16(scm));                                    \
+            const float dw = CK_FN(h2f)(&w[b].d), dmw = CK_FN(h2f)(&w[b].dmin);                         \
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
+                const block_q8_K *a = &x[c][b];                                                         \
+                const float da = ck_load_f32(&a->d);                                                    \
+                const __m256i is = CK_FN(q4_K_isum)(q, sc, a);                                          \
+                const __m256i ms = CK_FN(k4_msum)(scm, a);                                              \
+                acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * da), _mm256_cvtepi32_ps(is), acc[c]);       \
+                accm[c] = _mm256_fmadd_ps(_mm256_set1_ps(dmw * da), _mm256_cvtepi32_ps(ms), accm[c]);    \
+            }                                                                                           \
+        }                                                                                               \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] =                                   \
+            CK_FN(hsum_ps)(_mm256_sub_ps(acc[c], accm[c]));                                             \
+    }                                                                                                   \
+    static CK_TGT void CK_FN(isums_##t)(size_t nb, const void *wv, const void *xv, int32_t *out) {       \
+        const BLK *w = wv;                                                                              \
+        const block_q8_K *x = xv;                                                                       \
+        for (size_t b = 0; b < nb; ++b) {                                                               \
+            __m256i q[8];                                                                               \
+            CK_FN(t##_unpack)(&w[b], q);                                                                \
+            const __m128i scm = CK_FN(k4_scales)(w[b].scales);                                          \
+            int16_t sc[8];                                                                              \
+            _mm_storeu_si128((__m128i *)sc, _mm_cvtepu8_epi16(scm));                                    \
+            out[2 * b] = CK_FN(hsum_epi32)(CK_FN(q4_K_isum)(q, sc, &x[b]));                             \
+            out[2 * b + 1] = CK_FN(hsum_epi32)(CK_FN(k4_msum)(scm, &x[b]));                             \
+        }                                                                                               \
+    }
+
+CK_MK_K4(q4_K, block_q4_K)
+CK_MK_K4(q5_K, block_q5_K)
+
+// Q6_K: q in 0..63 (|pair| <= 2*63*127 = 16002 in vpmaddubsw); the -32 offset is applied once per
+// super-block as 32 * sum_g sc_g * bsum_g (the Q8_K bsums are exactly Q6_K's 16-element groups).
+CK_INL void CK_FN(q6_K_unpack)(const block_q6_K *w, __m256i q[8]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+    _Pragma("GCC unroll 2") for (int h = 0; h < 2; ++h) {
+        const __m256i l0 = _mm256_loadu_si256((const __m256i *)(w->ql + 64 * h));
+        const __m256i l1 = _mm256_loadu_si256((const __m256i *)(w->ql + 64 * h + 32));
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)(w->qh + 32 * h));
+        const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4);
+        const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4);
+        const __m256i h2 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4);
+        const __m256i h3 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4);
+        q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(l0, m4), h0);
+        q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4), h1);
+        q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), h2);
+        q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), h3);
+    }
+}
+
+// Scale vectors: for 32-element chunk k (k = 0..7 in output order), int16 lanes 0..7 carry sc[2k]
+// and lanes 8..15 carry sc[2k+1]; plus all 16 scales as int16 for the offset term.
+CK_INL void CK_FN(q6_K_scales)(const block_q6_K *w, __m256i scv[8], __m256i *sc16) {
+    const __m128i s8 = _mm_loadu_si128((const __m128i *)w->scales);
+    *sc16 = _mm256_cvtepi8_epi16(s8);
+    _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
+        scv[k] = _mm256_set_m128i(_mm_set1_epi16(w->scales[2 * k + 1]), _mm_set1_epi16(w->scales[2 * k]));
+    }
+}
+
+CK_INL __m256i CK_FN(q6_K_isum)(const __m256i q[8], const __m256i scv[8], __m256i sc16, const block_q8_K *a) {
+    __m256i acc = _mm256_setzero_si256();
+    _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
+        const __m256i y = _mm256_loadu_si256((const __m256i *)(a->qs + 32 * k));
+        acc = CK_FN(dpwssd)(acc, _mm256_maddubs_epi16(q[k], y), scv[k]);
+    }
+    const __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
+    return _mm256_sub_epi32(acc, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
+}
+
+CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {
+    const block_q6_K *w = wv;
+    const block_q8_K *x[4];
+    __m256 acc[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        acc[c] = _mm256_setzero_ps();
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        __m256i q[8], scv[8], sc16;
+        CK_FN(q6_K_unpack)(&w[b], q);
+        CK_FN(q6_K_scales)(&w[b], scv, &sc16);
+        const float dw = CK_FN(h2f)(&w[b].d);
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const block_q8_K *a = &x[c][b];
+            const __m256i is = CK_FN(q6_K_isum)(q, scv, sc16, a);
+            acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * ck_load_f32(&a->d)), _mm256_cvtepi32_ps(is), acc[c]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);
+}
+
+static CK_TGT void CK_FN(isums_q6_K)(size_t nb, const void *wv, const void *xv, int32_t *out) {
+    const block_q6_K *w = wv;
+    const block_q8_K *x = xv;
+    for (size_t b = 0; b < nb; ++b) {
+        __m256i q[8], scv[8], sc16;
+        CK_FN(q6_K_unpack)(&w[b], q);
+        CK_FN(q6_K_scales)(&w[b], scv, &sc16);
+        out[b] = CK_FN(hsum_epi32)(CK_FN(q6_K_isum)(q, scv, sc16, &x[b]));
+    }
+}
+
+// MARK: - Float weights x f32 activations (8 lanes; 2 accumulators per column to hide FMA latency)
+
+CK_INL __m256 CK_FN(load_f32w)(const uint8_t *p) { return _mm256_loadu_ps((const float *)p); }
+CK_INL __m256 CK_FN(load_f16w)(const uint8_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+CK_INL __m256 CK_FN(load_bf16w)(const uint8_t *p) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+CK_INL float CK_FN(scalar_f32w)(const uint8_t *p) { return ck_load_f32(p); }
+CK_INL float CK_FN(scalar_f16w)(const uint8_t *p) { return ck_half_to_float(ck_load_u16(p)); }
+CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_load_u16(p)); }
+
+#define CK_MK_FLOAT(t, ESZ)                                                                             \
+    CK_INL void CK_FN(mk_##t)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {     \
+        const uint8_t *w = wv;                                                                          \
+        const float *x[4];                                                                              \
+        __m256 a0[4], a1[4];                                                                            \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
+            x[c] = xv[c];                                                                               \
+            a0[c] = _mm256_setzero_ps();                                                                \
+            a1[c] = _mm256_setzero_ps();                                                                \
+        }                                                                                               \
+        size_t i = 0;                                                                                   \
+        for (; i + 16 <= n; i += 16) {                                                                  \
+            const __m256 w0 = CK_FN(load_##t##w)(w + (ESZ) * i);                                        \
+            const __m256 w1 = CK_FN(load_##t##w)(w + (ESZ) * (i + 8));                                  \
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
+                a0[c] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[c] + i), a0[c]);                          \
+                a1[c] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[c] + i + 8), a1[c]);                      \
+            }                                                                                           \
+        }                                                                                               \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
+            float s = CK_FN(hsum_ps)(_mm256_add_ps(a0[c], a1[c]));                                      \
+            for (size_t k = i; k < n; ++k) s += CK_FN(scalar_##t##w)(w + (ESZ) * k) * x[c][k];          \
+            out[c] = s;                                                                                 \
+        }                                                                                               \
+    }
+
+CK_MK_FLOAT(f32, 4)
+CK_MK_FLOAT(f16, 2)
+CK_MK_FLOAT(bf16, 2)
+
+CK_DEFINE_MAT(q4_0, CK_QK4_0)
+CK_DEFINE_MAT(q5_0, CK_QK5_0)
+CK_DEFINE_MAT(q8_0, CK_QK8_0)
+CK_DEFINE_MAT(q4_K, CK_QKK)
+CK_DEFINE_MAT(q5_K, CK_QKK)
+CK_DEFINE_MAT(q6_K, CK_QKK)
+CK_DEFINE_MAT(f32, 1)
+CK_DEFINE_MAT(f16, 1)
+CK_DEFINE_MAT(bf16, 1)
+
+// MARK: - Activation quantizers (the x86 definition: id = 127/amax, round half to even)
+
+static CK_TGT void CK_FN(quantize_q8_0)(const float *x, void *vy, size_t n) {
+    block_q8_0 *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (size_t i = 0; i < n / CK_QK8_0; ++i, x += CK_QK8_0) {
+        __m256 v[4];
+        __m256 mx = _mm256_setzero_ps();
+        for (int k = 0; k < 4; ++k) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v[k]));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(mx, 1), _mm256_castps256_ps128(mx));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        const uint16_t dh = ck_float_to_half(d);
+        memcpy(&y[i].d, &dh, 2);
+        const __m256 mul = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; ++k) {
+            const __m256 r = _mm256_round_ps(_mm256_mul_ps(v[k], mul), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            q[k] = _mm256_cvtps_epi32(r);
+        }
+        // packs work per 128-bit lane; the permute restores element order.
+        const __m256i p01 = _mm256_packs_epi32(q[0], q[1]);
+        const __m256i p23 = _mm256_packs_epi32(q[2], q[3]);
+        __m256i p = _mm256_packs_epi16(p01, p23);
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[i].qs, p);
+    }
+}
+
+static CK_TGT void CK_FN(quantize_q8_K)(const float *x, void *vy, size_t n) {
+    block_q8_K *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (size_t i = 0; i < n / CK_QKK; ++i, x += CK_QKK) {
+        __m256 mx = _mm256_setzero_ps();
+        for (int k = 0; k < CK_QKK; k += 8) mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + k)));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(mx, 1), _mm256_castps256_ps128(mx));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        if (amax == 0.0f) {
+            memset(&y[i], 0, sizeof y[i]);
+            continue;
+        }
+        // The reference keeps the sign of the first element whose |x| is the maximum.
+        const __m256 am = _mm256_set1_ps(amax);
+        float max = 0.0f;
+        for (int k = 0; k < CK_QKK; k += 8) {
+            const int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + k)), am, _CMP_EQ_OQ));
+            if (hit) {
+                max = x[k + __builtin_ctz((unsigned)hit)];
+                break;
+            }
+        }
+        const float iscale = -127.0f / max;
+        const __m256 mul = _mm256_set1_ps(iscale);
+        const __m256i lim = _mm256_set1_epi32(127);
+        for (int k = 0; k < CK_QKK; k += 32) {
+            __m256i q[4];
+            for (int j = 0; j < 4; ++j) {
+                const __m256 r = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * j), mul),
+                                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                q[j] = _mm256_min_epi32(_mm256_cvtps_epi32(r), lim);
+            }
+            __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+            p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *)(y[i].qs + k), p);
+            // bsums of the two 16-groups in this 32: sign-extend and add with vpmaddwd by ones.
+            const __m256i lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(p));
+            const __m256i hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(p, 1));
+            const int32_t s0 = CK_FN(hsum_epi32)(_mm256_madd_epi16(lo, _mm256_set1_epi16(1)));
+            const int32_t s1 = CK_FN(hsum_epi32)(_mm256_madd_epi16(hi, _mm256_set1_epi16(1)));
+            const int16_t b0 = (int16_t)s0, b1 = (int16_t)s1;
+            memcpy(&y[i].bsums[k / 16], &b0, 2);
+            memcpy(&y[i].bsums[k / 16 + 1], &b1, 2);
+        }
+        const float d = 1.0f / iscale;
+        memcpy(&y[i].d, &d, sizeof d);
+    }
+}
+
+// MARK: - f16 rows (F16C)
+
+static CK_TGT void CK_FN(fp16_to_fp32_row)(const void *src, void *dst, size_t n) {
+    const uint8_t *s = src;
+    float *d = dst;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 2 * i))));
+    for (; i < n; ++i) d[i] = ck_half_to_float(ck_load_u16(s + 2 * i));
+}
+
+static CK_TGT void CK_FN(fp32_to_fp16_row)(const void *src, void *dst, size_t n) {
+    const float *s = src;
+    uint8_t *d = dst;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_cvtps_ph(_mm256_loadu_ps(s + i), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; i < n; ++i) {
+        const uint16_t h = ck_float_to_half(s[i]);
+        memcpy(d + 2 * i, &h, 2);
+    }
+}
+
+// MARK: - Table
+
+CK_INTERNAL void CK_FN(fill_table)(ck_kernels *k) {
+    k->quantize_q8_0 = CK_FN(quantize_q8_0);
+    k->quantize_q8_K = CK_FN(quantize_q8_K);
+    k->fp16_to_fp32_row = CK_FN(fp16_to_fp32_row);
+    k->fp32_to_fp16_row = CK_FN(fp32_to_fp16_row);
+#define CK_SET(T, t)                                                                                    \
+    k->vec_dot[T] = CK_FN(dot_##t);                                                                     \
+    k->matvec[T] = CK_FN(matvec_##t);                                                                   \
+    k->matmul[T] = CK_FN(matmul_##t);
+    CK_SET(CK_TYPE_F32, f32)
+    CK_SET(CK_TYPE_F16, f16)
+    CK_SET(CK_TYPE_BF16, bf16)
+    CK_SET(CK_TYPE_Q8_0, q8_0)
+    CK_SET(CK_TYPE_Q4_0, q4_0)
+    CK_SET(CK_TYPE_Q5_0, q5_0)
+    CK_SET(CK_TYPE_Q4_K, q4_K)
+    CK_SET(CK_TYPE_Q5_K, q5_K)
+    CK_SET(CK_TYPE_Q6_K, q6_K)
+#undef CK_SET
+    k->isums[CK_TYPE_Q8_0] = CK_FN(isums_q8_0);
+    k->isums[CK_TYPE_Q4_0] = CK_FN(isums_q4_0);
+    k->isums[CK_TYPE_Q5_0] = CK_FN(isums_q5_0);
+    k->isums[CK_TYPE_Q4_K] = CK_FN(isums_q4_K);
+    k->isums[CK_TYPE_Q5_K] = CK_FN(isums_q5_K);
+    k->isums[CK_TYPE_Q6_K] = CK_FN(isums_q6_K);
+}

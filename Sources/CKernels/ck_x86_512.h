@@ -1,0 +1,411 @@
+// ck_x86_512.h — 512-bit x86-64 kernels, compiled twice: ck_avx512.c (AVX-512 F/BW/VL/DQ, integer
+// dots via vpmaddubsw/vpmaddwd) and ck_avx512vnni.c (plus AVX512_VNNI: vpdpbusd / vpdpwssd).
+// Includer defines CK_PFX, CK_TGT and CK_VNNI as for ck_x86_256.h.
+//
+// Layout choices: Q4_0/Q5_0/Q8_0 process two 32-blocks per zmm (an odd last block is paired with a
+// static all-zero block, which contributes exactly 0). The K-quants process 64 elements per zmm, laid
+// out so the matching Q8_K activations are one contiguous 64-byte load; the nibble halves come from
+// one broadcast 32-byte load plus a masked shift. Everything integer is exact under the same bounds
+// as the 256-bit kernels (activation quants in [-127, 127]).
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ck_fp16.h"
+#include "ck_mat_template.h"
+#include "ck_types.h"
+
+#define CK_FN(name) CK_CAT(CK_PFX, name)
+#define CK_INL static CK_ALWAYS_INLINE CK_TGT
+
+// MARK: - Helpers
+
+// f16 scale -> f32. Compilers lower _cvtsh_ss (and movd + vcvtph2ps) to a vpinsrw into whatever
+// register is free -- often a loop accumulator -- which chains every block behind the previous FMA
+// (measured: Q8_0 mat-vec at a third of the bandwidth). The empty asm consumes the whole register,
+// so the compiler must build it in full (movzx + vmovd, which zeroes the rest) instead of inserting
+// one word into a stale register.
+CK_INL float CK_FN(h2f)(const void *p) {
+    __m128i v = _mm_cvtsi32_si128((int)ck_load_u16(p));
+    __asm__("" : "+x"(v));
+    return _mm_cvtss_f32(_mm_cvtph_ps(v));
+}
+
+CK_INL int32_t CK_FN(hsum256_epi32)(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+CK_INL float CK_FN(hsum256_ps)(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+CK_INL float CK_FN(hsum_ps)(__m512 v) {
+    return CK_FN(hsum256_ps)(_mm256_add_ps(_mm512_castps512_ps256(v),
+                                           _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+}
+
+CK_INL int32_t CK_FN(hsum_epi32)(__m512i v) {
+    return CK_FN(hsum256_epi32)(_mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
+}
+
+// See ck_x86_256.h: u <= 128 and |s| <= 127 keep vpmaddubsw's int16 pairs unsaturated.
+CK_INL __m512i CK_FN(dpbusd)(__m512i acc, __m512i u, __m512i s) {
+#if CK_VNNI
+    return _mm512_dpbusd_epi32(acc, u, s);
+#else
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1)));
+#endif
+}
+
+CK_INL __m512i CK_FN(dpwssd)(__m512i acc, __m512i a, __m512i b) {
+#if CK_VNNI
+    return _mm512_dpwssd_epi32(acc, a, b);
+#else
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b));
+#endif
+}
+
+CK_INL __m512i CK_FN(load2x256)(const void *lo, const void *hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)lo)),
+                              _mm256_loadu_si256((const __m256i *)hi), 1);
+}
+
+// Two 16-byte nibble arrays -> 64 bytes [w0 low, w0 high, w1 low, w1 high] (element order).
+CK_INL __m512i CK_FN(nibbles2x32)(const uint8_t *p0, const uint8_t *p1) {
+    const __m256i t = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)p1), _mm_loadu_si128((const __m128i *)p0));
+    __m512i v = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(t));
+    v = _mm512_mask_srli_epi16(v, (__mmask32)0xFF00FF00u, v, 4);
+    return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+}
+
+// Per-block float scales: lanes 0..7 get s0, lanes 8..15 get s1.
+CK_INL __m512 CK_FN(scale2)(float s0, float s1) {
+    return _mm512_mask_blend_ps((__mmask16)0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
+}
+
+// MARK: - Q4_0 / Q5_0 / Q8_0 x Q8_0, two blocks per zmm
+
+static const block_q4_0 CK_FN(zero_q4_0) = {0};
+static const block_q5_0 CK_FN(zero_q5_0) = {0};
+static const block_q8_0 CK_FN(zero_q8_0) = {0};
+
+CK_INL __m512i CK_FN(isum_qoff)(__m512i q, __m512i off, const block_q8_0 *a0, const block_q8_0 *a1) {
+    const __m512i y = CK_FN(load2x256)(a0->qs, a1->qs);
+    const __m512i z = _mm512_setzero_si512();
+    return _mm512_sub_epi32(CK_FN(dpbusd)(z, q, y), CK_FN(dpbusd)(z, off, y));
+}
+
+// Q8_0 weights: |w| (vpabsb, -128 -> 128 as u8) times a negated where w < 0 (AVX-512 has no vpsignb).
+CK_INL __m512i CK_FN(isum_q8)(__m512i aw, __mmask64 neg, const block_q8_0 *a0, const block_q8_0 *a1) {
+    const __m512i y = CK_FN(load2x256)(a0->qs, a1->qs);
+    const __m512i sy = _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y);
+    return CK_FN(dpbusd)(_mm512_setzero_si512(), aw, sy);
+}
+
+#define CK_MK_QX_0(t, BLK, UNPACK, ISUM)                                                                \
+    CK_INL void CK_FN(mk_##t)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {    \
+        const BLK *w = wv;                                                                              \
+        const block_q8_0 *x[4];                                                                         \
+        __m512 acc[4];                                                                                  \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
+            x[c] = xv[c];                                                                               \
+            acc[c] = _mm512_setzero_ps();                                                               \
+        }                                                                                               \
+        for (size_t b = 0; b < nb; b += 2) {                                                            \
+            const int two = b + 1 < nb;                                                                 \
+            const BLK *w0 = &w[b], *w1 = two ? &w[b + 1] : &CK_FN(zero_##t);                            \
+            UNPACK;                                                                                     \
+            const float dw0 = CK_FN(h2f)(&w0->d), dw1 = CK_FN(h2f)(&w1->d);                             \
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
+                const block_q8_0 *a0 = &x[c][b], *a1 = two ? &x[c][b + 1] : &CK_FN(zero_q8_0);          \
+                const __m512i is = ISUM;                                                                \
+                const __m512 d = CK_FN(scale2)(dw0 * CK_FN(h2f)(&a0->d), dw1 * CK_FN(h2f)(&a1->d));     \
+                acc[c] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(is), acc[c]);                            \
+            }                                                                                           \
+        }                                                                                               \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);           \
+    }                                                                                                   \
+    static CK_TGT void CK_FN(isums_##t)(size_t nb, const void *wv, const void *xv, int32_t *out) {       \
+        const BLK *w = wv;                                                                              \
+        const block_q8_0 *x = xv;                                                                       \
+        for (size_t b = 0; b < nb; b += 2) {                                                            \
+            const int two = b + 1 < nb;                                                                 \
+            const BLK *w0 = &w[b], *w1 = two ? &w[b + 1] : &CK_FN(zero_##t);                            \
+            const block_q8_0 *a0 = &x[b], *a1 = two ? &x[b + 1] : &CK_FN(zero_q8_0);                    \
+            UNPACK;                                                                                     \
+            const __m512i is = ISUM;                                                                    \
+            out[b] = CK_FN(hsum256_epi32)(_mm512_castsi512_si256(is));                                  \
+            if (two) out[b + 1] = CK_FN(hsum256_epi32)(_mm512_extracti64x4_epi64(is, 1));               \
+        }                                                                                               \
+    }
+
+CK_MK_QX_0(q4_0, block_q4_0,
+           const __m512i q = CK_FN(nibbles2x32)(w0->qs, w1->qs); const __m512i off = _mm512_set1_epi8(8),
+           CK_FN(isum_qoff)(q, off, a0, a1))
+CK_MK_QX_0(q5_0, block_q5_0,
+           const __mmask64 hm = _cvtu64_mask64((uint64_t)ck_load_u32(w0->qh) | ((uint64_t)ck_load_u32(w1->qh) << 32));
+           const __m512i q = _mm512_or_si512(CK_FN(nibbles2x32)(w0->qs, w1->qs),
+                                             _mm512_maskz_mov_epi8(hm, _mm512_set1_epi8(0x10)));
+           const __m512i off = _mm512_set1_epi8(16),
+           CK_FN(isum_qoff)(q, off, a0, a1))
+CK_MK_QX_0(q8_0, block_q8_0,
+           const __m512i qw = CK_FN(load2x256)(w0->qs, w1->qs); const __m512i aw = _mm512_abs_epi8(qw);
+           const __mmask64 neg = _mm512_movepi8_mask(qw),
+           CK_FN(isum_q8)(aw, neg, a0, a1))
+
+// MARK: - K-quants x Q8_K
+
+CK_INL __m128i CK_FN(k4_scales)(const uint8_t *s) {
+    const uint32_t a = ck_load_u32(s), b = ck_load_u32(s + 4), c = ck_load_u32(s + 8);
+    const uint32_t sc_lo = a & 0x3f3f3f3fu;
+    const uint32_t sc_hi = (c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4);
+    const uint32_t m_lo = b & 0x3f3f3f3fu;
+    const uint32_t m_hi = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
+    return _mm_set_epi32((int)m_hi, (int)m_lo, (int)sc_hi, (int)sc_lo);
+}
+
+CK_INL __m256i CK_FN(k4_msum)(__m128i scm, const block_q8_K *a) {
+    const __m128i m8 = _mm_unpackhi_epi64(scm, scm);
+    const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
+    return _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), m16);
+}
+
+// 32 nibble bytes -> 64 bytes: low nibbles (sub-block 2c) then high nibbles (sub-block 2c+1).
+CK_INL __m512i CK_FN(nibbles64)(const uint8_t *p) {
+    __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p));
+    v = _mm512_mask_srli_epi16(v, (__mmask32)0xFFFF0000u, v, 4);
+    return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+}
+
+CK_INL void CK_FN(q4_K_unpack)(const block_q4_K *w, __m512i q[4]) {
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; ++c) q[c] = CK_FN(nibbles64)(w->qs + 32 * c);
+}
+
+CK_INL void CK_FN(q5_K_unpack)(const block_q5_K *w, __m512i q[4]) {
+    const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)w->qh));
+    const __m512i b16 = _mm512_set1_epi8(0x10);
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; ++c) {
+        const __m512i sel = _mm512_mask_blend_epi8((__mmask64)0xFFFFFFFF00000000ULL, _mm512_set1_epi8((char)(1 << (2 * c))),
+                                                   _mm512_set1_epi8((char)(1 << (2 * c + 1))));
+        const __mmask64 hm = _mm512_test_epi8_mask(hb, sel);
+        q[c] = _mm512_or_si512(CK_FN(nibbles64)(w->qs + 32 * c), _mm512_maskz_mov_epi8(hm, b16));
+    }
+}
+
+// Scale vectors for the 4 zmm of a super-block: int16 lanes 0..15 = sc[2c], 16..31 = sc[2c+1].
+CK_INL void CK_FN(k4_scale_vecs)(__m128i scm, __m512i scv[4]) {
+    const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(scm));
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; ++c) {
+        const __m512i idx = _mm512_mask_blend_epi16((__mmask32)0xFFFF0000u, _mm512_set1_epi16((short)(2 * c)),
+                                                    _mm512_set1_epi16((short)(2 * c + 1)));
+        scv[c] = _mm512_permutexvar_epi16(idx, sc16);
+    }
+}
+
+CK_INL __m512i CK_FN(k4_isum)(const __m512i q[4], const __m512i scv[4], const block_q8_K *a) {
+    __m512i acc = _mm512_setzero_si512();
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; ++c) {
+        const __m512i y = _mm512_loadu_si512((const void *)(a->qs + 64 * c));
+        acc = CK_FN(dpwssd)(acc, _mm512_maddubs_epi16(q[c], y), scv[c]);
+    }
+    return acc;
+}
+
+#define CK_MK_K4(t, BLK)                                                                                \
+    CK_INL void CK_FN(mk_##t)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {    \
+        const BLK *w = wv;                                                                              \
+        const block_q8_K *x[4];                                                                         \
+        __m512 acc[4];                                                                                  \
+        __m256 accm[4];                                                                                 \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
+            x[c] = xv[c];                                                                               \
+            acc[c] = _mm512_setzero_ps();                                                               \
+            accm[c] = _mm256_setzero_ps();                                                              \
+        }                                                                                               \
+        for (size_t b = 0; b < nb; ++b) {                                                               \
+            __m512i q[4], scv[4];                                                                       \
+            CK_FN(t##_unpack)(&w[b], q);                                                                \
+            const __m128i scm = CK_FN(k4_scales)(w[b].scales);                                          \
+            CK_FN(k4_scale_vecs)(scm, scv);                                                             \
+            const float dw = CK_FN(h2f)(&w[b].d), dmw = CK_FN(h2f)(&w[b].dmin);                         \
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
+                const block_q8_K *a = &x[c][b];                                                         \
+                const float da = ck_load_f32(&a->d);                                                    \
+                const __m512i is = CK_FN(k4_isum)(q, scv, a);                                           \
+                const __m256i ms = CK_FN(k4_msum)(scm, a);                                              \
+                acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(dw * da), _mm512_cvtepi32_ps(is), acc[c]);       \
+                accm[c] = _mm256_fmadd_ps(_mm256_set1_ps(dmw * da), _mm256_cvtepi32_ps(ms), accm[c]);    \
+            }                                                                                           \
+        }                                                                                               \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] =                                   \
+            CK_FN(hsum_ps)(acc[c]) - CK_FN(hsum256_ps)(accm[c]);                                        \
+    }                                                                                                   \
+    static CK_TGT void CK_FN(isums_##t)(size_t nb, const void *wv, const void *xv, int32_t *out) {       \
+        const BLK *w = wv;                                                                              \
+        const block_q8_K *x = xv;                                                                       \
+        for (size_t b = 0; b < nb; ++b) {                                                               \
+            __m512i q[4], scv[4];                                                                       \
+            CK_FN(t##_unpack)(&w[b], q);                                                                \
+            const __m128i scm = CK_FN(k4_scales)(w[b].scales);                                          \
+            CK_FN(k4_scale_vecs)(scm, scv);                                                             \
+            out[2 * b] = CK_FN(hsum_epi32)(CK_FN(k4_isum)(q, scv, &x[b]));                              \
+            out[2 * b + 1] = CK_FN(hsum256_epi32)(CK_FN(k4_msum)(scm, &x[b]));                          \
+        }                                                                                               \
+    }
+
+CK_MK_K4(q4_K, block_q4_K)
+CK_MK_K4(q5_K, block_q5_K)
+
+// Q6_K: zmm p (0..3) holds 32-element chunks 2p and 2p+1 = elements 64p .. 64p+63, matching one
+// contiguous Q8_K load; its four 16-groups take scales 4p .. 4p+3.
+CK_INL void CK_FN(q6_K_unpack)(const block_q6_K *w, __m512i q[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x03);
+    const __m512i sh01 = _mm512_mask_blend_epi16((__mmask32)0xFFFF0000u, _mm512_set1_epi16(0), _mm512_set1_epi16(2));
+    const __m512i sh23 = _mm512_mask_blend_epi16((__mmask32)0xFFFF0000u, _mm512_set1_epi16(4), _mm512_set1_epi16(6));
+    _Pragma("GCC unroll 2") for (int h = 0; h < 2; ++h) {
+        const __m512i l = _mm512_loadu_si512((const void *)(w->ql + 64 * h));
+        const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w->qh + 32 * h)));
+        const __m512i h01 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hb, sh01), m2), 4);
+        const __m512i h23 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hb, sh23), m2), 4);
+        q[2 * h] = _mm512_or_si512(_mm512_and_si512(l, m4), h01);
+        q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), h23);
+    }
+}
+
+CK_INL void CK_FN(q6_K_scales)(const block_q6_K *w, __m512i scv[4], __m256i *sc16) {
+    *sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
+    const __m512i s = _mm512_castsi256_si512(*sc16);
+    const __m512i base = _mm512_set_epi64(0x0003000300030003LL, 0x0003000300030003LL, 0x0002000200020002LL,
+                                          0x0002000200020002LL, 0x0001000100010001LL, 0x0001000100010001LL, 0, 0);
+    _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) {
+        scv[p] = _mm512_permutexvar_epi16(_mm512_add_epi16(base, _mm512_set1_epi16((short)(4 * p))), s);
+    }
+}
+
+CK_INL __m512i CK_FN(q6_K_isum)(const __m512i q[4], const __m512i scv[4], __m256i sc16, const block_q8_K *a) {
+    __m512i acc = _mm512_setzero_si512();
+    _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) {
+        const __m512i y = _mm512_loadu_si512((const void *)(a->qs + 64 * p));
+        acc = CK_FN(dpwssd)(acc, _mm512_maddubs_epi16(q[p], y), scv[p]);
+    }
+    const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), sc16), 5);
+    return _mm512_sub_epi32(acc, _mm512_zextsi256_si512(off));
+}
+
+CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {
+    const block_q6_K *w = wv;
+    const block_q8_K *x[4];
+    __m512 acc[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        acc[c] = _mm512_setzero_ps();
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        __m512i q[4], scv[4];
+        __m256i sc16;
+        CK_FN(q6_K_unpack)(&w[b], q);
+        CK_FN(q6_K_scales)(&w[b], scv, &sc16);
+        const float dw = CK_FN(h2f)(&w[b].d);
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const block_q8_K *a = &x[c][b];
+            const __m512i is = CK_FN(q6_K_isum)(q, scv, sc16, a);
+            acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(dw * ck_load_f32(&a->d)), _mm512_cvtepi32_ps(is), acc[c]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);
+}
+
+static CK_TGT void CK_FN(isums_q6_K)(size_t nb, const void *wv, const void *xv, int32_t *out) {
+    const block_q6_K *w = wv;
+    const block_q8_K *x = xv;
+    for (size_t b = 0; b < nb; ++b) {
+        __m512i q[4], scv[4];
+        __m256i sc16;
+        CK_FN(q6_K_unpack)(&w[b], q);
+        CK_FN(q6_K_scales)(&w[b], scv, &sc16);
+        out[b] = CK_FN(hsum_epi32)(CK_FN(q6_K_isum)(q, scv, sc16, &x[b]));
+    }
+}
+
+// MARK: - Float weights x f32 activations (16 lanes, 2 accumulators per column)
+
+CK_INL __m512 CK_FN(load_f32w)(const uint8_t *p) { return _mm512_loadu_ps((const void *)p); }
+CK_INL __m512 CK_FN(load_f16w)(const uint8_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+CK_INL __m512 CK_FN(load_bf16w)(const uint8_t *p) {
+    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+CK_INL float CK_FN(scalar_f32w)(const uint8_t *p) { return ck_load_f32(p); }
+CK_INL float CK_FN(scalar_f16w)(const uint8_t *p) { return ck_half_to_float(ck_load_u16(p)); }
+CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_load_u16(p)); }
+
+#define CK_MK_FLOAT(t, ESZ)                                                                             \
+    CK_INL void CK_FN(mk_##t)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {     \
+        const uint8_t *w = wv;                                                                          \
+        const float *x[4];                                                                              \
+        __m512 a0[4], a1[4];                                                                            \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
+            x[c] = xv[c];                                                                               \
+            a0[c] = _mm512_setzero_ps();                                                                \
+            a1[c] = _mm512_setzero_ps();                                                                \
+        }                                                                                               \
+        size_t i = 0;                                                                                   \
+        for (; i + 32 <= n; i += 32) {                                                                  \
+            const __m512 w0 = CK_FN(load_##t##w)(w + (ESZ) * i);                                        \
+            const __m512 w1 = CK_FN(load_##t##w)(w + (ESZ) * (i + 16));                                 \
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
+                a0[c] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[c] + i), a0[c]);                          \
+                a1[c] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x[c] + i + 16), a1[c]);                     \
+            }                                                                                           \
+        }                                                                                               \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
+            float s = CK_FN(hsum_ps)(_mm512_add_ps(a0[c], a1[c]));                                      \
+            for (size_t k = i; k < n; ++k) s += CK_FN(scalar_##t##w)(w + (ESZ) * k) * x[c][k];          \
+            out[c] = s;                                                                                 \
+        }                                                                                               \
+    }
+
+CK_MK_FLOAT(f32, 4)
+CK_MK_FLOAT(f16, 2)
+CK_MK_FLOAT(bf16, 2)
+
+CK_DEFINE_MAT(q4_0, CK_QK4_0)
+CK_DEFINE_MAT(q5_0, CK_QK5_0)
+CK_DEFINE_MAT(q8_0, CK_QK8_0)
+CK_DEFINE_MAT(q4_K, CK_QKK)
+CK_DEFINE_MAT(q5_K, CK_QKK)
+CK_DEFINE_MAT(q6_K, CK_QKK)
+CK_DEFINE_MAT(f32, 1)
+CK_DEFINE_MAT(f16, 1)
+CK_DEFINE_MAT(bf16, 1)
+
+// MARK: - Table (quantizers and f16 rows stay the AVX2 ones, filled before this runs)
+
+CK_INTERNAL void CK_FN(fill_table)(ck_kernels *k) {
+#define CK_SET(T, t)                                                                                    \
+    k->vec_dot[T] = CK_FN(dot_##t);                                                                     \
+    k->matvec[T] = CK_FN(matvec_##t);                                                                   \
+    k->matmul[T] = CK_FN(matmul_##t);
+    CK_SET(CK_TYPE_F32, f32)
+    CK_SET(CK_TYPE_F16, f16)
+    CK_SET(CK_TYPE_BF16, bf16)
+    CK_SET(CK_TYPE_Q8_0, q8_0)
+    CK_SET(CK_TYPE_Q4_0, q4_0)
+    CK_SET(CK_TYPE_Q5_0, q5_0)
+    CK_SET(CK_TYPE_Q4_K, q4_K)
+    CK_SET(CK_TYPE_Q5_K, q5_K)
+    CK_SET(CK_TYPE_Q6_K, q6_K)
+#undef CK_SET
+    k->isums[CK_TYPE_Q8_0] = CK_FN(isums_q8_0);
+    k->isums[CK_TYPE_Q4_0] = CK_FN(isums_q4_0);
+    k->isums[CK_TYPE_Q5_0] = CK_FN(isums_q5_0);
+    k->isums[CK_TYPE_Q4_K] = CK_FN(isums_q4_K);
+    k->isums[CK_TYPE_Q5_K] = CK_FN(isums_q5_K);
+    k->isums[CK_TYPE_Q6_K] = CK_FN(isums_q6_K);
+}

@@ -1,0 +1,172 @@
+internal import CKernels
+
+/// Multiplies weight matrices by activations on one kernel path and a worker pool: mat-vec for
+/// decode (one token), mat-mat for prefill (a batch of tokens).
+///
+/// Activations are quantized once per call to the weight type's format (Q8_0 or Q8_K, as
+/// llama.cpp's CPU backend does), then the pool splits the matrix rows into chunks of about 64 KiB
+/// of weights, so each chunk streams through the cache once.
+///
+/// One call at a time: the quantized-activation scratch buffer is shared between calls.
+public final class MatrixMultiplier: @unchecked Sendable {
+    // @unchecked Sendable: `scratch` is only touched inside a call, and calls are documented as
+    // one-at-a-time; the kernel table is immutable static C data.
+
+    /// The kernel path in use.
+    public let path: KernelPath
+    /// The pool that runs the row chunks.
+    public let pool: WorkerPool
+    private let table: UnsafePointer<ck_kernels>
+    private var scratch: UnsafeMutableRawPointer
+    private var scratchCapacity: Int
+
+    /// Target bytes of weights per chunk of rows handed to one worker.
+    static let chunkBytes = 64 << 10
+
+    /// Creates a multiplier.
+    ///
+    /// - Parameters:
+    ///   - path: The kernel path (see `KernelPath.select(environment:)`).
+    ///   - pool: The worker pool.
+    /// - Throws: `KernelError` `.unsupportedPath` if this CPU cannot run `path`.
+    public init(path: KernelPath, pool: WorkerPool) throws {
+        guard let table = ck_select_kernels(path.cPath) else {
+            throw KernelError(.unsupportedPath, "this CPU cannot run the \(path) kernels")
+        }
+        self.path = path
+        self.pool = pool
+        self.table = table
+        scratchCapacity = 1 << 16
+        scratch = .allocate(byteCount: scratchCapacity, alignment: 64)
+    }
+
+    deinit {
+        scratch.deallocate()
+    }
+
+    private func reserveScratch(_ bytes: Int) {
+        guard bytes > scratchCapacity else { return }
+        scratch.deallocate()
+        scratchCapacity = max(bytes, scratchCapacity * 2)
+        scratch = .allocate(byteCount: scratchCapacity, alignment: 64)
+    }
+
+    private func rowsPerChunk(_ w: WeightMatrix) -> Int {
+        // A multiple of 16 rows (the mat-mat kernels walk 8-row tiles), about chunkBytes of weights.
+        let rows = max(1, Self.chunkBytes / max(1, w.rowStride))
+        return max(16, (rows + 15) / 16 * 16)
+    }
+
+    /// Quantizes `count` activation rows of `w.columns` floats into the scratch buffer (or, for
+    /// float weights, uses them as they are) and calls `body` with the activation bytes and stride.
+    private func withActivations<R>(
+        for w: WeightMatrix, _ x: UnsafeBufferPointer<Float>, count: Int,
+        _ body: (UnsafeRawPointer, Int) -> R
+    ) -> R {
+        let format = w.type.activationFormat
+        if format == .f32 {
+            return body(UnsafeRawPointer(x.baseAddress!), w.columns * 4)
+        }
+        let stride = format.rowByteCount(columns: w.columns)
+        reserveScratch(stride * count)
+        let quantize = format == .q8_0 ? table.pointee.quantize_q8_0 : table.pointee.quantize_q8_K
+        let scratch = scratch
+        let columns = w.columns
+        let source = x.baseAddress!
+        // Quantizing is cheap next to the multiply; split it only when there are many rows.
+        pool.parallelFor(count: count, chunk: max(1, count / (pool.threadCount * 4))) { range in
+            for row in range {
+                quantize(source + row * columns, scratch + row * stride, columns)
+            }
+        }
+        return body(UnsafeRawPointer(scratch), stride)
+    }
+
+    /// `y = W · x`: one activation vector (decode).
+    ///
+    /// - Parameters:
+    ///   - w: The weights (`rows × columns`).
+    ///   - x: `columns` activations.
+    ///   - y: `rows` outputs.
+    public func multiply(_ w: WeightMatrix, vector x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
+        precondition(x.count >= w.columns && y.count >= w.rows, "shape mismatch: \(w.rows)×\(w.columns) · \(x.count) → \(y.count)")
+        guard let matvec = table.pointee.matvec(for: w.type) else {
+            preconditionFailure("no \(w.type) mat-vec on the \(path) path")
+        }
+        let base = w.base
+        let stride = w.rowStride
+        let columns = w.columns
+        let output = y.baseAddress!
+        withActivations(for: w, x, count: 1) { xq, _ in
+            pool.parallelFor(count: w.rows, chunk: rowsPerChunk(w)) { rows in
+                matvec(base, stride, xq, output, rows.lowerBound, rows.upperBound, columns)
+            }
+        }
+    }
+
+    /// `Y = X · Wᵀ`: a batch of `count` activation rows (prefill). `Y` row `j` is `W · X[j]`.
+    ///
+    /// - Parameters:
+    ///   - w: The weights (`rows × columns`).
+    ///   - x: `count × columns` activations, row-major.
+    ///   - count: The number of activation rows.
+    ///   - y: `count × rows` outputs, row-major.
+    public func multiply(
+        _ w: WeightMatrix, batch x: UnsafeBufferPointer<Float>, count: Int, into y: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(count >= 0 && x.count >= count * w.columns && y.count >= count * w.rows, "shape mismatch")
+        guard count > 0 else { return }
+        if count == 1 {
+            multiply(w, vector: x, into: y)
+            return
+        }
+        guard let matmul = table.pointee.matmul(for: w.type) else {
+            preconditionFailure("no \(w.type) mat-mat on the \(path) path")
+        }
+        let base = w.base
+        let stride = w.rowStride
+        let columns = w.columns
+        let rows = w.rows
+        let output = y.baseAddress!
+        withActivations(for: w, x, count: count) { xq, xqStride in
+            pool.parallelFor(count: rows, chunk: rowsPerChunk(w)) { range in
+                matmul(base, stride, xq, xqStride, count, output, rows, range.lowerBound, range.upperBound, columns)
+            }
+        }
+    }
+
+    /// Dequantizes row `row` of `w` into `out` (`w.columns` floats), with the scalar reference.
+    ///
+    /// - Parameters:
+    ///   - w: The weights.
+    ///   - row: The row index.
+    ///   - out: `w.columns` floats.
+    public func dequantizeRow(_ w: WeightMatrix, row: Int, into out: UnsafeMutableBufferPointer<Float>) {
+        precondition(row >= 0 && row < w.rows && out.count >= w.columns, "shape mismatch")
+        _ = ck_dequantize_row(w.type.cType, w.base + row * w.rowStride, out.baseAddress!, w.columns)
+    }
+}
+
+extension ck_type {
+    /// The index of this type in the kernel tables' per-type arrays.
+    var index: Int { Int(rawValue) }
+}
+
+extension ck_kernels {
+    /// The mat-vec kernel for `type` (C arrays import as tuples; this indexes one).
+    func matvec(for type: WeightType) -> ck_matvec_fn? {
+        element(of: matvec, at: type.cType.index, as: ck_matvec_fn?.self)
+    }
+
+    /// The mat-mat kernel for `type`.
+    func matmul(for type: WeightType) -> ck_matmul_fn? {
+        element(of: matmul, at: type.cType.index, as: ck_matmul_fn?.self)
+    }
+}
+
+/// Element `index` of a homogeneous tuple imported from a C array.
+private func element<Tuple, Element>(of tuple: Tuple, at index: Int, as _: Element.Type) -> Element {
+    precondition(
+        index >= 0 && (index + 1) * MemoryLayout<Element>.stride <= MemoryLayout<Tuple>.size, "index out of range")
+    return withUnsafeBytes(of: tuple) { $0.load(fromByteOffset: index * MemoryLayout<Element>.stride, as: Element.self) }
+}

@@ -1,0 +1,153 @@
+import CKernels
+import Foundation
+@testable import Kernels
+import Testing
+import TestSupport
+
+/// The Swift face of the kernels: every path × type through the pool agrees with the scalar
+/// reference and with a Swift reference twin; mat-mat equals mat-vec; thread count does not change
+/// results; dequantization matches gguf-py's fixtures.
+@Suite struct MatrixMultiplierTests {
+    /// Pools are single-caller and tests run concurrently: every use gets its own.
+    static func pool(_ threads: Int) -> WorkerPool { WorkerPool(threadCount: threads) }
+
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var random = SeededRandom(seed: seed)
+        return (0..<count).map { _ in Float.random(in: -2...2, using: &random) }
+    }
+
+    static func multiply(_ w: WeightMatrix, _ x: [Float], path: KernelPath, pool: WorkerPool) throws -> [Float] {
+        let multiplier = try MatrixMultiplier(path: path, pool: pool)
+        var y = [Float](repeating: .nan, count: w.rows)
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { multiplier.multiply(w, vector: x, into: $0) }
+        }
+        return y
+    }
+
+    /// The Swift twin: dequantize the weights and the *quantized* activations with the scalar C
+    /// dequantizers, then sum in Double. Equal to the kernels' result up to float rounding.
+    static func reference(_ w: WeightMatrix, _ x: [Float]) throws -> [Double] {
+        let multiplier = try MatrixMultiplier(path: .scalar, pool: pool(1))
+        var xq = x
+        switch w.type.activationFormat {
+        case .f32: break
+        case .q8_0: xq = roundTrip(x, blockBytes: 34) { ck_quantize_row_q8_0($0, $1, $2) } dequantize: { ck_dequantize_row_q8_0($0, $1, $2) }
+        case .q8_K: xq = roundTrip(x, blockBytes: 292) { ck_quantize_row_q8_K($0, $1, $2) } dequantize: { ck_dequantize_row_q8_K($0, $1, $2) }
+        }
+        var row = [Float](repeating: 0, count: w.columns)
+        return (0..<w.rows).map { r in
+            row.withUnsafeMutableBufferPointer { multiplier.dequantizeRow(w, row: r, into: $0) }
+            return zip(row, xq).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        }
+    }
+
+    static func roundTrip(
+        _ x: [Float], blockBytes: Int, quantize: (UnsafePointer<Float>, UnsafeMutableRawPointer, Int) -> Void,
+        dequantize: (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void
+    ) -> [Float] {
+        let blockSize = blockBytes == 34 ? 32 : 256
+        let bytes = UnsafeMutableRawPointer.allocate(byteCount: x.count / blockSize * blockBytes, alignment: 64)
+        defer { bytes.deallocate() }
+        var out = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { quantize($0.baseAddress!, bytes, x.count) }
+        out.withUnsafeMutableBufferPointer { dequantize(bytes, $0.baseAddress!, x.count) }
+        return out
+    }
+
+    static let cases: [(KernelPath, WeightType)] = KernelPath.supported.flatMap { path in
+        WeightType.allCases.map { (path, $0) }
+    }
+
+    @Test(arguments: cases)
+    func pathAgreesWithScalarAndTwin(path: KernelPath, type: WeightType) throws {
+        let (rows, columns) = (77, 1024)
+        let weights = try RandomWeights(type: type, rows: rows, columns: columns, seed: 42)
+        let w = try weights.matrix(type: type, rows: rows, columns: columns)
+        let x = Self.random(columns, seed: 7)
+        let got = try Self.multiply(w, x, path: path, pool: Self.pool(2))
+        let scalar = try Self.multiply(w, x, path: .scalar, pool: Self.pool(1))
+        let twin = try Self.reference(w, x)
+        // Tolerance: only float summation order differs (integer parts are exact), so errors are
+        // a few ulps of the sum of |terms|; bound it by that magnitude.
+        var row = [Float](repeating: 0, count: columns)
+        let multiplier = try MatrixMultiplier(path: .scalar, pool: Self.pool(1))
+        for r in 0..<rows {
+            row.withUnsafeMutableBufferPointer { multiplier.dequantizeRow(w, row: r, into: $0) }
+            let magnitude = zip(row, x).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+            let tolerance = 1e-5 * magnitude + 1e-6
+            #expect(abs(Double(got[r]) - Double(scalar[r])) <= tolerance, "\(path) \(type) row \(r): \(got[r]) vs scalar \(scalar[r])")
+            #expect(abs(Double(scalar[r]) - twin[r]) <= tolerance, "\(type) row \(r): scalar \(scalar[r]) vs twin \(twin[r])")
+        }
+    }
+
+    /// The worker split never changes a result: every thread count gives the same bits.
+    @Test(arguments: KernelPath.supported)
+    func threadCountDoesNotChangeResults(path: KernelPath) throws {
+        for type in [WeightType.q4_K, .q8_0, .f16] {
+            let weights = try RandomWeights(type: type, rows: 300, columns: 512, seed: 3)
+            let w = try weights.matrix(type: type, rows: 300, columns: 512)
+            let x = Self.random(512, seed: 5)
+            let results = try [1, 2, 3].map { try Self.multiply(w, x, path: path, pool: Self.pool($0)) }
+            #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern))
+            #expect(results[0].map(\.bitPattern) == results[2].map(\.bitPattern))
+        }
+    }
+
+    /// Mat-mat (prefill) row j equals mat-vec of vector j, bit for bit, on each path.
+    @Test(arguments: cases)
+    func batchEqualsVectors(path: KernelPath, type: WeightType) throws {
+        let (rows, columns, count) = (50, 512, 7)
+        let weights = try RandomWeights(type: type, rows: rows, columns: columns, seed: 11)
+        let w = try weights.matrix(type: type, rows: rows, columns: columns)
+        let x = Self.random(count * columns, seed: 13)
+        let multiplier = try MatrixMultiplier(path: path, pool: Self.pool(2))
+        var y = [Float](repeating: .nan, count: count * rows)
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { multiplier.multiply(w, batch: x, count: count, into: $0) }
+        }
+        for j in 0..<count {
+            let single = try Self.multiply(w, Array(x[(j * columns)..<((j + 1) * columns)]), path: path, pool: Self.pool(1))
+            #expect(Array(y[(j * rows)..<((j + 1) * rows)]).map(\.bitPattern) == single.map(\.bitPattern), "\(type) vector \(j)")
+        }
+    }
+
+    /// Dequantization equals gguf-py's numpy dequantizers on the committed fixtures, bit for bit.
+    @Test(arguments: WeightType.allCases)
+    func dequantizationMatchesGGUFPy(type: WeightType) throws {
+        let text = try String(contentsOfFile: Fixtures.path("kernels/dequant_\(type.rawValue).txt"), encoding: .utf8)
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        let elements = try #require(Int(fields["elements"] ?? ""))
+        let blocks = try #require(Data(base64Encoded: fields["blocks"] ?? ""))
+        let floats = try #require(Data(base64Encoded: fields["floats"] ?? ""))
+        #expect(floats.count == elements * 4)
+        let expected: [UInt32] = floats.withUnsafeBytes { raw in (0..<elements).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) } }
+        var got = [Float](repeating: 0, count: elements)
+        try blocks.withUnsafeBytes { raw in
+            let w = try WeightMatrix(base: raw.baseAddress!, type: type, rows: 1, columns: elements, owner: nil)
+            let multiplier = try MatrixMultiplier(path: .scalar, pool: Self.pool(1))
+            got.withUnsafeMutableBufferPointer { multiplier.dequantizeRow(w, row: 0, into: $0) }
+        }
+        #expect(got.map(\.bitPattern) == expected)
+    }
+
+    @Test func pathSelectionFromTheEnvironment() throws {
+        #expect(try KernelPath.select(environment: [:]) == KernelPath.best)
+        #expect(try KernelPath.select(environment: ["BRISE_KERNEL_PATH": "scalar"]) == .scalar)
+        #expect(throws: KernelError.self) { try KernelPath.select(environment: ["BRISE_KERNEL_PATH": "sse9"]) }
+        #if arch(x86_64)
+        #expect(throws: KernelError.self) { try KernelPath.select(environment: ["BRISE_KERNEL_PATH": "neon"]) }
+        #expect(KernelPath.best != .scalar)
+        #endif
+    }
+
+    @Test func shapesThatAreNotWholeBlocksAreRefused() {
+        #expect(throws: KernelError.self) { try RandomWeights(type: .q4_K, rows: 1, columns: 100, seed: 1) }
+        #expect(WeightType(ggmlTypeID: 12) == .q4_K)
+        #expect(WeightType(ggmlTypeID: 10) == nil)  // Q2_K: loadable by GGUF, not computed here
+    }
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Writes the dequantization fixtures under Fixtures/kernels/ with gguf-py's numpy dequantizers.
+
+    ~/.cache/brise/venv/bin/python scripts/make-kernel-fixtures.py [OUT_DIR]
+
+For each weight type CKernels reads (f32, f16, bf16, q8_0, q4_0, q5_0, q4_K, q5_K, q6_K) it builds a
+few blocks from a fixed seed -- random bytes plus the cases that break dequantizers: f16 max, the
+smallest and largest subnormal scales, zero and negative zero scales, all-0x00 / all-0xFF quant bytes
+and an all-zero block (32-element types) -- dequantizes them with `gguf.quants.dequantize` and writes one text file
+`dequant_<type>.txt`:
+
+    type q4_K
+    elements 512
+    blocks <base64 of the raw block bytes>
+    floats <base64 of the little-endian float32 results>
+
+Tests/CKernelsC/test_kernels.c checks ck_dequantize_row_* reproduce the floats bit for bit. The
+output is deterministic, so re-running the script leaves the committed files unchanged.
+"""
+from __future__ import annotations
+
+import base64
+import importlib.metadata
+import sys
+from pathlib import Path
+
+import numpy as np
+from gguf import GGMLQuantizationType as Q
+from gguf import quants
+from gguf.constants import GGML_QUANT_SIZES
+
+# Scales that exercise the f16 decoder: max, -max, smallest/largest subnormal, smallest normal,
+# zero, negative zero, one.
+EXTREME_SCALES = [0x7BFF, 0xFBFF, 0x0001, 0x03FF, 0x0400, 0x0000, 0x8000, 0x3C00]
+
+
+def f16_bytes(bits: int) -> bytes:
+    return int(bits).to_bytes(2, "little")
+
+
+def random_scale(rng: np.random.Generator) -> bytes:
+    return np.float16(rng.uniform(-0.05, 0.05)).tobytes()
+
+
+def quant_blocks(qtype: Q, rng: np.random.Generator) -> bytes:
+    block_elems, block_bytes = GGML_QUANT_SIZES[qtype]
+    # (scale field offsets, scale menu) per type: Q6_K keeps d last.
+    scale_offsets = {Q.Q8_0: [0], Q.Q4_0: [0], Q.Q5_0: [0], Q.Q4_K: [0, 2], Q.Q5_K: [0, 2], Q.Q6_K: [208]}[qtype]
+    n_blocks = 6 if block_elems == 32 else 2  # K-quants: one random and one extreme-scale super-block
+    out = bytearray()
+    for b in range(n_blocks):
+        blk = bytearray(rng.integers(0, 256, block_bytes, dtype=np.uint8).tobytes())
+        if b == n_blocks - 1 and block_elems == 32:
+            blk = bytearray(block_bytes)  # all-zero block
+        else:
+            if b >= 2 and block_elems == 32:
+                # extreme quant bytes around the scale fields
+                fill = 0x00 if b % 2 == 0 else 0xFF
+                blk = bytearray([fill] * block_bytes)
+            for i, off in enumerate(scale_offsets):
+                if b == 0:
+                    blk[off : off + 2] = random_scale(rng)
+                else:
+                    blk[off : off + 2] = f16_bytes(EXTREME_SCALES[(3 * b + i) % len(EXTREME_SCALES)])
+        out += blk
+    return bytes(out)
+
+
+def float_elements(qtype: Q, rng: np.random.Generator) -> tuple[bytes, int]:
+    n = 64
+    if qtype == Q.F32:
+        v = rng.standard_normal(n).astype(np.float32)
+        v[:8] = np.array([0.0, -0.0, np.inf, -np.inf, 1e-45, -3.4e38, 1.17549435e-38, 1.0], dtype=np.float32)
+        return v.tobytes(), n
+    if qtype == Q.F16:
+        bits = rng.integers(0, 0x7C00, n, dtype=np.uint16)  # finite, positive
+        bits[: len(EXTREME_SCALES)] = EXTREME_SCALES
+        bits[10] = 0x7C00  # +inf
+        bits[11] = 0xFC00  # -inf
+        bits[12:20] |= 0x8000  # some negative
+        return bits.astype("<u2").tobytes(), n
+    # BF16: random finite values plus specials
+    v = (rng.standard_normal(n) * 10.0 ** rng.integers(-30, 30, n)).astype(np.float32)
+    bits = (v.view(np.uint32) >> 16).astype(np.uint16)
+    bits[:6] = [0x0000, 0x8000, 0x7F80, 0xFF80, 0x0001, 0x7F7F]
+    return bits.astype("<u2").tobytes(), n
+
+
+def main() -> int:
+    out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "Fixtures" / "kernels"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = {Q.F32: "f32", Q.F16: "f16", Q.BF16: "bf16", Q.Q8_0: "q8_0", Q.Q4_0: "q4_0", Q.Q5_0: "q5_0",
+             Q.Q4_K: "q4_K", Q.Q5_K: "q5_K", Q.Q6_K: "q6_K"}
+    total = 0
+    for seed, (qtype, name) in enumerate(names.items()):
+        rng = np.random.default_rng(20251129 + seed)
+        if qtype in (Q.F32, Q.F16, Q.BF16):
+            raw, n = float_elements(qtype, rng)
+        else:
+            raw = quant_blocks(qtype, rng)
+            block_elems, block_bytes = GGML_QUANT_SIZES[qtype]
+            n = len(raw) // block_bytes * block_elems
+        data = np.frombuffer(raw, dtype=np.uint8)
+        if qtype == Q.BF16:
+            # gguf-py's generic dequantize() covers F32/F16 and the block types; BF16 goes through its class.
+            floats = quants.BF16.dequantize(data)
+        else:
+            floats = quants.dequantize(data, qtype)
+        floats = np.asarray(floats, dtype=np.float32).reshape(-1)
+        assert floats.size == n, (name, floats.size, n)
+        text = (
+            "# generated by scripts/make-kernel-fixtures.py from gguf-py "
+            + importlib.metadata.version("gguf")
+            + " -- DO NOT EDIT\n"
+            + f"type {name}\nelements {n}\n"
+            + f"blocks {base64.b64encode(raw).decode()}\n"
+            + f"floats {base64.b64encode(floats.astype('<f4').tobytes()).decode()}\n"
+        )
+        path = out_dir / f"dequant_{name}.txt"
+        path.write_text(text)
+        total += len(text)
+        print(f"{path}: {n} elements")
+    print(f"{total} bytes in total")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
