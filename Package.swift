@@ -50,6 +50,7 @@ let package = Package(
             name: "BriseCommands",
             dependencies: [
                 "GGUF",
+                "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

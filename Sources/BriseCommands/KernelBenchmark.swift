@@ -1,0 +1,184 @@
+import Foundation
+import Kernels
+
+/// Measures the kernels: read bandwidth, then per type and path, mat-vec over ≥1 GiB of 4096-wide
+/// matrices and mat-mat over a few of them, at each thread count. Best of several passes (the
+/// machines are shared; the best pass is the least disturbed).
+struct KernelBenchmark {
+    let threadCounts: [Int]
+    let paths: [KernelPath]
+    let types: [WeightType]
+    let bytesPerType: Int
+    let batch: Int
+    let matmulMatrices: Int
+
+    static let columns = 4096
+    static let rowsPerMatrix = 4096
+    static let passes = 3
+
+    struct Report: Encodable {
+        struct Bandwidth: Encodable {
+            var threads: Int
+            var gigabytesPerSecond: Double
+        }
+
+        struct Row: Encodable {
+            var path: String
+            var type: String
+            var threads: Int
+            var matvecBytes: Int
+            var matvecGigabytesPerSecond: Double
+            var fractionOfReadBandwidth: Double
+            var matmulBatch: Int
+            var matmulGigaflopsPerSecond: Double
+        }
+
+        var readBandwidth: [Bandwidth]
+        var rows: [Row]
+    }
+
+    func run(progress: (String) -> Void) throws -> Report {
+        let pools = Dictionary(uniqueKeysWithValues: threadCounts.map { ($0, WorkerPool(threadCount: $0)) })
+        var bandwidth: [Int: Double] = [:]
+        do {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytesPerType, alignment: 64)
+            defer { buffer.deallocate() }
+            // Touch every page first so the measurement reads memory, not page faults.
+            memset(buffer, 1, bytesPerType)
+            for threads in threadCounts {
+                bandwidth[threads] = ReadBandwidth.measure(buffer, byteCount: bytesPerType, pool: pools[threads]!, passes: 5)
+                progress(String(format: "read bandwidth, %d thread(s): %.1f GB/s", threads, bandwidth[threads]! / 1e9))
+            }
+        }
+
+        var rows: [Report.Row] = []
+        for type in types {
+            let rowBytes = type.rowByteCount(columns: Self.columns)!
+            let matrixBytes = rowBytes * Self.rowsPerMatrix
+            let matrixCount = max(matmulMatrices, (bytesPerType + matrixBytes - 1) / matrixBytes)
+            let weights = try RandomWeights(
+                type: type, rows: matrixCount * Self.rowsPerMatrix, columns: Self.columns, seed: 1)
+            let matrices = try (0..<matrixCount).map {
+                try weights.matrix(type: type, rows: Self.rowsPerMatrix, columns: Self.columns, offset: $0 * matrixBytes)
+            }
+            var random = SystemRandomNumberGenerator()
+            let x = (0..<(batch * Self.columns)).map { _ in Float.random(in: -1...1, using: &random) }
+            var y = [Float](repeating: 0, count: batch * Self.rowsPerMatrix)
+
+            for path in paths {
+                for threads in threadCounts {
+                    let multiplier = try MatrixMultiplier(path: path, pool: pools[threads]!)
+                    let matvecSeconds = x.withUnsafeBufferPointer { x in
+                        y.withUnsafeMutableBufferPointer { y in
+                            bestTime(passes: Self.passes) {
+                                for matrix in matrices { multiplier.multiply(matrix, vector: x, into: y) }
+                            }
+                        }
+                    }
+                    let matmulSet = matrices.prefix(matmulMatrices)
+                    let matmulSeconds = x.withUnsafeBufferPointer { x in
+                        y.withUnsafeMutableBufferPointer { y in
+                            bestTime(passes: 2) {
+                                for matrix in matmulSet { multiplier.multiply(matrix, batch: x, count: batch, into: y) }
+                            }
+                        }
+                    }
+                    let bytes = matrixBytes * matrixCount
+                    let gbps = Double(bytes) / matvecSeconds / 1e9
+                    let flops = 2.0 * Double(Self.columns * Self.rowsPerMatrix * batch * matmulSet.count)
+                    let row = Report.Row(
+                        path: path.rawValue, type: type.rawValue, threads: threads, matvecBytes: bytes,
+                        matvecGigabytesPerSecond: gbps, fractionOfReadBandwidth: gbps * 1e9 / bandwidth[threads]!,
+                        matmulBatch: batch, matmulGigaflopsPerSecond: flops / matmulSeconds / 1e9)
+                    rows.append(row)
+                    progress(
+                        String(
+                            format: "%-10@ %-5@ %dt  mat-vec %6.1f GB/s (%3.0f%%)  mat-mat %6.1f GFLOP/s",
+                            path.rawValue, type.rawValue, threads, row.matvecGigabytesPerSecond,
+                            row.fractionOfReadBandwidth * 100, row.matmulGigaflopsPerSecond))
+                }
+            }
+        }
+        return Report(
+            readBandwidth: threadCounts.map { .init(threads: $0, gigabytesPerSecond: bandwidth[$0]! / 1e9) }, rows: rows)
+    }
+
+    /// The shortest of `passes` timed runs, after one untimed warm-up run.
+    private func bestTime(passes: Int, _ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity
+        for _ in 0..<passes {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return best
+    }
+}
+
+extension KernelBenchmark.Report {
+    /// The report as a text table.
+    func table() -> String {
+        var out = "read bandwidth: "
+            + readBandwidth.map { String(format: "%.1f GB/s at %d thread%@", $0.gigabytesPerSecond, $0.threads, $0.threads == 1 ? "" : "s") }
+            .joined(separator: ", ") + "\n\n"
+        let threads = readBandwidth.map(\.threads)
+        var header = "path        type "
+        for t in threads { header += String(format: "  mat-vec %dt (GB/s, %% of read)", t) }
+        for t in threads { header += String(format: "  mat-mat %dt GFLOP/s", t) }
+        out += header + "\n"
+        var keys: [String] = []
+        for row in rows where !keys.contains("\(row.path)/\(row.type)") { keys.append("\(row.path)/\(row.type)") }
+        for key in keys {
+            let group = rows.filter { "\($0.path)/\($0.type)" == key }
+            guard let first = group.first else { continue }
+            var line = first.path.padding(toLength: 12, withPad: " ", startingAt: 0)
+                + first.type.padding(toLength: 5, withPad: " ", startingAt: 0)
+            for t in threads {
+                let r = group.first { $0.threads == t }
+                line += String(format: "  %18.1f %9.0f%%", r?.matvecGigabytesPerSecond ?? 0, (r?.fractionOfReadBandwidth ?? 0) * 100)
+            }
+            for t in threads {
+                let r = group.first { $0.threads == t }
+                line += String(format: "  %19.1f", r?.matmulGigaflopsPerSecond ?? 0)
+            }
+            out += line + "\n"
+        }
+        return out
+    }
+}
+
+/// Streams through a buffer summing it, split across the pool: the read bandwidth a mat-vec could hope for.
+enum ReadBandwidth {
+    static func measure(_ buffer: UnsafeMutableRawPointer, byteCount: Int, pool: WorkerPool, passes: Int) -> Double {
+        let chunk = 1 << 20
+        let chunks = byteCount / chunk
+        let sink = UnsafeMutablePointer<UInt32>.allocate(capacity: chunks)
+        defer { sink.deallocate() }
+        var best = Double.infinity
+        for pass in 0...passes {
+            let start = DispatchTime.now().uptimeNanoseconds
+            pool.parallelFor(count: chunks, chunk: 4) { range in
+                for c in range { sink[c] = sum(UnsafeRawPointer(buffer + c * chunk), bytes: chunk) }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if pass > 0 { best = min(best, seconds) }  // pass 0 warms up
+        }
+        return Double(chunks * chunk) / best
+    }
+
+    /// Sums 64-byte lines with four independent accumulators (no dependency chain limits the loads).
+    @inline(never)
+    static func sum(_ p: UnsafeRawPointer, bytes: Int) -> UInt32 {
+        var a = SIMD16<UInt32>(), b = SIMD16<UInt32>(), c = SIMD16<UInt32>(), d = SIMD16<UInt32>()
+        var offset = 0
+        while offset < bytes {
+            a &+= p.load(fromByteOffset: offset, as: SIMD16<UInt32>.self)
+            b &+= p.load(fromByteOffset: offset + 64, as: SIMD16<UInt32>.self)
+            c &+= p.load(fromByteOffset: offset + 128, as: SIMD16<UInt32>.self)
+            d &+= p.load(fromByteOffset: offset + 192, as: SIMD16<UInt32>.self)
+            offset += 256
+        }
+        return (a &+ b &+ c &+ d).wrappedSum()
+    }
+}
