@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""Makes the forward-pass reference fixtures: synthetic llama / mistral3 models and llama.cpp's outputs.
+
+Run with the venv that has gguf, numpy, mistral-common and llama-cpp-python
+(~/.cache/brise/venv/bin/python scripts/make-model-fixtures.py). Three kinds of model:
+
+- tiny: `llama` and `mistral3` (YaRN with a small original context, attention temperature) with
+  hidden 256, 2 layers, a toy SentencePiece-style vocabulary. Written as F32 with gguf-py from a
+  seeded RNG, then quantized by llama.cpp to Q8_0, Q4_0, Q5_0, Q4_K_M and Q6_K. The quantized files
+  are small and committed under Fixtures/models/.
+- tekken: a tiny `llama` model with the real Tekken vocabulary (131 072 tokens, from mistral-common's
+  tekken_240718.json), its 2-D weights seeded random Q8_0 blocks written directly (gguf-py's Q8_0
+  quantizer rounds differently from llama.cpp's, so quantizing would not be reproducible without
+  llama.cpp). Too large to commit (~80 MB): `--regenerate` rebuilds it bit-exactly with gguf-py alone.
+- ministral3b: `mistral3` with the real Ministral 3 3B layer shapes (hidden 3072, 32/8 heads of 128,
+  FFN 9216, tied embeddings, Tekken vocabulary size) but 2 layers, in llama.cpp's Q4_K_M type mix.
+  Its weights are seeded random blocks written directly in each quantized type (gguf-py has no K-quant
+  quantizer), so `--regenerate` rebuilds it without llama.cpp. ~330 MB, kept outside the repository.
+
+For every model, llama.cpp (F16 KV cache, flash attention off, 2 threads) evaluates fixed token
+sequences; the JSON beside each model records the SHA-256 of the file it ran on, the full logits of the
+last position, the top-10 logits of every position, and a 32-token greedy continuation.
+
+  make-model-fixtures.py                 make everything (needs llama-cpp-python)
+  make-model-fixtures.py --regenerate    rebuild the uncommitted model files only (gguf-py + numpy)
+
+Large files go to $BRISE_FIXTURE_CACHE (default ~/.cache/brise/fixture-models).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import gguf
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "Fixtures" / "models"
+CACHE = Path(os.environ.get("BRISE_FIXTURE_CACHE", Path.home() / ".cache" / "brise" / "fixture-models"))
+
+QUANTS = {  # name -> llama_ftype
+    "Q8_0": 7,
+    "Q4_0": 2,
+    "Q5_0": 8,
+    "Q4_K_M": 15,
+    "Q6_K": 18,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Vocabularies
+
+def toy_vocab(size: int) -> dict:
+    """A SentencePiece-style (`llama`) vocabulary: <unk> <s> </s>, the 256 byte tokens, then pieces."""
+    tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+    types = [2, 3, 3] + [6] * 256
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    i = 0
+    while len(tokens) < size:
+        piece = "\u2581" + letters[i % 26] + (letters[(i // 26) % 26] if i >= 26 else "")
+        tokens.append(piece)
+        types.append(1)
+        i += 1
+    scores = [0.0] * 259 + [-float(k) for k in range(size - 259)]
+    return {"model": "llama", "tokens": tokens, "scores": scores, "types": types, "bos": 1, "eos": 2}
+
+
+def tekken_vocab() -> dict:
+    """The real Tekken vocabulary as llama.cpp's converter writes it (MODEL-SPEC §5.2)."""
+    from gguf.vocab import MistralVocab  # type: ignore
+    import mistral_common  # noqa: F401  (the wheel ships the tokenizer files)
+    import shutil
+    source = Path(mistral_common.__file__).parent / "data" / "tekken_240718.json"
+    # MistralVocab chooses among every tokenizer file in a directory: give it one holding only this.
+    directory = CACHE / "tekken_240718"
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, directory / "tekken.json")
+    vocab = MistralVocab(directory)
+    tokens, scores, types = [], [], []
+    for text, score, ttype in vocab.all_tokens():
+        tokens.append(text)
+        scores.append(score)
+        types.append(int(ttype))
+    return {"model": "gpt2", "pre": "tekken", "tokens": tokens, "scores": scores, "types": types,
+            "merges": vocab.extract_vocab_merges_from_model(), "bos": 1, "eos": 2}
+
+
+def add_vocab(w: gguf.GGUFWriter, v: dict) -> None:
+    w.add_string("tokenizer.ggml.model", v["model"])
+    if "pre" in v:
+        w.add_string("tokenizer.ggml.pre", v["pre"])
+    w.add_array("tokenizer.ggml.tokens", v["tokens"])
+    w.add_array("tokenizer.ggml.scores", v["scores"])
+    w.add_array("tokenizer.ggml.token_type", v["types"])
+    if "merges" in v:
+        w.add_array("tokenizer.ggml.merges", v["merges"])
+    w.add_uint32("tokenizer.ggml.bos_token_id", v["bos"])
+    w.add_uint32("tokenizer.ggml.eos_token_id", v["eos"])
+    w.add_bool("tokenizer.ggml.add_bos_token", True)
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+
+class Shape:
+    def __init__(self, arch, hidden, layers, heads, kv_heads, head_dim, ffn, ctx, theta=1e6,
+                 yarn=None, temperature=0.0, tied=False):
+        self.arch, self.hidden, self.layers = arch, hidden, layers
+        self.heads, self.kv_heads, self.head_dim, self.ffn = heads, kv_heads, head_dim, ffn
+        self.ctx, self.theta, self.yarn, self.temperature, self.tied = ctx, theta, yarn, temperature, tied
+
+    def keys(self, w: gguf.GGUFWriter) -> None:
+        a = self.arch
+        w.add_string("general.name", f"brise synthetic {a}")
+        w.add_uint32(f"{a}.context_length", self.ctx)
+        w.add_uint32(f"{a}.embedding_length", self.hidden)
+        w.add_uint32(f"{a}.block_count", self.layers)
+        w.add_uint32(f"{a}.feed_forward_length", self.ffn)
+        w.add_uint32(f"{a}.attention.head_count", self.heads)
+        w.add_uint32(f"{a}.attention.head_count_kv", self.kv_heads)
+        w.add_uint32(f"{a}.attention.key_length", self.head_dim)
+        w.add_uint32(f"{a}.attention.value_length", self.head_dim)
+        w.add_uint32(f"{a}.rope.dimension_count", self.head_dim)
+        w.add_float32(f"{a}.rope.freq_base", self.theta)
+        w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", 1e-5)
+        if self.yarn:
+            w.add_string(f"{a}.rope.scaling.type", "yarn")
+            w.add_float32(f"{a}.rope.scaling.factor", self.yarn["factor"])
+            w.add_uint32(f"{a}.rope.scaling.original_context_length", self.yarn["original"])
+            w.add_float32(f"{a}.rope.scaling.yarn_beta_fast", 32.0)
+            w.add_float32(f"{a}.rope.scaling.yarn_beta_slow", 1.0)
+            w.add_float32(f"{a}.rope.scaling.yarn_log_multiplier", self.yarn.get("log_mul", 1.0))
+        if self.temperature:
+            w.add_float32(f"{a}.attention.temperature_scale", self.temperature)
+
+    def tensors(self, n_vocab: int):
+        """(name, ne shape as numpy (out, in) order, role) for every tensor, in llama.cpp's order."""
+        h, q, kv, f = self.hidden, self.heads * self.head_dim, self.kv_heads * self.head_dim, self.ffn
+        out = [("token_embd.weight", (n_vocab, h), "embd")]
+        for i in range(self.layers):
+            out += [
+                (f"blk.{i}.attn_norm.weight", (h,), "norm"),
+                (f"blk.{i}.attn_q.weight", (q, h), "q"),
+                (f"blk.{i}.attn_k.weight", (kv, h), "k"),
+                (f"blk.{i}.attn_v.weight", (kv, h), "v"),
+                (f"blk.{i}.attn_output.weight", (h, q), "o"),
+                (f"blk.{i}.ffn_norm.weight", (h,), "norm"),
+                (f"blk.{i}.ffn_gate.weight", (f, h), "gate"),
+                (f"blk.{i}.ffn_up.weight", (f, h), "up"),
+                (f"blk.{i}.ffn_down.weight", (h, f), "down"),
+            ]
+        out.append(("output_norm.weight", (h,), "norm"))
+        if not self.tied:
+            out.append(("output.weight", (n_vocab, h), "output"))
+        return out
+
+
+def float_weights(rng: np.random.Generator, shape, role: str) -> np.ndarray:
+    if role == "norm":
+        return (1.0 + 0.1 * rng.standard_normal(shape)).astype(np.float32)
+    if role == "embd":
+        return rng.standard_normal(shape).astype(np.float32)
+    fan_in = shape[1]
+    if role == "output":
+        # Logits with a standard deviation of ~8: random models otherwise give near-ties between the
+        # top tokens, and greedy parity would hinge on the last bit of a float.
+        return (8.0 * rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+    return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+
+
+def write_f32(path: Path, shape: Shape, vocab: dict, seed: int, quant_q8_0: bool = False) -> None:
+    """An F32 model (or, with quant_q8_0, its 2-D weights quantized to Q8_0 by gguf-py)."""
+    rng = np.random.default_rng(seed)
+    w = gguf.GGUFWriter(str(path), shape.arch)
+    shape.keys(w)
+    add_vocab(w, vocab)
+    w.add_file_type(7 if quant_q8_0 else 0)
+    for name, dims, role in shape.tensors(len(vocab["tokens"])):
+        data = float_weights(rng, dims, role)
+        if quant_q8_0 and data.ndim == 2:
+            q = gguf.quants.quantize(data, gguf.GGMLQuantizationType.Q8_0)
+            w.add_tensor(name, q, raw_shape=q.shape, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+        else:
+            w.add_tensor(name, data)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def more_bits(i: int, n: int) -> bool:
+    return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
+
+
+def q4_k_m_type(name: str, role: str, layer: int, n_layers: int, tied: bool) -> gguf.GGMLQuantizationType:
+    """llama.cpp's Q4_K_M choice per tensor (MODEL-SPEC §3.6)."""
+    T = gguf.GGMLQuantizationType
+    if role == "norm":
+        return T.F32
+    if role == "output" or (role == "embd" and tied):
+        return T.Q6_K
+    if role in ("v", "down") and more_bits(layer, n_layers):
+        return T.Q6_K
+    return T.Q4_K
+
+
+def random_blocks(rng: np.random.Generator, qtype: gguf.GGMLQuantizationType, rows: int, cols: int,
+                  scale: float) -> np.ndarray:
+    """Seeded random blocks of qtype: random quants and sub-scales, f16 block scales up to `scale`.
+
+    Random sub-scales and quants are large (a Q6_K sub-scale times its quant averages ~1000), so a
+    real file's block scales are tiny, often f16 subnormals; layer weights use such scales here so
+    each layer's output stays comparable to the residual stream and the input keeps mattering."""
+    block, size = gguf.GGML_QUANT_SIZES[qtype]
+    nblocks = rows * (cols // block)
+    raw = rng.integers(0, 256, size=(nblocks, size), dtype=np.uint8)
+    scales = (rng.integers(1, 1000, size=(nblocks, 2)) / 1000.0 * scale).astype(np.float16).view(np.uint8).reshape(nblocks, 4)
+    T = gguf.GGMLQuantizationType
+    if qtype in (T.Q8_0, T.Q4_0, T.Q5_0):
+        raw[:, 0:2] = scales[:, 0:2]
+    elif qtype in (T.Q4_K, T.Q5_K):
+        # Centred like real blocks: every sub-block's 6-bit scale and min are 32, and dmin is d·7.5
+        # (d·16·7.5 for Q5_K's 5-bit quants), so x = d·32·(q − 7.5): random bytes here would give all
+        # weights a shared offset and every layer would push one fixed direction.
+        d = scales[:, 0:2].copy().view(np.float16).astype(np.float32)
+        dmin = (d * (7.5 if qtype == T.Q4_K else 15.5)).astype(np.float16).view(np.uint8).reshape(nblocks, 2)
+        raw[:, 0:2] = scales[:, 0:2]
+        raw[:, 2:4] = dmin
+        raw[:, 4:8] = 0xA0   # sub-blocks 0-3: scale 32; top bits of sub-blocks 4-7's scales (0b10)
+        raw[:, 8:12] = 0xA0  # sub-blocks 0-3: min 32; top bits of sub-blocks 4-7's mins
+        raw[:, 12:16] = 0x00  # sub-blocks 4-7: low bits of scale and min (0) -> 32 with the top bits
+    elif qtype == T.Q6_K:
+        raw[:, 208:210] = scales[:, 0:2]
+    return raw.reshape(rows, cols // block * size)
+
+
+def write_quantized_shape(path: Path, shape: Shape, vocab: dict, seed: int, mix: str) -> None:
+    """A model written directly in a quantized type mix (`Q4_K_M` as llama.cpp chooses it, or `Q8_0`)
+    with seeded random blocks: reproducible from the seed with numpy alone."""
+    rng = np.random.default_rng(seed)
+    w = gguf.GGUFWriter(str(path), shape.arch)
+    shape.keys(w)
+    add_vocab(w, vocab)
+    w.add_file_type(15 if mix == "Q4_K_M" else 7)
+    w.add_quantization_version(2)
+    for name, dims, role in shape.tensors(len(vocab["tokens"])):
+        layer = int(name.split(".")[1]) if name.startswith("blk.") else 0
+        if mix == "Q4_K_M":
+            qtype = q4_k_m_type(name, role, layer, shape.layers, shape.tied)
+        else:
+            qtype = gguf.GGMLQuantizationType.F32 if role == "norm" else gguf.GGMLQuantizationType.Q8_0
+        if qtype == gguf.GGMLQuantizationType.F32:
+            w.add_tensor(name, float_weights(rng, dims, role))
+        else:
+            scale = 1.0 / 64 if role in ("embd", "output") else 1.0 / 1000
+            data = random_blocks(rng, qtype, dims[0], dims[1], scale)
+            w.add_tensor(name, data, raw_shape=data.shape, raw_dtype=qtype)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# The models and sequences
+
+TINY = {
+    "tiny-llama": Shape("llama", 256, 2, 4, 2, 64, 256, 256, theta=10000.0),
+    "tiny-mistral3": Shape("mistral3", 256, 2, 4, 2, 64, 256, 256, theta=1e6,
+                           yarn={"factor": 4.0, "original": 64, "log_mul": 1.0}, temperature=0.1),
+}
+TEKKEN = ("tekken-llama", Shape("llama", 256, 2, 4, 2, 64, 256, 1024, theta=1e8))
+BIG = ("ministral3b-2layer", Shape("mistral3", 3072, 2, 32, 8, 128, 9216, 262144, theta=1e6,
+                                    yarn={"factor": 16.0, "original": 16384, "log_mul": 1.0},
+                                    temperature=0.1, tied=True))
+
+
+def sequences(n_vocab: int, seed: int) -> dict[str, list[int]]:
+    rng = np.random.default_rng(seed)
+    return {
+        "short": [1] + [int(t) for t in rng.integers(3, n_vocab, 15)],
+        "long": [1] + [int(t) for t in rng.integers(3, n_vocab, 99)],  # past YaRN's original context of 64
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# llama.cpp
+
+def llama_outputs(model: Path, seqs: dict[str, list[int]], n_ctx: int) -> dict:
+    import llama_cpp
+    from llama_cpp import Llama
+    llm = Llama(model_path=str(model), n_ctx=n_ctx, n_batch=n_ctx, n_ubatch=n_ctx, n_threads=2,
+                logits_all=True, flash_attn=False, verbose=False, seed=0)
+    out = {}
+    for name, tokens in seqs.items():
+        llm.reset()
+        llm.eval(tokens)
+        scores = np.array(llm.scores[: len(tokens)], dtype=np.float32)
+        top = []
+        for row in scores:
+            ids = np.argsort(-row, kind="stable")[:10]
+            top.append({"ids": [int(i) for i in ids], "logits": [float(row[i]) for i in ids]})
+        greedy, margins = [], []
+        for _ in range(32):
+            row = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
+            nxt = int(np.argmax(row))
+            second = np.partition(row, -2)[-2]
+            greedy.append(nxt)
+            margins.append(float(row[nxt] - second))
+            llm.eval([nxt])
+        out[name] = {
+            "tokens": tokens,
+            "lastLogits": base64.b64encode(scores[-1].astype("<f4").tobytes()).decode(),
+            "top10": top,
+            "greedy32": greedy,
+            "greedyMargins": margins,
+        }
+    out["llamaCpp"] = {"version": llama_cpp.__version__, "kvCache": "f16", "flashAttention": False,
+                       "threads": 2, "nCtx": n_ctx}
+    return out
+
+
+def quantize(src: Path, dst: Path, ftype: int) -> None:
+    import llama_cpp
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.nthread = 2
+    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
+    if rc != 0:
+        sys.exit(f"llama.cpp could not quantize {src} to ftype {ftype}")
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+
+
+# --------------------------------------------------------------------------------------------
+
+def make_tiny() -> None:
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    vocab = toy_vocab(320)
+    for seed, (name, shape) in enumerate(TINY.items(), start=100):
+        f32 = CACHE / f"{name}-F32.gguf"
+        write_f32(f32, shape, vocab, seed)
+        seqs = sequences(len(vocab["tokens"]), seed)
+        for quant, ftype in QUANTS.items():
+            path = FIXTURES / f"{name}-{quant}.gguf"
+            quantize(f32, path, ftype)
+            result = llama_outputs(path, seqs, shape.ctx)
+            result["model"] = {"file": path.name, "sha256": sha256(path), "committed": True}
+            write_json(FIXTURES / f"{name}-{quant}.json", result)
+
+
+def make_tekken() -> Path:
+    name, shape = TEKKEN
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{name}-Q8_0.gguf"
+    write_quantized_shape(path, shape, tekken_vocab(), 300, "Q8_0")
+    return path
+
+
+def make_big() -> Path:
+    name, shape = BIG
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{name}-Q4_K_M.gguf"
+    vocab = tekken_vocab()
+    write_quantized_shape(path, shape, vocab, 400, "Q4_K_M")
+    return path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--regenerate", action="store_true",
+                    help="rebuild the uncommitted model files only (no llama.cpp needed) and check their SHA-256")
+    ap.add_argument("--only", choices=["tiny", "tekken", "big"], help="make one kind only")
+    args = ap.parse_args()
+
+    if args.regenerate:
+        ok = True
+        for maker, name in ((make_tekken, TEKKEN[0] + "-Q8_0"), (make_big, BIG[0] + "-Q4_K_M")):
+            reference = FIXTURES / f"{name}.json"
+            if not reference.exists():
+                print(f"skip {name}: no reference {reference.name}")
+                continue
+            path = maker()
+            want = json.loads(reference.read_text())["model"]["sha256"]
+            got = sha256(path)
+            print(f"{'ok' if got == want else 'MISMATCH'} {path} sha256 {got}")
+            ok &= got == want
+        return 0 if ok else 1
+
+    if args.only in (None, "tiny"):
+        make_tiny()
+    if args.only in (None, "tekken"):
+        name, shape = TEKKEN
+        path = make_tekken()
+        result = llama_outputs(path, sequences(131072, 300), shape.ctx)
+        result["model"] = {"file": path.name, "sha256": sha256(path), "committed": False}
+        write_json(FIXTURES / f"{name}-Q8_0.json", result)
+    if args.only in (None, "big"):
+        name, shape = BIG
+        path = make_big()
+        result = llama_outputs(path, sequences(131072, 400), 512)
+        result["model"] = {"file": path.name, "sha256": sha256(path), "committed": False}
+        write_json(FIXTURES / f"{name}-Q4_K_M.json", result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
