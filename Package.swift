@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(name: "Kernels", dependencies: ["CKernels"]),
+        .target(name: "Sampling"),
         .target(name: "BriseClient"),
         .target(
             name: "BriseCommands",
@@ -69,6 +70,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
         .testTarget(
             name: "BriseCommandsTests",
