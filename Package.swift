@@ -32,11 +32,13 @@ let package = Package(
             name: "GGUF",
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "BriseClient"),
         .target(
             name: "BriseCommands",
             dependencies: [
                 "GGUF",
+                "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,6 +57,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),
         .testTarget(
             name: "BriseCommandsTests",
             dependencies: ["BriseCommands", "GGUF", "TestSupport", "brise"]
