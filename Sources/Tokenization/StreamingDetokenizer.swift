@@ -8,7 +8,8 @@ public struct StreamingDetokenizer: Sendable {
     private let tokenizer: Tokenizer
     private let renderSpecial: Bool
     private var pending: [UInt8] = []
-    private var first = true
+    /// Whether any text came out yet (the dummy-prefix space is removed from the first text only).
+    private var started = false
 
     /// Creates a detokenizer.
     ///
@@ -27,9 +28,11 @@ public struct StreamingDetokenizer: Sendable {
     /// - Throws: `TokenizerError` `.invalidTokenID` for an id outside the vocabulary.
     public mutating func append(_ id: TokenID) throws -> String {
         try tokenizer.check(id)
-        tokenizer.pieces.append(
-            id, renderSpecial: renderSpecial, stripLeadingSpace: first && tokenizer.vocabulary.addSpacePrefix, to: &pending)
-        first = false
+        if tokenizer.pieces.append(
+            id, renderSpecial: renderSpecial, stripLeadingSpace: !started && tokenizer.vocabulary.addSpacePrefix, to: &pending)
+        {
+            started = true
+        }
         let cut = Self.completePrefixLength(pending)
         guard cut > 0 else { return "" }
         let text = String(decoding: pending[..<cut], as: UTF8.self)
@@ -43,16 +46,16 @@ public struct StreamingDetokenizer: Sendable {
     public mutating func finish() -> String {
         defer {
             pending.removeAll()
-            first = true
+            started = false
         }
         return String(decoding: pending, as: UTF8.self)
     }
 
-    /// How many leading bytes can be decoded now without changing the result of decoding later.
+    /// How many leading bytes of `bytes` can be decoded now without changing the result of decoding later.
     ///
     /// Cutting just before a byte that is not a continuation byte never changes how UTF-8 decodes,
     /// so only a trailing lead byte (C2–F4) still missing continuation bytes is held back.
-    static func completePrefixLength(_ bytes: [UInt8]) -> Int {
+    public static func completePrefixLength(_ bytes: [UInt8]) -> Int {
         let n = bytes.count
         var i = n - 1
         // Find the last non-continuation byte among the final four.

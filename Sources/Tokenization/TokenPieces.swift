@@ -88,21 +88,26 @@ struct TokenPieces: Sendable {
     ///   - id: A valid token id.
     ///   - renderSpecial: Whether control and unknown tokens render as their text.
     ///   - stripLeadingSpace: Whether to drop one leading space (SentencePiece's dummy prefix).
+    /// - Returns: Whether the token has a non-empty piece (before any space was dropped).
     @inline(__always)
-    func append(_ id: TokenID, renderSpecial: Bool, stripLeadingSpace: Bool, to output: inout [UInt8]) {
+    @discardableResult
+    func append(_ id: TokenID, renderSpecial: Bool, stripLeadingSpace: Bool, to output: inout [UInt8]) -> Bool {
         let index = Int(id)
         if special[index] {
-            guard renderSpecial else { return }
-            texts.withText(of: id) { text in
+            guard renderSpecial else { return false }
+            return texts.withText(of: id) { text in
                 var slice = text[...]
+                let nonEmpty = !slice.isEmpty
                 if stripLeadingSpace, slice.first == 0x20 { slice = slice.dropFirst() }
                 output.append(contentsOf: slice)
+                return nonEmpty
             }
-            return
         }
         var start = Int(starts[index])
         let end = Int(starts[index + 1])
-        if stripLeadingSpace && start < end && bytes[start] == 0x20 { start += 1 }
+        guard start < end else { return false }
+        if stripLeadingSpace && bytes[start] == 0x20 { start += 1 }
         output.append(contentsOf: bytes[start..<end])
+        return true
     }
 }

@@ -3,8 +3,10 @@
 extension Tokenizer {
     /// The bytes token ids decode to, as llama.cpp's `llama_detokenize` produces them.
     ///
-    /// With `add_space_prefix` (Mistral's SentencePiece vocabularies) the first token loses one
-    /// leading space, the dummy prefix encoding added; so `decode(encode(text)) == text`.
+    /// With `add_space_prefix` (Mistral's SentencePiece vocabularies) the first piece that produces
+    /// text loses one leading space, the dummy prefix encoding added, as sentencepiece (mistral-common)
+    /// decodes; so `decode(encode(text)) == text` (except that SentencePiece cannot tell a literal
+    /// `▁` from a space). llama.cpp differs only in letting a leading BOS use up that removal.
     ///
     /// - Parameters:
     ///   - ids: The token ids.
@@ -13,11 +15,12 @@ extension Tokenizer {
     /// - Throws: `TokenizerError` `.invalidTokenID` for an id outside the vocabulary.
     public func decodeBytes(_ ids: some Sequence<TokenID>, renderSpecial: Bool = false) throws -> [UInt8] {
         var output: [UInt8] = []
-        var first = true
+        var stripPending = vocabulary.addSpacePrefix
         for id in ids {
             try check(id)
-            pieces.append(id, renderSpecial: renderSpecial, stripLeadingSpace: first && vocabulary.addSpacePrefix, to: &output)
-            first = false
+            if pieces.append(id, renderSpecial: renderSpecial, stripLeadingSpace: stripPending, to: &output) {
+                stripPending = false
+            }
         }
         return output
     }
