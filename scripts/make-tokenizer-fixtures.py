@@ -15,6 +15,10 @@ Vocabularies go OUTSIDE the repository (they are megabytes), to $BRISE_TOKENIZER
     mistral-spm-v3.gguf          ..._240323.model.v3        llama (SentencePiece), "mistral-v3"
     mistral-spm-v7.gguf          ..._241114.model.v7        llama, "mistral-v7"
     mistral-spm-v1.gguf          tokenizer.model.v1         llama, "mistral-v1"
+    mistral-tekken-240718-v13-synthetic.gguf
+                                 the Tekken file with ids 20-23 renamed [ARGS], [CALL_ID], [THINK],
+                                 [/THINK]: the synthetic vocabulary of the shared v11/v13 chat
+                                 references (no v11/v13 Tekken file ships in the wheel)
 
 Committed fixtures (Fixtures/tokenization/):
 
@@ -45,8 +49,11 @@ def data_dir() -> Path:
     return Path(mistral_common.__file__).resolve().parent / "data"
 
 
+SYNTHETIC_V13 = {20: "[ARGS]", 21: "[CALL_ID]", 22: "[THINK]", 23: "[/THINK]"}
+
 VOCABS = [
     ("mistral-tekken-240718.gguf", "tekken_240718.json", "mistral-v3-tekken"),
+    ("mistral-tekken-240718-v13-synthetic.gguf", "tekken_240718.json", "[SYSTEM_PROMPT] [ARGS] (synthetic)"),
     ("mistral-spm-v3.gguf", "mistral_instruct_tokenizer_240323.model.v3", "mistral-v3"),
     ("mistral-spm-v7.gguf", "mistral_instruct_tokenizer_241114.model.v7", "mistral-v7"),
     ("mistral-spm-v1.gguf", "tokenizer.model.v1", "mistral-v1"),
@@ -66,7 +73,7 @@ def load_vocab(source: Path) -> MistralVocab:
     return MistralVocab(tmp)
 
 
-def write_vocab(out: Path, source: Path, template: str) -> None:
+def write_vocab(out: Path, source: Path, template: str, renames=None) -> None:
     vocab = load_vocab(source)
     writer = gguf.GGUFWriter(str(out), "llama")
     writer.add_name(f"brise tokenizer fixture ({source.name})")
@@ -77,6 +84,8 @@ def write_vocab(out: Path, source: Path, template: str) -> None:
         scores.append(score)
         types.append(toktype)
     assert len(tokens) == vocab.vocab_size
+    for index, text in (renames or {}).items():
+        tokens[index] = text.encode("utf-8")
     if vocab.tokenizer_type == MistralTokenizerType.tekken:
         writer.add_tokenizer_pre("tekken")
         writer.add_token_merges(vocab.extract_vocab_merges_from_model())
@@ -117,7 +126,7 @@ def main() -> int:
         if args.if_missing and out.exists():
             continue
         tmp = out.with_suffix(".tmp")
-        write_vocab(tmp, data / source, template)
+        write_vocab(tmp, data / source, template, SYNTHETIC_V13 if "synthetic" in name else None)
         tmp.rename(out)
         print(f"wrote {out} ({out.stat().st_size} bytes)")
     if args.vocabs_only:

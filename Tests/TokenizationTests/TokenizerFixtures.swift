@@ -19,6 +19,7 @@ enum TokenizerFixtures {
     static let spmV3 = "mistral-spm-v3.gguf"
     static let spmV7 = "mistral-spm-v7.gguf"
     static let spmV1 = "mistral-spm-v1.gguf"
+    static let tekkenV13Synthetic = "mistral-tekken-240718-v13-synthetic.gguf"
     static let gemma = "gemma-3-270m-q4_k_m.gguf"
     static let qwen = "qwen2.5-coder-0.5b-instruct-q4.gguf"
 
@@ -29,7 +30,7 @@ enum TokenizerFixtures {
     }
 
     static var mistralVocabulariesPresent: Bool {
-        [tekken, spmV3, spmV7, spmV1].allSatisfy(vocabularyPresent)
+        [tekken, spmV3, spmV7, spmV1, tekkenV13Synthetic].allSatisfy(vocabularyPresent)
     }
 
     static let missingVocabularies = Comment(
