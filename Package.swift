@@ -46,12 +46,14 @@ let package = Package(
         ),
         .target(name: "Kernels", dependencies: ["CKernels"]),
         .target(name: "Sampling"),
+        .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "BriseClient"),
         .target(
             name: "BriseCommands",
             dependencies: [
                 "GGUF",
                 "Kernels",
+                "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,6 +74,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),
         .testTarget(
             name: "BriseCommandsTests",
             dependencies: ["BriseCommands", "GGUF", "TestSupport", "brise"]

@@ -4,7 +4,7 @@ public import ArgumentParser
 public struct Bench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Measure Brise's speed (build with -c release first).",
-        subcommands: [BenchKernels.self]
+        subcommands: [BenchKernels.self, BenchTokenizer.self]
     )
 
     public init() {}
