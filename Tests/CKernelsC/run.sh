@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Builds the CKernels sources and the C test driver with one compiler and runs it.
+# Builds the CKernels sources and the C test drivers (test_kernels.c: quantized kernels; test_ops.c: the
+# float ops of ck_ops.h) with one compiler and runs both.
 #
 #   Tests/CKernelsC/run.sh [CC [EXTRA_CFLAGS...]]     (from anywhere; CC defaults to clang, else gcc)
 #
-# Environment: RUNNER (e.g. "qemu-aarch64 -cpu max") runs the binary; BUILD_DIR (default a temp dir).
+# Environment: RUNNER (e.g. "qemu-aarch64 -cpu max") runs the binaries; BUILD_DIR (default a temp dir);
+# TEST_ARGS / OPS_TEST_ARGS extra arguments for test_kernels / test_ops (e.g. "--seed 7").
+# Each driver prints its own "N passed, N failed"; the last line is the total over both, and the exit
+# status is non-zero if either driver failed.
 # The kernels are built the way SwiftPM builds a C target: no -m flags, so the SIMD paths come only
 # from per-function target attributes and run-time dispatch.
 set -euo pipefail
@@ -14,7 +18,37 @@ build="${BUILD_DIR:-$(mktemp -d)}"
 mkdir -p "$build"
 bin="$build/test_kernels-$(basename "$cc")"
 flags=(-std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels")
+bin_ops="$build/test_ops-$(basename "$cc")"
 echo "== build: $cc ${flags[*]} $*"
 nice "$cc" "${flags[@]}" "$@" -o "$bin" "$root"/Sources/CKernels/*.c "$root/Tests/CKernelsC/test_kernels.c" -lm -lpthread
-echo "== run: ${RUNNER:-} $bin"
-${RUNNER:-} "$bin" --fixtures "$root/Fixtures/kernels" ${TEST_ARGS:-}
+nice "$cc" "${flags[@]}" "$@" -o "$bin_ops" "$root"/Sources/CKernels/*.c "$root/Tests/CKernelsC/test_ops.c" -lm -lpthread
+
+# Runs one driver, echoing its output; adds its closing counts to the totals.
+passed=0
+failed=0
+status=0
+run_driver() {
+    echo "== run: ${RUNNER:-} $*"
+    local out rc line
+    out="$(${RUNNER:-} "$@" 2>&1)"
+    rc=$?
+    printf '%s\n' "$out"
+    line="$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)"
+    if [ -z "$line" ]; then
+        echo "== $1: no result line (rc $rc)"
+        failed=$((failed + 1))
+        status=1
+        return
+    fi
+    passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+    failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+    [ "$rc" -eq 0 ] || status=1
+}
+set +e
+# shellcheck disable=SC2086  # TEST_ARGS / OPS_TEST_ARGS are word lists
+run_driver "$bin" --fixtures "$root/Fixtures/kernels" ${TEST_ARGS:-}
+# shellcheck disable=SC2086
+run_driver "$bin_ops" ${OPS_TEST_ARGS:-}
+echo "== total (test_kernels + test_ops)"
+echo "$passed passed, $failed failed"
+exit $status

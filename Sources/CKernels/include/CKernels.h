@@ -279,3 +279,6 @@ ck_env_status ck_path_from_env(ck_path *_Nonnull out);
 #endif
 
 #endif  // CKERNELS_H
+
+// The forward pass's float ops (RMSNorm, RoPE, softmax, activations, F16 attention helpers).
+#include "CKernelsOps.h"

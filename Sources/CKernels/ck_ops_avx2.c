@@ -1,0 +1,333 @@
+// ck_ops_avx2.c — the float ops for the AVX2 + FMA + F16C path (also used by the AVX-VNNI path):
+// 8 floats per vector, the arithmetic of ggml-cpu's `__AVX2__ && __FMA__` build (vec.h ggml_v_expf /
+// ggml_v_silu, vec.cpp ggml_vec_soft_max_f32 with its horizontal-sum order). See CKernelsOps.h for
+// what is identical to what, and ck_ops.c for the scalar reference.
+#include "ck_ops_impl.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx2,fma,f16c")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+// MARK: - ggml_v_expf / ggml_v_silu (AVX2 + FMA), operation for operation
+
+INL __m256 avx2_expf(__m256 x) {
+    const __m256 r = _mm256_set1_ps(CK_EXP_SHIFT);
+    const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(CK_EXP_LOG2E), r);
+    const __m256 n = _mm256_sub_ps(z, r);
+    const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(CK_EXP_LN2_LO),
+                                      _mm256_fnmadd_ps(n, _mm256_set1_ps(CK_EXP_LN2_HI), x));
+    const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
+    const __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_castps_si256(_mm256_set1_ps(1.0f))));
+    const __m256 abs_n = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), n);
+    const __m256 c = _mm256_cmp_ps(abs_n, _mm256_set1_ps(126.0f), _CMP_GT_OQ);
+    const __m256 u = _mm256_mul_ps(b, b);
+    const __m256 j = _mm256_fmadd_ps(
+        _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(CK_EXP_C4), b, _mm256_set1_ps(CK_EXP_C3)), u,
+                        _mm256_fmadd_ps(_mm256_set1_ps(CK_EXP_C2), b, _mm256_set1_ps(CK_EXP_C1))),
+        u, _mm256_mul_ps(_mm256_set1_ps(CK_EXP_C0), b));
+    if (!_mm256_movemask_ps(c)) return _mm256_fmadd_ps(j, k, k);
+    // |n| > 126: scale in two steps (s2·(1+j))·s1 so that 2^n does not overflow or flush early;
+    // |n| > 192: the result is 0 or +inf (s1·s1).
+    const __m256i g = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)),
+                                       _mm256_set1_epi32((int)0x82000000u));
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f000000)));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, g));
+    const __m256 d = _mm256_cmp_ps(abs_n, _mm256_set1_ps(192.0f), _CMP_GT_OQ);
+    const __m256 mid = _mm256_blendv_ps(_mm256_fmadd_ps(k, j, k), _mm256_mul_ps(_mm256_fmadd_ps(s2, j, s2), s1), c);
+    return _mm256_blendv_ps(mid, _mm256_mul_ps(s1, s1), d);
+}
+
+INL __m256 avx2_silu(__m256 x) {
+    const __m256 e = avx2_expf(_mm256_sub_ps(_mm256_setzero_ps(), x));
+    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+// ggml_vec_soft_max_f32's per-block sum: (v0+v4 + v2+v6) + (v1+v5 + v3+v7), in that pairing.
+INL float avx2_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// MARK: - RMSNorm
+
+static TGT void avx2_rms_norm(size_t n, const float *x, const float *w, float eps, float *y) {
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd(), s2 = _mm256_setzero_pd(), s3 = _mm256_setzero_pd();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+        const __m256 a2 = _mm256_mul_ps(a, a), b2 = _mm256_mul_ps(b, b);  // the float squares ggml rounds
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(a2)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(a2, 1)));
+        s2 = _mm256_add_pd(s2, _mm256_cvtps_pd(_mm256_castps256_ps128(b2)));
+        s3 = _mm256_add_pd(s3, _mm256_cvtps_pd(_mm256_extractf128_ps(b2, 1)));
+    }
+    const __m256d s = _mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3));
+    const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+    double sum = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+    for (; i < n; ++i) sum += (double)(x[i] * x[i]);
+
+    const float scale = ck_rms_scale(ck_rms_mean_from_any_order(n, x, sum), eps);
+    const __m256 vs = _mm256_set1_ps(scale);
+    i = 0;
+    if (w) {
+        for (; i + 8 <= n; i += 8) {
+            _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), _mm256_loadu_ps(w + i)));
+        }
+        for (; i < n; ++i) y[i] = (x[i] * scale) * w[i];
+    } else {
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
+        for (; i < n; ++i) y[i] = x[i] * scale;
+    }
+}
+
+// MARK: - RoPE
+
+static TGT void avx2_rope_norm(const float *cache, size_t n_dims, size_t head_dim, size_t n_heads, const float *x,
+                               float *y) {
+    // Lanes hold pairs (a, b). With A = (a, a), B = (b, b), P = (cos, sin) — the cache as stored — and
+    // Q = (-sin, cos): fma(A, P, B·Q) = (fma(a, cos, -(b·sin)), fma(a, sin, b·cos)), the scalar pair.
+    const __m256 sign_even = _mm256_setr_ps(-0.0f, 0.0f, -0.0f, 0.0f, -0.0f, 0.0f, -0.0f, 0.0f);
+    for (size_t h = 0; h < n_heads; ++h) {
+        const float *xh = x + h * head_dim;
+        float *yh = y + h * head_dim;
+        size_t i = 0;
+        for (; i + 8 <= n_dims; i += 8) {
+            const __m256 v = _mm256_loadu_ps(xh + i);
+            const __m256 p = _mm256_loadu_ps(cache + i);
+            const __m256 q = _mm256_xor_ps(_mm256_permute_ps(p, _MM_SHUFFLE(2, 3, 0, 1)), sign_even);
+            const __m256 out = _mm256_fmadd_ps(_mm256_moveldup_ps(v), p, _mm256_mul_ps(_mm256_movehdup_ps(v), q));
+            _mm256_storeu_ps(yh + i, out);
+        }
+        for (; i < n_dims; i += 2) ck_rope_pair(xh[i], xh[i + 1], cache[i], cache[i + 1], &yh[i], &yh[i + 1]);
+        ck_rope_copy_rest(n_dims, head_dim, xh, yh);
+    }
+}
+
+// 8 cos and 8 sin from 16 interleaved cache floats.
+INL void avx2_split_cache(const float *p, __m256 *c, __m256 *s) {
+    const __m256 p0 = _mm256_loadu_ps(p), p1 = _mm256_loadu_ps(p + 8);
+    // shuffle_ps works per 128-bit half: (c0 c1 c4 c5 | c2 c3 c6 c7); the 64-bit permute restores order.
+    const __m256 ce = _mm256_shuffle_ps(p0, p1, _MM_SHUFFLE(2, 0, 2, 0));
+    const __m256 so = _mm256_shuffle_ps(p0, p1, _MM_SHUFFLE(3, 1, 3, 1));
+    *c = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ce), _MM_SHUFFLE(3, 1, 2, 0)));
+    *s = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(so), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+static TGT void avx2_rope_neox(const float *cache, size_t n_dims, size_t head_dim, size_t n_heads, const float *x,
+                               float *y) {
+    const size_t half = n_dims / 2;
+    for (size_t h = 0; h < n_heads; ++h) {
+        const float *xh = x + h * head_dim;
+        float *yh = y + h * head_dim;
+        size_t k = 0;
+        for (; k + 8 <= half; k += 8) {
+            __m256 c, s;
+            avx2_split_cache(cache + 2 * k, &c, &s);
+            const __m256 a = _mm256_loadu_ps(xh + k), b = _mm256_loadu_ps(xh + half + k);
+            const __m256 ra = _mm256_fmsub_ps(a, c, _mm256_mul_ps(b, s));
+            const __m256 rb = _mm256_fmadd_ps(a, s, _mm256_mul_ps(b, c));
+            _mm256_storeu_ps(yh + k, ra);
+            _mm256_storeu_ps(yh + half + k, rb);
+        }
+        for (; k < half; ++k) {
+            ck_rope_pair(xh[k], xh[k + half], cache[2 * k], cache[2 * k + 1], &yh[k], &yh[k + half]);
+        }
+        ck_rope_copy_rest(n_dims, head_dim, xh, yh);
+    }
+}
+
+// MARK: - Softmax
+
+static TGT float avx2_max(size_t n, const float *x) {
+    size_t i = 0;
+    float m = -INFINITY;
+    if (n >= 8) {
+        __m256 v = _mm256_loadu_ps(x);
+        for (i = 8; i + 8 <= n; i += 8) v = _mm256_max_ps(v, _mm256_loadu_ps(x + i));
+        __m128 t = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        t = _mm_max_ps(t, _mm_movehl_ps(t, t));
+        t = _mm_max_ss(t, _mm_movehdup_ps(t));
+        m = _mm_cvtss_f32(t);
+    }
+    for (; i < n; ++i) m = m > x[i] ? m : x[i];
+    return m;
+}
+
+static TGT double avx2_exp_sub(size_t n, const float *x, float max, float *y) {
+    const __m256 vm = _mm256_set1_ps(max);
+    double sum = 0.0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = avx2_expf(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+        _mm256_storeu_ps(y + i, v);
+        sum += (double)avx2_hsum(v);
+    }
+    for (; i < n; ++i) {
+        const float v = expf(x[i] - max);
+        sum += (double)v;
+        y[i] = v;
+    }
+    return sum;
+}
+
+static TGT void avx2_scale(size_t n, const float *x, float s, float *y) {
+    const __m256 vs = _mm256_set1_ps(s);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
+    for (; i < n; ++i) y[i] = x[i] * s;
+}
+
+static TGT void avx2_softmax(size_t n, const float *x, float scale, const float *mask, float *y) {
+    const __m256 vs = _mm256_set1_ps(scale);
+    size_t i = 0;
+    if (mask) {
+        // x·scale rounded, then + mask (two roundings, as ggml's scale-then-add).
+        for (; i + 8 <= n; i += 8) {
+            const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), vs);
+            _mm256_storeu_ps(y + i, _mm256_add_ps(v, _mm256_loadu_ps(mask + i)));
+        }
+        for (; i < n; ++i) {
+            const float v = x[i] * scale;
+            y[i] = v + mask[i];
+        }
+    } else {
+        avx2_scale(n, x, scale, y);
+    }
+    const float max = avx2_max(n, y);
+    if (max == -INFINITY) {
+        ck_softmax_zero(n, y);
+        return;
+    }
+    const double sum = avx2_exp_sub(n, y, max, y);
+    avx2_scale(n, y, (float)(1.0 / sum), y);
+}
+
+// MARK: - SiLU, SwiGLU
+
+static TGT void avx2_silu_row(size_t n, const float *x, float *y) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, avx2_silu(_mm256_loadu_ps(x + i)));
+    for (; i < n; ++i) y[i] = ck_silu_scalar(x[i]);
+}
+
+static TGT void avx2_swiglu(size_t n, const float *gate, const float *up, float *y) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(avx2_silu(_mm256_loadu_ps(gate + i)), _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; ++i) y[i] = ck_silu_scalar(gate[i]) * up[i];
+}
+
+// MARK: - GELU, GeGLU (table lookup by gather)
+
+// table[f16(v)] widened, for 8 lanes: vcvtps2ph (RNE, as ggml's F16C conversion), a 32-bit gather at
+// byte offset 2·index (the table's pad entry keeps index 65535 inside), low halves kept.
+INL __m256 avx2_gelu_lookup(const uint16_t *t, __m256 v) {
+    const __m256i idx = _mm256_cvtepu16_epi32(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+    const __m256i g = _mm256_and_si256(_mm256_i32gather_epi32((const int *)(const void *)t, idx, 2),
+                                       _mm256_set1_epi32(0xffff));
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(g, g), _MM_SHUFFLE(0, 0, 2, 0));
+    return _mm256_cvtph_ps(_mm256_castsi256_si128(packed));
+}
+
+static TGT void avx2_gelu(size_t n, const float *x, float *y) {
+    const uint16_t *t = ck_gelu_table();
+    const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        __m256 r = _mm256_blendv_ps(avx2_gelu_lookup(t, v), v, _mm256_cmp_ps(v, hi, _CMP_GE_OQ));
+        r = _mm256_andnot_ps(_mm256_cmp_ps(v, lo, _CMP_LE_OQ), r);  // x <= -10 -> +0
+        _mm256_storeu_ps(y + i, r);
+    }
+    for (; i < n; ++i) y[i] = ck_gelu_one(t, x[i]);
+}
+
+static TGT void avx2_geglu(size_t n, const float *gate, const float *up, float *y) {
+    const uint16_t *t = ck_gelu_table();
+    const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(gate + i);
+        const __m256 r = _mm256_blendv_ps(avx2_gelu_lookup(t, v), v, _mm256_cmp_ps(v, hi, _CMP_GE_OQ));
+        const __m256 p = _mm256_mul_ps(r, _mm256_loadu_ps(up + i));
+        _mm256_storeu_ps(y + i, _mm256_andnot_ps(_mm256_cmp_ps(v, lo, _CMP_LE_OQ), p));
+    }
+    for (; i < n; ++i) y[i] = ck_geglu_one(t, gate[i], up[i]);
+}
+
+// MARK: - Element-wise
+
+static TGT void avx2_add(size_t n, const float *a, const float *b, float *y) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+    for (; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+static TGT void avx2_mul(size_t n, const float *a, const float *b, float *y) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+    for (; i < n; ++i) y[i] = a[i] * b[i];
+}
+
+// MARK: - F16 KV helpers
+
+INL __m256 avx2_load_f16(const uint8_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+
+static TGT float avx2_dot_f16(size_t n, const void *k, const float *q) {
+    // ggml_vec_dot_f16's blocking: 4 accumulators over blocks of 32, pairwise reduction, double tail.
+    const uint8_t *p = k;
+    const size_t np = n & ~(size_t)31;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(),
+           acc3 = _mm256_setzero_ps();
+    for (size_t i = 0; i < np; i += 32) {
+        acc0 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i), _mm256_loadu_ps(q + i), acc0);
+        acc1 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 16), _mm256_loadu_ps(q + i + 8), acc1);
+        acc2 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 32), _mm256_loadu_ps(q + i + 16), acc2);
+        acc3 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 48), _mm256_loadu_ps(q + i + 24), acc3);
+    }
+    acc0 = _mm256_add_ps(_mm256_add_ps(acc0, acc2), _mm256_add_ps(acc1, acc3));
+    const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(acc0), _mm256_extractf128_ps(acc0, 1));
+    const __m128 t1 = _mm_hadd_ps(t0, t0);
+    double sum = (double)_mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+    for (size_t i = np; i < n; ++i) sum += (double)(ck_half_to_float(ck_load_u16(p + 2 * i)) * q[i]);
+    return (float)sum;
+}
+
+static TGT void avx2_axpy_f16(size_t n, float a, const void *v, float *y) {
+    const uint8_t *p = v;
+    const __m256 va = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(avx2_load_f16(p + 2 * i), va, _mm256_loadu_ps(y + i)));
+    }
+    for (; i < n; ++i) y[i] = fmaf(ck_half_to_float(ck_load_u16(p + 2 * i)), a, y[i]);
+}
+
+// MARK: - Table
+
+CK_INTERNAL void ck_ops_avx2_fill(ck_ops *t) {
+    t->rms_norm = avx2_rms_norm;
+    t->rope_norm = avx2_rope_norm;
+    t->rope_neox = avx2_rope_neox;
+    t->max = avx2_max;
+    t->exp_sub = avx2_exp_sub;
+    t->softmax = avx2_softmax;
+    t->silu = avx2_silu_row;
+    t->swiglu = avx2_swiglu;
+    t->gelu = avx2_gelu;
+    t->geglu = avx2_geglu;
+    t->add = avx2_add;
+    t->mul = avx2_mul;
+    t->scale = avx2_scale;
+    t->dot_f16 = avx2_dot_f16;
+    t->axpy_f16 = avx2_axpy_f16;
+}
+
+#endif  // __x86_64__
