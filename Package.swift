@@ -47,6 +47,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CKernels"]),
         .target(name: "Sampling"),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
+        .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
         .target(name: "BriseClient"),
         .target(
             name: "BriseCommands",
@@ -73,6 +74,7 @@ let package = Package(
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),
         .testTarget(

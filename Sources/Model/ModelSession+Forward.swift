@@ -1,0 +1,144 @@
+import GGUF
+import Kernels
+
+extension ModelSession {
+    /// The llama / mistral3 forward pass over a batch of tokens at `position...` (MODEL-SPEC §4),
+    /// leaving logits in `buffers.logits` (every token's when `allLogits`, else the last one's).
+    ///
+    /// Matches llama.cpp's CPU graph operation by operation: get_rows of the embedding, RMSNorm × weight,
+    /// Q/K/V projections, RoPE (NORM, YaRN), Ministral 3's query temperature, attention over the F16
+    /// cache (Q rounded to F16 for K·Q, softmax in F32, probabilities rounded to F16 for ·V, as
+    /// llama.cpp's non-flash path does), output projection and residual, RMSNorm, SwiGLU FFN,
+    /// residual; final RMSNorm and the output projection.
+    func forward(_ tokens: [Int32], allLogits: Bool) {
+        let c = model.configuration
+        let count = tokens.count
+        let hidden = c.embeddingLength
+        let qDim = c.headCount[0] * c.keyLength
+        let kvDim = c.headCountKV[0] * c.keyLength
+        let b = buffers
+
+        for (t, token) in tokens.enumerated() {
+            multiplier.dequantizeRow(
+                model.embedding, row: Int(token), into: UnsafeMutableBufferPointer(start: b.x + t * hidden, count: hidden))
+        }
+
+        let ropeCache = UnsafeMutableBufferPointer<Float>.allocate(capacity: c.ropeDimensionCount)
+        defer { ropeCache.deallocate() }
+
+        for (index, layer) in model.layers.enumerated() {
+            let ffn = layer.gate.rows
+            normalize(rows: count, width: hidden, from: b.x, weight: layer.attentionNorm, into: b.h)
+            project(layer.query, b.h, rows: count, into: b.q)
+            project(layer.key, b.h, rows: count, into: b.k)
+            project(layer.value, b.h, rows: count, into: b.v)
+
+            for t in 0..<count {
+                let at = position + t
+                ops.ropeCache(model.rope, position: at, into: ropeCache)
+                let rotation = UnsafeBufferPointer(ropeCache)
+                let query = UnsafeMutableBufferPointer(start: b.q + t * qDim, count: qDim)
+                ops.rope(.norm, cache: rotation, dimensions: c.ropeDimensionCount, headDimension: c.keyLength, query)
+                ops.rope(
+                    .norm, cache: rotation, dimensions: c.ropeDimensionCount, headDimension: c.keyLength,
+                    UnsafeMutableBufferPointer(start: b.k + t * kvDim, count: kvDim))
+                let temperature = model.queryTemperature(position: at)
+                if temperature != 1 {
+                    ops.scale(UnsafeBufferPointer(query), by: temperature, into: query)
+                }
+                cache.store(layer: index, position: at, keys: b.k + t * kvDim, values: b.v + t * kvDim)
+            }
+
+            attend(layer: index, tokens: count)
+            project(layer.attentionOutput, b.attention, rows: count, into: b.projected)
+            add(b.projected, into: b.x, count: count * hidden)
+
+            normalize(rows: count, width: hidden, from: b.x, weight: layer.ffnNorm, into: b.h)
+            project(layer.gate, b.h, rows: count, into: b.gate)
+            project(layer.up, b.h, rows: count, into: b.up)
+            // Row by row: the exp-based ops give each element the same algorithm as llama.cpp only
+            // when a call starts at a row's start.
+            for t in 0..<count {
+                ops.swiglu(
+                    gate: UnsafeBufferPointer(start: b.gate + t * ffn, count: ffn),
+                    up: UnsafeBufferPointer(start: b.up + t * ffn, count: ffn),
+                    into: UnsafeMutableBufferPointer(start: b.gate + t * ffn, count: ffn))
+            }
+            project(layer.down, b.gate, rows: count, into: b.projected)
+            add(b.projected, into: b.x, count: count * hidden)
+        }
+
+        let first = allLogits ? 0 : count - 1
+        let rows = count - first
+        normalize(rows: rows, width: hidden, from: b.x + first * hidden, weight: model.outputNorm, into: b.h)
+        project(model.output, b.h, rows: rows, into: b.logits)
+    }
+
+    private func normalize(
+        rows: Int, width: Int, from x: UnsafeMutablePointer<Float>, weight: FloatVector, into y: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            ops.rmsNorm(
+                UnsafeBufferPointer(start: x + r * width, count: width),
+                weight: UnsafeBufferPointer(start: weight.base, count: width), epsilon: model.configuration.rmsNormEpsilon,
+                into: UnsafeMutableBufferPointer(start: y + r * width, count: width))
+        }
+    }
+
+    private func add(_ addend: UnsafeMutablePointer<Float>, into x: UnsafeMutablePointer<Float>, count: Int) {
+        ops.add(
+            UnsafeBufferPointer(start: x, count: count), UnsafeBufferPointer(start: addend, count: count),
+            into: UnsafeMutableBufferPointer(start: x, count: count))
+    }
+
+    private func project(_ w: WeightMatrix, _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        multiplier.multiply(
+            w, batch: UnsafeBufferPointer(start: x, count: rows * w.columns), count: rows,
+            into: UnsafeMutableBufferPointer(start: y, count: rows * w.rows))
+    }
+
+    /// Causal attention of `tokens` new queries (at `position...`) over the cache, one (token, head)
+    /// pair per work item on the pool.
+    private func attend(layer: Int, tokens: Int) {
+        let c = model.configuration
+        let heads = c.headCount[0]
+        let group = heads / c.headCountKV[0]
+        let dimension = c.keyLength
+        let qDim = heads * dimension
+        let base = position
+        let scale = model.attentionScale
+        let b = buffers
+        let cache = cache
+        let ops = ops
+        multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension + base + tokens) { scratch in
+                let query = scratch.baseAddress!
+                let scores = query + dimension
+                for item in items {
+                    let t = item / heads
+                    let head = item % heads
+                    let kvHead = head / group
+                    let visible = base + t + 1
+                    // llama.cpp multiplies K (F16) by Q converted to F16.
+                    query.update(from: b.q + t * qDim + head * dimension, count: dimension)
+                    HalfPrecision.round(query, count: dimension)
+                    let keys = cache.keys(layer: layer, head: kvHead)
+                    let q = UnsafeBufferPointer(start: query, count: dimension)
+                    for p in 0..<visible {
+                        scores[p] = ops.dotF16(UnsafeBufferPointer(start: keys + p * dimension, count: dimension), q)
+                    }
+                    ops.softmax(UnsafeMutableBufferPointer(start: scores, count: visible), scale: scale)
+                    // ... and V (F16) by the probabilities converted to F16.
+                    HalfPrecision.round(scores, count: visible)
+                    let out = b.attention + t * qDim + head * dimension
+                    out.update(repeating: 0, count: dimension)
+                    let values = cache.values(layer: layer, head: kvHead)
+                    let output = UnsafeMutableBufferPointer(start: out, count: dimension)
+                    for p in 0..<visible {
+                        ops.axpyF16(scores[p], UnsafeBufferPointer(start: values + p * dimension, count: dimension), into: output)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+public import Kernels
+import GGUF
+
+/// One conversation's state on a model: its KV cache, its position and the scratch buffers of the
+/// forward pass. Tokens go in (a whole prompt as one batch, or one at a time); logits come out.
+///
+/// Everything is allocated once, for `contextLength` positions; evaluating never allocates more.
+/// One call at a time.
+public final class ModelSession: @unchecked Sendable {
+    // @unchecked Sendable: used by one caller at a time (documented); all mutable state is private.
+
+    /// The model.
+    public let model: LlamaModel
+    /// The most positions this session holds.
+    public let contextLength: Int
+    /// The number of positions evaluated so far (the next token's position).
+    public private(set) var position = 0
+
+    let multiplier: MatrixMultiplier
+    let ops: FloatOps
+    let cache: KVCache
+    var buffers: Buffers
+
+    /// Creates a session.
+    ///
+    /// - Parameters:
+    ///   - model: The model.
+    ///   - contextLength: Positions to hold (prompt and generated tokens together).
+    ///   - multiplier: The matrix kernels and their worker pool.
+    ///   - ops: The float ops (the same kernel path as `multiplier`).
+    /// - Throws: `ModelError` `.contextOverflow` for a context length below 1.
+    public init(model: LlamaModel, contextLength: Int, multiplier: MatrixMultiplier, ops: FloatOps) throws {
+        guard contextLength >= 1 else {
+            throw ModelError(.contextOverflow, "a context of \(contextLength) positions holds nothing")
+        }
+        let c = model.configuration
+        guard Set(c.headCountKV).count == 1, Set(c.headCount).count == 1 else {
+            throw ModelError(.wrongShape, "per-layer head counts that vary are not supported yet")
+        }
+        self.model = model
+        self.contextLength = contextLength
+        self.multiplier = multiplier
+        self.ops = ops
+        cache = KVCache(
+            layers: c.blockCount, kvHeads: c.headCountKV[0], headDimension: c.keyLength, capacity: contextLength)
+        buffers = Buffers(configuration: c, vocabulary: model.vocabularySize, tokens: 1)
+    }
+
+    /// Forgets every position (the cache is reused, not freed).
+    public func reset() {
+        position = 0
+        cache.count = 0
+    }
+
+    /// Bytes of the KV cache.
+    public var cacheByteCount: Int { cache.byteCount }
+
+    /// Runs the model over `tokens` at the next positions.
+    ///
+    /// - Parameters:
+    ///   - tokens: The tokens (a prompt, or one generated token).
+    ///   - allLogits: Return logits for every token instead of only the last.
+    /// - Returns: `vocabularySize` logits per returned token, row-major.
+    /// - Throws: `ModelError` `.contextOverflow` when the tokens do not fit, `.invalidToken` for an id
+    ///   outside the vocabulary (nothing is evaluated in either case).
+    public func evaluate(_ tokens: [Int32], allLogits: Bool = false) throws -> [Float] {
+        guard !tokens.isEmpty else { return [] }
+        guard tokens.count <= contextLength - position else {
+            throw ModelError(
+                .contextOverflow,
+                "\(tokens.count) tokens at position \(position) exceed the context of \(contextLength)")
+        }
+        let vocabulary = model.vocabularySize
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
+            throw ModelError(.invalidToken, "token \(bad) is outside the vocabulary of \(vocabulary)")
+        }
+        if buffers.tokens < tokens.count {
+            buffers = Buffers(configuration: model.configuration, vocabulary: vocabulary, tokens: tokens.count)
+        }
+        forward(tokens, allLogits: allLogits)
+        position += tokens.count
+        cache.count = position
+        let rows = allLogits ? tokens.count : 1
+        return Array(UnsafeBufferPointer(start: buffers.logits, count: rows * vocabulary))
+    }
+}
+
+/// The forward pass's working memory, sized for a batch of `tokens`.
+struct Buffers {
+    let tokens: Int
+    let x: UnsafeMutablePointer<Float>  // residual stream, tokens × hidden
+    let h: UnsafeMutablePointer<Float>  // normed, tokens × hidden
+    let q: UnsafeMutablePointer<Float>  // tokens × q dim
+    let k: UnsafeMutablePointer<Float>  // tokens × kv dim
+    let v: UnsafeMutablePointer<Float>  // tokens × kv dim
+    let attention: UnsafeMutablePointer<Float>  // tokens × q dim
+    let projected: UnsafeMutablePointer<Float>  // tokens × hidden
+    let gate: UnsafeMutablePointer<Float>  // tokens × ffn
+    let up: UnsafeMutablePointer<Float>  // tokens × ffn
+    let logits: UnsafeMutablePointer<Float>  // tokens × vocabulary
+    let owner: Owner
+
+    final class Owner {
+        var pointers: [UnsafeMutablePointer<Float>] = []
+        deinit { pointers.forEach { $0.deallocate() } }
+    }
+
+    init(configuration c: ModelConfiguration, vocabulary: Int, tokens: Int) {
+        self.tokens = tokens
+        let owner = Owner()
+        func make(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+            pointer.initialize(repeating: 0, count: max(1, count))
+            owner.pointers.append(pointer)
+            return pointer
+        }
+        let hidden = c.embeddingLength
+        let qDim = (c.headCount.max() ?? 1) * c.keyLength
+        let kvDim = (c.headCountKV.max() ?? 1) * c.keyLength
+        let ffn = c.feedForwardLength.max() ?? 1
+        x = make(tokens * hidden)
+        h = make(tokens * hidden)
+        q = make(tokens * qDim)
+        k = make(tokens * kvDim)
+        v = make(tokens * kvDim)
+        attention = make(tokens * qDim)
+        projected = make(tokens * hidden)
+        gate = make(tokens * ffn)
+        up = make(tokens * ffn)
+        logits = make(tokens * vocabulary)
+        self.owner = owner
+    }
+}
