@@ -54,6 +54,8 @@ let package = Package(
             dependencies: [
                 "GGUF",
                 "Kernels",
+                "Model",
+                "Sampling",
                 "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -387,6 +387,17 @@ def make_tekken() -> Path:
     return path
 
 
+def make_full_3b(path: Path) -> Path:
+    """The full Ministral 3 3B shape (26 layers) in llama.cpp's Q4_K_M mix, for speed comparisons
+    (not a parity fixture): ~2.1 GB, seeded, reproducible."""
+    name, shape = BIG
+    full = Shape(shape.arch, shape.hidden, 26, shape.heads, shape.kv_heads, shape.head_dim, shape.ffn, shape.ctx,
+                 theta=shape.theta, yarn=shape.yarn, temperature=shape.temperature, tied=shape.tied)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_quantized_shape(path, full, tekken_vocab(), 500, "Q4_K_M")
+    return path
+
+
 def make_big() -> Path:
     name, shape = BIG
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -401,7 +412,13 @@ def main() -> int:
     ap.add_argument("--regenerate", action="store_true",
                     help="rebuild the uncommitted model files only (no llama.cpp needed) and check their SHA-256")
     ap.add_argument("--only", choices=["tiny", "tekken", "big"], help="make one kind only")
+    ap.add_argument("--full-3b", type=Path, metavar="PATH",
+                    help="write the full 26-layer Ministral 3 3B-shaped Q4_K_M (for benchmarks) to PATH and exit")
     args = ap.parse_args()
+
+    if args.full_3b:
+        print(f"wrote {make_full_3b(args.full_3b)}")
+        return 0
 
     if args.regenerate:
         ok = True

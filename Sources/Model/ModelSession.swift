@@ -43,7 +43,7 @@ public final class ModelSession: @unchecked Sendable {
         self.ops = ops
         cache = KVCache(
             layers: c.blockCount, kvHeads: c.headCountKV[0], headDimension: c.keyLength, capacity: contextLength)
-        buffers = Buffers(configuration: c, vocabulary: model.vocabularySize, tokens: 1)
+        buffers = Buffers(configuration: c, vocabulary: model.vocabularySize, tokens: 1, logitRows: 1)
     }
 
     /// Forgets every position (the cache is reused, not freed).
@@ -74,8 +74,13 @@ public final class ModelSession: @unchecked Sendable {
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
             throw ModelError(.invalidToken, "token \(bad) is outside the vocabulary of \(vocabulary)")
         }
-        if buffers.tokens < tokens.count {
-            buffers = Buffers(configuration: model.configuration, vocabulary: vocabulary, tokens: tokens.count)
+        let logitRows = allLogits ? tokens.count : 1
+        if buffers.tokens < tokens.count || buffers.logitRows < logitRows {
+            // Logits only for the rows asked for: a 512-token prompt's full logits would be 256 MiB on
+            // a 131k vocabulary.
+            buffers = Buffers(
+                configuration: model.configuration, vocabulary: vocabulary, tokens: max(tokens.count, buffers.tokens),
+                logitRows: max(logitRows, buffers.logitRows))
         }
         forward(tokens, allLogits: allLogits)
         position += tokens.count
@@ -88,6 +93,7 @@ public final class ModelSession: @unchecked Sendable {
 /// The forward pass's working memory, sized for a batch of `tokens`.
 struct Buffers {
     let tokens: Int
+    let logitRows: Int
     let x: UnsafeMutablePointer<Float>  // residual stream, tokens × hidden
     let h: UnsafeMutablePointer<Float>  // normed, tokens × hidden
     let q: UnsafeMutablePointer<Float>  // tokens × q dim
@@ -97,7 +103,7 @@ struct Buffers {
     let projected: UnsafeMutablePointer<Float>  // tokens × hidden
     let gate: UnsafeMutablePointer<Float>  // tokens × ffn
     let up: UnsafeMutablePointer<Float>  // tokens × ffn
-    let logits: UnsafeMutablePointer<Float>  // tokens × vocabulary
+    let logits: UnsafeMutablePointer<Float>  // logitRows × vocabulary
     let owner: Owner
 
     final class Owner {
@@ -105,8 +111,9 @@ struct Buffers {
         deinit { pointers.forEach { $0.deallocate() } }
     }
 
-    init(configuration c: ModelConfiguration, vocabulary: Int, tokens: Int) {
+    init(configuration c: ModelConfiguration, vocabulary: Int, tokens: Int, logitRows: Int) {
         self.tokens = tokens
+        self.logitRows = logitRows
         let owner = Owner()
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
@@ -127,7 +134,7 @@ struct Buffers {
         projected = make(tokens * hidden)
         gate = make(tokens * ffn)
         up = make(tokens * ffn)
-        logits = make(tokens * vocabulary)
+        logits = make(logitRows * vocabulary)
         self.owner = owner
     }
 }

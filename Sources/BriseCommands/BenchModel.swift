@@ -1,0 +1,125 @@
+public import ArgumentParser
+import Foundation
+import GGUF
+import Kernels
+import Model
+
+/// `brise bench --model FILE [-p 512] [-n 128]`: prompt processing and generation tokens per second,
+/// load time and peak RSS, in the spirit of llama-bench (`scripts/bench-vs-llamacpp.py` runs both).
+public struct BenchModel: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Benchmark a model: prompt and generation tokens/s, load time, peak RSS (release builds).")
+
+    @Option(help: "The GGUF model file.")
+    var model: String
+
+    @Option(name: [.customShort("p"), .long], help: "Prompt tokens processed as one batch.")
+    var prompt = 512
+
+    @Option(name: [.customShort("n"), .long], help: "Tokens generated one at a time.")
+    var generate = 128
+
+    @Option(help: "Repetitions of each test (the mean and standard deviation are reported).")
+    var repetitions = 3
+
+    @Option(help: "Worker threads (default: the active processors).")
+    var threads: Int?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard prompt >= 0, generate >= 0, prompt + generate > 0 else { throw ValidationError("-p and -n must not be negative, and not both 0") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    struct Result: Encodable {
+        var model: String
+        var fileBytes: Int
+        var kernelPath: String
+        var threads: Int
+        var loadSeconds: Double
+        var promptTokens: Int
+        var promptTokensPerSecond: Double
+        var promptStandardDeviation: Double
+        var generatedTokens: Int
+        var generationTokensPerSecond: Double
+        var generationStandardDeviation: Double
+        var kvCacheBytes: Int
+        var peakResidentBytes: Int
+    }
+
+    public func run() throws {
+        var stderr = StandardError()
+        #if DEBUG
+        print("brise bench: this is a debug build; numbers mean little (swift build -c release)", to: &stderr)
+        #endif
+        let loaded: LoadedModel
+        do {
+            loaded = try LoadedModel(
+                modelPath: model, contextLength: max(1, prompt + generate), threads: threads,
+                environment: ProcessInfo.processInfo.environment)
+        } catch {
+            print("brise bench: \(model): \(error)", to: &stderr)
+            throw ExitCode.failure
+        }
+        let session = loaded.session
+        let vocabulary = loaded.model.vocabularySize
+        var random = SystemRandomNumberGenerator()
+        func randomTokens(_ count: Int) -> [Int32] { (0..<count).map { _ in Int32.random(in: 0..<Int32(vocabulary), using: &random) } }
+
+        // One untimed warm-up of each kind pages the weights in, as llama-bench's warm-up run does.
+        session.reset()
+        _ = try session.evaluate(randomTokens(min(prompt, 8) + 1))
+        var promptRates: [Double] = []
+        var generationRates: [Double] = []
+        for _ in 0..<repetitions {
+            if prompt > 0 {
+                session.reset()
+                let tokens = randomTokens(prompt)
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try session.evaluate(tokens)
+                promptRates.append(Double(prompt) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            }
+            if generate > 0 {
+                session.reset()
+                var token = randomTokens(1)[0]
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<generate {
+                    let logits = try session.evaluate([token])
+                    token = Int32(logits.indices.max { logits[$0] < logits[$1] } ?? 0)
+                }
+                generationRates.append(Double(generate) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            }
+        }
+        func mean(_ x: [Double]) -> Double { x.isEmpty ? 0 : x.reduce(0, +) / Double(x.count) }
+        func deviation(_ x: [Double]) -> Double {
+            guard x.count > 1 else { return 0 }
+            let m = mean(x)
+            return (x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count - 1)).squareRoot()
+        }
+        let result = Result(
+            model: model, fileBytes: loaded.file.fileSize, kernelPath: loaded.path.rawValue, threads: loaded.threads,
+            loadSeconds: loaded.loadSeconds, promptTokens: prompt, promptTokensPerSecond: mean(promptRates),
+            promptStandardDeviation: deviation(promptRates), generatedTokens: generate,
+            generationTokensPerSecond: mean(generationRates), generationStandardDeviation: deviation(generationRates),
+            kvCacheBytes: session.cacheByteCount, peakResidentBytes: peakResidentBytes())
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print("model                \(model) (\(formatBytes(result.fileBytes)))")
+            print("kernels              \(result.kernelPath), \(result.threads) threads")
+            print(String(format: "load                 %.3f s", result.loadSeconds))
+            print(String(format: "pp%-4d               %.2f ± %.2f tokens/s", prompt, result.promptTokensPerSecond, result.promptStandardDeviation))
+            print(String(format: "tg%-4d               %.2f ± %.2f tokens/s", generate, result.generationTokensPerSecond, result.generationStandardDeviation))
+            print("KV cache             \(formatBytes(result.kvCacheBytes))")
+            print("peak RSS             \(formatBytes(result.peakResidentBytes))")
+        }
+    }
+}

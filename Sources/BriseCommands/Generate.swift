@@ -1,0 +1,169 @@
+public import ArgumentParser
+import Foundation
+import GGUF
+import Kernels
+import Model
+import Sampling
+import Tokenization
+
+/// `brise generate`: run a model in process on a prompt and stream the continuation to stdout.
+public struct Generate: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Generate text from a prompt with a model, in process (llama and mistral3 models for now).")
+
+    @Option(help: "The GGUF model file.")
+    var model: String
+
+    @Option(help: "The prompt text.")
+    var prompt: String?
+
+    @Option(help: "The prompt as token ids, comma-separated (instead of --prompt); the output is ids too.")
+    var tokens: String?
+
+    @Flag(help: "Wrap the prompt as one user message in the model's chat format.")
+    var chat = false
+
+    @Option(name: [.customShort("n"), .long], help: "The most tokens to generate.")
+    var maxTokens = 128
+
+    @Option(help: "Stop when this text appears (repeatable); it is not printed.")
+    var stop: [String] = []
+
+    @Option(help: "Temperature (0 = greedy).")
+    var temperature: Float = 0.8
+    @Option(help: "Top-k (0 = off).")
+    var topK = 40
+    @Option(help: "Top-p (1 = off).")
+    var topP: Float = 0.95
+    @Option(help: "Min-p (0 = off).")
+    var minP: Float = 0.05
+    @Option(help: "Repetition penalty (1 = off).")
+    var repeatPenalty: Float = 1
+    @Option(help: "Presence penalty.")
+    var presencePenalty: Float = 0
+    @Option(help: "Frequency penalty.")
+    var frequencyPenalty: Float = 0
+    @Option(help: "Tokens the penalties look back over.")
+    var repeatLastN = 64
+    @Option(help: "Seed of the random draw.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Worker threads (default: the active processors).")
+    var threads: Int?
+
+    @Option(help: "Context length (default: the smaller of 4096 and the model's).")
+    var ctx: Int?
+
+    @Flag(help: "Print load time and prompt / generation tokens per second to stderr.")
+    var verbose = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard (prompt == nil) != (tokens == nil) else { throw ValidationError("give exactly one of --prompt and --tokens") }
+        guard maxTokens >= 0 else { throw ValidationError("-n must not be negative") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
+        if chat, tokens != nil { throw ValidationError("--chat needs --prompt") }
+    }
+
+    var parameters: SamplingParameters {
+        SamplingParameters(
+            temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty,
+            presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty, penaltyLastN: repeatLastN, seed: seed)
+    }
+
+    public func run() throws {
+        var stderr = StandardError()
+        do {
+            try generate(&stderr)
+        } catch let error as GGUFError {
+            print("brise generate: \(error)", to: &stderr)
+            throw ExitCode.failure
+        } catch let error as ModelError {
+            print("brise generate: \(error)", to: &stderr)
+            throw ExitCode.failure
+        } catch let error as TokenizerError {
+            print("brise generate: \(error)", to: &stderr)
+            throw ExitCode.failure
+        } catch let error as KernelError {
+            print("brise generate: \(error)", to: &stderr)
+            throw ExitCode.failure
+        } catch let error as SamplingError {
+            print("brise generate: \(error)", to: &stderr)
+            throw ExitCode(64)
+        }
+    }
+
+    private func generate(_ stderr: inout StandardError) throws {
+        var sampler = try Sampler(parameters)
+        let loaded = try LoadedModel(
+            modelPath: model, contextLength: ctx, threads: threads, environment: ProcessInfo.processInfo.environment)
+        let promptIDs: [Int32]
+        if let tokens {
+            let parsed = tokens.split(separator: ",").map { Int32($0.trimmingCharacters(in: .whitespaces)) }
+            guard parsed.allSatisfy({ $0 != nil }), !parsed.isEmpty else {
+                throw ValidationError("--tokens takes comma-separated token ids")
+            }
+            promptIDs = parsed.map { $0! }
+        } else {
+            guard let tokenizer = loaded.tokenizer else {
+                throw ModelError(.invalidToken, "\(model) has no vocabulary: use --tokens")
+            }
+            if chat {
+                promptIDs = try ChatEncoder(tokenizer: tokenizer).encode([ChatMessage(.user, prompt ?? "")])
+            } else {
+                promptIDs = tokenizer.encode(prompt ?? "", addSpecial: true)
+            }
+        }
+        let session = loaded.session
+        guard promptIDs.count + maxTokens <= session.contextLength else {
+            throw ModelError(
+                .contextOverflow,
+                "the prompt (\(promptIDs.count) tokens) and -n \(maxTokens) exceed the context of \(session.contextLength) (--ctx)")
+        }
+
+        let clock = ContinuousClock()
+        var logits: [Float] = []
+        let promptTime = try clock.measure { logits = try session.evaluate(promptIDs) }
+
+        let eos = loaded.tokenizer?.vocabulary.eos
+        var detokenizer = loaded.tokenizer.map { StreamingDetokenizer(tokenizer: $0) }
+        var stops = StopSequences(stop)
+        var history = promptIDs
+        var generated = 0
+        let out = FileHandle.standardOutput
+        func emit(_ text: String) {
+            if !text.isEmpty { out.write(Data(text.utf8)) }
+        }
+        let generationTime = try clock.measure {
+            while generated < maxTokens {
+                let next = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
+                if next == eos { break }
+                generated += 1
+                history.append(next)
+                if tokens != nil || detokenizer == nil {
+                    emit(generated == 1 ? "\(next)" : ",\(next)")
+                } else if let piece = try detokenizer?.append(next) {
+                    let result = stops.feed(piece)
+                    emit(result.text)
+                    if result.stoppedAt != nil { return }
+                }
+                if generated < maxTokens { logits = try session.evaluate([next]) }
+            }
+            if let rest = detokenizer?.finish() { emit(stops.feed(rest).text) }
+            emit(stops.flush())
+        }
+        emit("\n")
+        if verbose {
+            let p = Double(promptTime.components.seconds) + Double(promptTime.components.attoseconds) / 1e18
+            let g = Double(generationTime.components.seconds) + Double(generationTime.components.attoseconds) / 1e18
+            print(
+                String(
+                    format: "load %.3f s; prompt %d tokens, %.2f tokens/s; generation %d tokens, %.2f tokens/s; %d threads, %@ kernels",
+                    loaded.loadSeconds, promptIDs.count, Double(promptIDs.count) / p, generated,
+                    generated > 0 ? Double(generated) / g : 0, loaded.threads, loaded.path.rawValue),
+                to: &stderr)
+        }
+    }
+}
