@@ -37,6 +37,16 @@ public final class ModelSession: @unchecked Sendable {
         guard Set(c.headCountKV).count == 1, Set(c.headCount).count == 1 else {
             throw ModelError(.wrongShape, "per-layer head counts that vary are not supported yet")
         }
+        // The cache must fit in memory before it is allocated: a bad --ctx is an error, not a trap.
+        let perPosition = c.blockCount * c.headCountKV[0] * c.keyLength * 2 * 2  // K and V, F16
+        let (cacheBytes, overflow) = perPosition.multipliedReportingOverflow(by: contextLength)
+        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard !overflow, cacheBytes <= physical else {
+            throw ModelError(
+                .contextOverflow,
+                "a KV cache of \(contextLength) positions needs \(overflow ? "more than Int.max" : "\(cacheBytes)") bytes "
+                    + "(\(perPosition) per position); this machine has \(physical) bytes of memory")
+        }
         self.model = model
         self.contextLength = contextLength
         self.multiplier = multiplier
@@ -138,3 +148,9 @@ struct Buffers {
         self.owner = owner
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -183,6 +183,12 @@ import TestSupport
         #expect(session.position == 0)
     }
 
+    @Test func aContextThatCannotFitIsRefusedBeforeAllocating() throws {
+        #expect(throws: ModelError.self) { try ParityTests.session(Self.model, context: 1 << 40) }
+        #expect(throws: ModelError.self) { try ParityTests.session(Self.model, context: Int.max / 2) }
+        #expect(throws: ModelError.self) { try ParityTests.session(Self.model, context: 0) }
+    }
+
     @Test func architecturesWithoutThisForwardPassAreRefused() throws {
         let path = Fixtures.realModelsDirectory + "/qwen2.5-coder-0.5b-instruct-q4.gguf"
         guard FileManager.default.fileExists(atPath: path) else { return }
