@@ -1,9 +1,10 @@
 public import GGUF
 import Kernels
 
-/// The `llama` and `mistral3` architectures (Mistral 7B, Nemo, Ministral-8B-2410, Ministral 3):
-/// the weights, bound in place from the mapped file, and what the forward pass needs to know about
-/// them (MODEL-SPEC §4). The two graphs differ only in Ministral 3's query temperature.
+/// The `llama`, `mistral3` and `qwen2` architectures (Mistral 7B, Nemo, Ministral-8B-2410, Ministral 3;
+/// Qwen2/2.5): the weights, bound in place from the mapped file, and what the forward pass needs to
+/// know about them (MODEL-SPEC §4). llama.cpp's graphs for the three differ only in Ministral 3's
+/// query temperature and in Qwen2's Q/K/V biases and NEOX RoPE ordering.
 public final class LlamaModel: @unchecked Sendable {
     // @unchecked Sendable: immutable after init; the weights are read-only mapped memory.
 
@@ -13,6 +14,10 @@ public final class LlamaModel: @unchecked Sendable {
         let query: WeightMatrix
         let key: WeightMatrix
         let value: WeightMatrix
+        /// Q/K/V biases (Qwen2), added right after the projections as llama.cpp's build_qkv does.
+        let queryBias: FloatVector?
+        let keyBias: FloatVector?
+        let valueBias: FloatVector?
         let attentionOutput: WeightMatrix
         let ffnNorm: FloatVector
         let gate: WeightMatrix
@@ -29,6 +34,8 @@ public final class LlamaModel: @unchecked Sendable {
     let outputNorm: FloatVector
     let output: WeightMatrix
     let rope: RoPEConfiguration
+    /// NORM (adjacent pairs: llama, mistral3) or NEOX (halves: qwen2), as llama_model_rope_type says.
+    let ropeOrdering: RoPEOrdering
     /// The attention scale (1/√head_dim unless the file says otherwise).
     let attentionScale: Float
 
@@ -42,8 +49,8 @@ public final class LlamaModel: @unchecked Sendable {
     ///   an architecture this class does not run.
     public init(file: GGUFFile) throws {
         let c = try ModelConfiguration(metadata: file.metadata)
-        guard c.architecture == .llama || c.architecture == .mistral3 else {
-            throw ModelError(.unsupportedArchitecture, "LlamaModel runs llama and mistral3, not \(c.architecture)")
+        guard [.llama, .mistral3, .qwen2].contains(c.architecture) else {
+            throw ModelError(.unsupportedArchitecture, "LlamaModel runs llama, mistral3 and qwen2, not \(c.architecture)")
         }
         guard c.keyLength == c.valueLength, c.ropeDimensionCount == c.keyLength else {
             throw ModelError(
@@ -62,11 +69,17 @@ public final class LlamaModel: @unchecked Sendable {
         layers = try (0..<c.blockCount).map { i in
             let q = c.headCount[i] * c.keyLength
             let kv = c.headCountKV[i] * c.keyLength
+            func bias(_ name: String, _ count: Int) throws -> FloatVector? {
+                bind.has("blk.\(i).\(name).bias") ? try bind.vector("blk.\(i).\(name).bias", count: count) : nil
+            }
             return Layer(
                 attentionNorm: try bind.vector("blk.\(i).attn_norm.weight", count: hidden),
                 query: try bind.matrix("blk.\(i).attn_q.weight", rows: q, columns: hidden),
                 key: try bind.matrix("blk.\(i).attn_k.weight", rows: kv, columns: hidden),
                 value: try bind.matrix("blk.\(i).attn_v.weight", rows: kv, columns: hidden),
+                queryBias: try bias("attn_q", q),
+                keyBias: try bias("attn_k", kv),
+                valueBias: try bias("attn_v", kv),
                 attentionOutput: try bind.matrix("blk.\(i).attn_output.weight", rows: hidden, columns: q),
                 ffnNorm: try bind.vector("blk.\(i).ffn_norm.weight", count: hidden),
                 gate: try bind.matrix("blk.\(i).ffn_gate.weight", rows: c.feedForwardLength[i], columns: hidden),
@@ -79,6 +92,7 @@ public final class LlamaModel: @unchecked Sendable {
             bind.has("output.weight")
             ? try bind.matrix("output.weight", rows: vocabulary, columns: hidden) : embedding
         rope = RoPEConfiguration(configuration: c)
+        ropeOrdering = c.architecture == .qwen2 ? .neox : .norm
         attentionScale = c.attentionScale ?? 1 / Float(c.keyLength).squareRoot()
     }
 

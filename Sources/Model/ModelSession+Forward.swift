@@ -29,18 +29,18 @@ extension ModelSession {
         for (index, layer) in model.layers.enumerated() {
             let ffn = layer.gate.rows
             normalize(rows: count, width: hidden, from: b.x, weight: layer.attentionNorm, into: b.h)
-            project(layer.query, b.h, rows: count, into: b.q)
-            project(layer.key, b.h, rows: count, into: b.k)
-            project(layer.value, b.h, rows: count, into: b.v)
+            project(layer.query, b.h, rows: count, into: b.q, bias: layer.queryBias)
+            project(layer.key, b.h, rows: count, into: b.k, bias: layer.keyBias)
+            project(layer.value, b.h, rows: count, into: b.v, bias: layer.valueBias)
 
             for t in 0..<count {
                 let at = position + t
                 ops.ropeCache(model.rope, position: at, into: ropeCache)
                 let rotation = UnsafeBufferPointer(ropeCache)
                 let query = UnsafeMutableBufferPointer(start: b.q + t * qDim, count: qDim)
-                ops.rope(.norm, cache: rotation, dimensions: c.ropeDimensionCount, headDimension: c.keyLength, query)
+                ops.rope(model.ropeOrdering, cache: rotation, dimensions: c.ropeDimensionCount, headDimension: c.keyLength, query)
                 ops.rope(
-                    .norm, cache: rotation, dimensions: c.ropeDimensionCount, headDimension: c.keyLength,
+                    model.ropeOrdering, cache: rotation, dimensions: c.ropeDimensionCount, headDimension: c.keyLength,
                     UnsafeMutableBufferPointer(start: b.k + t * kvDim, count: kvDim))
                 let temperature = model.queryTemperature(position: at)
                 if temperature != 1 {
@@ -91,10 +91,19 @@ extension ModelSession {
             into: UnsafeMutableBufferPointer(start: x, count: count))
     }
 
-    private func project(_ w: WeightMatrix, _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+    private func project(
+        _ w: WeightMatrix, _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+        bias: FloatVector? = nil
+    ) {
         multiplier.multiply(
             w, batch: UnsafeBufferPointer(start: x, count: rows * w.columns), count: rows,
             into: UnsafeMutableBufferPointer(start: y, count: rows * w.rows))
+        guard let bias else { return }
+        let b = UnsafeBufferPointer(start: bias.base, count: w.rows)
+        for r in 0..<rows {
+            let row = UnsafeMutableBufferPointer(start: y + r * w.rows, count: w.rows)
+            ops.add(UnsafeBufferPointer(row), b, into: row)
+        }
     }
 
     /// Causal attention of `tokens` new queries (at `position...`) over the cache, one (token, head)

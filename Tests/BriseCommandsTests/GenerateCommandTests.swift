@@ -47,6 +47,18 @@ import TestSupport
         #expect(!notAModel.standardError.isEmpty)
     }
 
+    /// A real instruct model answers through its chat template (Qwen2.5-Coder-0.5B, ChatML): llama.cpp's
+    /// greedy answer to this prompt is the same 7 tokens.
+    @Test(.enabled(if: Fixtures.realModelsPresent, Comment(rawValue: Fixtures.missingRealModelsMessage)))
+    func realInstructModelAnswers() throws {
+        let result = try ChildProcess.run(
+            Self.brise,
+            ["generate", "--model", Fixtures.realModelsDirectory + "/qwen2.5-coder-0.5b-instruct-q4.gguf", "--chat",
+             "--prompt", "What is the capital of France?", "-n", "16", "--temperature", "0"])
+        #expect(result.exitStatus == 0, "\(result.standardError)")
+        #expect(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "The capital of France is Paris.")
+    }
+
     @Test func benchModelReportsRatesLoadAndMemory() throws {
         let result = try ChildProcess.run(
             Self.brise, ["bench", "--model", Self.model, "-p", "32", "-n", "8", "--repetitions", "2", "--json"])
