@@ -48,10 +48,12 @@ let package = Package(
         .target(name: "Sampling"),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
+        .target(name: "Engine"),
         .target(name: "BriseClient"),
         .target(
             name: "BriseCommands",
             dependencies: [
+                "Engine",
                 "GGUF",
                 "Kernels",
                 "Model",
@@ -76,6 +78,7 @@ let package = Package(
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),

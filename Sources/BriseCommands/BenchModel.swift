@@ -23,7 +23,7 @@ public struct BenchModel: ParsableCommand {
     @Option(help: "Repetitions of each test (the mean and standard deviation are reported).")
     var repetitions = 3
 
-    @Option(help: "Worker threads (default: the active processors).")
+    @Option(help: "Worker threads (default: what the affinity mask and the cgroup CPU quota allow; see brise budget).")
     var threads: Int?
 
     @Flag(help: "Print JSON instead of a table.")

@@ -48,7 +48,7 @@ public struct Generate: ParsableCommand {
     @Option(help: "Seed of the random draw.")
     var seed: UInt64 = 0
 
-    @Option(help: "Worker threads (default: the active processors).")
+    @Option(help: "Worker threads (default: what the affinity mask and the cgroup CPU quota allow; see brise budget).")
     var threads: Int?
 
     @Option(help: "Context length (default: the smaller of 4096 and the model's).")

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import GGUF
 import Kernels
@@ -21,7 +22,7 @@ struct LoadedModel {
     /// - Parameters:
     ///   - modelPath: The GGUF file.
     ///   - contextLength: KV-cache positions (nil: the smaller of 4096 and the model's training context).
-    ///   - threads: Worker threads (nil: the active processors).
+    ///   - threads: Worker threads (nil: what the affinity mask and the cgroup CPU quota allow).
     ///   - environment: The process environment (for `BRISE_KERNEL_PATH`).
     /// - Throws: `GGUFError`, `ModelError`, `KernelError` or `TokenizerError` with what went wrong.
     init(modelPath: String, contextLength: Int?, threads: Int?, environment: [String: String]) throws {
@@ -31,7 +32,7 @@ struct LoadedModel {
         // A file without a vocabulary still runs on token ids.
         tokenizer = file.metadata.contains("tokenizer.ggml.tokens") ? try Tokenizer(file: file) : nil
         path = try KernelPath.select(environment: environment)
-        self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        self.threads = threads ?? CPUBudget.detect().threads
         let multiplier = try MatrixMultiplier(path: path, pool: WorkerPool(threadCount: self.threads))
         let context = contextLength ?? min(4096, model.configuration.contextLength)
         session = try ModelSession(model: model, contextLength: context, multiplier: multiplier, ops: try FloatOps(path: path))
