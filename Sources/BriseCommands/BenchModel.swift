@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Engine
 import Foundation
 import GGUF
 import Kernels

@@ -1,18 +1,52 @@
 public import ArgumentParser
 import Engine
+import GGUF
+import Model
 
-/// `brise budget`: the resources Brise will plan with on this machine (for now the CPU budget:
-/// affinity mask and cgroup quota, and the worker threads they allow).
+/// `brise budget [--model FILE]`: the resources Brise plans with on this machine — the CPU budget
+/// (affinity mask and cgroup quota, and the worker threads they allow) and, for a model, the memory
+/// plan (the context that fits the budget, or why nothing does).
 public struct Budget: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        abstract: "Show the CPU budget (affinity and cgroup quota) and the worker threads it allows.")
+        abstract: "Show the CPU budget and, for a model, the memory plan (what fits the memory budget).")
 
     @Option(help: "Read /proc and /sys under this directory instead of / (for tests and diagnosis).")
     var root = ""
 
+    @Option(help: "A GGUF model to plan memory for.")
+    var model: String?
+
+    @Option(help: "Context length to plan for (default: the largest that fits, at most 4096 and the model's).")
+    var ctx: Int?
+
+    @Option(help: "Memory budget, e.g. 2G or 512M (the cgroup's limit applies when lower).")
+    var memoryBudget: String?
+
     public init() {}
 
+    public func validate() throws {
+        if let memoryBudget, MemoryBudget.parse(memoryBudget) == nil {
+            throw ValidationError("--memory-budget takes a size like 2G, 512M or 1000000")
+        }
+        if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
+    }
+
     public func run() throws {
-        print(CPUBudget.detect(root: root))
+        print("cpu     \(CPUBudget.detect(root: root))")
+        guard let model else { return }
+        var stderr = StandardError()
+        do {
+            let file = try GGUFFile(path: model)
+            let plan = try LoadedModel.plan(
+                model: try LlamaModel(file: file), file: file, contextLength: ctx,
+                memoryBudget: memoryBudget.flatMap(MemoryBudget.parse))
+            print("memory  \(plan)")
+        } catch let error as MemoryPlanError {
+            print("brise budget: \(model): \(error)", to: &stderr)
+            throw ExitCode.failure
+        } catch {
+            print("brise budget: \(model): \(error)", to: &stderr)
+            throw ExitCode.failure
+        }
     }
 }

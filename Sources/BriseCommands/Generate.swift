@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Engine
 import Foundation
 import GGUF
 import Kernels
@@ -51,8 +52,11 @@ public struct Generate: ParsableCommand {
     @Option(help: "Worker threads (default: what the affinity mask and the cgroup CPU quota allow; see brise budget).")
     var threads: Int?
 
-    @Option(help: "Context length (default: the smaller of 4096 and the model's).")
+    @Option(help: "Context length (default: the largest that fits the memory budget, at most 4096 and the model's).")
     var ctx: Int?
+
+    @Option(help: "Memory budget, e.g. 2G or 512M (the cgroup's limit applies when lower).")
+    var memoryBudget: String?
 
     @Flag(help: "Print load time and prompt / generation tokens per second to stderr.")
     var verbose = false
@@ -65,6 +69,9 @@ public struct Generate: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
         if chat, tokens != nil { throw ValidationError("--chat needs --prompt") }
+        if let memoryBudget, MemoryBudget.parse(memoryBudget) == nil {
+            throw ValidationError("--memory-budget takes a size like 2G, 512M or 1000000")
+        }
     }
 
     var parameters: SamplingParameters {
@@ -89,6 +96,9 @@ public struct Generate: ParsableCommand {
         } catch let error as KernelError {
             print("brise generate: \(error)", to: &stderr)
             throw ExitCode.failure
+        } catch let error as MemoryPlanError {
+            print("brise generate: \(model): \(error)", to: &stderr)
+            throw ExitCode.failure
         } catch let error as SamplingError {
             print("brise generate: \(error)", to: &stderr)
             throw ExitCode(64)
@@ -98,7 +108,8 @@ public struct Generate: ParsableCommand {
     private func generate(_ stderr: inout StandardError) throws {
         var sampler = try Sampler(parameters)
         let loaded = try LoadedModel(
-            modelPath: model, contextLength: ctx, threads: threads, environment: ProcessInfo.processInfo.environment)
+            modelPath: model, contextLength: ctx, memoryBudget: memoryBudget.flatMap(MemoryBudget.parse), threads: threads,
+            environment: ProcessInfo.processInfo.environment)
         let promptIDs: [Int32]
         if let tokens {
             let parsed = tokens.split(separator: ",").map { Int32($0.trimmingCharacters(in: .whitespaces)) }
@@ -125,7 +136,15 @@ public struct Generate: ParsableCommand {
 
         let clock = ContinuousClock()
         var logits: [Float] = []
-        let promptTime = try clock.measure { logits = try session.evaluate(promptIDs) }
+        // Long prompts in batches of ModelSession.maximumBatch: the scratch the memory plan counted.
+        let promptTime = try clock.measure {
+            var start = 0
+            while start < promptIDs.count {
+                let end = min(promptIDs.count, start + ModelSession.maximumBatch)
+                logits = try session.evaluate(Array(promptIDs[start..<end]))
+                start = end
+            }
+        }
 
         let eos = loaded.tokenizer?.vocabulary.eos
         var detokenizer = loaded.tokenizer.map { StreamingDetokenizer(tokenizer: $0) }

@@ -14,6 +14,8 @@ struct LoadedModel {
     let session: ModelSession
     let path: KernelPath
     let threads: Int
+    /// The memory plan the context length came from.
+    let plan: MemoryPlan
     /// Seconds from opening the file to a ready session.
     let loadSeconds: Double
 
@@ -21,11 +23,13 @@ struct LoadedModel {
     ///
     /// - Parameters:
     ///   - modelPath: The GGUF file.
-    ///   - contextLength: KV-cache positions (nil: the smaller of 4096 and the model's training context).
+    ///   - contextLength: KV-cache positions (nil: the largest that fits the memory budget, at most 4096
+    ///     and the model's training context).
+    ///   - memoryBudget: Bytes from `--memory-budget` (the cgroup limit still applies when lower).
     ///   - threads: Worker threads (nil: what the affinity mask and the cgroup CPU quota allow).
     ///   - environment: The process environment (for `BRISE_KERNEL_PATH`).
     /// - Throws: `GGUFError`, `ModelError`, `KernelError` or `TokenizerError` with what went wrong.
-    init(modelPath: String, contextLength: Int?, threads: Int?, environment: [String: String]) throws {
+    init(modelPath: String, contextLength: Int?, memoryBudget: Int? = nil, threads: Int?, environment: [String: String]) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         file = try GGUFFile(path: modelPath)
         model = try LlamaModel(file: file)
@@ -34,9 +38,28 @@ struct LoadedModel {
         path = try KernelPath.select(environment: environment)
         self.threads = threads ?? CPUBudget.detect().threads
         let multiplier = try MatrixMultiplier(path: path, pool: WorkerPool(threadCount: self.threads))
-        let context = contextLength ?? min(4096, model.configuration.contextLength)
-        session = try ModelSession(model: model, contextLength: context, multiplier: multiplier, ops: try FloatOps(path: path))
+        plan = try Self.plan(model: model, file: file, contextLength: contextLength, memoryBudget: memoryBudget)
+        session = try ModelSession(
+            model: model, contextLength: plan.contextLength, multiplier: multiplier, ops: try FloatOps(path: path))
         loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}
+
+extension LoadedModel {
+    /// The memory plan for `model`: weights, an F16 KV cache, scratch for batches of
+    /// `ModelSession.maximumBatch`, overhead; within the budget (see `MemoryBudget.resolve`).
+    static func plan(model: LlamaModel, file: GGUFFile, contextLength: Int?, memoryBudget: Int?) throws -> MemoryPlan {
+        let c = model.configuration
+        let (budget, source) = MemoryBudget.resolve(configured: memoryBudget)
+        let batch = min(ModelSession.maximumBatch, contextLength ?? ModelSession.maximumBatch)
+        let request = MemoryPlan.Request(
+            weightBytes: file.tensorByteCount, kvBytesPerToken: c.kvCacheBytesPerToken() ?? 0,
+            trainingContext: c.contextLength, requestedContext: contextLength,
+            scratchBytes: ModelSession.scratchBytes(configuration: c, vocabulary: model.vocabularySize, batch: batch),
+            // The process itself, plus the tokenizer's tables: measured at ~4× the file's metadata
+            // section (a 131k-token Tekken vocabulary with 269k merges: ~36 MiB for ~8 MiB of metadata).
+            overheadBytes: MemoryPlan.defaultOverhead + 4 * file.dataOffset)
+        return try MemoryPlan.make(request, budget: budget, budgetSource: source)
     }
 }
 

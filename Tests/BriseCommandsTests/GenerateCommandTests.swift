@@ -70,3 +70,45 @@ import TestSupport
         #expect(json["promptTokens"]?.intValue == 32 && json["generatedTokens"]?.intValue == 8)
     }
 }
+
+/// `brise budget`: the CPU budget and the memory plan, including under a real cgroup memory limit.
+@Suite struct BudgetCommandTests {
+    static let brise = ChildProcess.builtProduct("brise")
+
+    @Test func plansAndRefusesWithTheNumbers() throws {
+        let model = Fixtures.path("models/tiny-mistral3-Q4_K_M.gguf")
+        let fits = try ChildProcess.run(Self.brise, ["budget", "--model", model, "--memory-budget", "256M"])
+        #expect(fits.exitStatus == 0, "\(fits.standardError)")
+        #expect(fits.standardOutput.contains("memory  "), "\(fits.standardOutput)")
+        #expect(fits.standardOutput.contains("(256 tokens"), "\(fits.standardOutput)")
+        let refused = try ChildProcess.run(Self.brise, ["budget", "--model", model, "--memory-budget", "8M"])
+        #expect(refused.exitStatus == 1)
+        #expect(refused.standardError.contains("needs") && refused.standardError.contains("budget 8.0 MiB (--memory-budget)"),
+                "\(refused.standardError)")
+        let tooLong = try ChildProcess.run(
+            Self.brise, ["generate", "--model", model, "--tokens", "1,2", "--ctx", "100000", "--memory-budget", "40M"])
+        #expect(tooLong.exitStatus == 1)
+        #expect(tooLong.standardError.contains("use --ctx"), "\(tooLong.standardError)")
+    }
+
+    /// A real v1 memory cgroup of 1 GiB: a 2 GB model is refused, naming the cgroup file.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/memory")))
+    func realCgroupMemoryLimit() throws {
+        let group = "/sys/fs/cgroup/memory/brise-test-\(getpid())"
+        try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: false)
+        defer { rmdir(group) }
+        try "1073741824".write(toFile: group + "/memory.limit_in_bytes", atomically: false, encoding: .utf8)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("brise-budget-\(UUID()).gguf").path
+        defer { unlink(path) }
+        try MinistralShape.writeSparse3B(to: path)
+        let result = try ChildProcess.run(
+            "/bin/sh", ["-c", "echo $$ > \(group)/cgroup.procs && exec \(Self.brise) budget --model \(path)"])
+        #expect(result.exitStatus == 1, "\(result.standardOutput)")
+        #expect(result.standardError.contains("budget 1.0 GiB (cgroup v1 "), "\(result.standardError)")
+        #expect(result.standardError.contains("memory.limit_in_bytes"), "\(result.standardError)")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,174 @@
+/// What a model needs in memory, and the context length that fits a budget.
+///
+/// One number, the budget, must hold: the mapped weights (file-backed, but charged to the cgroup and
+/// needing RAM to run without thrashing), the KV cache (bytes per token × context), the forward
+/// pass's scratch buffers, and the process's own overhead. The planner takes the context asked for,
+/// or picks the largest that fits (a multiple of 256, at most the model's training context and the
+/// default), and refuses with a message that says what would fit.
+public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
+    /// The budget in bytes.
+    public var budget: Int
+    /// Where it came from (`--memory-budget`, a cgroup file, physical memory).
+    public var budgetSource: String
+    /// Bytes of weights mapped from the file.
+    public var weightBytes: Int
+    /// KV-cache bytes per token of context.
+    public var kvBytesPerToken: Int
+    /// The planned context length.
+    public var contextLength: Int
+    /// Scratch bytes of the forward pass.
+    public var scratchBytes: Int
+    /// The process's own overhead.
+    public var overheadBytes: Int
+
+    /// KV-cache bytes at the planned context.
+    public var kvCacheBytes: Int { kvBytesPerToken * contextLength }
+    /// Everything together.
+    public var totalBytes: Int { weightBytes + kvCacheBytes + scratchBytes + overheadBytes }
+
+    /// The process's own overhead, measured: the Swift runtime, code and small allocations of `brise`
+    /// run about 20-30 MiB resident.
+    public static let defaultOverhead = 32 << 20
+    /// Contexts are planned in steps of this many tokens (llama.cpp pads its KV cache the same way).
+    public static let contextStep = 256
+    /// The context used when none is asked for and the budget allows it.
+    public static let defaultContext = 4096
+
+    /// What the planner needs to know.
+    public struct Request: Sendable {
+        public var weightBytes: Int
+        public var kvBytesPerToken: Int
+        public var trainingContext: Int
+        public var requestedContext: Int?
+        public var scratchBytes: Int
+        public var overheadBytes: Int
+
+        public init(
+            weightBytes: Int, kvBytesPerToken: Int, trainingContext: Int, requestedContext: Int?, scratchBytes: Int,
+            overheadBytes: Int = MemoryPlan.defaultOverhead
+        ) {
+            self.weightBytes = weightBytes
+            self.kvBytesPerToken = kvBytesPerToken
+            self.trainingContext = trainingContext
+            self.requestedContext = requestedContext
+            self.scratchBytes = scratchBytes
+            self.overheadBytes = overheadBytes
+        }
+    }
+
+    /// Plans `request` within `budget`.
+    ///
+    /// - Parameters:
+    ///   - request: The model's needs.
+    ///   - budget: The budget in bytes.
+    ///   - budgetSource: Where the budget came from.
+    /// - Returns: The plan.
+    /// - Throws: `MemoryPlanError` with the numbers and what would fit.
+    public static func make(_ request: Request, budget: Int, budgetSource: String) throws -> MemoryPlan {
+        func plan(_ context: Int) -> MemoryPlan {
+            MemoryPlan(
+                budget: budget, budgetSource: budgetSource, weightBytes: request.weightBytes,
+                kvBytesPerToken: request.kvBytesPerToken, contextLength: context, scratchBytes: request.scratchBytes,
+                overheadBytes: request.overheadBytes)
+        }
+        let fixed = request.weightBytes + request.scratchBytes + request.overheadBytes
+        let room = budget - fixed
+        let fitting = room <= 0 ? 0 : room / max(1, request.kvBytesPerToken) / contextStep * contextStep
+        if let requested = request.requestedContext {
+            let wanted = plan(requested)
+            guard wanted.totalBytes > budget else { return wanted }
+            throw MemoryPlanError(
+                needed: wanted.totalBytes, budget: budget, budgetSource: budgetSource,
+                advice: fitting >= contextStep
+                    ? "use --ctx \(fitting) or less" : Self.noContextAdvice(fixed: fixed, budget: budget))
+        }
+        let preferred = min(request.trainingContext, defaultContext)
+        let context = min(preferred, fitting)
+        guard context >= min(contextStep, preferred) else {
+            throw MemoryPlanError(
+                needed: plan(min(contextStep, preferred)).totalBytes, budget: budget, budgetSource: budgetSource,
+                advice: noContextAdvice(fixed: fixed, budget: budget))
+        }
+        return plan(context)
+    }
+
+    private static func noContextAdvice(fixed: Int, budget: Int) -> String {
+        "the weights, scratch and overhead alone need \(formatted(fixed)), leaving no room for a KV cache: "
+            + "raise the budget or use a smaller model"
+    }
+
+    public var description: String {
+        "\(Self.formatted(totalBytes)) of \(Self.formatted(budget)) (\(budgetSource)): weights \(Self.formatted(weightBytes)), "
+            + "KV cache \(Self.formatted(kvCacheBytes)) (\(contextLength) tokens × \(kvBytesPerToken) B), "
+            + "scratch \(Self.formatted(scratchBytes)), overhead \(Self.formatted(overheadBytes))"
+    }
+
+    static func formatted(_ bytes: Int) -> String {
+        let gib = Double(bytes) / Double(1 << 30)
+        if gib >= 1 { return "\((gib * 100).rounded() / 100) GiB" }
+        return "\((Double(bytes) / Double(1 << 20) * 10).rounded() / 10) MiB"
+    }
+}
+
+/// A model that does not fit the memory budget, with the numbers and what would.
+public struct MemoryPlanError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Bytes needed.
+    public var needed: Int
+    /// The budget.
+    public var budget: Int
+    /// Where the budget came from.
+    public var budgetSource: String
+    /// What would fit.
+    public var advice: String
+
+    public var description: String {
+        "needs \(MemoryPlan.formatted(needed)), budget \(MemoryPlan.formatted(budget)) (\(budgetSource)): \(advice)"
+    }
+}
+
+/// The memory budget: the configured one, or the cgroup's limit when lower; physical memory otherwise.
+public enum MemoryBudget {
+    /// Resolves the budget.
+    ///
+    /// - Parameters:
+    ///   - configured: Bytes from the configuration or `--memory-budget`, if any.
+    ///   - root: Where to read /proc and /sys (`""` for the real system).
+    /// - Returns: The budget and where it came from.
+    public static func resolve(configured: Int?, root: String = "") -> (bytes: Int, source: String) {
+        let cgroup = CgroupMemoryLimit.read(root: root)
+        switch (configured, cgroup) {
+        case (let configured?, let cgroup?) where cgroup.bytes < configured: return (cgroup.bytes, cgroup.source)
+        case (let configured?, _): return (configured, "--memory-budget")
+        case (nil, let cgroup?): return (cgroup.bytes, cgroup.source)
+        case (nil, nil):
+            let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+            return (physical, "physical memory")
+        }
+    }
+
+    /// Parses a size like `2G`, `512M`, `1.5GiB` or `1000000` (bytes).
+    ///
+    /// - Parameter text: The size.
+    /// - Returns: Bytes, or nil when malformed or not positive.
+    public static func parse(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [
+            ("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("G", 1_073_741_824), ("M", 1_048_576), ("K", 1024),
+            ("B", 1),
+        ]
+        var number = trimmed
+        var scale = 1.0
+        for (suffix, value) in units where trimmed.hasSuffix(suffix) {
+            number = String(trimmed.dropLast(suffix.count))
+            scale = value
+            break
+        }
+        guard let value = Double(number), value.isFinite, value > 0, value * scale < 9e18 else { return nil }
+        return Int(value * scale)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation

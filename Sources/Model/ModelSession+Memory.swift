@@ -1,0 +1,26 @@
+public import GGUF
+
+extension ModelSession {
+    /// The most tokens the CLI and daemon feed `evaluate` at once (longer prompts go in batches of this
+    /// size: prefill equals token-by-token evaluation bit for bit, so batching changes no result).
+    public static let maximumBatch = 512
+
+    /// The scratch bytes a session allocates for batches of up to `batch` tokens with logits for the
+    /// last one: the forward pass's buffers plus the quantized-activation scratch of the multiplier.
+    ///
+    /// - Parameters:
+    ///   - configuration: The model's hyperparameters.
+    ///   - vocabulary: The vocabulary size.
+    ///   - batch: The largest batch.
+    /// - Returns: Bytes.
+    public static func scratchBytes(configuration c: ModelConfiguration, vocabulary: Int, batch: Int) -> Int {
+        let hidden = c.embeddingLength
+        let qDim = (c.headCount.max() ?? 1) * c.keyLength
+        let kvDim = (c.headCountKV.max() ?? 1) * c.keyLength
+        let ffn = c.feedForwardLength.max() ?? 1
+        let floats = batch * (2 * hidden + 2 * qDim + 2 * kvDim + hidden + 2 * ffn) + vocabulary
+        // Q8 activations: about 1.07 bytes per float of the widest input (34/32 for Q8_0, 292/256 for Q8_K).
+        let quantized = batch * max(hidden, ffn, qDim) * 292 / 256
+        return floats * 4 + quantized
+    }
+}

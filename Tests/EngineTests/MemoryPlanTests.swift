@@ -1,0 +1,84 @@
+@testable import Engine
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct MemoryPlanTests {
+    // A Ministral 3 3B-shaped Q4_K_M: 2.0 GiB of weights, 104 KiB of F16 KV per token.
+    static let ministral = MemoryPlan.Request(
+        weightBytes: 2_147_000_000, kvBytesPerToken: 106_496, trainingContext: 262_144, requestedContext: nil,
+        scratchBytes: 84_000_000)
+
+    @Test func choosesTheLargestContextThatFits() throws {
+        let roomy = try MemoryPlan.make(Self.ministral, budget: 4 << 30, budgetSource: "test")
+        #expect(roomy.contextLength == 4096)  // the default cap
+        #expect(roomy.totalBytes <= 4 << 30)
+        let tight = try MemoryPlan.make(Self.ministral, budget: 2_400_000_000, budgetSource: "test")
+        #expect(tight.contextLength % 256 == 0 && tight.contextLength < 4096 && tight.contextLength >= 256)
+        #expect(tight.totalBytes <= 2_400_000_000)
+        // The next step up would not have fitted.
+        #expect(tight.totalBytes + 256 * 106_496 > 2_400_000_000)
+    }
+
+    @Test func refusesWithWhatWouldFit() {
+        var request = Self.ministral
+        request.requestedContext = 8192
+        do {
+            _ = try MemoryPlan.make(request, budget: 2_400_000_000, budgetSource: "cgroup v2 /x/memory.max")
+            Issue.record("planned 8192 tokens into 2.4 GB")
+        } catch let error as MemoryPlanError {
+            #expect(error.description.contains("needs 2.9"), "\(error)")
+            #expect(error.description.contains("budget 2.24 GiB (cgroup v2 /x/memory.max)"), "\(error)")
+            #expect(error.description.contains("use --ctx"), "\(error)")
+        } catch {
+            Issue.record("\(error)")
+        }
+        do {
+            _ = try MemoryPlan.make(Self.ministral, budget: 2 << 30, budgetSource: "--memory-budget")
+            Issue.record("planned a 2.0 GiB model into 2 GiB")
+        } catch let error as MemoryPlanError {
+            #expect(error.advice.contains("leaving no room for a KV cache"), "\(error)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test func smallModelsKeepTheirTrainingContext() throws {
+        let tiny = MemoryPlan.Request(
+            weightBytes: 600_000, kvBytesPerToken: 4096, trainingContext: 256, requestedContext: nil, scratchBytes: 1 << 20)
+        #expect(try MemoryPlan.make(tiny, budget: 64 << 20, budgetSource: "test").contextLength == 256)
+    }
+
+    @Test func sizesParse() {
+        #expect(MemoryBudget.parse("2G") == 2 << 30)
+        #expect(MemoryBudget.parse("1.5GiB") == 1_610_612_736)
+        #expect(MemoryBudget.parse("512M") == 512 << 20)
+        #expect(MemoryBudget.parse("1000000") == 1_000_000)
+        for bad in ["", "-1G", "0", "G", "abc", "1e30G", "nan"] { #expect(MemoryBudget.parse(bad) == nil, "\(bad)") }
+    }
+
+    @Test func cgroupLimitsFromFakeTrees() throws {
+        let v2 = try CPUBudgetTests.FakeRoot()
+        try v2.write("proc/self/cgroup", "0::/system.slice/brised.service\n")
+        try v2.write("proc/self/mountinfo", CPUBudgetTests.FakeRoot.v2MountInfo)
+        try v2.write("sys/fs/cgroup/system.slice/brised.service/memory.max", "max\n")
+        try v2.write("sys/fs/cgroup/system.slice/brised.service/memory.high", "3221225472\n")
+        try v2.write("sys/fs/cgroup/system.slice/memory.max", "4294967296\n")
+        #expect(CgroupMemoryLimit.read(root: v2.path)?.bytes == 3 << 30)
+        #expect(CgroupMemoryLimit.read(root: v2.path)?.source.hasSuffix("memory.high") == true)
+        #expect(MemoryBudget.resolve(configured: 2 << 30, root: v2.path) == (2 << 30, "--memory-budget"))
+        #expect(MemoryBudget.resolve(configured: 8 << 30, root: v2.path).bytes == 3 << 30)
+
+        let v1 = try CPUBudgetTests.FakeRoot()
+        try v1.write("proc/self/cgroup", "5:memory:/brise\n4:cpu,cpuacct:/brise\n0::/\n")
+        try v1.write("proc/self/mountinfo", CPUBudgetTests.FakeRoot.v1MountInfo)
+        try v1.write("sys/fs/cgroup/memory/brise/memory.limit_in_bytes", "2147483648\n")
+        try v1.write("sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n")  // v1's "no limit"
+        #expect(CgroupMemoryLimit.read(root: v1.path) == CgroupMemoryLimit(
+            bytes: 2 << 30, source: "cgroup v1 /sys/fs/cgroup/memory/brise/memory.limit_in_bytes"))
+
+        let none = try CPUBudgetTests.FakeRoot()
+        #expect(CgroupMemoryLimit.read(root: none.path) == nil)
+        #expect(MemoryBudget.resolve(configured: nil, root: none.path).source == "physical memory")
+    }
+}
