@@ -58,6 +58,21 @@ public struct Generate: ParsableCommand {
     @Option(help: "Memory budget, e.g. 2G or 512M (the cgroup's limit applies when lower).")
     var memoryBudget: String?
 
+    @Option(help: "Directory of thermal_zone* to watch (the kernel's by default).")
+    var thermalZones = "/sys/class/thermal"
+
+    @Option(help: "°C where generation starts pausing after each token (more as it gets hotter).")
+    var softLimit: Double = 70
+
+    @Option(help: "°C where generation pauses until it is below the soft limit again.")
+    var hardLimit: Double = 85
+
+    @Option(help: "Seconds a token may wait in a thermal pause before the request fails.")
+    var maxThermalWait: Double = 60
+
+    @Option(help: "Cap generation at this many tokens per second (fanless boxes).")
+    var maxTokensPerSecond: Double?
+
     @Flag(help: "Print load time and prompt / generation tokens per second to stderr.")
     var verbose = false
 
@@ -69,8 +84,22 @@ public struct Generate: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
         if chat, tokens != nil { throw ValidationError("--chat needs --prompt") }
+        _ = try thermalLimits()
         if let memoryBudget, MemoryBudget.parse(memoryBudget) == nil {
             throw ValidationError("--memory-budget takes a size like 2G, 512M or 1000000")
+        }
+    }
+
+    func thermalLimits() throws -> ThermalGovernor<ContinuousClock>.Limits {
+        do {
+            guard maxThermalWait.isFinite, maxThermalWait > 0 else {
+                throw ThermalError.invalidLimits("--max-thermal-wait must be a positive number of seconds")
+            }
+            return try .init(
+                softLimit: softLimit, hardLimit: hardLimit, maximumWait: .milliseconds(Int64(maxThermalWait * 1000)),
+                maximumTokensPerSecond: maxTokensPerSecond)
+        } catch let error as ThermalError {
+            throw ValidationError(error.description)
         }
     }
 
@@ -94,6 +123,9 @@ public struct Generate: ParsableCommand {
             print("brise generate: \(error)", to: &stderr)
             throw ExitCode.failure
         } catch let error as KernelError {
+            print("brise generate: \(error)", to: &stderr)
+            throw ExitCode.failure
+        } catch let error as ThermalError {
             print("brise generate: \(error)", to: &stderr)
             throw ExitCode.failure
         } catch let error as MemoryPlanError {
@@ -135,8 +167,28 @@ public struct Generate: ParsableCommand {
         }
 
         let clock = ContinuousClock()
+        var governor = ThermalGovernor<ContinuousClock>(limits: try thermalLimits())
+        let zones = ThermalZones(directory: thermalZones)
+        var lastReading: ContinuousClock.Instant?
+        // Waits until the governor lets the next token be computed (reading the zones at most every 250 ms).
+        func gate() throws {
+            while true {
+                let now = clock.now
+                if lastReading.map({ $0.duration(to: now) >= .milliseconds(250) }) ?? true {
+                    governor.observe(celsius: zones.hottest()?.celsius)
+                    lastReading = now
+                }
+                switch try governor.beforeToken(now: now) {
+                case .proceed: return
+                case .wait(let duration):
+                    let (seconds, attoseconds) = duration.components
+                    usleep(useconds_t(min(1_000_000, max(1, seconds * 1_000_000 + attoseconds / 1_000_000_000_000))))
+                }
+            }
+        }
         var logits: [Float] = []
         // Long prompts in batches of ModelSession.maximumBatch: the scratch the memory plan counted.
+        try gate()
         let promptTime = try clock.measure {
             var start = 0
             while start < promptIDs.count {
@@ -168,7 +220,11 @@ public struct Generate: ParsableCommand {
                     emit(result.text)
                     if result.stoppedAt != nil { return }
                 }
-                if generated < maxTokens { logits = try session.evaluate([next]) }
+                if generated < maxTokens {
+                    governor.afterToken(now: clock.now)
+                    try gate()
+                    logits = try session.evaluate([next])
+                }
             }
             if let rest = detokenizer?.finish() { emit(stops.feed(rest).text) }
             emit(stops.flush())
@@ -177,12 +233,17 @@ public struct Generate: ParsableCommand {
         if verbose {
             let p = Double(promptTime.components.seconds) + Double(promptTime.components.attoseconds) / 1e18
             let g = Double(generationTime.components.seconds) + Double(generationTime.components.attoseconds) / 1e18
+            func rate(_ x: Double) -> String { String(format: "%.2f", x) }
             print(
-                String(
-                    format: "load %.3f s; prompt %d tokens, %.2f tokens/s; generation %d tokens, %.2f tokens/s; %d threads, %@ kernels",
-                    loaded.loadSeconds, promptIDs.count, Double(promptIDs.count) / p, generated,
-                    generated > 0 ? Double(generated) / g : 0, loaded.threads, loaded.path.rawValue),
+                "load \(String(format: "%.3f", loaded.loadSeconds)) s; prompt \(promptIDs.count) tokens, "
+                    + "\(rate(Double(promptIDs.count) / p)) tokens/s; generation \(generated) tokens, "
+                    + "\(rate(generated > 0 ? Double(generated) / g : 0)) tokens/s; \(loaded.threads) threads, "
+                    + "\(loaded.path.rawValue) kernels; memory \(loaded.plan); thermal \(governor.summary)",
                 to: &stderr)
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -112,3 +112,62 @@ import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// `brise generate` paced by a fake thermal zone and by a rate cap.
+@Suite struct ThermalPacingCommandTests {
+    static let brise = ChildProcess.builtProduct("brise")
+    static let model = Fixtures.path("models/tiny-llama-Q8_0.gguf")
+
+    static func zones(celsius: Double) throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("brise-zones-\(UUID())")
+        let zone = root.appendingPathComponent("thermal_zone0")
+        try FileManager.default.createDirectory(at: zone, withIntermediateDirectories: true)
+        try "soc-thermal".write(to: zone.appendingPathComponent("type"), atomically: true, encoding: .utf8)
+        try "\(Int(celsius * 1000))".write(to: zone.appendingPathComponent("temp"), atomically: true, encoding: .utf8)
+        return root
+    }
+
+    @Test func coolZonesChangeNothing() throws {
+        let cool = try Self.zones(celsius: 40)
+        defer { try? FileManager.default.removeItem(at: cool) }
+        let arguments = ["generate", "--model", Self.model, "--tokens", "1,5,9", "-n", "12", "--temperature", "0"]
+        let plain = try ChildProcess.run(Self.brise, arguments)
+        let governed = try ChildProcess.run(Self.brise, arguments + ["--thermal-zones", cool.path, "--verbose"])
+        #expect(plain.exitStatus == 0 && governed.exitStatus == 0, "\(governed.standardError)")
+        #expect(plain.standardOutput == governed.standardOutput)
+        #expect(governed.standardError.contains("thermal 40.0 °C, normal"), "\(governed.standardError)")
+    }
+
+    @Test func aHotZoneHoldsGenerationUntilTheBound() throws {
+        let hot = try Self.zones(celsius: 92)
+        defer { try? FileManager.default.removeItem(at: hot) }
+        let start = Date()
+        let result = try ChildProcess.run(
+            Self.brise,
+            ["generate", "--model", Self.model, "--tokens", "1,5,9", "-n", "4", "--thermal-zones", hot.path,
+             "--max-thermal-wait", "1"])
+        #expect(result.exitStatus == 1)
+        #expect(result.standardError.contains("thermal pause"), "\(result.standardError)")
+        #expect(result.standardError.contains("92"), "\(result.standardError)")
+        #expect(Date().timeIntervalSince(start) >= 1)
+    }
+
+    /// 20 tokens per second at most: 8 tokens take at least 7 spacings of 50 ms.
+    @Test func rateCapSpacesTokens() throws {
+        let start = Date()
+        let result = try ChildProcess.run(
+            Self.brise,
+            ["generate", "--model", Self.model, "--tokens", "1,5,9", "-n", "8", "--temperature", "0",
+             "--max-tokens-per-second", "20", "--thermal-zones", "/nonexistent"])
+        #expect(result.exitStatus == 0, "\(result.standardError)")
+        #expect(result.standardOutput.split(separator: ",").count == 8)
+        #expect(Date().timeIntervalSince(start) >= 0.35)
+    }
+
+    @Test func badLimitsAreRefused() throws {
+        let result = try ChildProcess.run(
+            Self.brise, ["generate", "--model", Self.model, "--tokens", "1", "--soft-limit", "90", "--hard-limit", "80"])
+        #expect(result.exitStatus != 0)
+        #expect(result.standardError.contains("soft limit"), "\(result.standardError)")
+    }
+}
