@@ -58,6 +58,9 @@ public struct Generate: ParsableCommand {
     @Option(help: "Memory budget, e.g. 2G or 512M (the cgroup's limit applies when lower).")
     var memoryBudget: String?
 
+    @Flag(help: "Lock the weights in memory (mlock); needs RLIMIT_MEMLOCK at least the model's size.")
+    var mlock = false
+
     @Option(help: "Directory of thermal_zone* to watch (the kernel's by default).")
     var thermalZones = "/sys/class/thermal"
 
@@ -140,7 +143,8 @@ public struct Generate: ParsableCommand {
     private func generate(_ stderr: inout StandardError) throws {
         var sampler = try Sampler(parameters)
         let loaded = try LoadedModel(
-            modelPath: model, contextLength: ctx, memoryBudget: memoryBudget.flatMap(MemoryBudget.parse), threads: threads,
+            modelPath: model, contextLength: ctx, memoryBudget: memoryBudget.flatMap(MemoryBudget.parse), lockWeights: mlock,
+            threads: threads,
             environment: ProcessInfo.processInfo.environment)
         let promptIDs: [Int32]
         if let tokens {

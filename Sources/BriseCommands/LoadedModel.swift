@@ -26,12 +26,21 @@ struct LoadedModel {
     ///   - contextLength: KV-cache positions (nil: the largest that fits the memory budget, at most 4096
     ///     and the model's training context).
     ///   - memoryBudget: Bytes from `--memory-budget` (the cgroup limit still applies when lower).
+    ///   - lockWeights: `mlock` the tensor data.
     ///   - threads: Worker threads (nil: what the affinity mask and the cgroup CPU quota allow).
     ///   - environment: The process environment (for `BRISE_KERNEL_PATH`).
     /// - Throws: `GGUFError`, `ModelError`, `KernelError` or `TokenizerError` with what went wrong.
-    init(modelPath: String, contextLength: Int?, memoryBudget: Int? = nil, threads: Int?, environment: [String: String]) throws {
+    init(
+        modelPath: String, contextLength: Int?, memoryBudget: Int? = nil, lockWeights: Bool = false, threads: Int?,
+        environment: [String: String]
+    ) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         file = try GGUFFile(path: modelPath)
+        if lockWeights {
+            // Pinned weights cannot be paged out under memory pressure; a too-low RLIMIT_MEMLOCK is a
+            // clear error naming the limit and how to raise it (MappedFile.lock).
+            try file.file.lock(range: file.dataOffset..<file.fileSize)
+        }
         model = try LlamaModel(file: file)
         // A file without a vocabulary still runs on token ids.
         tokenizer = file.metadata.contains("tokenizer.ggml.tokens") ? try Tokenizer(file: file) : nil

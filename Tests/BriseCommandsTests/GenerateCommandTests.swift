@@ -171,3 +171,33 @@ import Glibc
         #expect(result.standardError.contains("soft limit"), "\(result.standardError)")
     }
 }
+
+/// `brise generate --mlock` under a memlock limit that is too low: a clear error, not a crash.
+@Suite struct LockWeightsCommandTests {
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+        && FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit")))
+    func lowMemlockLimitIsAClearError() throws {
+        // A copy anyone can read, and the binary reachable by an unprivileged user.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brise-mlock-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("model.gguf").path
+        let brise = directory.appendingPathComponent("brise").path
+        try FileManager.default.copyItem(atPath: Fixtures.path("models/tiny-llama-Q8_0.gguf"), toPath: model)
+        try FileManager.default.copyItem(atPath: ChildProcess.builtProduct("brise"), toPath: brise)
+        for path in [directory.path, model, brise] {
+            #expect(chmod(path, 0o755) == 0)
+        }
+        let result = try ChildProcess.run(
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/prlimit", "--memlock=65536", brise, "generate",
+             "--model", model, "--tokens", "1,2", "-n", "2", "--mlock"])
+        #expect(result.exitStatus == 1, "\(result.standardOutput) \(result.standardError)")
+        #expect(result.standardError.contains("RLIMIT_MEMLOCK is 65536 bytes"), "\(result.standardError)")
+        #expect(result.standardError.contains("LimitMEMLOCK"), "\(result.standardError)")
+
+        // Root (CAP_IPC_LOCK) locks fine.
+        let root = try ChildProcess.run(brise, ["generate", "--model", model, "--tokens", "1,2", "-n", "2", "--mlock"])
+        #expect(root.exitStatus == 0, "\(root.standardError)")
+    }
+}
