@@ -127,7 +127,7 @@ struct BytePairEncoder: Sendable {
         for part in parts { emit(part, into: &output) }
     }
 
-    private struct Candidate {
+    private struct Candidate: HeapOrdered {
         var rank: Int32
         var left: Int32
         var right: Int32
@@ -146,14 +146,14 @@ struct BytePairEncoder: Sendable {
         var alive = [Bool](repeating: true, count: count)
         var previous = (0..<count).map { Int32($0 - 1) }
         var next = (0..<count).map { Int32($0 + 1 == count ? -1 : $0 + 1) }
-        var heap: [Candidate] = []
+        var heap = PriorityHeap<Candidate>()
         func add(_ left: Int32, _ right: Int32) {
             guard left >= 0, right >= 0, let merge = merges.lookup(symbol[Int(left)], symbol[Int(right)]) else { return }
-            push(&heap, Candidate(rank: merge.rank, left: left, right: right, leftSymbol: symbol[Int(left)],
+            heap.push(Candidate(rank: merge.rank, left: left, right: right, leftSymbol: symbol[Int(left)],
                 rightSymbol: symbol[Int(right)], result: merge.result))
         }
         for i in 1..<count { add(Int32(i - 1), Int32(i)) }
-        while let candidate = pop(&heap) {
+        while let candidate = heap.pop() {
             let left = Int(candidate.left)
             let right = Int(candidate.right)
             guard alive[left], alive[right], next[left] == candidate.right, symbol[left] == candidate.leftSymbol,
@@ -171,34 +171,5 @@ struct BytePairEncoder: Sendable {
             emit(symbol[Int(index)], into: &output)
             index = next[Int(index)]
         }
-    }
-
-    private func push(_ heap: inout [Candidate], _ item: Candidate) {
-        heap.append(item)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].precedes(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private func pop(_ heap: inout [Candidate]) -> Candidate? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return top }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { break }
-            var best = left
-            if left + 1 < heap.count && heap[left + 1].precedes(heap[left]) { best = left + 1 }
-            guard heap[best].precedes(heap[parent]) else { break }
-            heap.swapAt(best, parent)
-            parent = best
-        }
-        return top
     }
 }

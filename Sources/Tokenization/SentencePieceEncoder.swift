@@ -20,7 +20,7 @@ struct SentencePieceEncoder: Sendable {
         }
     }
 
-    private struct Candidate {
+    private struct Candidate: HeapOrdered {
         var score: Float
         var left: Int32
         var right: Int32
@@ -59,7 +59,7 @@ struct SentencePieceEncoder: Sendable {
         let count = start.count
         var previous = (0..<count).map { Int32($0 - 1) }
         var next = (0..<count).map { Int32($0 + 1 == count ? -1 : $0 + 1) }
-        var heap: [Candidate] = []
+        var heap = PriorityHeap<Candidate>()
         heap.reserveCapacity(count)
 
         let table = vocabulary.textToID
@@ -69,11 +69,11 @@ struct SentencePieceEncoder: Sendable {
             let from = Int(start[Int(left)])
             let size = Int(length[Int(left)] + length[Int(right)])
             guard let token = table.lookup(UnsafeRawBufferPointer(rebasing: text[from..<(from + size)])) else { return }
-            heapPush(&heap, Candidate(score: scores[Int(token)], left: left, right: right, size: Int32(size)))
+            heap.push(Candidate(score: scores[Int(token)], left: left, right: right, size: Int32(size)))
         }
         for index in 1..<max(count, 1) { tryAdd(Int32(index - 1), Int32(index)) }
 
-        while let candidate = heapPop(&heap) {
+        while let candidate = heap.pop() {
             let left = Int(candidate.left)
             let right = Int(candidate.right)
             // Skip candidates made stale by an earlier merge.
@@ -105,37 +105,5 @@ struct SentencePieceEncoder: Sendable {
             }
             index = next[Int(index)]
         }
-    }
-
-    // MARK: - Binary heap
-
-    private func heapPush(_ heap: inout [Candidate], _ item: Candidate) {
-        heap.append(item)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].precedes(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private func heapPop(_ heap: inout [Candidate]) -> Candidate? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return top }
-        heap[0] = last
-        var parent = 0
-        let count = heap.count
-        while true {
-            let left = 2 * parent + 1
-            guard left < count else { break }
-            var best = left
-            if left + 1 < count && heap[left + 1].precedes(heap[left]) { best = left + 1 }
-            guard heap[best].precedes(heap[parent]) else { break }
-            heap.swapAt(best, parent)
-            parent = best
-        }
-        return top
     }
 }
