@@ -1,0 +1,185 @@
+// The parameter and reply types of io.brise.Inference (io.brise.Inference.varlink), in Swift.
+// Property names are the wire's snake_case names in camelCase (the coders convert).
+
+/// How to pick each token (absent fields: the daemon's defaults).
+public struct SamplingOptions: Codable, Sendable, Equatable {
+    public var temperature: Double?
+    public var topK: Int?
+    public var topP: Double?
+    public var minP: Double?
+    public var repetitionPenalty: Double?
+    public var presencePenalty: Double?
+    public var frequencyPenalty: Double?
+    public var penaltyLastN: Int?
+    public var seed: Int?
+    public var maxTokens: Int?
+    public var stop: [String]?
+
+    public init(
+        temperature: Double? = nil, topK: Int? = nil, topP: Double? = nil, minP: Double? = nil,
+        repetitionPenalty: Double? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil,
+        penaltyLastN: Int? = nil, seed: Int? = nil, maxTokens: Int? = nil, stop: [String]? = nil
+    ) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.repetitionPenalty = repetitionPenalty
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
+        self.penaltyLastN = penaltyLastN
+        self.seed = seed
+        self.maxTokens = maxTokens
+        self.stop = stop
+    }
+}
+
+/// Token counts and timings of a finished request.
+public struct Usage: Codable, Sendable, Equatable {
+    public var promptTokens: Int
+    public var cachedTokens: Int
+    public var generatedTokens: Int
+    public var promptSeconds: Double
+    public var generationSeconds: Double
+
+    public init(promptTokens: Int, cachedTokens: Int, generatedTokens: Int, promptSeconds: Double, generationSeconds: Double) {
+        self.promptTokens = promptTokens
+        self.cachedTokens = cachedTokens
+        self.generatedTokens = generatedTokens
+        self.promptSeconds = promptSeconds
+        self.generationSeconds = generationSeconds
+    }
+}
+
+/// A function the model may call.
+public struct ToolDefinition: Codable, Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var parameters: WireJSON
+}
+
+/// A call the model made.
+public struct ToolCall: Codable, Sendable, Equatable {
+    public var id: String?
+    public var name: String
+    public var arguments: WireJSON
+}
+
+/// One message of a conversation.
+public struct Message: Codable, Sendable, Equatable {
+    public var role: String
+    public var content: String
+    public var toolCalls: [ToolCall]?
+    public var toolCallId: String?
+
+    public init(role: String, content: String, toolCalls: [ToolCall]? = nil, toolCallId: String? = nil) {
+        self.role = role
+        self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallId = toolCallId
+    }
+}
+
+/// `Generate` parameters.
+public struct GenerateParameters: Codable, Sendable, Equatable {
+    public var prompt: String
+    public var options: SamplingOptions?
+}
+
+/// A `Generate` reply: a chunk of text, or (last) the finish reason and usage.
+public struct GenerateReply: Codable, Sendable, Equatable {
+    public var text: String
+    public var finishReason: String?
+    public var usage: Usage?
+
+    public init(text: String, finishReason: String? = nil, usage: Usage? = nil) {
+        self.text = text
+        self.finishReason = finishReason
+        self.usage = usage
+    }
+}
+
+/// `Chat` parameters.
+public struct ChatParameters: Codable, Sendable, Equatable {
+    public var messages: [Message]
+    public var tools: [ToolDefinition]?
+    public var options: SamplingOptions?
+}
+
+/// A `Chat` reply.
+public struct ChatReply: Codable, Sendable, Equatable {
+    public var text: String
+    public var toolCalls: [ToolCall]?
+    public var finishReason: String?
+    public var usage: Usage?
+}
+
+/// `Tokenize` parameters and reply.
+public struct TokenizeParameters: Codable, Sendable, Equatable {
+    public var text: String
+    public var addSpecial: Bool?
+    public var parseSpecial: Bool?
+}
+
+public struct TokenizeReply: Codable, Sendable, Equatable {
+    public var tokens: [Int]
+}
+
+/// `Detokenize` parameters and reply.
+public struct DetokenizeParameters: Codable, Sendable, Equatable {
+    public var tokens: [Int]
+}
+
+public struct DetokenizeReply: Codable, Sendable, Equatable {
+    public var text: String
+}
+
+/// `GetModel` reply.
+public struct ModelReply: Codable, Sendable, Equatable {
+    public var name: String
+    public var architecture: String
+    public var file: String
+    public var fileBytes: Int
+    public var contextLength: Int
+    public var vocabularySize: Int
+    public var chatFormat: String?
+}
+
+/// `GetStatus` reply.
+public struct StatusReply: Codable, Sendable, Equatable {
+    public var state: String
+    public var activeRequests: Int
+    public var queuedRequests: Int
+    public var threads: Int
+    public var memoryPlanBytes: Int
+    public var memoryBudgetBytes: Int
+    public var residentBytes: Int
+    public var thermal: String?
+    public var tokensPerSecond: Double?
+}
+
+/// `org.varlink.service.GetInfo` reply.
+public struct ServiceInfo: Codable, Sendable, Equatable {
+    public var vendor: String
+    public var product: String
+    public var version: String
+    public var url: String
+    public var interfaces: [String]
+
+    public init(vendor: String, product: String, version: String, url: String, interfaces: [String]) {
+        self.vendor = vendor
+        self.product = product
+        self.version = version
+        self.url = url
+        self.interfaces = interfaces
+    }
+}
+
+/// `org.varlink.service.GetInterfaceDescription` parameters and reply.
+public struct InterfaceDescriptionParameters: Codable, Sendable, Equatable {
+    public var interface: String
+}
+
+public struct InterfaceDescriptionReply: Codable, Sendable, Equatable {
+    public var description: String
+}
