@@ -99,6 +99,15 @@ extension ModelSession {
 
     /// Causal attention of `tokens` new queries (at `position...`) over the cache, one (token, head)
     /// pair per work item on the pool.
+    ///
+    /// Summation order is llama.cpp's non-flash decode path (one token at a time, which its prefill of
+    /// the same tokens only approximates): K·Q is ggml_vec_dot_f16 over the head dimension; the score
+    /// row is padded with -∞ to a multiple of 64 (llama.cpp pads its KV row to 256 and masks the
+    /// unused cells; -∞ gives probability 0 and a 0 adds nothing, so only the lane structure matters),
+    /// so softmax computes every visible score with the vector exp; P·V is ggml_vec_dot_f16 over the
+    /// KV positions of the transposed V cache: position p goes to slot p mod 64 (4 accumulators of 16
+    /// lanes, fused multiply-adds in position order), and the slots reduce as GGML_F32x16_REDUCE then
+    /// _mm512_reduce_add_ps. The slot sums are kept per output dimension with axpy rows.
     private func attend(layer: Int, tokens: Int) {
         let c = model.configuration
         let heads = c.headCount[0]
@@ -110,15 +119,20 @@ extension ModelSession {
         let b = buffers
         let cache = cache
         let ops = ops
+        let lanes = 64
+        let padded = (base + tokens + lanes - 1) / lanes * lanes
         multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension + base + tokens) { scratch in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension + padded + lanes * dimension + 16) { scratch in
                 let query = scratch.baseAddress!
                 let scores = query + dimension
+                let slots = scores + padded
+                let partial = slots + lanes * dimension
                 for item in items {
                     let t = item / heads
                     let head = item % heads
                     let kvHead = head / group
                     let visible = base + t + 1
+                    let width = (visible + lanes - 1) / lanes * lanes
                     // llama.cpp multiplies K (F16) by Q converted to F16.
                     query.update(from: b.q + t * qDim + head * dimension, count: dimension)
                     HalfPrecision.round(query, count: dimension)
@@ -127,15 +141,28 @@ extension ModelSession {
                     for p in 0..<visible {
                         scores[p] = ops.dotF16(UnsafeBufferPointer(start: keys + p * dimension, count: dimension), q)
                     }
-                    ops.softmax(UnsafeMutableBufferPointer(start: scores, count: visible), scale: scale)
+                    (scores + visible).update(repeating: -.infinity, count: width - visible)
+                    ops.softmax(UnsafeMutableBufferPointer(start: scores, count: width), scale: scale)
                     // ... and V (F16) by the probabilities converted to F16.
                     HalfPrecision.round(scores, count: visible)
-                    let out = b.attention + t * qDim + head * dimension
-                    out.update(repeating: 0, count: dimension)
                     let values = cache.values(layer: layer, head: kvHead)
-                    let output = UnsafeMutableBufferPointer(start: out, count: dimension)
+                    let used = min(visible, lanes)
+                    slots.update(repeating: 0, count: used * dimension)
                     for p in 0..<visible {
-                        ops.axpyF16(scores[p], UnsafeBufferPointer(start: values + p * dimension, count: dimension), into: output)
+                        ops.axpyF16(
+                            scores[p], UnsafeBufferPointer(start: values + p * dimension, count: dimension),
+                            into: UnsafeMutableBufferPointer(start: slots + (p % lanes) * dimension, count: dimension))
+                    }
+                    let out = b.attention + t * qDim + head * dimension
+                    for d in 0..<dimension {
+                        // Slot s = 16 j + lane i holds accumulator j's lane i; unused slots are 0.
+                        func slot(_ s: Int) -> Float { s < used ? slots[s * dimension + d] : 0 }
+                        for i in 0..<16 {
+                            partial[i] = (slot(i) + slot(32 + i)) + (slot(16 + i) + slot(48 + i))
+                        }
+                        for i in 0..<8 { partial[i] = partial[i + 8] + partial[i] }
+                        for i in 0..<4 { partial[i] = partial[i + 4] + partial[i] }
+                        out[d] = (partial[0] + partial[2]) + (partial[1] + partial[3])
                     }
                 }
             }
