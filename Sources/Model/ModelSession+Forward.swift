@@ -122,11 +122,19 @@ extension ModelSession {
         let lanes = 64
         let padded = (base + tokens + lanes - 1) / lanes * lanes
         multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension + padded + lanes * dimension + 16) { scratch in
+            // query | scores (padded) | 64 slot rows | 16 partial rows | a temporary row | a zero row
+            let capacity = dimension + padded + (lanes + 16 + 2) * dimension
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
                 let query = scratch.baseAddress!
                 let scores = query + dimension
                 let slots = scores + padded
                 let partial = slots + lanes * dimension
+                let temporary = partial + 16 * dimension
+                let zero = temporary + dimension
+                zero.update(repeating: 0, count: dimension)
+                func row(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutableBufferPointer<Float> {
+                    UnsafeMutableBufferPointer(start: p, count: dimension)
+                }
                 for item in items {
                     let t = item / heads
                     let head = item % heads
@@ -151,19 +159,29 @@ extension ModelSession {
                     for p in 0..<visible {
                         ops.axpyF16(
                             scores[p], UnsafeBufferPointer(start: values + p * dimension, count: dimension),
-                            into: UnsafeMutableBufferPointer(start: slots + (p % lanes) * dimension, count: dimension))
+                            into: row(slots + (p % lanes) * dimension))
                     }
-                    let out = b.attention + t * qDim + head * dimension
-                    for d in 0..<dimension {
-                        // Slot s = 16 j + lane i holds accumulator j's lane i; unused slots are 0.
-                        func slot(_ s: Int) -> Float { s < used ? slots[s * dimension + d] : 0 }
-                        for i in 0..<16 {
-                            partial[i] = (slot(i) + slot(32 + i)) + (slot(16 + i) + slot(48 + i))
-                        }
-                        for i in 0..<8 { partial[i] = partial[i + 8] + partial[i] }
-                        for i in 0..<4 { partial[i] = partial[i + 4] + partial[i] }
-                        out[d] = (partial[0] + partial[2]) + (partial[1] + partial[3])
+                    // Slot s = 16 j + i is accumulator j's lane i (slots >= used hold 0). Reduce as
+                    // GGML_F32x16_REDUCE ((acc0 + acc2) + (acc1 + acc3)), then _mm512_reduce_add_ps
+                    // (lane i + lane i+8, then i + i+4, then (0 + 2) + (1 + 3)); these row-wise adds do it
+                    // for every output dimension at once.
+                    func sum(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>) {
+                        ops.add(
+                            UnsafeBufferPointer(start: x, count: dimension), UnsafeBufferPointer(start: y, count: dimension),
+                            into: row(z))
                     }
+                    func slot(_ s: Int) -> UnsafePointer<Float> { UnsafePointer(s < used ? slots + s * dimension : zero) }
+                    func lane(_ i: Int) -> UnsafeMutablePointer<Float> { partial + i * dimension }
+                    for i in 0..<16 {
+                        sum(slot(i), slot(32 + i), into: lane(i))
+                        sum(slot(16 + i), slot(48 + i), into: temporary)
+                        sum(lane(i), temporary, into: lane(i))
+                    }
+                    for i in 0..<8 { sum(lane(i + 8), lane(i), into: lane(i)) }
+                    for i in 0..<4 { sum(lane(i + 4), lane(i), into: lane(i)) }
+                    sum(lane(0), lane(2), into: lane(0))
+                    sum(lane(1), lane(3), into: lane(1))
+                    sum(lane(0), lane(1), into: b.attention + t * qDim + head * dimension)
                 }
             }
         }
