@@ -454,6 +454,12 @@ CK_INL __m512i CK_FN(q6_K_isum)(const __m512i q[4], const __m512i scv[4], __m256
     return _mm512_sub_epi32(acc, _mm512_zextsi256_si512(off));
 }
 
+// llama.cpp's x86 ggml_vec_dot_q6_K_q8_K (__AVX2__ branch, also its AVX-512 build's; Q6_K is not
+// repacked on x86) keeps one 8-lane float accumulator: per super-block, lane l = the int32 sum over
+// all 8 chunks of the products at bytes 4l..4l+3 (scaled), minus 32·(bsums·scales) pair l; converted,
+// times y.d * x.d, one FMA; hsum_float_8. Our zmm lane l and l + 8 hold chunk 2p and 2p + 1 of that
+// lane, so adding the two integer halves (exact) gives llama.cpp's lanes, and the float part follows
+// its order.
 CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {
     const block_q6_K *w = wv;
     const block_q8_K *x[4];
@@ -471,10 +477,12 @@ CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const 
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
             const block_q8_K *a = &x[c][b];
             const __m512i is = CK_FN(q6_K_isum)(q, scv, sc16, a);
-            acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(dw * ck_load_f32(&a->d)), _mm512_cvtepi32_ps(is), acc[c]);
+            // Both halves get lane l + lane l+8; the low half's sequence is llama.cpp's.
+            const __m512i is8 = _mm512_add_epi32(is, _mm512_shuffle_i64x2(is, is, _MM_SHUFFLE(1, 0, 3, 2)));
+            acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(dw * ck_load_f32(&a->d)), _mm512_cvtepi32_ps(is8), acc[c]);
         }
     }
-    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_lo8)(acc[c]);
 }
 
 static CK_TGT void CK_FN(isums_q6_K)(size_t nb, const void *wv, const void *xv, int32_t *out) {

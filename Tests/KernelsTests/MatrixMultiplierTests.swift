@@ -131,6 +131,21 @@ import TestSupport
         #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "\(type) on \(path)")
     }
 
+    /// Q6_K: the AVX-512 kernels sum like the AVX2 one, which follows llama.cpp's x86 ggml_vec_dot_q6_K_q8_K
+    /// (one 8-lane accumulator, one FMA per super-block; measured bit-exact against llama.cpp on the
+    /// tiny-llama-Q6_K fixture at every position).
+    @Test(arguments: KernelPath.supported.filter { [.avx512, .avx512vnni].contains($0) })
+    func q6_KMatchesTheAVX2Order(path: KernelPath) throws {
+        guard KernelPath.avx2.isSupported else { return }
+        let (rows, columns) = (37, 1024)
+        let weights = try RandomWeights(type: .q6_K, rows: rows, columns: columns, seed: 21)
+        let w = try weights.matrix(type: .q6_K, rows: rows, columns: columns)
+        let x = Self.random(columns, seed: 22)
+        let got = try Self.multiply(w, x, path: path, pool: Self.pool(2))
+        let avx2 = try Self.multiply(w, x, path: .avx2, pool: Self.pool(1))
+        #expect(got.map(\.bitPattern) == avx2.map(\.bitPattern))
+    }
+
     /// The worker split never changes a result: every thread count gives the same bits.
     @Test(arguments: KernelPath.supported)
     func threadCountDoesNotChangeResults(path: KernelPath) throws {
