@@ -2,8 +2,10 @@
 // dots via vpmaddubsw/vpmaddwd) and ck_avx512vnni.c (plus AVX512_VNNI: vpdpbusd / vpdpwssd).
 // Includer defines CK_PFX, CK_TGT and CK_VNNI as for ck_x86_256.h.
 //
-// Layout choices: Q4_0/Q5_0/Q8_0 process two 32-blocks per zmm (an odd last block is paired with a
-// static all-zero block, which contributes exactly 0). The K-quants process 64 elements per zmm, laid
+// Layout choices: Q4_0 processes two 32-blocks per zmm (an odd last block is paired with a static
+// all-zero block, which contributes exactly 0). Q8_0 and Q5_0 process two rows per zmm, one block at
+// a time, so each row sums in llama.cpp's order (see their MARK below); Q5_0's isums still come from
+// the two-blocks-per-zmm macro. The K-quants process 64 elements per zmm, laid
 // out so the matching Q8_K activations are one contiguous 64-byte load; the nibble halves come from
 // one broadcast 32-byte load plus a masked shift. Everything integer is exact under the same bounds
 // as the 256-bit kernels (activation quants in [-127, 127]).
@@ -89,7 +91,7 @@ CK_INL __m512 CK_FN(scale2)(float s0, float s1) {
     return _mm512_mask_blend_ps((__mmask16)0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
 }
 
-// MARK: - Q4_0 / Q5_0 / Q8_0 x Q8_0, two blocks per zmm
+// MARK: - Q4_0 / Q5_0 x Q8_0, two blocks per zmm
 
 static const block_q4_0 CK_FN(zero_q4_0) = {0};
 static const block_q5_0 CK_FN(zero_q5_0) = {0};
@@ -101,12 +103,6 @@ CK_INL __m512i CK_FN(isum_qoff)(__m512i q, __m512i off, const block_q8_0 *a0, co
     return _mm512_sub_epi32(CK_FN(dpbusd)(z, q, y), CK_FN(dpbusd)(z, off, y));
 }
 
-// Q8_0 weights: |w| (vpabsb, -128 -> 128 as u8) times a negated where w < 0 (AVX-512 has no vpsignb).
-CK_INL __m512i CK_FN(isum_q8)(__m512i aw, __mmask64 neg, const block_q8_0 *a0, const block_q8_0 *a1) {
-    const __m512i y = CK_FN(load2x256)(a0->qs, a1->qs);
-    const __m512i sy = _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y);
-    return CK_FN(dpbusd)(_mm512_setzero_si512(), aw, sy);
-}
 
 #define CK_MK_QX_0(t, BLK, UNPACK, ISUM)                                                                \
     CK_INL void CK_FN(mk_##t)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {    \
@@ -154,10 +150,170 @@ CK_MK_QX_0(q5_0, block_q5_0,
                                              _mm512_maskz_mov_epi8(hm, _mm512_set1_epi8(0x10)));
            const __m512i off = _mm512_set1_epi8(16),
            CK_FN(isum_qoff)(q, off, a0, a1))
-CK_MK_QX_0(q8_0, block_q8_0,
-           const __m512i qw = CK_FN(load2x256)(w0->qs, w1->qs); const __m512i aw = _mm512_abs_epi8(qw);
-           const __mmask64 neg = _mm512_movepi8_mask(qw),
-           CK_FN(isum_q8)(aw, neg, a0, a1))
+
+// MARK: - Q8_0 / Q5_0 x Q8_0 in llama.cpp's order, two ROWS per zmm
+//
+// llama.cpp's x86 ggml_vec_dot_q8_0_q8_0 (its __AVX2__ branch, which AVX-512 builds use; Q5_0's is
+// alike, and x86 llama.cpp does not repack either type) keeps one
+// 8-lane float accumulator per row and, for every block in order, adds d_w*d_a (one float multiply)
+// times the 8 int32 lane sums (lane l = the 4 byte products 4l..4l+3) with one FMA; then
+// hsum_float_8 (high 128 + low 128, movehl, movehdup). Any other split of the blocks over lanes
+// rounds differently, and a last-bit difference sometimes crosses a Q8_0 activation rounding
+// boundary in the next layer (logits off by ~0.2). So here every (row, column) pair has exactly
+// that 8-lane sequence: lanes 0..7 of a zmm belong to row r, lanes 8..15 to row r+1, both at the
+// same block b and the same activation column. The FMA chain per block is serial by construction;
+// the mat-vec hides its latency with 2 row pairs (4 rows) in flight, the mat-mat with 4 columns.
+// The integer lane sums are exact whatever the instructions (|w| <= 128, |sign(w)*a| <= 127).
+//
+// Walking 4 rows side by side defeats the hardware prefetchers (measured on Zen 4 with 1 GiB of
+// weights: 4 pairs 20 GB/s, 1 pair 12 GB/s, the old one-row kernel 30 GB/s), so the mat-vec
+// prefetches the NEXT group of rows as one linear stream, at the rate this group is consumed
+// (2 pairs without: 13 GB/s; with: 31-36 GB/s).
+#define CK_Q8_MV_PAIRS 2
+CK_INL float CK_FN(hsum_lo8)(__m512 v) { return CK_FN(hsum256_ps)(_mm512_castps512_ps256(v)); }
+CK_INL float CK_FN(hsum_hi8)(__m512 v) {
+    return CK_FN(hsum256_ps)(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+// np row pairs (w[2p], w[2p+1]) times nc activation columns, np * nc <= 4 accumulators in flight.
+// out[2p + 0/1][c] receives row (2p + 0/1) times column c. pf (may be NULL): bytes to prefetch, one
+// 2·np-block slice per block step (the next group's rows, contiguous in memory). PAIR unpacks blocks
+// w0, w1 (one per 256-bit half); ISUM gives the int32 lanes of both halves against the activation
+// block y broadcast to both halves.
+#define CK_MK2_QX(t, BLK, QB, PAIR, ISUM)                                                               \
+    CK_INL void CK_FN(mk2_##t)(int np, int nc, size_t nb, const BLK *const *w, const void *const *xv,    \
+                               float out[8][4], const char *pf) {                                       \
+        const block_q8_0 *x[4];                                                                         \
+        __m512 acc[4][4];                                                                               \
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) x[c] = xv[c];                              \
+        _Pragma("GCC unroll 4") for (int p = 0; p < np; ++p) {                                          \
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) acc[p][c] = _mm512_setzero_ps();       \
+        }                                                                                               \
+        for (size_t b = 0; b < nb; ++b) {                                                               \
+            if (pf) {                                                                                   \
+                const char *q = pf + b * (size_t)(np * 2 * (int)sizeof(BLK));                           \
+                _Pragma("GCC unroll 8") for (int k = 0; k < (np * 2 * (int)sizeof(BLK) + 63) / 64; ++k) { \
+                    _mm_prefetch(q + 64 * k, _MM_HINT_T0);                                              \
+                }                                                                                       \
+            }                                                                                           \
+            __m256i ya[4];                                                                              \
+            float da[4];                                                                                \
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
+                ya[c] = _mm256_loadu_si256((const __m256i *)x[c][b].qs);                                \
+                da[c] = CK_FN(h2f)(&x[c][b].d);                                                         \
+            }                                                                                           \
+            _Pragma("GCC unroll 4") for (int p = 0; p < np; ++p) {                                      \
+                const BLK *w0 = &w[2 * p][b], *w1 = &w[2 * p + 1][b];                                   \
+                PAIR;                                                                                   \
+                const float dw0 = CK_FN(h2f)(&w0->d), dw1 = CK_FN(h2f)(&w1->d);                         \
+                _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                  \
+                    const __m512i y = _mm512_broadcast_i64x4(ya[c]);                                    \
+                    const __m512i is = ISUM;                                                            \
+                    const __m512 d = CK_FN(scale2)(dw0 * da[c], dw1 * da[c]);                           \
+                    acc[p][c] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(is), acc[p][c]);                  \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+        _Pragma("GCC unroll 4") for (int p = 0; p < np; ++p) {                                          \
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
+                out[2 * p][c] = CK_FN(hsum_lo8)(acc[p][c]);                                             \
+                out[2 * p + 1][c] = CK_FN(hsum_hi8)(acc[p][c]);                                         \
+            }                                                                                           \
+        }                                                                                               \
+    }                                                                                                   \
+                                                                                                        \
+    static CK_TGT float CK_FN(dot_##t)(size_t n, const void *w, const void *x) {                        \
+        const BLK *rows[2] = {w, w};                                                                    \
+        const void *xs[1] = {x};                                                                        \
+        float o[8][4];                                                                                  \
+        CK_FN(mk2_##t)(1, 1, n / (QB), rows, xs, o, NULL);                                              \
+        return o[0][0];                                                                                 \
+    }                                                                                                   \
+                                                                                                        \
+    /* Rows r0..r1-1 of y = W x: 2 * CK_Q8_MV_PAIRS rows at a time (prefetching the next ones; a     */ \
+    /* prefetch past the matrix is harmless), then pairs, then an odd last row paired with itself.   */ \
+    static CK_TGT void CK_FN(matvec_##t)(const void *w, size_t rs, const void *xq, float *y, size_t r0,   \
+                                         size_t r1, size_t cols) {                                     \
+        const size_t nb = cols / (QB);                                                                  \
+        const void *xs[1] = {xq};                                                                       \
+        const BLK *rows[8];                                                                             \
+        float o[8][4];                                                                                  \
+        size_t r = r0;                                                                                  \
+        for (; r + 2 * CK_Q8_MV_PAIRS <= r1; r += 2 * CK_Q8_MV_PAIRS) {                                 \
+            _Pragma("GCC unroll 8") for (int i = 0; i < 2 * CK_Q8_MV_PAIRS; ++i) {                      \
+                rows[i] = (const void *)((const char *)w + (r + i) * rs);                               \
+            }                                                                                           \
+            CK_FN(mk2_##t)(CK_Q8_MV_PAIRS, 1, nb, rows, xs, o, (const char *)w + (r + 2 * CK_Q8_MV_PAIRS) * rs); \
+            _Pragma("GCC unroll 8") for (int i = 0; i < 2 * CK_Q8_MV_PAIRS; ++i) y[r + i] = o[i][0];    \
+        }                                                                                               \
+        for (; r < r1; r += 2) {                                                                        \
+            rows[0] = (const void *)((const char *)w + r * rs);                                         \
+            rows[1] = r + 1 < r1 ? (const void *)((const char *)w + (r + 1) * rs) : rows[0];            \
+            CK_FN(mk2_##t)(1, 1, nb, rows, xs, o, NULL);                                                \
+            y[r] = o[0][0];                                                                             \
+            if (r + 1 < r1) y[r + 1] = o[1][0];                                                         \
+        }                                                                                               \
+    }                                                                                                   \
+                                                                                                        \
+    /* Row tiles of CK_MM_ROW_TILE as in ck_mat_template.h; inside, one row pair times <= 4 columns. */ \
+    static CK_TGT void CK_FN(matmul_##t)(const void *w, size_t rs, const void *xq, size_t xstride,       \
+                                         size_t nvec, float *y, size_t ys, size_t r0, size_t r1,        \
+                                         size_t cols) {                                                 \
+        const size_t nb = cols / (QB);                                                                  \
+        for (size_t t0 = r0; t0 < r1; t0 += CK_MM_ROW_TILE) {                                           \
+            const size_t t1 = t0 + CK_MM_ROW_TILE < r1 ? t0 + CK_MM_ROW_TILE : r1;                      \
+            for (size_t j0 = 0; j0 < nvec; j0 += 4) {                                                   \
+                const size_t nc = nvec - j0 < 4 ? nvec - j0 : 4;                                        \
+                const void *xs[4];                                                                      \
+                for (size_t c = 0; c < nc; ++c) xs[c] = (const char *)xq + (j0 + c) * xstride;          \
+                for (size_t r = t0; r < t1; r += 2) {                                                   \
+                    const int two = r + 1 < t1;                                                         \
+                    const BLK *rows[2] = {(const void *)((const char *)w + r * rs),                     \
+                                          (const void *)((const char *)w + (r + two) * rs)};            \
+                    float o[8][4];                                                                      \
+                    switch (nc) {                                                                       \
+                    case 4: CK_FN(mk2_##t)(1, 4, nb, rows, xs, o, NULL); break;                         \
+                    case 3: CK_FN(mk2_##t)(1, 3, nb, rows, xs, o, NULL); break;                         \
+                    case 2: CK_FN(mk2_##t)(1, 2, nb, rows, xs, o, NULL); break;                         \
+                    default: CK_FN(mk2_##t)(1, 1, nb, rows, xs, o, NULL); break;                        \
+                    }                                                                                   \
+                    for (size_t c = 0; c < nc; ++c) {                                                   \
+                        y[(j0 + c) * ys + r] = o[0][c];                                                 \
+                        if (two) y[(j0 + c) * ys + r + 1] = o[1][c];                                    \
+                    }                                                                                   \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+// Q8_0 weights: |w| (vpabsb, -128 -> 128 as u8) times y negated where w < 0 (AVX-512 has no vpsignb).
+CK_MK2_QX(q8_0, block_q8_0, CK_QK8_0,
+          const __m512i qw = CK_FN(load2x256)(w0->qs, w1->qs); const __m512i aw = _mm512_abs_epi8(qw);
+          const __mmask64 neg = _mm512_movepi8_mask(qw),
+          CK_FN(dpbusd)(_mm512_setzero_si512(), aw, _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y)))
+
+// Q5_0 (llama.cpp's __AVX2__ ggml_vec_dot_q5_0_q8_0 has the same shape: per block d_w*d_a, the 8 int32
+// lanes of (q - 16)·a, one FMA; hsum_float_8). q in 0..31 unsigned; the offset comes off per lane as
+// 16·Σa, exactly.
+CK_MK2_QX(q5_0, block_q5_0, CK_QK5_0,
+          const __mmask64 hm = _cvtu64_mask64((uint64_t)ck_load_u32(w0->qh) | ((uint64_t)ck_load_u32(w1->qh) << 32));
+          const __m512i q5 = _mm512_or_si512(CK_FN(nibbles2x32)(w0->qs, w1->qs),
+                                             _mm512_maskz_mov_epi8(hm, _mm512_set1_epi8(0x10))),
+          _mm512_sub_epi32(CK_FN(dpbusd)(_mm512_setzero_si512(), q5, y),
+                           CK_FN(dpbusd)(_mm512_setzero_si512(), _mm512_set1_epi8(16), y)))
+
+// Per-block integer sums (the agreement tests compare them with the scalar ones): one block per
+// 256-bit half, the upper half zero.
+static CK_TGT void CK_FN(isums_q8_0)(size_t nb, const void *wv, const void *xv, int32_t *out) {
+    const block_q8_0 *w = wv, *x = xv;
+    for (size_t b = 0; b < nb; ++b) {
+        const __m512i q = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)w[b].qs));
+        const __m512i y = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)x[b].qs));
+        const __m512i sy = _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(q), _mm512_setzero_si512(), y);
+        const __m512i is = CK_FN(dpbusd)(_mm512_setzero_si512(), _mm512_abs_epi8(q), sy);
+        out[b] = CK_FN(hsum256_epi32)(_mm512_castsi512_si256(is));
+    }
+}
 
 // MARK: - K-quants x Q8_K
 
@@ -298,6 +454,12 @@ CK_INL __m512i CK_FN(q6_K_isum)(const __m512i q[4], const __m512i scv[4], __m256
     return _mm512_sub_epi32(acc, _mm512_zextsi256_si512(off));
 }
 
+// llama.cpp's x86 ggml_vec_dot_q6_K_q8_K (__AVX2__ branch, also its AVX-512 build's; Q6_K is not
+// repacked on x86) keeps one 8-lane float accumulator: per super-block, lane l = the int32 sum over
+// all 8 chunks of the products at bytes 4l..4l+3 (scaled), minus 32·(bsums·scales) pair l; converted,
+// times y.d * x.d, one FMA; hsum_float_8. Our zmm lane l and l + 8 hold chunk 2p and 2p + 1 of that
+// lane, so adding the two integer halves (exact) gives llama.cpp's lanes, and the float part follows
+// its order.
 CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {
     const block_q6_K *w = wv;
     const block_q8_K *x[4];
@@ -315,10 +477,12 @@ CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const 
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
             const block_q8_K *a = &x[c][b];
             const __m512i is = CK_FN(q6_K_isum)(q, scv, sc16, a);
-            acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(dw * ck_load_f32(&a->d)), _mm512_cvtepi32_ps(is), acc[c]);
+            // Both halves get lane l + lane l+8; the low half's sequence is llama.cpp's.
+            const __m512i is8 = _mm512_add_epi32(is, _mm512_shuffle_i64x2(is, is, _MM_SHUFFLE(1, 0, 3, 2)));
+            acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(dw * ck_load_f32(&a->d)), _mm512_cvtepi32_ps(is8), acc[c]);
         }
     }
-    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_lo8)(acc[c]);
 }
 
 static CK_TGT void CK_FN(isums_q6_K)(size_t nb, const void *wv, const void *xv, int32_t *out) {
@@ -376,8 +540,6 @@ CK_MK_FLOAT(f16, 2)
 CK_MK_FLOAT(bf16, 2)
 
 CK_DEFINE_MAT(q4_0, CK_QK4_0)
-CK_DEFINE_MAT(q5_0, CK_QK5_0)
-CK_DEFINE_MAT(q8_0, CK_QK8_0)
 CK_DEFINE_MAT(q4_K, CK_QKK)
 CK_DEFINE_MAT(q5_K, CK_QKK)
 CK_DEFINE_MAT(q6_K, CK_QKK)

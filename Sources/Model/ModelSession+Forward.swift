@@ -108,6 +108,15 @@ extension ModelSession {
 
     /// Causal attention of `tokens` new queries (at `position...`) over the cache, one (token, head)
     /// pair per work item on the pool.
+    ///
+    /// Summation order is llama.cpp's non-flash decode path (one token at a time, which its prefill of
+    /// the same tokens only approximates): K·Q is ggml_vec_dot_f16 over the head dimension; the score
+    /// row is padded with -∞ to a multiple of 64 (llama.cpp pads its KV row to 256 and masks the
+    /// unused cells; -∞ gives probability 0 and a 0 adds nothing, so only the lane structure matters),
+    /// so softmax computes every visible score with the vector exp; P·V is ggml_vec_dot_f16 over the
+    /// KV positions of the transposed V cache: position p goes to slot p mod 64 (4 accumulators of 16
+    /// lanes, fused multiply-adds in position order), and the slots reduce as GGML_F32x16_REDUCE then
+    /// _mm512_reduce_add_ps. The slot sums are kept per output dimension with axpy rows.
     private func attend(layer: Int, tokens: Int) {
         let c = model.configuration
         let heads = c.headCount[0]
@@ -119,15 +128,28 @@ extension ModelSession {
         let b = buffers
         let cache = cache
         let ops = ops
+        let lanes = 64
+        let padded = (base + tokens + lanes - 1) / lanes * lanes
         multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension + base + tokens) { scratch in
+            // query | scores (padded) | 64 slot rows | 16 partial rows | a temporary row | a zero row
+            let capacity = dimension + padded + (lanes + 16 + 2) * dimension
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
                 let query = scratch.baseAddress!
                 let scores = query + dimension
+                let slots = scores + padded
+                let partial = slots + lanes * dimension
+                let temporary = partial + 16 * dimension
+                let zero = temporary + dimension
+                zero.update(repeating: 0, count: dimension)
+                func row(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutableBufferPointer<Float> {
+                    UnsafeMutableBufferPointer(start: p, count: dimension)
+                }
                 for item in items {
                     let t = item / heads
                     let head = item % heads
                     let kvHead = head / group
                     let visible = base + t + 1
+                    let width = (visible + lanes - 1) / lanes * lanes
                     // llama.cpp multiplies K (F16) by Q converted to F16.
                     query.update(from: b.q + t * qDim + head * dimension, count: dimension)
                     HalfPrecision.round(query, count: dimension)
@@ -136,16 +158,39 @@ extension ModelSession {
                     for p in 0..<visible {
                         scores[p] = ops.dotF16(UnsafeBufferPointer(start: keys + p * dimension, count: dimension), q)
                     }
-                    ops.softmax(UnsafeMutableBufferPointer(start: scores, count: visible), scale: scale)
+                    (scores + visible).update(repeating: -.infinity, count: width - visible)
+                    ops.softmax(UnsafeMutableBufferPointer(start: scores, count: width), scale: scale)
                     // ... and V (F16) by the probabilities converted to F16.
                     HalfPrecision.round(scores, count: visible)
-                    let out = b.attention + t * qDim + head * dimension
-                    out.update(repeating: 0, count: dimension)
                     let values = cache.values(layer: layer, head: kvHead)
-                    let output = UnsafeMutableBufferPointer(start: out, count: dimension)
+                    let used = min(visible, lanes)
+                    slots.update(repeating: 0, count: used * dimension)
                     for p in 0..<visible {
-                        ops.axpyF16(scores[p], UnsafeBufferPointer(start: values + p * dimension, count: dimension), into: output)
+                        ops.axpyF16(
+                            scores[p], UnsafeBufferPointer(start: values + p * dimension, count: dimension),
+                            into: row(slots + (p % lanes) * dimension))
                     }
+                    // Slot s = 16 j + i is accumulator j's lane i (slots >= used hold 0). Reduce as
+                    // GGML_F32x16_REDUCE ((acc0 + acc2) + (acc1 + acc3)), then _mm512_reduce_add_ps
+                    // (lane i + lane i+8, then i + i+4, then (0 + 2) + (1 + 3)); these row-wise adds do it
+                    // for every output dimension at once.
+                    func sum(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>) {
+                        ops.add(
+                            UnsafeBufferPointer(start: x, count: dimension), UnsafeBufferPointer(start: y, count: dimension),
+                            into: row(z))
+                    }
+                    func slot(_ s: Int) -> UnsafePointer<Float> { UnsafePointer(s < used ? slots + s * dimension : zero) }
+                    func lane(_ i: Int) -> UnsafeMutablePointer<Float> { partial + i * dimension }
+                    for i in 0..<16 {
+                        sum(slot(i), slot(32 + i), into: lane(i))
+                        sum(slot(16 + i), slot(48 + i), into: temporary)
+                        sum(lane(i), temporary, into: lane(i))
+                    }
+                    for i in 0..<8 { sum(lane(i + 8), lane(i), into: lane(i)) }
+                    for i in 0..<4 { sum(lane(i + 4), lane(i), into: lane(i)) }
+                    sum(lane(0), lane(2), into: lane(0))
+                    sum(lane(1), lane(3), into: lane(1))
+                    sum(lane(0), lane(1), into: b.attention + t * qDim + head * dimension)
                 }
             }
         }

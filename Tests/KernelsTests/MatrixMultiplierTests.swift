@@ -81,6 +81,71 @@ import TestSupport
         }
     }
 
+    /// llama.cpp's x86 ggml_vec_dot_q8_0_q8_0 / ggml_vec_dot_q5_0_q8_0 (the __AVX2__ branches its AVX2 and
+    /// AVX-512 builds run), in Swift: one 8-lane float accumulator; per block in order,
+    /// d = f16(w.d) * f16(a.d) and, per lane l, acc[l] = fma(d, Σ of the 4 products 4l..4l+3, acc[l]);
+    /// then hsum_float_8 (high half + low half, then lanes 0+2 and 1+3, then those two).
+    static func llamaCppOrder(_ type: WeightType, _ weights: RandomWeights, rows: Int, columns: Int, _ x: [Float]) -> [Float] {
+        let blocks = columns / 32
+        let blockBytes = type == .q8_0 ? 34 : 22
+        let xq = UnsafeMutableRawPointer.allocate(byteCount: blocks * 34, alignment: 64)
+        defer { xq.deallocate() }
+        x.withUnsafeBufferPointer { ck_quantize_row_q8_0($0.baseAddress!, xq, columns) }
+        func half(_ p: UnsafeRawPointer) -> Float { Float(Float16(bitPattern: p.loadUnaligned(as: UInt16.self))) }
+        func weight(_ w: UnsafeRawPointer, _ j: Int) -> Int32 {
+            if type == .q8_0 { return Int32(w.load(fromByteOffset: 2 + j, as: Int8.self)) }
+            let qh = w.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+            let byte = w.load(fromByteOffset: 6 + j % 16, as: UInt8.self)
+            let nibble = j < 16 ? byte & 0x0F : byte >> 4
+            return Int32(nibble) | Int32((qh >> UInt32(j)) & 1) << 4 - 16
+        }
+        return (0..<rows).map { r in
+            var acc = [Float](repeating: 0, count: 8)
+            for b in 0..<blocks {
+                let wb = UnsafeRawPointer(weights.base + (r * blocks + b) * blockBytes), ab = UnsafeRawPointer(xq + b * 34)
+                let d = half(wb) * half(ab)
+                for l in 0..<8 {
+                    var sum: Int32 = 0
+                    for j in (4 * l)..<(4 * l + 4) { sum += weight(wb, j) * Int32(ab.load(fromByteOffset: 2 + j, as: Int8.self)) }
+                    acc[l].addProduct(d, Float(sum))
+                }
+            }
+            let h = (0..<4).map { acc[$0 + 4] + acc[$0] }
+            return (h[0] + h[2]) + (h[1] + h[3])
+        }
+    }
+
+    /// Q8_0 and Q5_0 on the x86 SIMD paths sum in llama.cpp's order, bit for bit (a last-bit difference
+    /// can cross a Q8_0 activation rounding boundary in the next layer and move logits by ~0.2). Odd row
+    /// count and 2 threads: every row grouping of the kernels is exercised.
+    @Test(arguments: KernelPath.supported.filter { [.avx2, .avxvnni, .avx512, .avx512vnni].contains($0) }.flatMap { path in
+        [WeightType.q8_0, .q5_0].map { (path, $0) }
+    })
+    func sumsInLlamaCppOrder(path: KernelPath, type: WeightType) throws {
+        let (rows, columns) = (77, 1024)
+        let weights = try RandomWeights(type: type, rows: rows, columns: columns, seed: 5)
+        let w = try weights.matrix(type: type, rows: rows, columns: columns)
+        let x = Self.random(columns, seed: 9)
+        let got = try Self.multiply(w, x, path: path, pool: Self.pool(2))
+        let want = Self.llamaCppOrder(type, weights, rows: rows, columns: columns, x)
+        #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "\(type) on \(path)")
+    }
+
+    /// Q6_K: the AVX-512 kernels sum like the AVX2 one, which follows llama.cpp's x86 ggml_vec_dot_q6_K_q8_K
+    /// (one 8-lane accumulator, one FMA per super-block; measured bit-exact against llama.cpp on the
+    /// tiny-llama-Q6_K fixture at every position).
+    @Test(arguments: KernelPath.supported.filter { [.avx512, .avx512vnni].contains($0) })
+    func q6_KMatchesTheAVX2Order(path: KernelPath) throws {
+        guard KernelPath.avx2.isSupported else { return }
+        let (rows, columns) = (37, 1024)
+        let weights = try RandomWeights(type: .q6_K, rows: rows, columns: columns, seed: 21)
+        let w = try weights.matrix(type: .q6_K, rows: rows, columns: columns)
+        let x = Self.random(columns, seed: 22)
+        let got = try Self.multiply(w, x, path: path, pool: Self.pool(2))
+        let avx2 = try Self.multiply(w, x, path: .avx2, pool: Self.pool(1))
+        #expect(got.map(\.bitPattern) == avx2.map(\.bitPattern))
+    }
+
     /// The worker split never changes a result: every thread count gives the same bits.
     @Test(arguments: KernelPath.supported)
     func threadCountDoesNotChangeResults(path: KernelPath) throws {
