@@ -183,8 +183,11 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: directory) }
         let model = directory.appendingPathComponent("model.gguf").path
         let brise = directory.appendingPathComponent("brise").path
-        try FileManager.default.copyItem(atPath: Fixtures.path("models/tiny-llama-Q8_0.gguf"), toPath: model)
-        try FileManager.default.copyItem(atPath: ChildProcess.builtProduct("brise"), toPath: brise)
+        // Copied by /bin/cp in a child: a copy written by this process would leave a writable descriptor
+        // open that other tests' concurrently spawned children inherit, and exec would fail with ETXTBSY.
+        for (source, destination) in [(Fixtures.path("models/tiny-llama-Q8_0.gguf"), model), (ChildProcess.builtProduct("brise"), brise)] {
+            #expect(try ChildProcess.run("/bin/cp", [source, destination]).exitStatus == 0)
+        }
         for path in [directory.path, model, brise] {
             #expect(chmod(path, 0o755) == 0)
         }
