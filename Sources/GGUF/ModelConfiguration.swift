@@ -94,6 +94,9 @@ public struct ModelConfiguration: Sendable, Hashable, Codable {
     public var slidingWindow: Int?
     /// Every `slidingWindowPattern`-th layer is global; the others use the sliding window (Gemma 3: 6).
     public var slidingWindowPattern: Int?
+    /// Per-layer sliding-window flags, when the file gives `attention.sliding_window_pattern` as an array
+    /// (llama.cpp's `load_swa_pattern` takes either form); overrides `slidingWindowPattern`.
+    public var slidingWindowLayers: [Bool]?
     /// RoPE θ of the sliding-window layers (Gemma 3: 10 000).
     public var ropeFreqBaseSlidingWindow: Float?
     /// The vocabulary size: the number of `tokenizer.ggml.tokens`, else `{arch}.vocab_size`.
@@ -165,12 +168,29 @@ public struct ModelConfiguration: Sendable, Hashable, Codable {
         attentionTemperatureScale = try keys.optionalFloat("attention.temperature_scale", positive: false) ?? 0
         attentionScale = try keys.optionalFloat("attention.scale", positive: true)
 
-        if architecture == .gemma3 {
-            // llama.cpp's gemma3 loader: standard SWA, every 6th layer global, local θ fixed at 10 000.
-            slidingWindow = try keys.optional("attention.sliding_window", in: 1...Self.maxPositions)
-            slidingWindowPattern =
-                try keys.optional("attention.sliding_window_pattern", in: 1...Self.maxLayers) ?? 6
-            ropeFreqBaseSlidingWindow = 10_000
+        slidingWindowLayers = nil
+        if architecture == .gemma3, let window = try keys.optional("attention.sliding_window", in: 0...Self.maxPositions),
+            window > 0
+        {
+            // llama.cpp's gemma3 loader: standard SWA when attention.sliding_window > 0; the pattern is a
+            // per-layer array or every n-th layer global (default 6); the local θ is rope.freq_base_swa,
+            // else llama_hparams' default of 10 000.
+            slidingWindow = window
+            if case .array(let flags)? = metadata[keys.key("attention.sliding_window_pattern")] {
+                guard flags.count == blockCount else {
+                    throw keys.invalid("attention.sliding_window_pattern", "has \(flags.count) values for \(blockCount) layers")
+                }
+                slidingWindowLayers = try flags.values().enumerated().map { index, value in
+                    guard let flag = value.boolValue ?? value.integerValue.map({ $0 != 0 }) else {
+                        throw keys.invalid("attention.sliding_window_pattern", "element \(index) is \(value.type), expected BOOL")
+                    }
+                    return flag
+                }
+                slidingWindowPattern = nil
+            } else {
+                slidingWindowPattern = try keys.optional("attention.sliding_window_pattern", in: 1...Self.maxLayers) ?? 6
+            }
+            ropeFreqBaseSlidingWindow = try keys.optionalFloat("rope.freq_base_swa", positive: true) ?? 10_000
         } else {
             slidingWindow = nil
             slidingWindowPattern = nil
@@ -189,7 +209,9 @@ public struct ModelConfiguration: Sendable, Hashable, Codable {
     ///
     /// - Parameter layer: The layer index.
     public func usesSlidingWindow(layer: Int) -> Bool {
-        guard slidingWindow != nil, let pattern = slidingWindowPattern, pattern > 1 else { return false }
+        guard slidingWindow != nil else { return false }
+        if let flags = slidingWindowLayers { return layer < flags.count && flags[layer] }
+        guard let pattern = slidingWindowPattern, pattern > 1 else { return false }
         return (layer + 1) % pattern != 0
     }
 

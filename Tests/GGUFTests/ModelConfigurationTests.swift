@@ -103,6 +103,29 @@ import TestSupport
         #expect(c.kvCacheBytesPerToken() == (2 + 1) * 64 * 2)
     }
 
+    /// Gemma 3's sliding window as llama.cpp reads it: a pattern number or a per-layer array, and the
+    /// local RoPE base from rope.freq_base_swa (default 10 000); no window key, no sliding window.
+    @Test func gemma3SlidingWindowForms() throws {
+        let plain = try Self.configuration({ w in
+            w.add("gemma3.attention.sliding_window", .uint32(512))
+        }, architecture: "gemma3")
+        #expect(plain.slidingWindow == 512 && plain.slidingWindowPattern == 6 && plain.ropeFreqBaseSlidingWindow == 10_000)
+        #expect((0..<2).map(plain.usesSlidingWindow(layer:)) == [true, true])
+        let array = try Self.configuration({ w in
+            w.add("gemma3.attention.sliding_window", .uint32(1024))
+            w.add("gemma3.attention.sliding_window_pattern", .array(elementType: .bool, [.bool(true), .bool(false)]))
+            w.add("gemma3.rope.freq_base_swa", .float32(5000))
+        }, architecture: "gemma3")
+        #expect((0..<2).map(array.usesSlidingWindow(layer:)) == [true, false])
+        #expect(array.ropeFreqBaseSlidingWindow == 5000)
+        let none = try Self.configuration({ _ in }, architecture: "gemma3")
+        #expect(none.slidingWindow == nil && !none.usesSlidingWindow(layer: 0))
+        Self.expectError(.invalidValue, mentioning: "sliding_window_pattern", architecture: "gemma3") { w in
+            w.add("gemma3.attention.sliding_window", .uint32(512))
+            w.add("gemma3.attention.sliding_window_pattern", .array(elementType: .bool, [.bool(true)]))
+        }
+    }
+
     @Test func badValuesAreClearErrors() {
         Self.expectError(.missingKey, mentioning: "llama.block_count") { w in
             var fresh = GGUFWriter()
