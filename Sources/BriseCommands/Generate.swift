@@ -116,27 +116,16 @@ public struct Generate: ParsableCommand {
         var stderr = StandardError()
         do {
             try generate(&stderr)
-        } catch let error as GGUFError {
-            print("brise generate: \(error)", to: &stderr)
-            throw ExitCode.failure
-        } catch let error as ModelError {
-            print("brise generate: \(error)", to: &stderr)
-            throw ExitCode.failure
-        } catch let error as TokenizerError {
-            print("brise generate: \(error)", to: &stderr)
-            throw ExitCode.failure
-        } catch let error as KernelError {
-            print("brise generate: \(error)", to: &stderr)
-            throw ExitCode.failure
-        } catch let error as ThermalError {
-            print("brise generate: \(error)", to: &stderr)
-            throw ExitCode.failure
-        } catch let error as MemoryPlanError {
-            print("brise generate: \(model): \(error)", to: &stderr)
-            throw ExitCode.failure
+        } catch let error as ValidationError {
+            throw error  // ArgumentParser reports usage errors itself
         } catch let error as SamplingError {
             print("brise generate: \(error)", to: &stderr)
             throw ExitCode(64)
+        } catch {
+            // GGUFError, ModelError, TokenizerError, KernelError, ThermalError, MemoryPlanError: each
+            // describes itself (what, which file or parameter, the numbers).
+            print("brise generate: \(model): \(error)", to: &stderr)
+            throw ExitCode.failure
         }
     }
 
