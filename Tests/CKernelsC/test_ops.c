@@ -40,39 +40,11 @@
 #pragma clang fp contract(off)
 #endif
 
-static int g_pass, g_fail, g_verbose;
-
-#define CHECK(cond, ...)                                                                                \
-    do {                                                                                                \
-        if (cond) {                                                                                     \
-            ++g_pass;                                                                                   \
-        } else {                                                                                        \
-            ++g_fail;                                                                                   \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                 \
-            printf(__VA_ARGS__);                                                                        \
-            printf("\n");                                                                               \
-        }                                                                                               \
-    } while (0)
+#define CK_TEST_SEED 0x6f7073ULL
+#include "test_support.h"
 
 // Internal helper under test (hidden symbol in ck_ops.c; the test links the objects directly).
 float ck_rms_mean_from_any_order(size_t n, const float *x, double sum);
-
-// MARK: - PRNG (splitmix64)
-
-static uint64_t g_rng = 0x6f7073ULL;
-static uint64_t rnd64(void) {
-    uint64_t z = (g_rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static uint32_t rndu(uint32_t n) { return (uint32_t)(rnd64() % n); }
-static float rndf(void) { return (float)((rnd64() >> 40) * 0x1p-24) * 2.0f - 1.0f; }  // [-1, 1)
-static float rnd_normal(void) {
-    float s = 0;
-    for (int i = 0; i < 4; ++i) s += rndf();
-    return s;
-}
 // Random sign, exponent in [lo, hi].
 static float rnd_wide(int lo, int hi) {
     const float m = 1.0f + (float)((rnd64() >> 41) * 0x1p-23);
