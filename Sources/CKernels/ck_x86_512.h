@@ -550,24 +550,5 @@ CK_DEFINE_MAT(bf16, 1)
 // MARK: - Table (quantizers and f16 rows stay the AVX2 ones, filled before this runs)
 
 CK_INTERNAL void CK_FN(fill_table)(ck_kernels *k) {
-#define CK_SET(T, t)                                                                                    \
-    k->vec_dot[T] = CK_FN(dot_##t);                                                                     \
-    k->matvec[T] = CK_FN(matvec_##t);                                                                   \
-    k->matmul[T] = CK_FN(matmul_##t);
-    CK_SET(CK_TYPE_F32, f32)
-    CK_SET(CK_TYPE_F16, f16)
-    CK_SET(CK_TYPE_BF16, bf16)
-    CK_SET(CK_TYPE_Q8_0, q8_0)
-    CK_SET(CK_TYPE_Q4_0, q4_0)
-    CK_SET(CK_TYPE_Q5_0, q5_0)
-    CK_SET(CK_TYPE_Q4_K, q4_K)
-    CK_SET(CK_TYPE_Q5_K, q5_K)
-    CK_SET(CK_TYPE_Q6_K, q6_K)
-#undef CK_SET
-    k->isums[CK_TYPE_Q8_0] = CK_FN(isums_q8_0);
-    k->isums[CK_TYPE_Q4_0] = CK_FN(isums_q4_0);
-    k->isums[CK_TYPE_Q5_0] = CK_FN(isums_q5_0);
-    k->isums[CK_TYPE_Q4_K] = CK_FN(isums_q4_K);
-    k->isums[CK_TYPE_Q5_K] = CK_FN(isums_q5_K);
-    k->isums[CK_TYPE_Q6_K] = CK_FN(isums_q6_K);
+    CK_SET_ALL_KERNELS(k)
 }
