@@ -36,20 +36,56 @@ public struct Candidates: Sendable {
     /// for the tokens they keep).
     public mutating func sortDescending() {
         guard !isSorted else { return }
-        let order = (0..<ids.count).sorted { a, b in
-            logits[a] != logits[b] ? logits[a] > logits[b] : ids[a] < ids[b]
-        }
+        let order = (0..<ids.count).sorted(by: precedes)
         ids = order.map { ids[$0] }
         logits = order.map { logits[$0] }
         isSorted = true
     }
 
-    /// Keeps the first `n` candidates (after sorting).
+    /// Keeps the first `n` candidates in sorted order: the same tokens, in the same order, as
+    /// `sortDescending()` then truncating, but a small `n` is picked in one pass instead of sorting
+    /// the whole vocabulary (a full sort of 150 000 logits costs ~12 ms a token).
     public mutating func keepFirst(_ n: Int) {
+        if !isSorted && n < ids.count && n <= Self.selectionLimit {
+            let best = bestIndices(n)
+            ids = best.map { ids[$0] }
+            logits = best.map { logits[$0] }
+            isSorted = true
+            return
+        }
         sortDescending()
         guard n < ids.count else { return }
         ids.removeSubrange(n...)
         logits.removeSubrange(n...)
+    }
+
+    /// Up to this many candidates are picked by `bestIndices`; beyond it a full sort is cheaper.
+    static let selectionLimit = 4096
+
+    /// Whether candidate `a` comes before `b`: higher logit first, lower id among equals.
+    private func precedes(_ a: Int, _ b: Int) -> Bool {
+        logits[a] != logits[b] ? logits[a] > logits[b] : ids[a] < ids[b]
+    }
+
+    /// The indices of the `n` first candidates in sorted order, best first: one pass that keeps a
+    /// sorted buffer of `n` and skips, with one comparison, every candidate worse than its last.
+    private func bestIndices(_ n: Int) -> [Int] {
+        var best: [Int] = []
+        best.reserveCapacity(n + 1)
+        for i in 0..<ids.count {
+            if best.count == n {
+                guard precedes(i, best[n - 1]) else { continue }
+                best.removeLast()
+            }
+            var low = 0
+            var high = best.count
+            while low < high {
+                let middle = (low + high) / 2
+                if precedes(best[middle], i) { low = middle + 1 } else { high = middle }
+            }
+            best.insert(i, at: low)
+        }
+        return best
     }
 
     /// The index of the highest logit (the lowest id among equals), without sorting.

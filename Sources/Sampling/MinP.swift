@@ -19,6 +19,16 @@ public struct MinP: LogitProcessor {
     public func process(_ candidates: inout Candidates, history: [Int32]) {
         guard p > 0, candidates.count > 1, let maximum = candidates.logits.max() else { return }
         let threshold = maximum + logf(p)
+        if !candidates.isSorted {
+            // Filter first, then sort only what passes: the same result as sorting everything.
+            let passing = candidates.logits.indices.filter { candidates.logits[$0] >= threshold }
+            if passing.count >= minKeep {
+                candidates = Candidates(
+                    ids: passing.map { candidates.ids[$0] }, logits: passing.map { candidates.logits[$0] })
+                candidates.sortDescending()
+                return
+            }
+        }
         candidates.sortDescending()
         var keep = candidates.logits.firstIndex { $0 < threshold } ?? candidates.count
         keep = max(keep, minKeep)

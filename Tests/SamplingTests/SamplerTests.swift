@@ -59,6 +59,36 @@ import TestSupport
         }
     }
 
+    /// Top-k, top-p and min-p pick from an unsorted vocabulary without sorting all of it; what they
+    /// keep, and its order, must be what they keep from the fully sorted vocabulary (ties included:
+    /// logits in quarter steps so many are equal).
+    @Test func selectionWithoutFullSortKeepsWhatSortingKeeps() {
+        let processors: [(String, any LogitProcessor)] = [
+            ("top-k 1", TopK(1)), ("top-k 40", TopK(40)), ("top-k 3000", TopK(3000)), ("top-k 9000", TopK(9000)),
+            ("top-p 0.5", TopP(0.5)), ("top-p 0.95", TopP(0.95)), ("top-p 0.95 keep 100", TopP(0.95, minKeep: 100)),
+            ("min-p 0.05", MinP(0.05)), ("min-p 0.5 keep 500", MinP(0.5, minKeep: 500)),
+        ]
+        for seed in 0..<2 as Range<UInt64> {
+            // A peaked vocabulary (a few likely tokens) and a flat one (the nucleus is thousands wide).
+            for spread: Float in [12, 1.5] {
+                var random = SeededRandom(seed: seed)
+                let logits = (0..<50_000).map { _ in
+                    (Float.random(in: 0...1, using: &random) * Float.random(in: 0...1, using: &random) * spread * 4).rounded() / 4
+                }
+                for (name, processor) in processors {
+                    var fast = logits.withUnsafeBufferPointer { Candidates(logits: $0) }
+                    var reference = fast
+                    reference.sortDescending()
+                    processor.process(&fast, history: [])
+                    processor.process(&reference, history: [])
+                    #expect(fast.isSorted, "\(name)")
+                    #expect(fast.ids == reference.ids, "\(name), spread \(spread), seed \(seed)")
+                    #expect(fast.logits == reference.logits, "\(name), spread \(spread), seed \(seed)")
+                }
+            }
+        }
+    }
+
     /// llama.cpp's penalty arithmetic, on hand-computed values.
     @Test func penaltiesFollowLlamaCpp() {
         var candidates = Candidates(ids: [0, 1, 2, 3], logits: [2, -2, 1, 3])
