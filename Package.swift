@@ -13,6 +13,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: - System libraries (Debian -dev packages, found through pkg-config)
@@ -48,9 +52,29 @@ let package = Package(
         .target(name: "Sampling"),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
-        .target(name: "Engine"),
+        .target(name: "Engine", dependencies: ["GGUF", "Kernels", "Model", "Sampling", "Tokenization"]),
         .target(name: "WireProtocol", exclude: ["io.brise.Inference.varlink"]),
         .target(name: "BriseClient"),
+        .target(
+            name: "Server",
+            dependencies: [
+                "CSystemd",
+                "Engine",
+                "GGUF",
+                "Kernels",
+                "Model",
+                "Sampling",
+                "Tokenization",
+                "WireProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "BriseCommands",
             dependencies: [
@@ -69,7 +93,7 @@ let package = Package(
             name: "brise",
             dependencies: ["BriseCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "brised", dependencies: ["CSystemd", "COpenBLAS"]),
+        .executableTarget(name: "brised", dependencies: ["Server"]),
 
         // MARK: - Tests
         .target(
@@ -81,6 +105,9 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "WireProtocol", "TestSupport"]),
+        // End to end: starts the real brised binary on real sockets and talks to it with independent clients.
+        .testTarget(name: "DaemonTests", dependencies: ["WireProtocol", "TestSupport", "brised"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),

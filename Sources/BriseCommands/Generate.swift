@@ -130,7 +130,7 @@ public struct Generate: ParsableCommand {
     }
 
     private func generate(_ stderr: inout StandardError) throws {
-        var sampler = try Sampler(parameters)
+        try parameters.validate()
         let loaded = try LoadedModel(
             modelPath: model, contextLength: ctx, memoryBudget: memoryBudget.flatMap(MemoryBudget.parse), lockWeights: mlock,
             threads: threads,
@@ -152,86 +152,34 @@ public struct Generate: ParsableCommand {
                 promptIDs = tokenizer.encode(prompt ?? "", addSpecial: true)
             }
         }
-        let session = loaded.session
-        guard promptIDs.count + maxTokens <= session.contextLength else {
+        let context = InferenceContext(loaded: loaded)
+        let pacer = ThermalPacer(limits: try thermalLimits(), zones: ThermalZones(directory: thermalZones))
+        let out = FileHandle.standardOutput
+        var first = true
+        let request = GenerationRequest(prompt: promptIDs, sampling: parameters, maxTokens: maxTokens, stop: stop)
+        let outcome: GenerationOutcome
+        do {
+            outcome = try context.generate(request, emitIDs: tokens != nil, pacer: pacer) { output in
+                switch output {
+                case .text(let text): out.write(Data(text.utf8))
+                case .token(let id): out.write(Data((first ? "\(id)" : ",\(id)").utf8))
+                }
+                first = false
+            }
+        } catch let error as ModelError where error.code == .contextOverflow {
             throw ModelError(
                 .contextOverflow,
-                "the prompt (\(promptIDs.count) tokens) and -n \(maxTokens) exceed the context of \(session.contextLength) (--ctx)")
+                "the prompt (\(promptIDs.count) tokens) and -n \(maxTokens) exceed the context of \(context.contextLength) (--ctx)")
         }
-
-        let clock = ContinuousClock()
-        var governor = ThermalGovernor<ContinuousClock>(limits: try thermalLimits())
-        let zones = ThermalZones(directory: thermalZones)
-        var lastReading: ContinuousClock.Instant?
-        // Waits until the governor lets the next token be computed (reading the zones at most every 250 ms).
-        func gate() throws {
-            while true {
-                let now = clock.now
-                if lastReading.map({ $0.duration(to: now) >= .milliseconds(250) }) ?? true {
-                    governor.observe(celsius: zones.hottest()?.celsius)
-                    lastReading = now
-                }
-                switch try governor.beforeToken(now: now) {
-                case .proceed: return
-                case .wait(let duration):
-                    let (seconds, attoseconds) = duration.components
-                    usleep(useconds_t(min(1_000_000, max(1, seconds * 1_000_000 + attoseconds / 1_000_000_000_000))))
-                }
-            }
-        }
-        var logits: [Float] = []
-        // Long prompts in batches of ModelSession.maximumBatch: the scratch the memory plan counted.
-        try gate()
-        let promptTime = try clock.measure {
-            var start = 0
-            while start < promptIDs.count {
-                let end = min(promptIDs.count, start + ModelSession.maximumBatch)
-                logits = try session.evaluate(Array(promptIDs[start..<end]))
-                start = end
-            }
-        }
-
-        let eos = loaded.tokenizer?.vocabulary.eos
-        var detokenizer = loaded.tokenizer.map { StreamingDetokenizer(tokenizer: $0) }
-        var stops = StopSequences(stop)
-        var history = promptIDs
-        var generated = 0
-        let out = FileHandle.standardOutput
-        func emit(_ text: String) {
-            if !text.isEmpty { out.write(Data(text.utf8)) }
-        }
-        let generationTime = try clock.measure {
-            while generated < maxTokens {
-                let next = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
-                if next == eos { break }
-                generated += 1
-                history.append(next)
-                if tokens != nil || detokenizer == nil {
-                    emit(generated == 1 ? "\(next)" : ",\(next)")
-                } else if let piece = try detokenizer?.append(next) {
-                    let result = stops.feed(piece)
-                    emit(result.text)
-                    if result.stoppedAt != nil { return }
-                }
-                if generated < maxTokens {
-                    governor.afterToken(now: clock.now)
-                    try gate()
-                    logits = try session.evaluate([next])
-                }
-            }
-            if let rest = detokenizer?.finish() { emit(stops.feed(rest).text) }
-            emit(stops.flush())
-        }
-        emit("\n")
+        out.write(Data("\n".utf8))
         if verbose {
-            let p = Double(promptTime.components.seconds) + Double(promptTime.components.attoseconds) / 1e18
-            let g = Double(generationTime.components.seconds) + Double(generationTime.components.attoseconds) / 1e18
             func rate(_ x: Double) -> String { String(format: "%.2f", x) }
+            let generated = outcome.generated.count
             print(
                 "load \(String(format: "%.3f", loaded.loadSeconds)) s; prompt \(promptIDs.count) tokens, "
-                    + "\(rate(Double(promptIDs.count) / p)) tokens/s; generation \(generated) tokens, "
-                    + "\(rate(generated > 0 ? Double(generated) / g : 0)) tokens/s; \(loaded.threads) threads, "
-                    + "\(loaded.path.rawValue) kernels; memory \(loaded.plan); thermal \(governor.summary)",
+                    + "\(rate(Double(promptIDs.count) / outcome.promptSeconds)) tokens/s; generation \(generated) tokens, "
+                    + "\(rate(generated > 0 ? Double(generated) / outcome.generationSeconds : 0)) tokens/s; \(loaded.threads) threads, "
+                    + "\(loaded.path.rawValue) kernels; memory \(loaded.plan); thermal \(pacer.summary)",
                 to: &stderr)
         }
     }

@@ -62,6 +62,16 @@ public final class ModelSession: @unchecked Sendable {
         cache.count = 0
     }
 
+    /// Forgets the positions from `newPosition` on, keeping the cache before it (a prompt that shares a
+    /// prefix with the last one continues from there).
+    ///
+    /// - Parameter newPosition: The position to continue from, at most the current one.
+    public func rewind(to newPosition: Int) {
+        precondition(newPosition >= 0 && newPosition <= position, "rewind target outside the cache")
+        position = newPosition
+        cache.count = newPosition
+    }
+
     /// Bytes of the KV cache.
     public var cacheByteCount: Int { cache.byteCount }
 

@@ -56,6 +56,12 @@ public struct ToolDefinition: Codable, Sendable, Equatable {
     public var name: String
     public var description: String
     public var parameters: WireJSON
+
+    public init(name: String, description: String, parameters: WireJSON) {
+        self.name = name
+        self.description = description
+        self.parameters = parameters
+    }
 }
 
 /// A call the model made.
@@ -63,6 +69,12 @@ public struct ToolCall: Codable, Sendable, Equatable {
     public var id: String?
     public var name: String
     public var arguments: WireJSON
+
+    public init(id: String? = nil, name: String, arguments: WireJSON) {
+        self.id = id
+        self.name = name
+        self.arguments = arguments
+    }
 }
 
 /// One message of a conversation.
@@ -84,6 +96,11 @@ public struct Message: Codable, Sendable, Equatable {
 public struct GenerateParameters: Codable, Sendable, Equatable {
     public var prompt: String
     public var options: SamplingOptions?
+
+    public init(prompt: String, options: SamplingOptions? = nil) {
+        self.prompt = prompt
+        self.options = options
+    }
 }
 
 /// A `Generate` reply: a chunk of text, or (last) the finish reason and usage.
@@ -104,6 +121,12 @@ public struct ChatParameters: Codable, Sendable, Equatable {
     public var messages: [Message]
     public var tools: [ToolDefinition]?
     public var options: SamplingOptions?
+
+    public init(messages: [Message], tools: [ToolDefinition]? = nil, options: SamplingOptions? = nil) {
+        self.messages = messages
+        self.tools = tools
+        self.options = options
+    }
 }
 
 /// A `Chat` reply.
@@ -112,6 +135,13 @@ public struct ChatReply: Codable, Sendable, Equatable {
     public var toolCalls: [ToolCall]?
     public var finishReason: String?
     public var usage: Usage?
+
+    public init(text: String, toolCalls: [ToolCall]? = nil, finishReason: String? = nil, usage: Usage? = nil) {
+        self.text = text
+        self.toolCalls = toolCalls
+        self.finishReason = finishReason
+        self.usage = usage
+    }
 }
 
 /// `Tokenize` parameters and reply.
@@ -119,19 +149,37 @@ public struct TokenizeParameters: Codable, Sendable, Equatable {
     public var text: String
     public var addSpecial: Bool?
     public var parseSpecial: Bool?
+
+    public init(text: String, addSpecial: Bool? = nil, parseSpecial: Bool? = nil) {
+        self.text = text
+        self.addSpecial = addSpecial
+        self.parseSpecial = parseSpecial
+    }
 }
 
 public struct TokenizeReply: Codable, Sendable, Equatable {
     public var tokens: [Int]
+
+    public init(tokens: [Int]) {
+        self.tokens = tokens
+    }
 }
 
 /// `Detokenize` parameters and reply.
 public struct DetokenizeParameters: Codable, Sendable, Equatable {
     public var tokens: [Int]
+
+    public init(tokens: [Int]) {
+        self.tokens = tokens
+    }
 }
 
 public struct DetokenizeReply: Codable, Sendable, Equatable {
     public var text: String
+
+    public init(text: String) {
+        self.text = text
+    }
 }
 
 /// `GetModel` reply.
@@ -143,6 +191,16 @@ public struct ModelReply: Codable, Sendable, Equatable {
     public var contextLength: Int
     public var vocabularySize: Int
     public var chatFormat: String?
+
+    public init(name: String, architecture: String, file: String, fileBytes: Int, contextLength: Int, vocabularySize: Int, chatFormat: String? = nil) {
+        self.name = name
+        self.architecture = architecture
+        self.file = file
+        self.fileBytes = fileBytes
+        self.contextLength = contextLength
+        self.vocabularySize = vocabularySize
+        self.chatFormat = chatFormat
+    }
 }
 
 /// `GetStatus` reply.
@@ -156,6 +214,18 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var residentBytes: Int
     public var thermal: String?
     public var tokensPerSecond: Double?
+
+    public init(state: String, activeRequests: Int, queuedRequests: Int, threads: Int, memoryPlanBytes: Int, memoryBudgetBytes: Int, residentBytes: Int, thermal: String? = nil, tokensPerSecond: Double? = nil) {
+        self.state = state
+        self.activeRequests = activeRequests
+        self.queuedRequests = queuedRequests
+        self.threads = threads
+        self.memoryPlanBytes = memoryPlanBytes
+        self.memoryBudgetBytes = memoryBudgetBytes
+        self.residentBytes = residentBytes
+        self.thermal = thermal
+        self.tokensPerSecond = tokensPerSecond
+    }
 }
 
 /// `org.varlink.service.GetInfo` reply.
@@ -178,8 +248,16 @@ public struct ServiceInfo: Codable, Sendable, Equatable {
 /// `org.varlink.service.GetInterfaceDescription` parameters and reply.
 public struct InterfaceDescriptionParameters: Codable, Sendable, Equatable {
     public var interface: String
+
+    public init(interface: String) {
+        self.interface = interface
+    }
 }
 
 public struct InterfaceDescriptionReply: Codable, Sendable, Equatable {
     public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }

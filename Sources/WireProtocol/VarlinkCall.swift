@@ -15,6 +15,10 @@ public struct VarlinkCall: Sendable {
     public var upgrade: Bool
     private let message: Data
 
+    /// The message as received (without its NUL), for readers that need more than `Codable` keeps
+    /// (the order of keys in a JSON schema).
+    public var bytes: [UInt8] { Array(message) }
+
     private struct Envelope: Decodable {
         var method: String
         var more: Bool?

@@ -1,23 +1,24 @@
-import Engine
 import Foundation
-import GGUF
-import Kernels
-import Model
-import Tokenization
+public import GGUF
+public import Kernels
+public import Model
+public import Tokenization
 
-/// A model file loaded for in-process use by the CLI: mapped, weights bound, tokenizer built, one
-/// session with its KV cache, on the chosen kernel path and thread count.
-struct LoadedModel {
-    let file: GGUFFile
-    let model: LlamaModel
-    let tokenizer: Tokenizer?
-    let session: ModelSession
-    let path: KernelPath
-    let threads: Int
+/// A model file loaded for use in process (the CLI) or by the daemon: mapped, weights bound, tokenizer
+/// built, one session with its KV cache, on the chosen kernel path and thread count.
+public struct LoadedModel: Sendable {
+    public let file: GGUFFile
+    public let model: LlamaModel
+    public let tokenizer: Tokenizer?
+    public let session: ModelSession
+    public let path: KernelPath
+    public let threads: Int
+    /// The worker pool the session's matrix products run on.
+    public let pool: WorkerPool
     /// The memory plan the context length came from.
-    let plan: MemoryPlan
+    public let plan: MemoryPlan
     /// Seconds from opening the file to a ready session.
-    let loadSeconds: Double
+    public let loadSeconds: Double
 
     /// Loads `path`.
     ///
@@ -30,7 +31,7 @@ struct LoadedModel {
     ///   - threads: Worker threads (nil: what the affinity mask and the cgroup CPU quota allow).
     ///   - environment: The process environment (for `BRISE_KERNEL_PATH`).
     /// - Throws: `GGUFError`, `ModelError`, `KernelError` or `TokenizerError` with what went wrong.
-    init(
+    public init(
         modelPath: String, contextLength: Int?, memoryBudget: Int? = nil, lockWeights: Bool = false, threads: Int?,
         environment: [String: String]
     ) throws {
@@ -46,7 +47,8 @@ struct LoadedModel {
         tokenizer = file.metadata.contains("tokenizer.ggml.tokens") ? try Tokenizer(file: file) : nil
         path = try KernelPath.select(environment: environment)
         self.threads = threads ?? CPUBudget.detect().threads
-        let multiplier = try MatrixMultiplier(path: path, pool: WorkerPool(threadCount: self.threads))
+        pool = WorkerPool(threadCount: self.threads)
+        let multiplier = try MatrixMultiplier(path: path, pool: pool)
         plan = try Self.plan(model: model, file: file, contextLength: contextLength, memoryBudget: memoryBudget)
         session = try ModelSession(
             model: model, contextLength: plan.contextLength, multiplier: multiplier, ops: try FloatOps(path: path))
@@ -57,7 +59,7 @@ struct LoadedModel {
 extension LoadedModel {
     /// The memory plan for `model`: weights, an F16 KV cache, scratch for batches of
     /// `ModelSession.maximumBatch`, overhead; within the budget (see `MemoryBudget.resolve`).
-    static func plan(model: LlamaModel, file: GGUFFile, contextLength: Int?, memoryBudget: Int?) throws -> MemoryPlan {
+    public static func plan(model: LlamaModel, file: GGUFFile, contextLength: Int?, memoryBudget: Int?) throws -> MemoryPlan {
         let c = model.configuration
         let (budget, source) = MemoryBudget.resolve(configured: memoryBudget)
         let batch = min(ModelSession.maximumBatch, contextLength ?? ModelSession.maximumBatch)
@@ -73,7 +75,7 @@ extension LoadedModel {
 }
 
 /// Peak resident memory of this process, in bytes.
-func peakResidentBytes() -> Int {
+public func peakResidentBytes() -> Int {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Int(usage.ru_maxrss) * 1024

@@ -1,0 +1,219 @@
+import Foundation
+import GGUF
+import Model
+public import Sampling
+import Tokenization
+
+/// One generation request, in tokens: what the CLI and the daemon both run.
+public struct GenerationRequest: Sendable {
+    /// The prompt's token ids (already templated, BOS included where the model wants one).
+    public var prompt: [Int32]
+    /// How to pick each token.
+    public var sampling: SamplingParameters
+    /// The most tokens to generate.
+    public var maxTokens: Int
+    /// Texts that end the generation; they are not emitted.
+    public var stop: [String]
+
+    /// Creates a request.
+    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: Int, stop: [String] = []) {
+        self.prompt = prompt
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.stop = stop
+    }
+}
+
+/// Why a generation ended.
+public enum FinishReason: String, Sendable, Equatable {
+    /// The model ended its turn (an end-of-generation token) or a stop string appeared.
+    case stop
+    /// `maxTokens` were generated.
+    case length
+    /// The caller asked to stop (a client hung up, the daemon is stopping).
+    case cancelled
+}
+
+/// What a finished generation did.
+public struct GenerationOutcome: Sendable, Equatable {
+    public var finishReason: FinishReason
+    /// Prompt tokens, all of them (`cachedTokens` of which were already in the KV cache).
+    public var promptTokens: Int
+    /// Prompt tokens reused from the previous request's cache (a shared prefix).
+    public var cachedTokens: Int
+    /// The generated ids, the end-of-generation token excluded.
+    public var generated: [Int32]
+    /// Seconds spent on the prompt.
+    public var promptSeconds: Double
+    /// Seconds spent generating.
+    public var generationSeconds: Double
+    /// The stop string that ended the generation, if one did.
+    public var stoppedAt: String?
+}
+
+/// Text or ids coming out of a generation, in order.
+public enum GenerationOutput: Sendable, Equatable {
+    /// Whole characters of generated text (stop strings held back and cut).
+    case text(String)
+    /// A generated id (when there is no tokenizer, or the caller asked for ids).
+    case token(Int32)
+}
+
+/// A model session that remembers which tokens its KV cache holds, so a prompt sharing a prefix with
+/// the previous request's tokens only evaluates the rest. Not thread-safe: one generation at a time
+/// (the daemon runs them on one thread; the CLI has one).
+public final class InferenceContext: @unchecked Sendable {
+    // @unchecked Sendable: used by one thread at a time (the daemon's model thread).
+
+    /// The loaded model.
+    public let loaded: LoadedModel
+    /// Ids that end a generation (llama.cpp's end-of-generation set).
+    public let endOfGeneration: Set<Int32>
+    /// The tokens whose keys and values the cache holds, in order.
+    public private(set) var cachedTokens: [Int32] = []
+
+    /// Creates a context over `loaded`'s session.
+    ///
+    /// - Parameter loaded: The model.
+    public init(loaded: LoadedModel) {
+        self.loaded = loaded
+        endOfGeneration = loaded.tokenizer.map { $0.vocabulary.endOfGeneration(metadata: loaded.file.metadata) } ?? []
+    }
+
+    /// The context length of the session.
+    public var contextLength: Int { loaded.session.contextLength }
+
+    /// Forgets the cache.
+    public func reset() {
+        loaded.session.reset()
+        cachedTokens = []
+    }
+
+    /// Runs a throwaway step so the first request does not pay for first-touch page faults of the
+    /// weights and scratch (the daemon does this before READY=1), then forgets it.
+    public func warmUp() throws {
+        let token = loaded.tokenizer?.vocabulary.bos ?? 0
+        reset()
+        _ = try loaded.session.evaluate([token])
+        reset()
+    }
+
+    /// Generates a continuation of `request.prompt`.
+    ///
+    /// - Parameters:
+    ///   - request: The prompt and the sampling choices.
+    ///   - emitIDs: Emit `.token` ids instead of text (also when the model has no tokenizer).
+    ///   - pacer: Paces tokens by temperature and rate (nil: full speed).
+    ///   - shouldStop: Polled before each token; true ends the generation with `.cancelled`.
+    ///   - emit: Receives the output as it is produced.
+    /// - Returns: Why it ended, counts and timings.
+    /// - Throws: `ModelError` (`.contextOverflow` when the prompt and `maxTokens` do not fit — checked
+    ///   before any work; `.invalidToken`), `SamplingError`, `ThermalError` from a pause that lasted too long.
+    public func generate(
+        _ request: GenerationRequest, emitIDs: Bool = false, pacer: ThermalPacer? = nil,
+        shouldStop: () -> Bool = { false }, emit: (GenerationOutput) -> Void
+    ) throws -> GenerationOutcome {
+        let session = loaded.session
+        let prompt = request.prompt
+        guard !prompt.isEmpty else { throw ModelError(.invalidToken, "the prompt has no tokens") }
+        guard prompt.count + request.maxTokens <= session.contextLength else {
+            throw ModelError(
+                .contextOverflow,
+                "the prompt (\(prompt.count) tokens) and \(request.maxTokens) tokens to generate exceed the context of \(session.contextLength)")
+        }
+        var sampler = try Sampler(request.sampling)
+        let clock = ContinuousClock()
+
+        // Reuse the longest prefix the cache already holds; at least the last prompt token is
+        // evaluated again, for its logits.
+        var reused = zip(cachedTokens, prompt).prefix { $0 == $1 }.count
+        reused = min(reused, prompt.count - 1)
+        if reused < session.position {
+            session.rewind(to: reused)
+            cachedTokens.removeSubrange(reused...)
+        }
+
+        var logits: [Float] = []
+        try pacer?.gate(shouldStop: shouldStop)
+        let promptStart = clock.now
+        var start = reused
+        while start < prompt.count {
+            if shouldStop() { break }
+            let end = min(prompt.count, start + ModelSession.maximumBatch)
+            do {
+                logits = try session.evaluate(Array(prompt[start..<end]))
+            } catch {
+                reset()  // a failed batch leaves the cache in an unknown state
+                throw error
+            }
+            cachedTokens.append(contentsOf: prompt[start..<end])
+            start = end
+        }
+        pacer?.tokenDone()
+        let promptSeconds = Self.seconds(promptStart.duration(to: clock.now))
+        var outcome = GenerationOutcome(
+            finishReason: .length, promptTokens: prompt.count, cachedTokens: reused, generated: [],
+            promptSeconds: promptSeconds, generationSeconds: 0)
+        guard start == prompt.count else {
+            outcome.finishReason = .cancelled
+            return outcome
+        }
+
+        let textMode = !emitIDs && loaded.tokenizer != nil
+        var detokenizer = loaded.tokenizer.map { StreamingDetokenizer(tokenizer: $0) }
+        var stops = StopSequences(request.stop)
+        var history = prompt
+        let generationStart = clock.now
+        generating: while outcome.generated.count < request.maxTokens {
+            if shouldStop() {
+                outcome.finishReason = .cancelled
+                break
+            }
+            let next = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
+            if endOfGeneration.contains(next) {
+                outcome.finishReason = .stop
+                break
+            }
+            outcome.generated.append(next)
+            history.append(next)
+            if textMode, let piece = try detokenizer?.append(next) {
+                let result = stops.feed(piece)
+                if !result.text.isEmpty { emit(.text(result.text)) }
+                if let stop = result.stoppedAt {
+                    outcome.finishReason = .stop
+                    outcome.stoppedAt = stop
+                    break generating
+                }
+            } else if !textMode {
+                emit(.token(next))
+            }
+            guard outcome.generated.count < request.maxTokens else { break }
+            pacer?.tokenDone()
+            try pacer?.gate(shouldStop: shouldStop)
+            if shouldStop() {
+                outcome.finishReason = .cancelled
+                break
+            }
+            do {
+                logits = try session.evaluate([next])
+            } catch {
+                reset()
+                throw error
+            }
+            cachedTokens.append(next)
+        }
+        pacer?.tokenDone()
+        if textMode, outcome.stoppedAt == nil {
+            // What the detokenizer and the stop matcher still hold is output too.
+            let rest = (detokenizer?.finish()).map { stops.feed($0).text } ?? ""
+            let tail = rest + stops.flush()
+            if !tail.isEmpty { emit(.text(tail)) }
+        }
+        outcome.generationSeconds = Self.seconds(generationStart.duration(to: clock.now))
+        return outcome
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,155 @@
+import Engine
+import Foundation
+import GGUF
+import Kernels
+import Model
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `brised`: reads the configuration, loads the model, warms it up, tells systemd it is ready, and
+/// serves until SIGTERM or SIGINT, then drains and exits 0.
+public enum Daemon {
+    /// The daemon's version.
+    public static let version = "0.2.0"
+
+    /// Runs the daemon.
+    ///
+    /// - Parameters:
+    ///   - arguments: Command-line arguments without the program name.
+    ///   - environment: The process environment.
+    /// - Returns: The exit status: 0 after a clean stop, 78 (EX_CONFIG) for a bad configuration, 1 otherwise.
+    public static func main(arguments: [String], environment: [String: String]) async -> Int32 {
+        let action: DaemonConfiguration.Action
+        let configuration: DaemonConfiguration
+        do {
+            (action, configuration) = try DaemonConfiguration.load(arguments: arguments, environment: environment)
+        } catch {
+            printError("brised: \(error.message)")
+            return 78
+        }
+        switch action {
+        case .help:
+            print(DaemonConfiguration.usage)
+            return 0
+        case .version:
+            print("brised \(version)")
+            return 0
+        case .printConfiguration:
+            print(configuration.tomlText, terminator: "")
+            return 0
+        case .serve:
+            break
+        }
+
+        let journal = JournalLogHandler.stderrIsJournal(environment: environment)
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = journal ? JournalLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "io.brise.brised")
+        do {
+            try await serve(configuration: configuration, environment: environment, logger: logger)
+            return 0
+        } catch let error as DaemonError {
+            logger.critical("\(error.message)", metadata: ["code": "\(error.code)"])
+            if !journal { printError("brised: \(error.message)") }
+            return error.code == .configuration || error.code == .permission ? 78 : 1
+        } catch {
+            logger.critical("\(error)")
+            if !journal { printError("brised: \(error)") }
+            return 1
+        }
+    }
+
+    private static func serve(configuration: DaemonConfiguration, environment: [String: String], logger: Logger) async throws {
+        let notifier = SystemdNotifier(environment: environment)
+        let policy = try AccessPolicy(users: configuration.allowedUsers, groups: configuration.allowedGroups)
+        let listener: VarlinkServer.Listener =
+            if let fd = try SocketActivation.takeListeningSocket() { .descriptor(fd) } else { .path(configuration.socket) }
+        let limits: ThermalGovernor<ContinuousClock>.Limits
+        do {
+            limits = try .init(
+                softLimit: configuration.thermalSoftLimit, hardLimit: configuration.thermalHardLimit,
+                maximumWait: .milliseconds(Int64(configuration.thermalMaxWaitSeconds * 1000)),
+                maximumTokensPerSecond: configuration.maxTokensPerSecond)
+        } catch {
+            throw DaemonError(.configuration, "\(error)")
+        }
+
+        // Loading maps the file and plans memory: milliseconds for a warm page cache, longer from a
+        // slow disk; the warm-up step touches every weight once. Ask systemd for time meanwhile.
+        let modelPath = configuration.model ?? ""
+        notifier.status("loading \(modelPath)")
+        notifier.extendTimeout(by: .seconds(120))
+        logger.info("loading the model", metadata: ["model": "\(modelPath)"])
+        let loaded: LoadedModel
+        do {
+            loaded = try LoadedModel(
+                modelPath: modelPath, contextLength: configuration.context, memoryBudget: configuration.memoryBudget,
+                lockWeights: configuration.mlock, threads: configuration.threads, environment: environment)
+        } catch {
+            throw DaemonError(.model, "\(modelPath): \(error)")
+        }
+        let context = InferenceContext(loaded: loaded)
+        notifier.status("warming up \(modelPath)")
+        do {
+            try context.warmUp()
+        } catch {
+            throw DaemonError(.model, "\(modelPath): the warm-up step failed: \(error)")
+        }
+        logger.info(
+            "model ready",
+            metadata: [
+                "architecture": "\(loaded.model.configuration.architecture.rawValue)", "context": "\(context.contextLength)",
+                "threads": "\(loaded.threads)", "kernels": "\(loaded.path.rawValue)", "load_seconds": "\(loaded.loadSeconds)",
+                "memory_plan": "\(loaded.plan)",
+            ])
+
+        // The watchdog is pinged from the model thread (idle, and between tokens) at half the interval.
+        let lastPing = Mutex(ContinuousClock.now)
+        let pingEvery = notifier.watchdogInterval.map { $0 / 2 }
+        let modelThread = ModelThread(heartbeatInterval: pingEvery) {
+            guard let pingEvery else { return }
+            let now = ContinuousClock.now
+            let due = lastPing.withLock { last in
+                guard last.duration(to: now) >= pingEvery / 2 else { return false }
+                last = now
+                return true
+            }
+            if due { notifier.watchdog() }
+        }
+        defer { modelThread.stop() }
+
+        let state = DaemonState()
+        let queue = RequestQueue(limit: configuration.maxQueuedRequests)
+        let pacer = ThermalPacer(limits: limits, zones: ThermalZones(directory: configuration.thermalZones))
+        let service = InferenceService(
+            context: context, modelThread: modelThread, queue: queue, state: state, configuration: configuration, pacer: pacer,
+            logger: logger, version: version)
+        let server = VarlinkServer(
+            listener: listener, service: service, policy: policy, configuration: configuration, state: state, queue: queue,
+            notifier: notifier, logger: logger)
+        let reporter = StatusReporter(service: service, notifier: notifier, interval: .seconds(2))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: server),
+                    .init(service: reporter),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    private static func printError(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}

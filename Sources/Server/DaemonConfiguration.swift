@@ -1,0 +1,224 @@
+import Engine
+import Foundation
+
+/// Everything `brised` can be told, with its defaults. Every setting comes from (weakest first) its
+/// default, the TOML config file, the environment (`BRISE_<KEY>`), or a flag (`--<key>`, dashes for
+/// underscores); see `DaemonConfiguration.settings` and `load(arguments:environment:)`.
+public struct DaemonConfiguration: Sendable, Equatable {
+    /// The GGUF model file to serve.
+    public var model: String?
+    /// The socket to bind when systemd does not hand one over.
+    public var socket = "/run/brise/brised.sock"
+    /// Permission bits of a socket brised binds itself.
+    public var socketMode: UInt32 = 0o660
+    /// Group that owns a socket brised binds itself (nil: the daemon's group).
+    public var socketGroup: String?
+    /// Users (names or uids) allowed to call; with `allowedGroups` both empty, everyone who can open
+    /// the socket is allowed (the socket's mode and group are then the only gate).
+    public var allowedUsers: [String] = []
+    /// Groups (names or gids) whose members may call (primary group of the peer).
+    public var allowedGroups: [String] = []
+    /// Worker threads (nil: what the affinity mask and CPU quota allow).
+    public var threads: Int?
+    /// KV-cache positions (nil: the largest the memory budget allows, at most 4096 and the model's).
+    public var context: Int?
+    /// Memory budget in bytes (nil: the cgroup's limit or physical memory).
+    public var memoryBudget: Int?
+    /// Lock the weights in memory.
+    public var mlock = false
+    /// The largest request message, in bytes.
+    public var maxMessageBytes = 1 << 20
+    /// Connections open at once; more are refused.
+    public var maxConnections = 64
+    /// Requests waiting for the model; more get `Busy`.
+    public var maxQueuedRequests = 16
+    /// The longest a request may wait for the model before `Timeout`.
+    public var maxQueueWaitSeconds = 120.0
+    /// The longest a request may run (prompt and generation) before it is stopped with `Timeout`.
+    public var maxRequestSeconds = 600.0
+    /// A connection that sends nothing complete for this long (between requests, or mid-message) is closed.
+    public var idleTimeoutSeconds = 60.0
+    /// On SIGTERM, how long in-flight requests may take to finish before they are cancelled.
+    public var shutdownTimeoutSeconds = 10.0
+    /// `max_tokens` when a request does not say.
+    public var defaultMaxTokens = 512
+    /// The directory holding `thermal_zone*`.
+    public var thermalZones = "/sys/class/thermal"
+    /// °C where pacing starts.
+    public var thermalSoftLimit = 70.0
+    /// °C where generation pauses.
+    public var thermalHardLimit = 85.0
+    /// Seconds a token may wait in a thermal pause before the request fails.
+    public var thermalMaxWaitSeconds = 60.0
+    /// A cap on generated tokens per second (nil: none).
+    public var maxTokensPerSecond: Double?
+    /// Log level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    /// Creates the defaults.
+    public init() {}
+}
+
+extension DaemonConfiguration {
+    /// One setting: its key (TOML key; `--key-with-dashes` flag; `BRISE_KEY` environment variable),
+    /// what it means, its default, and how a text value is applied.
+    public struct Setting: Sendable {
+        public var key: String
+        public var help: String
+        public var defaultValue: String
+        let apply: @Sendable (inout DaemonConfiguration, String) throws -> Void
+
+        /// The command-line flag.
+        public var flag: String { "--" + key.replacingOccurrences(of: "_", with: "-") }
+        /// The environment variable.
+        public var environmentVariable: String { "BRISE_" + key.uppercased() }
+    }
+
+    /// Every setting, in documentation order.
+    public static let settings: [Setting] = [
+        Setting(key: "model", help: "The GGUF model file to serve.", defaultValue: "(required)") { $0.model = try path($1, "model") },
+        Setting(key: "socket", help: "The socket path to bind when systemd does not pass one.", defaultValue: "/run/brise/brised.sock") {
+            $0.socket = try path($1, "socket")
+        },
+        Setting(key: "socket_mode", help: "Permission bits (octal) of a socket brised binds.", defaultValue: "0660") {
+            guard let mode = UInt32($1.hasPrefix("0o") ? String($1.dropFirst(2)) : $1, radix: 8), mode <= 0o777 else {
+                throw invalid("socket_mode", $1, "an octal mode like 0660")
+            }
+            $0.socketMode = mode
+        },
+        Setting(key: "socket_group", help: "Group owning a socket brised binds (name or gid).", defaultValue: "the daemon's group") {
+            $0.socketGroup = try nonEmpty($1, "socket_group")
+        },
+        Setting(
+            key: "allowed_users",
+            help: "Users (names or uids) allowed to call. With allowed_groups, both empty means anyone who can open the socket.",
+            defaultValue: "[] (anyone who can open the socket)"
+        ) { $0.allowedUsers = list($1) },
+        Setting(key: "allowed_groups", help: "Groups (names or gids) allowed to call (the peer's primary group).", defaultValue: "[]") {
+            $0.allowedGroups = list($1)
+        },
+        Setting(key: "threads", help: "Worker threads; 0 = what the CPU affinity and cgroup quota allow.", defaultValue: "0") {
+            let n = try integer($1, "threads", 0...1024)
+            $0.threads = n == 0 ? nil : n
+        },
+        Setting(key: "context", help: "KV-cache positions; 0 = the largest the memory budget allows (at most 4096).", defaultValue: "0") {
+            let n = try integer($1, "context", 0...(1 << 24))
+            $0.context = n == 0 ? nil : n
+        },
+        Setting(key: "memory_budget", help: "Memory budget (e.g. 2G, 512M); the cgroup limit applies when lower.", defaultValue: "the cgroup limit or physical memory") {
+            guard let bytes = MemoryBudget.parse($1), bytes > 0 else { throw invalid("memory_budget", $1, "a size like 2G, 512M or 1000000") }
+            $0.memoryBudget = bytes
+        },
+        Setting(key: "mlock", help: "Lock the weights in memory (needs RLIMIT_MEMLOCK / LimitMEMLOCK=).", defaultValue: "false") {
+            $0.mlock = try boolean($1, "mlock")
+        },
+        Setting(key: "max_message_bytes", help: "The largest request message in bytes.", defaultValue: "1048576") {
+            $0.maxMessageBytes = try integer($1, "max_message_bytes", 1024...(64 << 20))
+        },
+        Setting(key: "max_connections", help: "Connections open at once; more are closed at once.", defaultValue: "64") {
+            $0.maxConnections = try integer($1, "max_connections", 1...65536)
+        },
+        Setting(key: "max_queued_requests", help: "Requests waiting for the model; more get Busy.", defaultValue: "16") {
+            $0.maxQueuedRequests = try integer($1, "max_queued_requests", 0...65536)
+        },
+        Setting(key: "max_queue_wait_seconds", help: "Longest wait for the model before Timeout.", defaultValue: "120") {
+            $0.maxQueueWaitSeconds = try seconds($1, "max_queue_wait_seconds")
+        },
+        Setting(key: "max_request_seconds", help: "Longest a request may run before it is stopped with Timeout.", defaultValue: "600") {
+            $0.maxRequestSeconds = try seconds($1, "max_request_seconds")
+        },
+        Setting(key: "idle_timeout_seconds", help: "A connection with no complete message for this long is closed.", defaultValue: "60") {
+            $0.idleTimeoutSeconds = try seconds($1, "idle_timeout_seconds")
+        },
+        Setting(key: "shutdown_timeout_seconds", help: "On SIGTERM, how long in-flight requests may finish before they are cancelled.", defaultValue: "10") {
+            $0.shutdownTimeoutSeconds = try seconds($1, "shutdown_timeout_seconds")
+        },
+        Setting(key: "default_max_tokens", help: "max_tokens when a request does not give one.", defaultValue: "512") {
+            $0.defaultMaxTokens = try integer($1, "default_max_tokens", 1...(1 << 24))
+        },
+        Setting(key: "thermal_zones", help: "Directory holding thermal_zone*/temp.", defaultValue: "/sys/class/thermal") {
+            $0.thermalZones = try path($1, "thermal_zones")
+        },
+        Setting(key: "thermal_soft_limit", help: "°C where generation starts pacing (pauses between tokens).", defaultValue: "70") {
+            $0.thermalSoftLimit = try number($1, "thermal_soft_limit", -50...200)
+        },
+        Setting(key: "thermal_hard_limit", help: "°C where generation pauses until below the soft limit.", defaultValue: "85") {
+            $0.thermalHardLimit = try number($1, "thermal_hard_limit", -50...200)
+        },
+        Setting(key: "thermal_max_wait_seconds", help: "Longest a token may wait in a thermal pause before the request fails.", defaultValue: "60") {
+            $0.thermalMaxWaitSeconds = try seconds($1, "thermal_max_wait_seconds")
+        },
+        Setting(key: "max_tokens_per_second", help: "Cap on generated tokens per second; 0 = none.", defaultValue: "0") {
+            let rate = try number($1, "max_tokens_per_second", 0...100_000)
+            $0.maxTokensPerSecond = rate == 0 ? nil : rate
+        },
+        Setting(key: "log_level", help: "trace, debug, info, notice, warning, error or critical.", defaultValue: "info") {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains($1) else { throw invalid("log_level", $1, "one of \(levels.joined(separator: ", "))") }
+            $0.logLevel = $1
+        },
+    ]
+
+    /// Checks the values that depend on each other.
+    ///
+    /// - Throws: `DaemonError` `.configuration`.
+    public func validate() throws(DaemonError) {
+        guard model != nil else {
+            throw DaemonError(.configuration, "no model: give --model FILE, BRISE_MODEL or model = \"…\" in the config file")
+        }
+        guard thermalSoftLimit < thermalHardLimit else {
+            throw DaemonError(
+                .configuration,
+                "thermal_soft_limit (\(thermalSoftLimit)) must be below thermal_hard_limit (\(thermalHardLimit))")
+        }
+    }
+
+    // MARK: - Value parsers
+
+    static func invalid(_ key: String, _ value: String, _ expected: String) -> DaemonError {
+        DaemonError(.configuration, "\(key) = \"\(value)\" is not valid: expected \(expected)")
+    }
+
+    static func path(_ value: String, _ key: String) throws(DaemonError) -> String {
+        guard !value.isEmpty, !value.contains("\0") else { throw invalid(key, value, "a path") }
+        return value
+    }
+
+    static func nonEmpty(_ value: String, _ key: String) throws(DaemonError) -> String {
+        guard !value.isEmpty else { throw invalid(key, value, "a name") }
+        return value
+    }
+
+    static func list(_ value: String) -> [String] {
+        value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func integer(_ value: String, _ key: String, _ range: ClosedRange<Int>) throws(DaemonError) -> Int {
+        guard let n = Int(value), range.contains(n) else {
+            throw invalid(key, value, "a whole number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return n
+    }
+
+    static func number(_ value: String, _ key: String, _ range: ClosedRange<Double>) throws(DaemonError) -> Double {
+        guard let x = Double(value), x.isFinite, range.contains(x) else {
+            throw invalid(key, value, "a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return x
+    }
+
+    static func seconds(_ value: String, _ key: String) throws(DaemonError) -> Double {
+        guard let x = Double(value), x.isFinite, x > 0, x <= 86_400 * 365 else {
+            throw invalid(key, value, "a positive number of seconds")
+        }
+        return x
+    }
+
+    static func boolean(_ value: String, _ key: String) throws(DaemonError) -> Bool {
+        switch value.lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw invalid(key, value, "true or false")
+        }
+    }
+}
