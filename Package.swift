@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "WireProtocol", "TestSupport"]),
         // End to end: starts the real brised binary on real sockets and talks to it with independent clients.
-        .testTarget(name: "DaemonTests", dependencies: ["WireProtocol", "TestSupport", "brised"]),
+        .testTarget(name: "DaemonTests", dependencies: ["WireProtocol", "TestSupport", "brised", "brise"], exclude: ["clients"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),
