@@ -12,8 +12,8 @@ extension InferenceService {
     func generate(_ call: VarlinkCall, hungUp: Flag, send: @escaping Send) async throws {
         let parameters = try call.parameters(GenerateParameters.self)
         let tokenizer = try requireTokenizerForGeneration()
-        let (sampling, maxTokens, stop) = try sampling(parameters.options)
         let prompt = tokenizer.encode(parameters.prompt, addSpecial: true)
+        let (sampling, maxTokens, stop) = try sampling(parameters.options, promptTokens: prompt.count)
         let request = GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop)
         let result = try await run(request, method: "Generate", hungUp: hungUp) { chunk in
             call.more ? await send(VarlinkReply.encode(GenerateReply(text: chunk), continues: true)) : true
@@ -63,7 +63,7 @@ extension InferenceService {
         } catch let error as TokenizerError {
             throw WireError.invalidParameter(parameter: "messages", reason: error.message)
         }
-        let (sampling, maxTokens, stop) = try sampling(parameters.options)
+        let (sampling, maxTokens, stop) = try sampling(parameters.options, promptTokens: prompt.count)
         let request = GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop)
         let result = try await run(request, method: "Chat", hungUp: hungUp) { chunk in
             call.more ? await send(VarlinkReply.encode(WireProtocol.ChatReply(text: chunk), continues: true)) : true

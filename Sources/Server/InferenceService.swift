@@ -165,8 +165,9 @@ final class InferenceService: Sendable {
     // MARK: - Sampling options
 
     /// The request's sampling choices on top of llama.cpp's defaults; a request without a seed gets a
-    /// fresh random one.
-    func sampling(_ options: SamplingOptions?) throws(WireError) -> (SamplingParameters, maxTokens: Int, stop: [String]) {
+    /// fresh random one. Without `max_tokens`, the configured default, cut to what the context has
+    /// left after the prompt.
+    func sampling(_ options: SamplingOptions?, promptTokens: Int) throws(WireError) -> (SamplingParameters, maxTokens: Int, stop: [String]) {
         var p = SamplingParameters()
         let o = options ?? SamplingOptions()
         func float(_ value: Double?, _ name: String) throws(WireError) -> Float? {
@@ -198,7 +199,7 @@ final class InferenceService: Sendable {
         } catch {
             throw .invalidParameter(parameter: "options", reason: "\(error)")
         }
-        let maxTokens = o.maxTokens ?? configuration.defaultMaxTokens
+        let maxTokens = o.maxTokens ?? max(1, min(configuration.defaultMaxTokens, context.contextLength - promptTokens))
         guard maxTokens >= 1 else { throw .invalidParameter(parameter: "options.max_tokens", reason: "\(maxTokens) must be at least 1") }
         let stop = o.stop ?? []
         guard stop.count <= 16, stop.allSatisfy({ $0.utf8.count <= 256 }) else {

@@ -138,6 +138,36 @@ extension Daemon {
             #expect(daemon.waitForExit(timeout: 20) == 0)
         }
 
+        /// One request at a time; a full line is Busy; a request that runs too long ends with Timeout
+        /// and the next in line runs.
+        @Test func requestTimeAndQueueBounds() throws {
+            let (daemon, socket) = try Daemon.start([
+                "--max-queued-requests", "1", "--max-request-seconds", "1", "--max-tokens-per-second", "10",
+            ])
+            let long = try VarlinkTestClient(path: socket)
+            long.call("io.brise.Inference.Generate", ["prompt": "abc", "options": ["max_tokens": 100]], more: true)
+            _ = try long.receive(timeout: 10)
+            let second = try VarlinkTestClient(path: socket)
+            second.call("io.brise.Inference.Generate", ["prompt": "abc", "options": ["max_tokens": 3, "temperature": 0]])
+            Thread.sleep(forTimeInterval: 0.2)
+            let third = try VarlinkTestClient(path: socket)
+            let busy = try third.collect("io.brise.Inference.Generate", ["prompt": "abc"])
+            #expect(Daemon.errorName(busy.last) == "io.brise.Inference.Busy")
+            #expect((busy.last?["parameters"] as? [String: Any])?["limit"] as? Int == 1)
+            let start = Date()
+            var last: [String: Any]?
+            while let reply = try long.receive(timeout: 10) {
+                last = reply
+                if reply["continues"] as? Bool != true { break }
+            }
+            #expect(Daemon.errorName(last) == "io.brise.Inference.Timeout")
+            #expect(Date().timeIntervalSince(start) < 1.5)
+            let served = try #require(try second.receive(timeout: 10))
+            #expect((served["parameters"] as? [String: Any])?["finish_reason"] as? String == "length", "\(served)")
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
+
         /// 1,000 rounds of hostile clients: the daemon keeps answering, and its memory does not grow.
         @Test func residentMemoryStaysFlatOverManyHostileRounds() throws {
             let (daemon, socket) = try Daemon.start(Self.limits)

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+@testable import Server
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsAndPrecedence() throws {
+        let (action, defaults) = try DaemonConfiguration.load(arguments: ["--model", "m.gguf"], environment: [:])
+        #expect(action == .serve)
+        #expect(defaults.socket == "/run/brise/brised.sock" && defaults.socketMode == 0o660 && defaults.maxConnections == 64)
+        #expect(defaults.threads == nil && defaults.context == nil && defaults.maxTokensPerSecond == nil)
+
+        let (_, mixed) = try DaemonConfiguration.load(
+            arguments: ["--threads=2", "--allowed-users", "alice, 1000"],
+            environment: ["BRISE_MODEL": "env.gguf", "BRISE_THREADS": "4", "BRISE_SOCKET_MODE": "0600", "BRISE_MLOCK": "yes"])
+        #expect(mixed.model == "env.gguf" && mixed.threads == 2 && mixed.socketMode == 0o600 && mixed.mlock)
+        #expect(mixed.allowedUsers == ["alice", "1000"])
+    }
+
+    @Test func everySettingHasAFlagAVariableAndHelp() {
+        var flags = Set<String>()
+        for setting in DaemonConfiguration.settings {
+            #expect(!setting.help.isEmpty && !setting.defaultValue.isEmpty)
+            #expect(flags.insert(setting.flag).inserted)
+            #expect(DaemonConfiguration.usage.contains(setting.flag))
+            #expect(setting.environmentVariable == "BRISE_" + setting.key.uppercased())
+        }
+        // The TOML that --print-config writes names every key.
+        var configuration = DaemonConfiguration()
+        configuration.model = "m"
+        configuration.socketGroup = "brise"
+        configuration.memoryBudget = 1 << 30
+        for setting in DaemonConfiguration.settings {
+            #expect(configuration.tomlText.contains("\n\(setting.key) = ") || configuration.tomlText.hasPrefix("\(setting.key) = "))
+        }
+    }
+
+    @Test func badValuesNameTheSetting() {
+        let cases: [[String]] = [
+            ["--model", "m", "--threads", "-1"], ["--model", "m", "--context", "x"], ["--model", "m", "--socket-mode", "999"],
+            ["--model", "m", "--max-request-seconds", "0"], ["--model", "m", "--idle-timeout-seconds", "nan"],
+            ["--model", "m", "--mlock", "maybe"], ["--model", "m", "--threads"], ["stray"], ["--model", ""],
+        ]
+        for arguments in cases {
+            #expect(throws: DaemonError.self, "\(arguments)") { try DaemonConfiguration.load(arguments: arguments, environment: [:]) }
+        }
+    }
+
+    @Test func accessPolicy() throws {
+        let open = try AccessPolicy(users: [], groups: [])
+        #expect(open.allows(PeerCredentials(pid: 1, uid: 12345, gid: 12345)))
+        let strict = try AccessPolicy(users: ["4242"], groups: ["5151"])
+        #expect(strict.allows(PeerCredentials(pid: 1, uid: 4242, gid: 1)))
+        #expect(strict.allows(PeerCredentials(pid: 1, uid: 99999, gid: 5151)))
+        #expect(!strict.allows(PeerCredentials(pid: 1, uid: 99999, gid: 99999)))
+        #expect(strict.allows(PeerCredentials(pid: 1, uid: 0, gid: 0)), "root always may")
+        #expect(throws: DaemonError.self) { try AccessPolicy(users: ["no-such-user-xyz"], groups: []) }
+        #expect(throws: DaemonError.self) { try AccessPolicy(users: [], groups: ["no-such-group-xyz"]) }
+    }
+
+    @Test func socketActivationWithoutSystemdIsNil() throws {
+        unsetenv("LISTEN_FDS")
+        #expect(try SocketActivation.takeListeningSocket() == nil)
+        #expect(!SystemdNotifier(environment: [:]).notify("READY=1"))
+        #expect(SystemdNotifier.oneLine("a\nb") == "a b")
+    }
+}
