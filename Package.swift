@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
         .target(name: "Engine", dependencies: ["GGUF", "Kernels", "Model", "Sampling", "Tokenization"]),
         .target(name: "WireProtocol", exclude: ["io.brise.Inference.varlink"]),
-        .target(name: "BriseClient"),
+        .target(name: "BriseClient", dependencies: ["WireProtocol"]),
         .target(
             name: "Server",
             dependencies: [
