@@ -52,12 +52,17 @@ let package = Package(
         .target(name: "WireProtocol", exclude: ["io.brise.Inference.varlink"]),
         .target(name: "BriseClient"),
         .target(
+            name: "ModelStore",
+            dependencies: ["GGUF", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(
             name: "BriseCommands",
             dependencies: [
                 "Engine",
                 "GGUF",
                 "Kernels",
                 "Model",
+                "ModelStore",
                 "Sampling",
                 "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -81,12 +86,13 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "GGUF", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),
         .testTarget(
             name: "BriseCommandsTests",
-            dependencies: ["BriseCommands", "GGUF", "TestSupport", "brise"]
+            dependencies: ["BriseCommands", "GGUF", "ModelStore", "TestSupport", "brise"]
         ),
     ]
 )
