@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),
         .testTarget(
             name: "BriseCommandsTests",
-            dependencies: ["BriseCommands", "GGUF", "ModelStore", "TestSupport", "brise"]
+            dependencies: ["BriseCommands", "GGUF", "TestSupport", "brise"]
         ),
     ]
 )

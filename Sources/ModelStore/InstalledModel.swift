@@ -2,9 +2,9 @@ public import GGUF
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A `*.gguf` file in the models directory, with what its header says or why it could not be read.
@@ -64,7 +64,8 @@ public struct InstalledModel: Sendable {
         guard let handle = opendir(directory) else {
             let error = errno
             if error == ENOENT { return [] }
-            throw ModelStoreError(.io, "cannot read the models directory \(directory)", underlying: Errno(rawValue: error))
+            throw ModelStoreError(
+                .io, "cannot read the models directory \(directory)", underlying: Errno(rawValue: error))
         }
         defer { closedir(handle) }
         var names: [String] = []

@@ -3,9 +3,9 @@ import GGUF
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Downloads a model into the models directory, resumably, and moves it into place only once it is
@@ -93,7 +93,8 @@ public struct ModelPull: Sendable {
     ) throws -> Transfer {
         if let expected = source.expectedSize, part.size > expected { try part.truncate() }
         let state = TransferState(
-            part: part, hasher: try part.hashContents(), source: source, freeBytes: { [partialDirectory] in
+            part: part, hasher: try part.hashContents(), source: source,
+            freeBytes: { [partialDirectory] in
                 Self.freeBytes(partialDirectory)
             }, progress: progress)
         let client = HTTPStreamingGet(idleTimeout: options.idleTimeout)
@@ -178,10 +179,14 @@ public struct ModelPull: Sendable {
         do {
             _ = try GGUFFile(path: part.path)
         } catch let error as GGUFError {
-            throw ModelStoreError(
-                .invalidGGUF, "\(source.url.absoluteString) is not a valid GGUF file: \(error.message)"
-                    + (error.offset.map { " at byte \($0)" } ?? ""),
-                underlying: error)
+            // The GGUF error's code and offset go into the message; `underlying` keeps the error itself
+            // for callers, but is left out so the description does not say it twice.
+            var failure = ModelStoreError(
+                .invalidGGUF,
+                "\(source.url.absoluteString) is not a valid GGUF file (\(error.code)): \(error.message)"
+                    + (error.offset.map { " at byte \($0)" } ?? ""))
+            failure.ggufError = error
+            throw failure
         }
     }
 

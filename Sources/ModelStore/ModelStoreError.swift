@@ -1,3 +1,5 @@
+public import GGUF
+
 /// An error finding, listing or pulling models.
 ///
 /// Each error has a stable code (the daemon and scripts can branch on it) and a message that names the
@@ -7,8 +9,11 @@ public struct ModelStoreError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// A human-readable explanation.
     public var message: String
-    /// The error this one wraps: an `Errno`, a `GGUFError`, a transport error.
+    /// The error this one wraps, for example the `Errno` of a failed system call.
     public var underlying: (any Error & Sendable)?
+    /// For `.invalidGGUF`: what the GGUF reader found (its code, message and byte offset are also in
+    /// `message`).
+    public var ggufError: GGUFError?
 
     /// Creates an error.
     ///

@@ -79,6 +79,17 @@ public struct ModelsDirectory: Sendable, Hashable, CustomStringConvertible {
             "no models directory: pass --models-dir, or set BRISE_MODELS_DIR, XDG_DATA_HOME or HOME")
     }
 
+    /// The same directory with a relative path made absolute (a relative `--models-dir` is relative to
+    /// the working directory; printed paths should not depend on it).
+    ///
+    /// - Parameter currentDirectory: The working directory.
+    /// - Returns: The directory with an absolute path.
+    public func absolute(currentDirectory: String) -> ModelsDirectory {
+        guard !path.hasPrefix("/") else { return self }
+        let relative = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+        return ModelsDirectory(path: Self.joined(currentDirectory, relative == "." ? "" : relative), source: source)
+    }
+
     private static func trimmed(_ path: String) -> String {
         var path = Substring(path)
         while path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
@@ -87,6 +98,7 @@ public struct ModelsDirectory: Sendable, Hashable, CustomStringConvertible {
 
     private static func joined(_ base: String, _ relative: String) -> String {
         let base = trimmed(base)
+        if relative.isEmpty { return base }
         return base == "/" ? "/" + relative : base + "/" + relative
     }
 }

@@ -2,9 +2,9 @@ import Foundation
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A download in progress: `<models>/.partial/<name>.part`, locked by the pull that writes it.

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The state of one pull's transfers: the partial file, the running hash and what the last answer
@@ -90,7 +90,8 @@ final class TransferState: @unchecked Sendable {
                 attemptStart = 0
                 progress(
                     PullProgress(
-                        phase: .restarting(reason: "the server sent the whole file instead of the range from byte \(start)"),
+                        phase: .restarting(
+                            reason: "the server sent the whole file instead of the range from byte \(start)"),
                         receivedBytes: 0, totalBytes: contentLength(head), attemptStart: 0, attempt: attempt))
             }
             total = contentLength(head)

@@ -1,8 +1,8 @@
 import Foundation
 import GGUF
 import ModelStore
-import Testing
 import TestSupport
+import Testing
 
 /// `InstalledModel.list(in:)`: every `*.gguf` file with what its header says, corrupt ones included.
 @Suite struct ListingTests {
@@ -78,7 +78,8 @@ import TestSupport
 
     @Test func unknownFileTypesFallBackToTheDominantTensorType() throws {
         #expect(ModelSummary.quantizationName(fileType: 4) == nil)  // removed Q4_1_SOME_F16
-        var writer = try TinyGGUF.model(shape: .init(embedding: 256, headDimension: 64), weightType: .q8_0, withData: false)
+        var writer = try TinyGGUF.model(
+            shape: .init(embedding: 256, headDimension: 64), weightType: .q8_0, withData: false)
         writer.add("general.file_type", .uint32(999))
         let file = try TinyGGUF.parse(try writer.serialized())
         let summary = ModelSummary(file: file)

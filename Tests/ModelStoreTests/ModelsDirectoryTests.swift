@@ -62,3 +62,12 @@ import Testing
         #expect(error?.message.contains("--models-dir") == true)
     }
 }
+
+extension ModelsDirectoryTests {
+    @Test func relativeFlagsAreMadeAbsolute() throws {
+        let relative = try ModelsDirectory.resolve(flag: "./models/", environment: [:])
+        #expect(relative.absolute(currentDirectory: "/work/").path == "/work/models")
+        #expect(ModelsDirectory(path: ".", source: .flag).absolute(currentDirectory: "/w").path == "/w")
+        #expect(ModelsDirectory(path: "/abs", source: .flag).absolute(currentDirectory: "/w").path == "/abs")
+    }
+}

@@ -23,7 +23,9 @@ import Testing
 
     @Test func badHashesAreRefused() {
         for hash in ["abc", String(repeating: "g", count: 64), String(repeating: "a", count: 65)] {
-            let error = #expect(throws: ModelStoreError.self) { try PullSource.resolve("http://h/x.gguf", sha256: hash) }
+            let error = #expect(throws: ModelStoreError.self) {
+                try PullSource.resolve("http://h/x.gguf", sha256: hash)
+            }
             #expect(error?.code == .invalidSource)
         }
     }
@@ -37,7 +39,8 @@ import Testing
         #expect(source.fileName == "Ministral-3-3B-Instruct-2512-Q4_K_M.gguf")
         #expect(source.expectedSize == 2_147_023_008)
         #expect(source.expectedSHA256 == "9ed150d4367e68df0ac8e1540f6ddc65b42d0ee26378329d1ecbca60f93fc5f8")
-        #expect(try PullSource.resolve("ministral-3-8b-instruct").fileName == "Ministral-3-8B-Instruct-2512-Q4_K_M.gguf")
+        #expect(
+            try PullSource.resolve("ministral-3-8b-instruct").fileName == "Ministral-3-8B-Instruct-2512-Q4_K_M.gguf")
         // Every table entry is an https URL on mistralai's own repository whose file is the entry's file.
         for known in KnownModels.all {
             let url = try #require(URL(string: known.url))

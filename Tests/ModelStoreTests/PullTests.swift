@@ -1,11 +1,11 @@
 import Foundation
 import ModelStore
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `ModelPull` against a local HTTP server that drops connections, ignores ranges and lies.
@@ -35,7 +35,8 @@ import Glibc
         }
 
         func source(_ mode: String, _ name: String = "m.gguf", size: Int? = nil, sha256: String? = nil) -> PullSource {
-            PullSource(url: URL(string: server.url(mode, name))!, fileName: name, expectedSize: size, expectedSHA256: sha256)
+            PullSource(
+                url: URL(string: server.url(mode, name))!, fileName: name, expectedSize: size, expectedSHA256: sha256)
         }
 
         var finalPath: String { directory.appendingPathComponent("m.gguf").path }
@@ -104,7 +105,9 @@ import Glibc
         #expect(error?.code == .httpStatus)
         #expect(error?.message.contains("HTTP 404") == true, "\(String(describing: error))")
         #expect(!FileManager.default.fileExists(atPath: setup.directory.appendingPathComponent("missing.gguf").path))
-        #expect(!FileManager.default.fileExists(atPath: setup.directory.appendingPathComponent(".partial/missing.gguf.part").path))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: setup.directory.appendingPathComponent(".partial/missing.gguf.part").path))
         #expect(try setup.server.requests().count == 1)  // a 404 is not retried
     }
 
@@ -136,7 +139,10 @@ import Glibc
         }
         #expect(error?.code == .invalidGGUF)
         #expect(error?.message.contains("not a valid GGUF") == true)
-        #expect(FileManager.default.enumerator(atPath: setup.directory.path)?.allObjects.contains { "\($0)".hasSuffix("page.gguf") || "\($0)".hasSuffix(".part") } == false)
+        #expect(
+            FileManager.default.enumerator(atPath: setup.directory.path)?.allObjects.contains {
+                "\($0)".hasSuffix("page.gguf") || "\($0)".hasSuffix(".part")
+            } == false)
     }
 
     @Test func aPartialFileFromAnEarlierPullIsResumed() throws {
@@ -156,7 +162,8 @@ import Glibc
         // A partial file of garbage: if any of it stayed, the hash below would not match.
         try setup.leavePartial([UInt8](repeating: 0xAA, count: 5000), count: 5000)
         let reports = Reports()
-        let result = try setup.puller.pull(setup.source("no-range", sha256: setup.modelSHA256), progress: reports.callback)
+        let result = try setup.puller.pull(
+            setup.source("no-range", sha256: setup.modelSHA256), progress: reports.callback)
         #expect(try setup.bytes(at: setup.finalPath) == setup.model)
         #expect(result.sha256 == setup.modelSHA256)
         let requests = try setup.server.requests()

@@ -39,7 +39,11 @@ enum StoreFixtures {
         let path = directory.appendingPathComponent("data").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let result = try ChildProcess.run(
-            "/usr/bin/env", ["python3", "-c", "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", path])
+            "/usr/bin/env",
+            [
+                "python3", "-c", "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
+                path,
+            ])
         return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
