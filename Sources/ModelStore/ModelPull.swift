@@ -144,7 +144,7 @@ public struct ModelPull: Sendable {
                     }
                     reason = "the answer ended at byte \(part.size) of \(total)"
                 case .failed(let why):
-                    reason = "\(why) at byte \(part.size)"
+                    reason = part.size > 0 ? "\(why) at byte \(part.size)" : why
                 case .stopped:
                     reason = "the transfer stopped at byte \(part.size)"
                 }

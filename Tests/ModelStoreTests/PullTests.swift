@@ -157,6 +157,24 @@ import Testing
         #expect(requests.map(\.status) == [206])
     }
 
+    @Test func aCompletePartialFileIsCheckedAndMovedWithoutDownloading() throws {
+        // An earlier pull got every byte but died before the rename.
+        let setup = try Setup()
+        try setup.leavePartial(setup.model, count: setup.model.count)
+        let known = try setup.puller.pull(setup.source("files", size: setup.model.count, sha256: setup.modelSHA256))
+        #expect(known.attempts == 0)
+        #expect(try setup.server.requests().isEmpty)
+        #expect(try setup.bytes(at: setup.finalPath) == setup.model)
+
+        // Without a known size, the server's 416 for a range at the end says the file is complete.
+        try FileManager.default.removeItem(atPath: setup.finalPath)
+        try setup.leavePartial(setup.model, count: setup.model.count)
+        let unknown = try setup.puller.pull(setup.source("files"))
+        #expect(unknown.sha256 == setup.modelSHA256)
+        #expect(try setup.server.requests().map(\.status) == [416])
+        #expect(try setup.bytes(at: setup.finalPath) == setup.model)
+    }
+
     @Test func aServerThatIgnoresRangesRestartsTheFile() throws {
         let setup = try Setup()
         // A partial file of garbage: if any of it stayed, the hash below would not match.
