@@ -11,6 +11,13 @@ import Foundation
 /// with the request's headers kept, so a `Range` survives Hugging Face's redirect to its CDN). The
 /// callbacks run one at a time on the session's serial delegate queue. Either callback can stop the
 /// transfer by returning `false`.
+///
+/// Foundation's URLSession on Linux has no flow control: libcurl's thread queues every received
+/// chunk on the delegate queue without waiting, so a disk slower than the network would pile the
+/// download up in memory (a whole 5 GB model, on a box with 2 GB). When more than
+/// `maxPendingChunks` chunks wait, the transfer is cancelled, the chunks already queued are still
+/// handed to `onBody` (they continue the file), and the outcome is `.paused`: the caller resumes from
+/// what it wrote with a range request.
 struct HTTPStreamingGet {
     /// The status line and headers of an answer (header names lowercased).
     struct Head: Sendable {
@@ -24,12 +31,17 @@ struct HTTPStreamingGet {
         case completed
         /// A callback returned `false`.
         case stopped
+        /// Too much data waited in memory; the transfer was closed after the queued data was handed over.
+        case paused
         /// The connection failed, timed out or dropped before the body ended.
         case failed(String)
     }
 
     /// Seconds without any byte before the transfer counts as dropped.
     var idleTimeout: Double
+    /// How many received chunks (16 KiB each from libcurl) may wait for `onBody` before the transfer
+    /// pauses.
+    var maxPendingChunks: Int
 
     /// Runs the request.
     ///
@@ -50,7 +62,7 @@ struct HTTPStreamingGet {
         configuration.urlCache = nil
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
-        let delegate = Delegate(onHead: onHead, onBody: onBody)
+        let delegate = Delegate(maxPendingChunks: maxPendingChunks, onHead: onHead, onBody: onBody)
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
         defer { session.finishTasksAndInvalidate() }
 
@@ -66,17 +78,24 @@ struct HTTPStreamingGet {
     }
 
     private final class Delegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-        // @unchecked Sendable: `stopped`, `failure` and `outcome` are written only by the callbacks, which run one
-        // at a time on the session's serial delegate queue; `run` reads `outcome` only after `done` is
-        // signalled by the last callback, and the semaphore orders that read after the writes.
+        // @unchecked Sendable: `stopped`, `pausing`, `failure` and `outcome` are written only by the
+        // callbacks, which run one at a time on the session's serial delegate queue; `run` reads
+        // `outcome` only after `done` is signalled by the last callback, and the semaphore orders that
+        // read after the writes.
         let done = DispatchSemaphore(value: 0)
         private let onHead: @Sendable (Head) -> Bool
         private let onBody: @Sendable (Data) -> Bool
+        private let maxPendingChunks: Int
         private var stopped = false
+        private var pausing = false
         private var failure: String?
         private(set) var outcome: Outcome = .failed("no answer")
 
-        init(onHead: @escaping @Sendable (Head) -> Bool, onBody: @escaping @Sendable (Data) -> Bool) {
+        init(
+            maxPendingChunks: Int, onHead: @escaping @Sendable (Head) -> Bool,
+            onBody: @escaping @Sendable (Data) -> Bool
+        ) {
+            self.maxPendingChunks = maxPendingChunks
             self.onHead = onHead
             self.onBody = onBody
         }
@@ -108,6 +127,11 @@ struct HTTPStreamingGet {
             if !onBody(data) {
                 stopped = true
                 dataTask.cancel()
+                return
+            }
+            if !pausing, session.delegateQueue.operationCount > maxPendingChunks {
+                pausing = true
+                dataTask.cancel()
             }
         }
 
@@ -116,6 +140,8 @@ struct HTTPStreamingGet {
                 outcome = .failed(failure)
             } else if stopped {
                 outcome = .stopped
+            } else if pausing, error != nil {
+                outcome = .paused
             } else if let error {
                 outcome = .failed(Self.describe(error))
             } else {

@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 import ModelStore
 import Synchronization
 import TestSupport
@@ -173,6 +174,26 @@ import Testing
         #expect(unknown.sha256 == setup.modelSHA256)
         #expect(try setup.server.requests().map(\.status) == [416])
         #expect(try setup.bytes(at: setup.finalPath) == setup.model)
+    }
+
+    @Test func aDiskSlowerThanTheNetworkPausesTheTransferInsteadOfBufferingIt() throws {
+        let setup = try Setup()
+        // About 4 MB: 250 chunks of 16 KiB, against a limit of 8 waiting chunks and a slow consumer.
+        let big = try TinyGGUF.model(shape: .init(embedding: 128, vocabulary: 4096), seed: 11).serialized()
+        try setup.server.serve(big, as: "big.gguf")
+        let puller = ModelPull(
+            directory: setup.directory.path,
+            options: PullOptions(maxRetries: 2, retryDelay: 0.01, idleTimeout: 10, maxPendingChunks: 8))
+        let result = try puller.pull(setup.source("files", "big.gguf", size: big.count)) { _ in usleep(200) }
+        #expect(try setup.bytes(at: result.path) == big)
+        // However many times it paused, each request asked for the bytes right after the last one's.
+        let requests = try setup.server.requests()
+        #expect(requests.first?.range == nil)
+        for request in requests.dropFirst() {
+            #expect(request.status == 206)
+            #expect(request.range?.hasPrefix("bytes=") == true)
+        }
+        #expect(result.attempts == requests.count)
     }
 
     @Test func aServerThatIgnoresRangesRestartsTheFile() throws {
