@@ -76,12 +76,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ModelStore",
+            dependencies: ["GGUF", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(
             name: "BriseCommands",
             dependencies: [
                 "Engine",
                 "GGUF",
                 "Kernels",
                 "Model",
+                "ModelStore",
                 "Sampling",
                 "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -108,6 +113,7 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: ["Server", "WireProtocol", "TestSupport"]),
         // End to end: starts the real brised binary on real sockets and talks to it with independent clients.
         .testTarget(name: "DaemonTests", dependencies: ["WireProtocol", "TestSupport", "brised", "brise"], exclude: ["clients"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "GGUF", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),

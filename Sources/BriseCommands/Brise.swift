@@ -6,7 +6,7 @@ public struct Brise: ParsableCommand {
         commandName: "brise",
         abstract: "Brise: an on-device runtime for Mistral's small models.",
         version: BriseVersion.current,
-        subcommands: [Inspect.self, Tokenize.self, Generate.self, Bench.self, Budget.self]
+        subcommands: [Inspect.self, Tokenize.self, Generate.self, Bench.self, Budget.self, Models.self, Pull.self]
     )
 
     public init() {}
