@@ -82,6 +82,7 @@ let package = Package(
         .target(
             name: "BriseCommands",
             dependencies: [
+                "BriseClient",
                 "Engine",
                 "GGUF",
                 "Kernels",
@@ -89,6 +90,7 @@ let package = Package(
                 "ModelStore",
                 "Sampling",
                 "Tokenization",
+                "WireProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,6 +101,8 @@ let package = Package(
             dependencies: ["BriseCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "brised", dependencies: ["Server"]),
+        // examples/swift: a short program using BriseClient (run by DaemonTests/ExampleTests).
+        .executableTarget(name: "brise-example", dependencies: ["BriseClient", "WireProtocol"], path: "examples/swift"),
 
         // MARK: - Tests
         .target(
@@ -112,7 +116,8 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "WireProtocol", "TestSupport"]),
         // End to end: starts the real brised binary on real sockets and talks to it with independent clients.
-        .testTarget(name: "DaemonTests", dependencies: ["WireProtocol", "TestSupport", "brised", "brise"], exclude: ["clients"]),
+        .testTarget(name: "DaemonTests", dependencies: ["BriseClient", "WireProtocol", "TestSupport", "brised", "brise", "brise-example"],
+            exclude: ["clients"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "GGUF", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),

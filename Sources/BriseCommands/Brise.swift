@@ -1,12 +1,15 @@
 public import ArgumentParser
 
 /// The `brise` command line: its subcommands are the CLI's whole surface.
-public struct Brise: ParsableCommand {
+public struct Brise: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "brise",
         abstract: "Brise: an on-device runtime for Mistral's small models.",
         version: BriseVersion.current,
-        subcommands: [Inspect.self, Tokenize.self, Generate.self, Bench.self, Budget.self, Models.self, Pull.self]
+        subcommands: [
+            Ask.self, ChatREPL.self, Status.self, Generate.self, Tokenize.self, Inspect.self, Bench.self, Budget.self, Models.self,
+            Pull.self,
+        ]
     )
 
     public init() {}

@@ -111,8 +111,13 @@ struct VarlinkConnection: Sendable {
         let channel = self.channel.channel
         let idleLimit = Duration.milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))
         let (calls, callsContinuation) = AsyncStream<Incoming>.makeStream()
+        // The client is gone once the channel closes (a full close, a reset, or our own close);
+        // generations poll this flag between tokens.
+        channel.closeFuture.whenComplete { _ in hungUp.set() }
         await withTaskGroup(of: Void.self) { group in
-            // Reader: frames messages; a bound broken ends the connection after one clear error.
+            // Reader: frames messages; a bound broken ends the connection after one clear error. The
+            // end of input (the client shut down its sending side, or closed) means no more calls:
+            // the pending ones are still answered.
             group.addTask {
                 var framer = VarlinkFramer(maximumMessageBytes: configuration.maxMessageBytes)
                 do {
@@ -129,9 +134,8 @@ struct VarlinkConnection: Sendable {
                 } catch let error as WireError {
                     callsContinuation.yield(.fatal(error))
                 } catch {
-                    // The connection failed (reset by the peer): the same as a hang-up.
+                    hungUp.set()  // the connection failed (reset by the peer)
                 }
-                hungUp.set()
                 callsContinuation.finish()
             }
             // Watchdog: closes a connection idle too long, or any idle one once the daemon stops, or
@@ -147,6 +151,7 @@ struct VarlinkConnection: Sendable {
                 }
             }
             for await incoming in calls {
+                if hungUp.isSet { break }
                 switch incoming {
                 case .message(let bytes):
                     activity.start()
@@ -161,6 +166,8 @@ struct VarlinkConnection: Sendable {
                     channel.close(promise: nil)
                 }
             }
+            // Input ended and every call is answered: done.
+            channel.close(promise: nil)
             group.cancelAll()
         }
     }

@@ -48,6 +48,9 @@ final class VarlinkServer: Service, Sendable {
     func run() async throws {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
+            // A client may shut down its sending side after its last call (socat, nc -N) and still
+            // read the answers; a full close (both sides) is seen as the channel closing.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<VarlinkConnection> = { channel in
             Self.peerCredentials(of: channel).flatMapThrowing { peer in
                 VarlinkConnection(

@@ -116,24 +116,50 @@ extension Daemon {
 
         /// A client that hangs up mid-stream stops its generation within a token or so: the daemon is
         /// idle again at once and the next request runs.
-        @Test func hangUpMidStreamStopsTheGeneration() throws {
+        @Test(arguments: [true, false])
+        func hangUpMidStreamStopsTheGeneration(streaming: Bool) throws {
             let (daemon, socket) = try Daemon.start(Self.limits + ["--max-tokens-per-second", "10"])
             let client = try VarlinkTestClient(path: socket)
-            client.call("io.brise.Inference.Generate", ["prompt": "abc", "options": ["max_tokens": 200, "temperature": 0]], more: true)
-            for _ in 0..<3 { _ = try client.receive(timeout: 20) }
-            client.close()
+            client.call(
+                "io.brise.Inference.Generate", ["prompt": "abc", "options": ["max_tokens": 200, "temperature": 0]], more: streaming)
             let watcher = try VarlinkTestClient(path: socket)
-            var state = ""
+            func state() throws -> String {
+                let status = try watcher.collect("io.brise.Inference.GetStatus")
+                return (status.first?["parameters"] as? [String: Any])?["state"] as? String ?? ""
+            }
+            if streaming {
+                for _ in 0..<3 { _ = try client.receive(timeout: 20) }
+            } else {
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+            #expect(try state() == "generating")
+            client.close()
+            var last = ""
             let start = Date()
             repeat {
-                let status = try watcher.collect("io.brise.Inference.GetStatus")
-                state = (status.first?["parameters"] as? [String: Any])?["state"] as? String ?? ""
-                if state == "idle" { break }
+                last = try state()
+                if last == "idle" { break }
                 usleep(20_000)
             } while Date().timeIntervalSince(start) < 5
-            #expect(state == "idle")
+            #expect(last == "idle")
             #expect(Date().timeIntervalSince(start) < 0.35, "stopped within about a token at 10 tokens/s")
             try Self.healthy(socket)
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
+
+        /// A client that shuts down its sending side after its call (socat, nc -N) still gets the answer.
+        @Test func halfClosedClientStillGetsItsAnswer() throws {
+            let (daemon, socket) = try Daemon.start(Self.limits)
+            let client = try VarlinkTestClient(path: socket)
+            client.call("io.brise.Inference.Generate", ["prompt": "abc", "options": ["max_tokens": 5, "temperature": 0]])
+            client.call("io.brise.Inference.Tokenize", ["text": "abc"])
+            shutdown(client.fd, Int32(SHUT_WR))
+            let first = try #require(try client.receive())
+            #expect((first["parameters"] as? [String: Any])?["finish_reason"] as? String == "length")
+            let second = try #require(try client.receive())
+            #expect((second["parameters"] as? [String: Any])?["tokens"] != nil)
+            #expect(try client.receive() == nil, "then the daemon closes the connection")
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 20) == 0)
         }

@@ -2,4 +2,9 @@
 import ArgumentParser
 import BriseCommands
 
-Brise.main()
+@main
+struct BriseMain {
+    static func main() async {
+        await Brise.main()
+    }
+}

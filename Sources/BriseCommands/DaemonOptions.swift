@@ -1,0 +1,152 @@
+import ArgumentParser
+import BriseClient
+import Foundation
+import WireProtocol
+
+/// Options shared by the commands that talk to brised: where its socket is, and sampling choices.
+struct DaemonOptions: ParsableArguments {
+    @Option(help: "brised's socket (default: $BRISE_SOCKET, else /run/brise/brised.sock).")
+    var socket: String?
+
+    @Option(name: [.customShort("n"), .long], help: "The most tokens to generate (default: the daemon's).")
+    var maxTokens: Int?
+
+    @Option(help: "Temperature (0 = greedy; default: the daemon's, 0.8).")
+    var temperature: Double?
+
+    @Option(help: "Top-k (0 = off).")
+    var topK: Int?
+
+    @Option(help: "Top-p (1 = off).")
+    var topP: Double?
+
+    @Option(help: "Min-p (0 = off).")
+    var minP: Double?
+
+    @Option(help: "Seed of the random draw (default: a fresh one per request).")
+    var seed: Int?
+
+    @Option(help: "Stop when this text appears (repeatable).")
+    var stop: [String] = []
+
+    @Flag(help: "Print token counts and speeds to stderr when done.")
+    var verbose = false
+
+    var client: BriseClient {
+        if let socket { return BriseClient(location: SocketLocation(path: socket)) }
+        return BriseClient(environment: ProcessInfo.processInfo.environment)
+    }
+
+    var options: SamplingOptions {
+        SamplingOptions(
+            temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed, maxTokens: maxTokens,
+            stop: stop.isEmpty ? nil : stop)
+    }
+}
+
+/// Streams one answer to stdout; Ctrl-C (SIGINT) cancels it, which closes the connection so brised
+/// stops generating within one token.
+enum AnswerPrinter {
+    /// What happened to the answer.
+    enum Outcome {
+        case finished(text: String, summary: BriseClient.Summary?)
+        case cancelled(text: String)
+    }
+
+    /// Prints `stream` as it arrives.
+    static func print(_ stream: AsyncThrowingStream<BriseClient.Event, any Error>, verbose: Bool) async throws -> Outcome {
+        let interrupts = InterruptWatcher()
+        defer { interrupts.stop() }
+        let spinner = Spinner()
+        let task = Task { () throws -> (String, BriseClient.Summary?) in
+            var text = ""
+            var summary: BriseClient.Summary?
+            for try await event in stream {
+                spinner.stop()
+                switch event {
+                case .text(let chunk):
+                    text += chunk
+                    FileHandle.standardOutput.write(Data(chunk.utf8))
+                case .finished(let end):
+                    summary = end
+                }
+            }
+            return (text, summary)
+        }
+        interrupts.onInterrupt = { task.cancel() }
+        spinner.start()
+        defer { spinner.stop() }
+        do {
+            let (text, summary) = try await task.value
+            FileHandle.standardOutput.write(Data("\n".utf8))
+            if verbose, let usage = summary?.usage {
+                let rate = usage.generationSeconds > 0 ? Double(usage.generatedTokens) / usage.generationSeconds : 0
+                let line = String(
+                    format: "[%@] prompt %d tokens (%d cached) in %.2f s; %d tokens at %.1f tokens/s\n",
+                    summary?.finishReason ?? "?", usage.promptTokens, usage.cachedTokens, usage.promptSeconds, usage.generatedTokens, rate)
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+            return .finished(text: text, summary: summary)
+        } catch where task.isCancelled {
+            FileHandle.standardOutput.write(Data("\n".utf8))
+            FileHandle.standardError.write(Data("(cancelled)\n".utf8))
+            return .cancelled(text: "")
+        }
+    }
+}
+
+/// Turns SIGINT into a callback while installed (the default action, ending the program, is
+/// restored afterwards).
+final class InterruptWatcher: @unchecked Sendable {
+    // @unchecked Sendable: `onInterrupt` is set before any signal can arrive on `queue`.
+    private let source: any DispatchSourceSignal
+    private let queue = DispatchQueue(label: "brise.sigint")
+    var onInterrupt: @Sendable () -> Void = {}
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: queue)
+        source.setEventHandler { [unowned self] in onInterrupt() }
+        source.resume()
+    }
+
+    func stop() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}
+
+/// A "waiting for brised" spinner on stderr until the first text arrives (only on a terminal).
+final class Spinner: @unchecked Sendable {
+    // @unchecked Sendable: the state is guarded by `lock`.
+    private let lock = NSLock()
+    private var timer: (any DispatchSourceTimer)?
+    private var frame = 0
+
+    func start() {
+        guard isatty(2) == 1 else { return }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "brise.spinner"))
+        timer.schedule(deadline: .now() + .milliseconds(300), repeating: .milliseconds(120))
+        timer.setEventHandler { [weak self] in self?.tick() }
+        lock.withLock { self.timer = timer }
+        timer.resume()
+    }
+
+    private func tick() {
+        lock.withLock {
+            guard timer != nil else { return }
+            let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+            frame = (frame + 1) % frames.count
+            FileHandle.standardError.write(Data("\r\(frames[frame]) thinking…".utf8))
+        }
+    }
+
+    func stop() {
+        lock.withLock {
+            guard let timer else { return }
+            timer.cancel()
+            self.timer = nil
+            if frame > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+public import ArgumentParser
+import BriseClient
+import Foundation
+import WireProtocol
+
+/// `brise status`: what brised is doing, its model and budgets.
+public struct Status: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(abstract: "Show what brised is doing: state, queue, speed, memory, thermal.")
+
+    @Option(help: "brised's socket (default: $BRISE_SOCKET, else /run/brise/brised.sock).")
+    var socket: String?
+
+    @Flag(help: "Print JSON (the GetStatus and GetModel replies).")
+    var json = false
+
+    public init() {}
+
+    public func run() async throws {
+        let client = socket.map { BriseClient(location: SocketLocation(path: $0)) }
+            ?? BriseClient(environment: ProcessInfo.processInfo.environment)
+        do {
+            let status = try await client.status()
+            let model = try await client.model()
+            if json {
+                struct Both: Encodable {
+                    var status: StatusReply
+                    var model: ModelReply
+                }
+                let encoder = JSONEncoder()
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(Both(status: status, model: model)), as: UTF8.self))
+                return
+            }
+            func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+            print("state        \(status.state)")
+            print("requests     \(status.activeRequests) active, \(status.queuedRequests) queued")
+            print("speed        \(status.tokensPerSecond.map { String(format: "%.1f tokens/s (last request)", $0) } ?? "no request yet")")
+            print("threads      \(status.threads)")
+            print("memory       \(mib(status.residentBytes)) resident; plan \(mib(status.memoryPlanBytes)) of a \(mib(status.memoryBudgetBytes)) budget")
+            print("thermal      \(status.thermal ?? "-")")
+            print("model        \(model.name) (\(model.architecture), \(mib(model.fileBytes)), context \(model.contextLength), chat \(model.chatFormat ?? "none"))")
+            print("file         \(model.file)")
+        } catch let error as BriseClientError {
+            FileHandle.standardError.write(Data("brise status: \(error.message)\n".utf8))
+            throw ExitCode(error.code == .connection ? 69 : 1)
+        }
+    }
+}

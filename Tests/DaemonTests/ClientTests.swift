@@ -1,0 +1,121 @@
+import BriseClient
+import Foundation
+import TestSupport
+import Testing
+import WireProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Daemon {
+    /// The BriseClient library, the CLI commands built on it, and the examples, against a live brised.
+    @Suite struct Client {
+        @Test func libraryCallsAndTypedErrors() async throws {
+            let (daemon, socket) = try Daemon.start(["--max-queued-requests", "0"])
+            let client = BriseClient(location: SocketLocation(path: socket))
+            let info = try await client.info()
+            #expect(info.product == "brised")
+            let model = try await client.model()
+            #expect(model.architecture == "llama" && model.contextLength == 256)
+            let ids = try await client.tokenize("hello world")
+            #expect(!ids.isEmpty)
+            #expect(try await client.detokenize(Array(ids.dropFirst())) == "hello world")
+
+            var text = ""
+            var summary: BriseClient.Summary?
+            for try await event in client.generate("abc", options: SamplingOptions(temperature: 0, maxTokens: 12)) {
+                switch event {
+                case .text(let chunk): text += chunk
+                case .finished(let end): summary = end
+                }
+            }
+            #expect(!text.isEmpty)
+            #expect(summary?.finishReason == "length" && summary?.usage?.generatedTokens == 12)
+
+            await #expect(throws: BriseClientError.self) {
+                for try await _ in client.generate("abc", options: SamplingOptions(topP: 7)) {}
+            }
+            do {
+                for try await _ in client.generate(String(repeating: "word ", count: 400), options: SamplingOptions(maxTokens: 50)) {}
+                Issue.record("expected ContextOverflow")
+            } catch let error as BriseClientError {
+                #expect(error.code == .contextOverflow)
+                #expect(error.message.contains("context of 256 tokens"))
+            }
+            let nowhere = BriseClient(location: SocketLocation(path: daemon.directory.appendingPathComponent("none.sock").path))
+            do {
+                _ = try await nowhere.status()
+                Issue.record("expected a connection error")
+            } catch let error as BriseClientError {
+                #expect(error.code == .connection && error.message.contains("none.sock"))
+            }
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
+
+        /// Dropping the stream closes the connection: the daemon stops within about one token.
+        @Test func droppingTheStreamStopsTheGeneration() async throws {
+            let (daemon, socket) = try Daemon.start(["--max-tokens-per-second", "10"])
+            let client = BriseClient(location: SocketLocation(path: socket))
+            var chunks = 0
+            for try await event in client.generate("abc", options: SamplingOptions(temperature: 0, maxTokens: 200)) {
+                if case .text = event { chunks += 1 }
+                if chunks == 3 { break }
+            }
+            let start = Date()
+            var state = ""
+            repeat {
+                state = try await client.status().state
+                if state == "idle" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            } while Date().timeIntervalSince(start) < 5
+            #expect(state == "idle")
+            #expect(Date().timeIntervalSince(start) < 0.35, "stopped within about a token at 10 tokens/s")
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
+
+        /// `brise ask`, `brise chat` and `brise status` through the socket, and every example, on the
+        /// real instruct model.
+        @Test(.enabled(if: Fixtures.realModelsPresent && Daemon.pythonVarlinkAvailable, "needs the real models and the venv"))
+        func cliAndExamples() throws {
+            let (daemon, socket) = try Daemon.start(model: Daemon.qwen, ["--context", "1024"])
+            let environment = ["BRISE_SOCKET": socket]
+            let brise = ChildProcess.builtProduct("brise")
+            let ask = try ChildProcess.run(brise, ["ask", "--temperature", "0", "-n", "24", "What is the capital of France?"], environment: environment)
+            #expect(ask.exitStatus == 0)
+            #expect(ask.standardOutput.contains("Paris"), "\(ask.standardOutput)")
+
+            let chatInput = daemon.directory.appendingPathComponent("chat-input")
+            try "My name is Ana.\nWhat is my name? Answer with the name only.\n/exit\n".write(to: chatInput, atomically: true, encoding: .utf8)
+            let chat = try ChildProcess.run(
+                "/bin/sh", ["-c", "'\(brise)' chat --temperature 0 -n 24 < '\(chatInput.path)'"], environment: environment)
+            #expect(chat.exitStatus == 0)
+            let answers = chat.standardOutput.split(separator: "\n")
+            #expect(answers.count >= 2 && answers.last?.contains("Ana") == true, "the conversation is kept: \(chat.standardOutput)")
+
+            let status = try ChildProcess.run(brise, ["status", "--json"], environment: environment)
+            #expect(status.exitStatus == 0 && status.standardOutput.contains("\"state\" : \"idle\""), "\(status.standardOutput)")
+            let down = try ChildProcess.run(brise, ["status", "--socket", daemon.directory.appendingPathComponent("x.sock").path])
+            #expect(down.exitStatus == 69 && down.standardError.contains("cannot connect"))
+
+            let question = "Say hello in French."
+            let swiftExample = try ChildProcess.run(ChildProcess.builtProduct("brise-example"), [question], environment: environment)
+            let pythonExample = try ChildProcess.run(
+                Daemon.venvPython, [Fixtures.repositoryRoot.appendingPathComponent("examples/python/ask.py").path, question],
+                environment: environment)
+            let shellExample = try ChildProcess.run(
+                Fixtures.repositoryRoot.appendingPathComponent("examples/shell/ask.sh").path, [question], environment: environment)
+            for result in [swiftExample, pythonExample, shellExample] {
+                #expect(result.exitStatus == 0, "\(result.standardError)")
+                #expect(result.standardOutput.contains("Bonjour"), "\(result.standardOutput)")
+            }
+            // The Swift and Python examples stream the same greedy answer the shell one gets whole.
+            #expect(swiftExample.standardOutput == pythonExample.standardOutput)
+            #expect(shellExample.standardOutput.contains("\"finish_reason\":\"stop\""))
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
+    }
+}
