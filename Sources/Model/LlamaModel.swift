@@ -1,10 +1,12 @@
 public import GGUF
 import Kernels
 
-/// The `llama`, `mistral3` and `qwen2` architectures (Mistral 7B, Nemo, Ministral-8B-2410, Ministral 3;
-/// Qwen2/2.5): the weights, bound in place from the mapped file, and what the forward pass needs to
-/// know about them (MODEL-SPEC §4). llama.cpp's graphs for the three differ only in Ministral 3's
-/// query temperature and in Qwen2's Q/K/V biases and NEOX RoPE ordering.
+/// The `llama`, `mistral3`, `qwen2` and `gemma3` architectures (Mistral 7B, Nemo, Ministral-8B-2410,
+/// Ministral 3; Qwen2/2.5; Gemma 3): the weights, bound in place from the mapped file, and what the
+/// forward pass needs to know about them (MODEL-SPEC §4). llama.cpp's graphs for the first three differ
+/// only in Ministral 3's query temperature and in Qwen2's Q/K/V biases and NEOX RoPE ordering; Gemma 3
+/// (llama.cpp's `llm_build_gemma3<iswa>`) adds the embedding scale, per-head Q/K RMS norms, norms after
+/// attention and after the FFN, GeGLU, a query scale, and sliding-window layers with their own RoPE θ.
 public final class LlamaModel: @unchecked Sendable {
     // @unchecked Sendable: immutable after init; the weights are read-only mapped memory.
 
@@ -18,11 +20,31 @@ public final class LlamaModel: @unchecked Sendable {
         let queryBias: FloatVector?
         let keyBias: FloatVector?
         let valueBias: FloatVector?
+        /// Per-head RMS norms of Q and K before RoPE (Gemma 3), `keyLength` weights shared by every head.
+        let queryNorm: FloatVector?
+        let keyNorm: FloatVector?
         let attentionOutput: WeightMatrix
+        /// RMS norm of the attention output before the residual add (Gemma 3's `post_attention_norm`).
+        let postAttentionNorm: FloatVector?
         let ffnNorm: FloatVector
         let gate: WeightMatrix
         let up: WeightMatrix
         let down: WeightMatrix
+        /// RMS norm of the FFN output before the residual add (Gemma 3's `post_ffw_norm`).
+        let postFeedForwardNorm: FloatVector?
+        /// The sliding window this layer attends through (a key at `p` is visible from a query at `q`
+        /// when `q - p < window`), or nil for full causal attention.
+        let slidingWindow: Int?
+        /// The layer's RoPE settings (Gemma 3's sliding-window layers have their own θ and no scaling).
+        let rope: RoPEConfiguration
+    }
+
+    /// The FFN's gated activation.
+    enum FeedForwardActivation {
+        /// `silu(gate) · up` (llama, mistral3, qwen2).
+        case swiglu
+        /// `gelu(gate) · up`, tanh-approximated GELU (gemma3).
+        case geglu
     }
 
     /// The hyperparameters.
@@ -33,24 +55,38 @@ public final class LlamaModel: @unchecked Sendable {
     let layers: [Layer]
     let outputNorm: FloatVector
     let output: WeightMatrix
-    let rope: RoPEConfiguration
-    /// NORM (adjacent pairs: llama, mistral3) or NEOX (halves: qwen2), as llama_model_rope_type says.
+    /// NORM (adjacent pairs: llama, mistral3) or NEOX (halves: qwen2, gemma3), as llama_model_rope_type says.
     let ropeOrdering: RoPEOrdering
-    /// The attention scale (1/√head_dim unless the file says otherwise).
+    /// The softmax scale of the attention scores (1/√head_dim unless the file says otherwise; 1 for
+    /// Gemma 3, whose queries are scaled instead).
     let attentionScale: Float
+    /// A factor on the queries after RoPE (Gemma 3's `f_attention_scale`), or nil.
+    let queryScale: Float?
+    /// A factor on the token embeddings (Gemma 3: √n_embd), or nil.
+    let embeddingScale: Float?
+    /// The FFN activation.
+    let feedForward: FeedForwardActivation
 
     /// The vocabulary size (rows of the embedding).
     public var vocabularySize: Int { embedding.rows }
 
-    /// Binds the weights of a `llama` or `mistral3` file.
+    /// Binds the weights of a `llama`, `mistral3`, `qwen2` or `gemma3` file.
     ///
     /// - Parameter file: The parsed file.
     /// - Throws: `GGUFError` for bad hyperparameters, `ModelError` for a missing or misshapen tensor or
     ///   an architecture this class does not run.
     public init(file: GGUFFile) throws {
         let c = try ModelConfiguration(metadata: file.metadata)
-        guard [.llama, .mistral3, .qwen2].contains(c.architecture) else {
-            throw ModelError(.unsupportedArchitecture, "LlamaModel runs llama, mistral3 and qwen2, not \(c.architecture)")
+        let gemma = c.architecture == .gemma3
+        guard [.llama, .mistral3, .qwen2, .gemma3].contains(c.architecture) else {
+            throw ModelError(.unsupportedArchitecture, "LlamaModel runs llama, mistral3, qwen2 and gemma3, not \(c.architecture)")
+        }
+        if gemma, c.slidingWindow == nil {
+            // llama.cpp builds such a file with its non-SWA gemma3 graph, which adds final logit
+            // softcapping (tanh); Brise has no matched tanh, so it refuses rather than differs.
+            throw ModelError(
+                .unsupportedArchitecture,
+                "gemma3 without a sliding window (llama.cpp's non-iswa graph, with final logit softcapping) is not supported")
         }
         guard c.keyLength == c.valueLength, c.ropeDimensionCount == c.keyLength else {
             throw ModelError(
@@ -63,6 +99,12 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let bind = TensorBinder(file: file)
         let hidden = c.embeddingLength
+        let globalRope = RoPEConfiguration(configuration: c)
+        // llama_model::get_rope_freq_base/scale: sliding-window layers use rope.freq_base_swa and a
+        // frequency scale of 1; the rest (and every layer of models without a window) the global ones.
+        var localRope = globalRope
+        localRope.base = c.ropeFreqBaseSlidingWindow ?? c.ropeFreqBase
+        localRope.scale = 1
         configuration = c
         self.file = file
         embedding = try bind.matrix("token_embd.weight", rows: vocabulary, columns: hidden)
@@ -72,6 +114,11 @@ public final class LlamaModel: @unchecked Sendable {
             func bias(_ name: String, _ count: Int) throws -> FloatVector? {
                 bind.has("blk.\(i).\(name).bias") ? try bind.vector("blk.\(i).\(name).bias", count: count) : nil
             }
+            /// A norm weight gemma3 requires (and the other architectures do not have).
+            func gemmaNorm(_ name: String, _ count: Int) throws -> FloatVector? {
+                gemma ? try bind.vector("blk.\(i).\(name).weight", count: count) : nil
+            }
+            let window = c.usesSlidingWindow(layer: i) ? c.slidingWindow : nil
             return Layer(
                 attentionNorm: try bind.vector("blk.\(i).attn_norm.weight", count: hidden),
                 query: try bind.matrix("blk.\(i).attn_q.weight", rows: q, columns: hidden),
@@ -80,20 +127,39 @@ public final class LlamaModel: @unchecked Sendable {
                 queryBias: try bias("attn_q", q),
                 keyBias: try bias("attn_k", kv),
                 valueBias: try bias("attn_v", kv),
+                queryNorm: try gemmaNorm("attn_q_norm", c.keyLength),
+                keyNorm: try gemmaNorm("attn_k_norm", c.keyLength),
                 attentionOutput: try bind.matrix("blk.\(i).attn_output.weight", rows: hidden, columns: q),
+                postAttentionNorm: try gemmaNorm("post_attention_norm", hidden),
                 ffnNorm: try bind.vector("blk.\(i).ffn_norm.weight", count: hidden),
                 gate: try bind.matrix("blk.\(i).ffn_gate.weight", rows: c.feedForwardLength[i], columns: hidden),
                 up: try bind.matrix("blk.\(i).ffn_up.weight", rows: c.feedForwardLength[i], columns: hidden),
-                down: try bind.matrix("blk.\(i).ffn_down.weight", rows: hidden, columns: c.feedForwardLength[i]))
+                down: try bind.matrix("blk.\(i).ffn_down.weight", rows: hidden, columns: c.feedForwardLength[i]),
+                postFeedForwardNorm: try gemmaNorm("post_ffw_norm", hidden),
+                slidingWindow: window,
+                rope: window == nil ? globalRope : localRope)
         }
         outputNorm = try bind.vector("output_norm.weight", count: hidden)
         // Tied embeddings (Ministral 3 3B): no output.weight, the embedding doubles as the output.
         output =
             bind.has("output.weight")
             ? try bind.matrix("output.weight", rows: vocabulary, columns: hidden) : embedding
-        rope = RoPEConfiguration(configuration: c)
-        ropeOrdering = c.architecture == .qwen2 ? .neox : .norm
-        attentionScale = c.attentionScale ?? 1 / Float(c.keyLength).squareRoot()
+        ropeOrdering = c.architecture == .qwen2 || gemma ? .neox : .norm
+        if gemma {
+            // llama.cpp's gemma3 loader ignores attention.scale: 1/√(n_embd / n_head) (integer division)
+            // for the 27B (62 layers), else 1/√head_dim, applied to Q after RoPE; the softmax scale is 1.
+            let dimension = c.blockCount == 62 ? hidden / c.headCount[0] : c.keyLength
+            queryScale = 1 / Float(dimension).squareRoot()
+            attentionScale = 1
+            // ggml_scale(inpL, sqrtf(n_embd)), in float.
+            embeddingScale = Float(hidden).squareRoot()
+            feedForward = .geglu
+        } else {
+            queryScale = nil
+            attentionScale = c.attentionScale ?? 1 / Float(c.keyLength).squareRoot()
+            embeddingScale = nil
+            feedForward = .swiglu
+        }
     }
 
     /// Ministral 3's query temperature for a position: `1 + β·ln(1 + ⌊p / N⌋)`, computed as llama.cpp's

@@ -2,25 +2,34 @@ import GGUF
 import Kernels
 
 extension ModelSession {
-    /// The llama / mistral3 forward pass over a batch of tokens at `position...` (MODEL-SPEC §4),
-    /// leaving logits in `buffers.logits` (every token's when `allLogits`, else the last one's).
+    /// The forward pass over a batch of tokens at `position...` (MODEL-SPEC §4), leaving logits in
+    /// `buffers.logits` (every token's when `allLogits`, else the last one's).
     ///
-    /// Matches llama.cpp's CPU graph operation by operation: get_rows of the embedding, RMSNorm × weight,
-    /// Q/K/V projections, RoPE (NORM, YaRN), Ministral 3's query temperature, attention over the F16
-    /// cache (Q rounded to F16 for K·Q, softmax in F32, probabilities rounded to F16 for ·V, as
-    /// llama.cpp's non-flash path does), output projection and residual, RMSNorm, SwiGLU FFN,
-    /// residual; final RMSNorm and the output projection.
+    /// Matches llama.cpp's CPU graph operation by operation: get_rows of the embedding (times √n_embd
+    /// for Gemma 3), RMSNorm × weight, Q/K/V projections (+ Qwen2's biases), Gemma 3's per-head Q/K
+    /// RMS norms, RoPE (NORM or NEOX, YaRN; per-layer θ for Gemma 3's sliding-window layers),
+    /// Ministral 3's query temperature or Gemma 3's query scale, attention over the F16 cache (Q rounded
+    /// to F16 for K·Q, softmax in F32, probabilities rounded to F16 for ·V, as llama.cpp's non-flash
+    /// path does; causal, or through the layer's sliding window), output projection, Gemma 3's
+    /// post-attention norm, residual, RMSNorm, SwiGLU or GeGLU FFN, Gemma 3's post-FFN norm, residual;
+    /// final RMSNorm and the output projection.
     func forward(_ tokens: [Int32], allLogits: Bool) {
         let c = model.configuration
         let count = tokens.count
         let hidden = c.embeddingLength
-        let qDim = c.headCount[0] * c.keyLength
-        let kvDim = c.headCountKV[0] * c.keyLength
+        let heads = c.headCount[0]
+        let kvHeads = c.headCountKV[0]
+        let qDim = heads * c.keyLength
+        let kvDim = kvHeads * c.keyLength
         let b = buffers
 
         for (t, token) in tokens.enumerated() {
             multiplier.dequantizeRow(
                 model.embedding, row: Int(token), into: UnsafeMutableBufferPointer(start: b.x + t * hidden, count: hidden))
+        }
+        if let scale = model.embeddingScale {
+            let x = UnsafeMutableBufferPointer(start: b.x, count: count * hidden)
+            ops.scale(UnsafeBufferPointer(x), by: scale, into: x)
         }
 
         let ropeCache = UnsafeMutableBufferPointer<Float>.allocate(capacity: c.ropeDimensionCount)
@@ -32,10 +41,17 @@ extension ModelSession {
             project(layer.query, b.h, rows: count, into: b.q, bias: layer.queryBias)
             project(layer.key, b.h, rows: count, into: b.k, bias: layer.keyBias)
             project(layer.value, b.h, rows: count, into: b.v, bias: layer.valueBias)
+            // Gemma 3: RMSNorm of every head (ggml_rms_norm over the head dimension), before RoPE.
+            if let norm = layer.queryNorm {
+                normalize(rows: count * heads, width: c.keyLength, from: b.q, weight: norm, into: b.q)
+            }
+            if let norm = layer.keyNorm {
+                normalize(rows: count * kvHeads, width: c.keyLength, from: b.k, weight: norm, into: b.k)
+            }
 
             for t in 0..<count {
                 let at = position + t
-                ops.ropeCache(model.rope, position: at, into: ropeCache)
+                ops.ropeCache(layer.rope, position: at, into: ropeCache)
                 let rotation = UnsafeBufferPointer(ropeCache)
                 let query = UnsafeMutableBufferPointer(start: b.q + t * qDim, count: qDim)
                 ops.rope(model.ropeOrdering, cache: rotation, dimensions: c.ropeDimensionCount, headDimension: c.keyLength, query)
@@ -46,11 +62,17 @@ extension ModelSession {
                 if temperature != 1 {
                     ops.scale(UnsafeBufferPointer(query), by: temperature, into: query)
                 }
+                if let scale = model.queryScale {
+                    ops.scale(UnsafeBufferPointer(query), by: scale, into: query)
+                }
                 cache.store(layer: index, position: at, keys: b.k + t * kvDim, values: b.v + t * kvDim)
             }
 
-            attend(layer: index, tokens: count)
+            attend(layer: index, tokens: count, window: layer.slidingWindow)
             project(layer.attentionOutput, b.attention, rows: count, into: b.projected)
+            if let norm = layer.postAttentionNorm {
+                normalize(rows: count, width: hidden, from: b.projected, weight: norm, into: b.projected)
+            }
             add(b.projected, into: b.x, count: count * hidden)
 
             normalize(rows: count, width: hidden, from: b.x, weight: layer.ffnNorm, into: b.h)
@@ -59,12 +81,18 @@ extension ModelSession {
             // Row by row: the exp-based ops give each element the same algorithm as llama.cpp only
             // when a call starts at a row's start.
             for t in 0..<count {
-                ops.swiglu(
-                    gate: UnsafeBufferPointer(start: b.gate + t * ffn, count: ffn),
-                    up: UnsafeBufferPointer(start: b.up + t * ffn, count: ffn),
-                    into: UnsafeMutableBufferPointer(start: b.gate + t * ffn, count: ffn))
+                let gate = UnsafeBufferPointer(start: b.gate + t * ffn, count: ffn)
+                let up = UnsafeBufferPointer(start: b.up + t * ffn, count: ffn)
+                let out = UnsafeMutableBufferPointer(start: b.gate + t * ffn, count: ffn)
+                switch model.feedForward {
+                case .swiglu: ops.swiglu(gate: gate, up: up, into: out)
+                case .geglu: ops.geglu(gate: gate, up: up, into: out)
+                }
             }
             project(layer.down, b.gate, rows: count, into: b.projected)
+            if let norm = layer.postFeedForwardNorm {
+                normalize(rows: count, width: hidden, from: b.projected, weight: norm, into: b.projected)
+            }
             add(b.projected, into: b.x, count: count * hidden)
         }
 
@@ -107,7 +135,8 @@ extension ModelSession {
     }
 
     /// Causal attention of `tokens` new queries (at `position...`) over the cache, one (token, head)
-    /// pair per work item on the pool.
+    /// pair per work item on the pool. With a `window`, a query at `q` sees the keys at `p` with
+    /// `q - p < window` (llama.cpp's `LLAMA_SWA_TYPE_STANDARD` mask), the others masked to -∞.
     ///
     /// Summation order is llama.cpp's non-flash decode path (one token at a time, which its prefill of
     /// the same tokens only approximates): K·Q is ggml_vec_dot_f16 over the head dimension; the score
@@ -116,8 +145,11 @@ extension ModelSession {
     /// so softmax computes every visible score with the vector exp; P·V is ggml_vec_dot_f16 over the
     /// KV positions of the transposed V cache: position p goes to slot p mod 64 (4 accumulators of 16
     /// lanes, fused multiply-adds in position order), and the slots reduce as GGML_F32x16_REDUCE then
-    /// _mm512_reduce_add_ps. The slot sums are kept per output dimension with axpy rows.
-    private func attend(layer: Int, tokens: Int) {
+    /// _mm512_reduce_add_ps. The slot sums are kept per output dimension with axpy rows. A window's
+    /// masked positions are -∞ scores (probability 0, adding nothing to a slot), so the softmax starts
+    /// at the 64-aligned cell before the first visible one (llama.cpp's sliding-window cache then holds
+    /// the same positions in the same lanes; entire masked lane groups only add zeros to its sum).
+    private func attend(layer: Int, tokens: Int, window: Int?) {
         let c = model.configuration
         let heads = c.headCount[0]
         let group = heads / c.headCountKV[0]
@@ -129,6 +161,7 @@ extension ModelSession {
         let cache = cache
         let ops = ops
         let lanes = 64
+        let cells = cache.cells(layer: layer)
         let padded = (base + tokens + lanes - 1) / lanes * lanes
         multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
             // query | scores (padded) | 64 slot rows | 16 partial rows | a temporary row | a zero row
@@ -149,25 +182,30 @@ extension ModelSession {
                     let head = item % heads
                     let kvHead = head / group
                     let visible = base + t + 1
+                    let first = window.map { max(0, visible - $0) } ?? 0
+                    let rowStart = first / lanes * lanes
                     let width = (visible + lanes - 1) / lanes * lanes
                     // llama.cpp multiplies K (F16) by Q converted to F16.
                     query.update(from: b.q + t * qDim + head * dimension, count: dimension)
                     HalfPrecision.round(query, count: dimension)
                     let keys = cache.keys(layer: layer, head: kvHead)
                     let q = UnsafeBufferPointer(start: query, count: dimension)
-                    for p in 0..<visible {
-                        scores[p] = ops.dotF16(UnsafeBufferPointer(start: keys + p * dimension, count: dimension), q)
+                    // Position p lives in cell p (full attention) or p mod cells (a sliding-window ring).
+                    func cell(_ p: Int) -> Int { p < cells ? p : p % cells }
+                    for p in first..<visible {
+                        scores[p] = ops.dotF16(UnsafeBufferPointer(start: keys + cell(p) * dimension, count: dimension), q)
                     }
+                    (scores + rowStart).update(repeating: -.infinity, count: first - rowStart)
                     (scores + visible).update(repeating: -.infinity, count: width - visible)
-                    ops.softmax(UnsafeMutableBufferPointer(start: scores, count: width), scale: scale)
+                    ops.softmax(UnsafeMutableBufferPointer(start: scores + rowStart, count: width - rowStart), scale: scale)
                     // ... and V (F16) by the probabilities converted to F16.
-                    HalfPrecision.round(scores, count: visible)
+                    HalfPrecision.round(scores + first, count: visible - first)
                     let values = cache.values(layer: layer, head: kvHead)
                     let used = min(visible, lanes)
                     slots.update(repeating: 0, count: used * dimension)
-                    for p in 0..<visible {
+                    for p in first..<visible {
                         ops.axpyF16(
-                            scores[p], UnsafeBufferPointer(start: values + p * dimension, count: dimension),
+                            scores[p], UnsafeBufferPointer(start: values + cell(p) * dimension, count: dimension),
                             into: row(slots + (p % lanes) * dimension))
                     }
                     // Slot s = 16 j + i is accumulator j's lane i (slots >= used hold 0). Reduce as

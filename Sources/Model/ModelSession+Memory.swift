@@ -3,6 +3,8 @@ public import GGUF
 extension ModelSession {
     /// The most tokens the CLI and daemon feed `evaluate` at once (longer prompts go in batches of this
     /// size: prefill equals token-by-token evaluation bit for bit, so batching changes no result).
+    /// `evaluate` itself splits longer inputs into batches of this size, which the sliding-window
+    /// layers' KV rings are sized for.
     public static let maximumBatch = 512
 
     /// The scratch bytes a session allocates for batches of up to `batch` tokens with logits for the

@@ -38,10 +38,13 @@ public final class ModelSession: @unchecked Sendable {
             throw ModelError(.wrongShape, "per-layer head counts that vary are not supported yet")
         }
         // The cache must fit in memory before it is allocated: a bad --ctx is an error, not a trap.
-        let perPosition = c.blockCount * c.headCountKV[0] * c.keyLength * 2 * 2  // K and V, F16
-        let (cacheBytes, overflow) = perPosition.multipliedReportingOverflow(by: contextLength)
+        let windows = model.layers.map(\.slidingWindow)
+        let (cacheBytes, overflow) = KVCache.byteCount(
+            windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, capacity: contextLength,
+            maximumBatch: Self.maximumBatch)
         let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
         guard !overflow, cacheBytes <= physical else {
+            let perPosition = c.blockCount * c.headCountKV[0] * c.keyLength * 2 * 2  // K and V, F16
             throw ModelError(
                 .contextOverflow,
                 "a KV cache of \(contextLength) positions needs \(overflow ? "more than Int.max" : "\(cacheBytes)") bytes "
@@ -52,7 +55,8 @@ public final class ModelSession: @unchecked Sendable {
         self.multiplier = multiplier
         self.ops = ops
         cache = KVCache(
-            layers: c.blockCount, kvHeads: c.headCountKV[0], headDimension: c.keyLength, capacity: contextLength)
+            windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, capacity: contextLength,
+            maximumBatch: Self.maximumBatch)
         buffers = Buffers(configuration: c, vocabulary: model.vocabularySize, tokens: 1, logitRows: 1)
     }
 
@@ -94,6 +98,24 @@ public final class ModelSession: @unchecked Sendable {
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
             throw ModelError(.invalidToken, "token \(bad) is outside the vocabulary of \(vocabulary)")
         }
+        // In batches of at most maximumBatch (the sliding-window rings hold one such batch beyond the
+        // window); prefill equals token-by-token evaluation bit for bit, so the split changes nothing.
+        if tokens.count <= Self.maximumBatch { return evaluateBatch(tokens, allLogits: allLogits) }
+        var logits: [Float] = []
+        var start = 0
+        while start < tokens.count {
+            let end = min(tokens.count, start + Self.maximumBatch)
+            let batch = Array(tokens[start..<end])
+            let rows = evaluateBatch(batch, allLogits: allLogits)
+            if allLogits || end == tokens.count { logits += rows }
+            start = end
+        }
+        return logits
+    }
+
+    /// One batch of at most `maximumBatch` tokens, already checked.
+    private func evaluateBatch(_ tokens: [Int32], allLogits: Bool) -> [Float] {
+        let vocabulary = model.vocabularySize
         let logitRows = allLogits ? tokens.count : 1
         if buffers.tokens < tokens.count || buffers.logitRows < logitRows {
             // Logits only for the rows asked for: a 512-token prompt's full logits would be 256 MiB on
@@ -105,8 +127,7 @@ public final class ModelSession: @unchecked Sendable {
         forward(tokens, allLogits: allLogits)
         position += tokens.count
         cache.count = position
-        let rows = allLogits ? tokens.count : 1
-        return Array(UnsafeBufferPointer(start: buffers.logits, count: rows * vocabulary))
+        return Array(UnsafeBufferPointer(start: buffers.logits, count: logitRows * vocabulary))
     }
 }
 

@@ -210,8 +210,19 @@ import TestSupport
     }
 
     @Test func architecturesWithoutThisForwardPassAreRefused() throws {
-        let path = Fixtures.realModelsDirectory + "/gemma-3-270m-q4_k_m.gguf"  // gemma3: not yet
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        #expect(throws: ModelError.self) { try LlamaModel(file: try GGUFFile(path: path)) }
+        // An architecture Brise does not know: the configuration refuses it.
+        let phi = try TinyGGUF.parse(try TinyGGUF.model(architecture: "phi3", withData: false).serialized())
+        #expect(throws: GGUFError.self) { try LlamaModel(file: phi) }
+        // gemma3 without a sliding window: llama.cpp runs its non-SWA graph, with final logit
+        // softcapping, which Brise does not implement.
+        let plain = try TinyGGUF.parse(try TinyGGUF.model(architecture: "gemma3", withData: false).serialized())
+        let error = #expect(throws: ModelError.self) { try LlamaModel(file: plain) }
+        #expect(error?.code == .unsupportedArchitecture)
+        // gemma3 with a window but without its Q/K and post norms: a missing tensor.
+        var writer = try TinyGGUF.model(architecture: "gemma3", withData: false)
+        writer.add("gemma3.attention.sliding_window", .uint32(4))
+        let missing = try TinyGGUF.parse(try writer.serialized())
+        let absent = #expect(throws: ModelError.self) { try LlamaModel(file: missing) }
+        #expect(absent?.code == .missingTensor)
     }
 }
