@@ -129,8 +129,12 @@ public final class InferenceContext: @unchecked Sendable {
         var reused = zip(cachedTokens, prompt).prefix { $0 == $1 }.count
         reused = min(reused, prompt.count - 1)
         if reused < session.position {
-            session.rewind(to: reused)
-            cachedTokens.removeSubrange(reused...)
+            if session.rewind(to: reused) {
+                cachedTokens.removeSubrange(reused...)
+            } else {
+                reset()
+                reused = 0
+            }
         }
 
         var logits: [Float] = []

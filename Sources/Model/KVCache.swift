@@ -22,11 +22,24 @@ final class KVCache {
     var count = 0
     /// Cells per layer (`capacity`, or a sliding-window layer's ring).
     private let layerCells: [Int]
+    /// Each layer's sliding window (nil: full attention).
+    private let windows: [Int?]
     /// Element offset of each layer's first cell.
     private let layerOffsets: [Int]
     private let elements: Int
     private let keys: UnsafeMutablePointer<UInt16>
     private let values: UnsafeMutablePointer<UInt16>
+
+    /// Whether the positions a new token at `target` would attend to are all still stored: a ring
+    /// that has wrapped past them has overwritten them.
+    func canRewind(to target: Int) -> Bool {
+        for (window, cells) in zip(windows, layerCells) {
+            guard let window, count > cells else { continue }
+            // Kept: positions count - cells ..< count. Needed from target on: target - (window - 1).
+            if target - (window - 1) < count - cells { return false }
+        }
+        return true
+    }
 
     /// The cells a layer with `window` (nil: full attention) needs for `capacity` positions and batches
     /// of up to `maximumBatch`: the window and one batch, rounded up to 64 (the attention's lane count),
@@ -66,6 +79,7 @@ final class KVCache {
         self.headDimension = headDimension
         self.capacity = capacity
         self.maximumBatch = maximumBatch
+        self.windows = windows
         layerCells = windows.map { Self.cells(window: $0, capacity: capacity, maximumBatch: maximumBatch) }
         var offsets: [Int] = []
         var total = 0

@@ -70,10 +70,16 @@ public final class ModelSession: @unchecked Sendable {
     /// prefix with the last one continues from there).
     ///
     /// - Parameter newPosition: The position to continue from, at most the current one.
-    public func rewind(to newPosition: Int) {
+    ///
+    /// - Returns: False (and nothing changes) when a sliding-window ring has already overwritten
+    ///   positions the next token would need; the caller then starts over from `reset()`.
+    @discardableResult
+    public func rewind(to newPosition: Int) -> Bool {
         precondition(newPosition >= 0 && newPosition <= position, "rewind target outside the cache")
+        guard cache.canRewind(to: newPosition) else { return false }
         position = newPosition
         cache.count = newPosition
+        return true
     }
 
     /// Bytes of the KV cache.
