@@ -10,7 +10,7 @@ import Tokenization
 /// `brise generate`: run a model in process on a prompt and stream the continuation to stdout.
 public struct Generate: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        abstract: "Generate text from a prompt with a model, in process (llama and mistral3 models for now).")
+        abstract: "Generate text from a prompt with a model, in process (llama, mistral3, qwen2 and gemma3 models).")
 
     @Option(help: "The GGUF model file.")
     var model: String
