@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Kernels
 import Model
 public import Sampling
 import Tokenization
@@ -138,7 +139,16 @@ public final class InferenceContext: @unchecked Sendable {
         }
 
         var logits: [Float] = []
-        try pacer?.gate(shouldStop: shouldStop)
+        let pool = loaded.pool
+        let allThreads = loaded.threads
+        /// Waits for the governor, then runs the next step on as many threads as it allows.
+        func pace() throws {
+            guard let pacer else { return }
+            try pacer.gate(shouldStop: shouldStop)
+            pool.activeThreads = pacer.threads(outOf: allThreads)
+        }
+        defer { pool.activeThreads = allThreads }
+        try pace()
         let promptStart = clock.now
         var start = reused
         while start < prompt.count {
@@ -193,7 +203,7 @@ public final class InferenceContext: @unchecked Sendable {
             }
             guard outcome.generated.count < request.maxTokens else { break }
             pacer?.tokenDone()
-            try pacer?.gate(shouldStop: shouldStop)
+            try pace()
             if shouldStop() {
                 outcome.finishReason = .cancelled
                 break

@@ -45,6 +45,17 @@ public final class ThermalPacer: Sendable {
     /// A one-line summary for status lines (temperature and state).
     public var summary: String { state.withLock { $0.governor.summary } }
 
+    /// How many of `maximum` worker threads to use now: all when cool; fewer as the temperature
+    /// climbs through the pacing band (at least one; one while paused), so the SoC draws less power
+    /// while it also rests between tokens.
+    public func threads(outOf maximum: Int) -> Int {
+        switch governorState {
+        case .normal: return maximum
+        case .pacing(let fraction): return max(1, Int((Double(maximum) * (1 - fraction)).rounded(.up)))
+        case .paused: return 1
+        }
+    }
+
     /// Reads the zones now, whatever the interval (the status reporter does this while idle).
     public func refresh() {
         let reading = zones.hottest()?.celsius

@@ -25,6 +25,15 @@ public final class WorkerPool: @unchecked Sendable {
     private let shared: Shared
     private var threads: [pthread_t] = []
     private let busy = Atomic<Bool>(false)
+    private let active: Atomic<Int>
+
+    /// Threads the next operations run on (1...`threadCount`, the caller included): the thermal
+    /// governor lowers it to cut power while pacing. The others stay parked. Results do not depend on
+    /// it (rows are split in chunks whatever the thread count).
+    public var activeThreads: Int {
+        get { active.load(ordering: .relaxed) }
+        set { active.store(min(threadCount, max(1, newValue)), ordering: .relaxed) }
+    }
 
     /// Starts `threadCount - 1` worker threads (the caller is the last one).
     ///
@@ -32,17 +41,18 @@ public final class WorkerPool: @unchecked Sendable {
     public init(threadCount: Int) {
         precondition(threadCount >= 1, "a pool needs at least one thread")
         self.threadCount = threadCount
+        active = Atomic(threadCount)
         shared = Shared()
-        for _ in 1..<threadCount {
-            // The thread owns one retain of `shared`; it never references the pool itself, so the
-            // pool's deinit can run, stop the threads and join them.
-            let context = Unmanaged.passRetained(shared).toOpaque()
+        for index in 0..<(threadCount - 1) {
+            // The thread owns one retain of `shared` (in its start record); it never references the
+            // pool itself, so the pool's deinit can run, stop the threads and join them.
+            let context = Unmanaged.passRetained(WorkerStart(shared: shared, index: index)).toOpaque()
             var thread = pthread_t()
             let status = pthread_create(
                 &thread, nil,
                 { raw in
-                    let shared = Unmanaged<Shared>.fromOpaque(raw!).takeRetainedValue()
-                    shared.workerLoop()
+                    let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
+                    start.shared.workerLoop(index: start.index)
                     return nil
                 }, context)
             precondition(status == 0, "pthread_create failed: \(status)")
@@ -65,16 +75,27 @@ public final class WorkerPool: @unchecked Sendable {
     public func parallelFor(count: Int, chunk: Int, _ body: (Range<Int>) -> Void) {
         precondition(chunk >= 1, "chunk must be positive")
         guard count > 0 else { return }
-        if threadCount == 1 || count <= chunk {
+        let threads = activeThreads
+        if threads == 1 || count <= chunk {
             body(0..<count)
             return
         }
         // A second caller would overwrite the job under the workers' feet: catch it loudly.
         precondition(!busy.exchange(true, ordering: .acquiring), "WorkerPool.parallelFor called concurrently")
         withoutActuallyEscaping(body) { body in
-            shared.run(Job(body: body, count: count, chunk: chunk), workers: threadCount - 1)
+            shared.run(Job(body: body, count: count, chunk: chunk), workers: threads - 1)
         }
         busy.store(false, ordering: .releasing)
+    }
+
+    /// What a worker thread starts with.
+    private final class WorkerStart {
+        let shared: Shared
+        let index: Int
+        init(shared: Shared, index: Int) {
+            self.shared = shared
+            self.index = index
+        }
     }
 
     fileprivate struct Job {
@@ -90,7 +111,9 @@ public final class WorkerPool: @unchecked Sendable {
     /// again) until every worker has release-decremented `pending`. The mutex and condition guard
     /// only sleeping: a worker that stops spinning counts itself in `sleepers` and re-checks the
     /// generation under the mutex; the caller bumps the generation and then reads `sleepers` (both
-    /// sequentially consistent), broadcasting under the mutex when someone may sleep.
+    /// sequentially consistent), broadcasting under the mutex when someone may sleep. The generation's
+    /// low 16 bits say how many workers take part in its job (workers `0..<n`; the rest only note the
+    /// generation), so a worker learns it from the same load that wakes it.
     fileprivate final class Shared: @unchecked Sendable {
         private var job: Job?
         private let generation = Atomic<UInt64>(0)
@@ -124,7 +147,7 @@ public final class WorkerPool: @unchecked Sendable {
             self.job = job
             nextChunk.store(0, ordering: .relaxed)
             pending.store(workers, ordering: .relaxed)
-            publish()
+            publish(participants: workers)
             drainChunks()
             // The workers are awake now and each chunk is short: spinning beats sleeping here.
             while pending.load(ordering: .acquiring) > 0 {}
@@ -133,11 +156,13 @@ public final class WorkerPool: @unchecked Sendable {
 
         func stop() {
             stopping.store(true, ordering: .sequentiallyConsistent)
-            publish()
+            publish(participants: 0)
         }
 
-        private func publish() {
-            generation.add(1, ordering: .sequentiallyConsistent)
+        private func publish(participants: Int) {
+            // Only the caller (one at a time) and deinit write the generation.
+            let next = ((generation.load(ordering: .relaxed) >> 16) + 1) << 16 | UInt64(participants)
+            generation.store(next, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(condition)
@@ -154,7 +179,7 @@ public final class WorkerPool: @unchecked Sendable {
             }
         }
 
-        func workerLoop() {
+        func workerLoop(index: Int) {
             var seen: UInt64 = 0
             while true {
                 var spins = 0
@@ -169,6 +194,7 @@ public final class WorkerPool: @unchecked Sendable {
                 }
                 seen = current
                 if stopping.load(ordering: .acquiring) { return }
+                guard index < Int(current & 0xFFFF) else { continue }  // not needed for this job
                 drainChunks()
                 pending.subtract(1, ordering: .releasing)
             }

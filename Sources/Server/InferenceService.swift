@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import GGUF
+import Kernels
 import Logging
 import Model
 import Sampling
@@ -142,7 +143,8 @@ final class InferenceService: Sendable {
         }
         let plan = context.loaded.plan
         return StatusReply(
-            state: stateName, activeRequests: counts.active, queuedRequests: counts.queued, threads: context.loaded.threads,
+            state: stateName, activeRequests: counts.active, queuedRequests: counts.queued,
+            threads: state.isGenerating ? context.loaded.pool.activeThreads : context.loaded.threads,
             memoryPlanBytes: plan.totalBytes, memoryBudgetBytes: plan.budget, residentBytes: ProcessMemory.residentBytes(),
             thermal: pacer.summary, tokensPerSecond: state.lastTokensPerSecond)
     }
@@ -151,7 +153,7 @@ final class InferenceService: Sendable {
     var statusLine: String {
         let s = status
         let rate = s.tokensPerSecond.map { String(format: "%.1f tokens/s", $0) } ?? "no tokens yet"
-        return "\(s.state); \(s.activeRequests) active, \(s.queuedRequests) queued; \(rate); thermal \(s.thermal ?? "-"); "
+        return "\(s.state); \(s.activeRequests) active, \(s.queuedRequests) queued; \(rate); \(s.threads) threads; thermal \(s.thermal ?? "-"); "
             + "RSS \(s.residentBytes >> 20) MiB, plan \(s.memoryPlanBytes >> 20) MiB of \(s.memoryBudgetBytes >> 20) MiB"
     }
 

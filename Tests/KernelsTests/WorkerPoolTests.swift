@@ -37,6 +37,32 @@ import Testing
         #expect(seen.withLock { $0.count } == 3)
     }
 
+    /// Fewer active threads (the thermal governor's lever): only that many distinct threads take
+    /// chunks, every item is still processed once, and raising it again brings the others back.
+    @Test func activeThreadsLimitsTheThreadsUsed() {
+        let pool = WorkerPool(threadCount: 4)
+        for active in [1, 2, 4, 3, 9, 0] {
+            pool.activeThreads = active
+            let expected = min(4, max(1, active))
+            #expect(pool.activeThreads == expected)
+            let seen = Mutex<Set<UInt>>([])
+            let total = Atomic<Int>(0)
+            for _ in 0..<100 {
+                pool.parallelFor(count: 200, chunk: 1) { range in
+                    seen.withLock { _ = $0.insert(UInt(pthread_self())) }
+                    var x = 0.0
+                    for i in 0..<2000 { x += Double(i) }
+                    precondition(x > 0)
+                    total.add(range.count, ordering: .relaxed)
+                }
+            }
+            #expect(total.load(ordering: .relaxed) == 20_000)
+            let used = seen.withLock { $0.count }
+            #expect(used <= expected, "active \(active): \(used) threads took chunks")
+            if expected > 1 { #expect(used >= 2, "active \(active): work spread over several threads") }
+        }
+    }
+
     /// Idle workers go to sleep and wake for the next operation; the pool stops cleanly.
     @Test func wakesAfterSleepingAndStops() throws {
         for _ in 0..<5 {
