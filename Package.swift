@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "WireProtocol", "TestSupport"]),
         // End to end: starts the real brised binary on real sockets and talks to it with independent clients.
-        .testTarget(name: "DaemonTests", dependencies: ["BriseClient", "WireProtocol", "TestSupport", "brised", "brise", "brise-example"],
+        .testTarget(name: "DaemonTests", dependencies: ["BriseClient", "GGUF", "WireProtocol", "TestSupport", "brised", "brise", "brise-example"],
             exclude: ["clients"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "GGUF", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),

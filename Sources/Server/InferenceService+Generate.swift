@@ -117,7 +117,8 @@ extension InferenceService {
             let modelThread = self.modelThread
             state.setGenerating(true)
             defer { state.setGenerating(false) }
-            let (outcome, text) = try await withThrowingTaskGroup(of: Part.self) { group in
+            let (outcome, text) = try await Self.mappingErrors(thermalWait: configuration.thermalMaxWaitSeconds) {
+              try await withThrowingTaskGroup(of: Part.self) { group in
                 group.addTask {
                     defer { continuation.finish() }
                     return .outcome(try await modelThread.run {
@@ -156,6 +157,7 @@ extension InferenceService {
                 }
                 guard let outcome else { throw CancellationError() }
                 return (outcome, text)
+              }
             }
             let tokensPerSecond = outcome.generated.count > 1 && outcome.generationSeconds > 0
                 ? Double(outcome.generated.count) / outcome.generationSeconds : nil
@@ -179,6 +181,18 @@ extension InferenceService {
                 promptTokens: outcome.promptTokens, cachedTokens: outcome.cachedTokens, generatedTokens: outcome.generated.count,
                 promptSeconds: outcome.promptSeconds, generationSeconds: outcome.generationSeconds)
             return (outcome, usage, text)
+        }
+    }
+
+    /// Engine errors as the wire's: a thermal pause that lasted too long is a `Timeout`; a bad token
+    /// or a context problem an `InvalidParameter`.
+    private static func mappingErrors<T>(thermalWait: Double, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ThermalError {
+            throw WireError.timeout(seconds: thermalWait, reason: error.description)
+        } catch let error as ModelError {
+            throw WireError.invalidParameter(parameter: "prompt", reason: error.description)
         }
     }
 
