@@ -146,7 +146,13 @@ final class InferenceService: Sendable {
             state: stateName, activeRequests: counts.active, queuedRequests: counts.queued,
             threads: state.isGenerating ? context.loaded.pool.activeThreads : context.loaded.threads,
             memoryPlanBytes: plan.totalBytes, memoryBudgetBytes: plan.budget, residentBytes: ProcessMemory.residentBytes(),
-            thermal: pacer.summary, tokensPerSecond: state.lastTokensPerSecond)
+            thermal: "\(pacer.summary) (soft \(Self.celsius(pacer.limits.softLimit)), hard \(Self.celsius(pacer.limits.hardLimit))"
+                + (pacer.limits.maximumTokensPerSecond.map { ", cap \($0) tokens/s" } ?? "") + ")",
+            tokensPerSecond: state.lastTokensPerSecond)
+    }
+
+    static func celsius(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) °C" : "\(value) °C"
     }
 
     /// The status as one line (systemd's `STATUS=`).
