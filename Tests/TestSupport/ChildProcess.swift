@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #endif
 
 /// Runs a program to completion and reports how it ended, what it printed and its peak memory.
@@ -74,24 +74,7 @@ public struct ChildProcess {
         let outPath = directory.appendingPathComponent("stdout").path
         let errPath = directory.appendingPathComponent("stderr").path
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+        let pid = try spawn(executable, arguments, environment: environment, standardOutput: outPath, standardError: errPath)
 
         var status: Int32 = 0
         var usage = rusage()
@@ -107,6 +90,43 @@ public struct ChildProcess {
             signal: termSignal == 0 ? nil : termSignal,
             standardOutput: out, standardError: err,
             maxResidentBytes: Int(usage.ru_maxrss) * 1024)  // ru_maxrss is in KiB on Linux
+    }
+
+    /// Starts `executable` with stdin from /dev/null and stdout/stderr into files; does not wait.
+    ///
+    /// - Parameters:
+    ///   - executable: The program's path.
+    ///   - arguments: Its arguments (without argv[0]).
+    ///   - environment: Extra environment variables, added to this process's.
+    ///   - removing: Variables of this process's environment the child must not inherit.
+    ///   - standardOutput: The file stdout goes to (created or truncated).
+    ///   - standardError: The file stderr goes to.
+    /// - Returns: The child's pid.
+    /// - Throws: `POSIXError` when the program cannot be started.
+    public static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], removing: [String] = [],
+        standardOutput: String, standardError: String
+    ) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, standardError, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+        var env = ProcessInfo.processInfo.environment
+        for key in removing { env.removeValue(forKey: key) }
+        env.merge(environment) { $1 }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+        return pid
     }
 
     /// The path of an executable built by this package (`brise`, `brised`), next to the test binary.
