@@ -26,6 +26,11 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
             name: "COpenBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
@@ -77,7 +82,7 @@ let package = Package(
         ),
         .target(
             name: "ModelStore",
-            dependencies: ["GGUF", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CCurl", "GGUF", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "BriseCommands",

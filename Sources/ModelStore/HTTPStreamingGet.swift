@@ -1,23 +1,14 @@
-import Dispatch
+import CCurl
 import Foundation
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// One HTTP GET whose answer is handed to callbacks as it arrives, blocking the caller until it ends.
 ///
-/// Built on Foundation's `URLSession` (libcurl underneath on Linux: http and https, redirects followed
-/// with the request's headers kept, so a `Range` survives Hugging Face's redirect to its CDN). The
-/// callbacks run one at a time on the session's serial delegate queue. Either callback can stop the
-/// transfer by returning `false`.
-///
-/// Foundation's URLSession on Linux has no flow control: libcurl's thread queues every received
-/// chunk on the delegate queue without waiting, so a disk slower than the network would pile the
-/// download up in memory (a whole 5 GB model, on a box with 2 GB). When more than
-/// `maxPendingChunks` chunks wait, the transfer is cancelled, the chunks already queued are still
-/// handed to `onBody` (they continue the file), and the outcome is `.paused`: the caller resumes from
-/// what it wrote with a range request.
+/// Built on libcurl's easy interface (http and https; redirects followed with the request's headers
+/// kept, so a `Range` survives Hugging Face's redirect to its CDN). Each piece of the body is handed
+/// to `onBody` on the calling thread before libcurl reads more from the socket, so a disk slower than
+/// the network slows the download (TCP flow control) instead of piling it up in memory: memory stays
+/// at libcurl's receive buffer whatever the file's size. Either callback stops the transfer by
+/// returning `false`.
 struct HTTPStreamingGet {
     /// The status line and headers of an answer (header names lowercased).
     struct Head: Sendable {
@@ -31,17 +22,12 @@ struct HTTPStreamingGet {
         case completed
         /// A callback returned `false`.
         case stopped
-        /// Too much data waited in memory; the transfer was closed after the queued data was handed over.
-        case paused
         /// The connection failed, timed out or dropped before the body ended.
         case failed(String)
     }
 
     /// Seconds without any byte before the transfer counts as dropped.
     var idleTimeout: Double
-    /// How many received chunks (16 KiB each from libcurl) may wait for `onBody` before the transfer
-    /// pauses.
-    var maxPendingChunks: Int
 
     /// Runs the request.
     ///
@@ -55,105 +41,100 @@ struct HTTPStreamingGet {
         url: URL, headers: [String: String], onHead: @escaping @Sendable (Head) -> Bool,
         onBody: @escaping @Sendable (Data) -> Bool
     ) -> Outcome {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = idleTimeout
-        configuration.timeoutIntervalForResource = 7 * 24 * 3600
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        let delegate = Delegate(maxPendingChunks: maxPendingChunks, onHead: onHead, onBody: onBody)
-        let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
-        defer { session.finishTasksAndInvalidate() }
+        guard let curl = curl_easy_init() else { return .failed("libcurl could not start a transfer") }
+        defer { curl_easy_cleanup(curl) }
+        let transfer = Transfer(curl: curl, onHead: onHead, onBody: onBody)
+        let context = Unmanaged.passRetained(transfer)
+        defer { context.release() }
 
-        var request = URLRequest(url: url)
-        request.httpMethod = "GET"
+        var list: UnsafeMutablePointer<curl_slist>?
         // Identity: a compressed body's byte offsets are not the file's, and ranges must be.
-        request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
-        request.setValue("brise-model-store", forHTTPHeaderField: "User-Agent")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        session.dataTask(with: request).resume()
-        delegate.done.wait()
-        return delegate.outcome
+        for line in ["Accept-Encoding: identity"] + headers.map({ "\($0.key): \($0.value)" }) {
+            list = curl_slist_append(list, line)
+        }
+        defer { curl_slist_free_all(list) }
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
+            _ = ccurl_set_string(curl, CURLOPT_URL, url.absoluteString)
+            _ = ccurl_set_headers(curl, list)
+            _ = ccurl_set_string(curl, CURLOPT_USERAGENT, "brise-model-store")
+            _ = ccurl_set_long(curl, CURLOPT_FOLLOWLOCATION, 1)
+            _ = ccurl_set_long(curl, CURLOPT_MAXREDIRS, 10)
+            _ = ccurl_set_long(curl, CURLOPT_NOSIGNAL, 1)
+            _ = ccurl_set_long(curl, CURLOPT_CONNECTTIMEOUT, max(1, Int(idleTimeout)))
+            // Dropped: less than 1 byte per second for `idleTimeout` seconds.
+            _ = ccurl_set_long(curl, CURLOPT_LOW_SPEED_LIMIT, 1)
+            _ = ccurl_set_long(curl, CURLOPT_LOW_SPEED_TIME, max(1, Int(idleTimeout)))
+            _ = ccurl_set_pointer(curl, CURLOPT_ERRORBUFFER, errors.baseAddress)
+            _ = ccurl_set_pointer(curl, CURLOPT_HEADERDATA, context.toOpaque())
+            _ = ccurl_set_pointer(curl, CURLOPT_WRITEDATA, context.toOpaque())
+            _ = ccurl_set_callback(curl, CURLOPT_HEADERFUNCTION) { data, size, count, raw in
+                let transfer = Unmanaged<Transfer>.fromOpaque(raw!).takeUnretainedValue()
+                transfer.header(UnsafeRawBufferPointer(start: data, count: size * count))
+                return size * count
+            }
+            _ = ccurl_set_callback(curl, CURLOPT_WRITEFUNCTION) { data, size, count, raw in
+                let transfer = Unmanaged<Transfer>.fromOpaque(raw!).takeUnretainedValue()
+                // Anything other than the byte count (here 0) makes libcurl stop with CURLE_WRITE_ERROR.
+                return transfer.body(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+            }
+            return curl_easy_perform(curl)
+        }
+        if code == CURLE_OK {
+            // An answer without a body (a 404 with no text, a 416) still has a head.
+            if !transfer.headDelivered, !transfer.deliverHead() { return .stopped }
+            return .completed
+        }
+        if transfer.stopped { return .stopped }
+        let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return .failed(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
     }
 
-    private final class Delegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-        // @unchecked Sendable: `stopped`, `pausing`, `failure` and `outcome` are written only by the
-        // callbacks, which run one at a time on the session's serial delegate queue; `run` reads
-        // `outcome` only after `done` is signalled by the last callback, and the semaphore orders that
-        // read after the writes.
-        let done = DispatchSemaphore(value: 0)
-        private let onHead: @Sendable (Head) -> Bool
-        private let onBody: @Sendable (Data) -> Bool
-        private let maxPendingChunks: Int
-        private var stopped = false
-        private var pausing = false
-        private var failure: String?
-        private(set) var outcome: Outcome = .failed("no answer")
+    /// The state of one transfer, reached from libcurl's callbacks through their context pointer.
+    /// Only the thread running `curl_easy_perform` touches it.
+    private final class Transfer {
+        let curl: UnsafeMutableRawPointer
+        let onHead: @Sendable (Head) -> Bool
+        let onBody: @Sendable (Data) -> Bool
+        private var headers: [String: String] = [:]
+        private(set) var headDelivered = false
+        private(set) var stopped = false
 
-        init(
-            maxPendingChunks: Int, onHead: @escaping @Sendable (Head) -> Bool,
-            onBody: @escaping @Sendable (Data) -> Bool
-        ) {
-            self.maxPendingChunks = maxPendingChunks
+        init(curl: UnsafeMutableRawPointer, onHead: @escaping @Sendable (Head) -> Bool, onBody: @escaping @Sendable (Data) -> Bool) {
+            self.curl = curl
             self.onHead = onHead
             self.onBody = onBody
         }
 
-        func urlSession(
-            _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-            completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
-        ) {
-            guard let http = response as? HTTPURLResponse else {
-                stopped = true
-                failure = "the answer is not HTTP"
-                completionHandler(.cancel)
-                return
-            }
-            var headers: [String: String] = [:]
-            for (name, value) in http.allHeaderFields {
-                headers[String(describing: name).lowercased()] = String(describing: value)
-            }
-            if onHead(Head(status: http.statusCode, headers: headers)) {
-                completionHandler(.allow)
-            } else {
-                stopped = true
-                completionHandler(.cancel)
+        /// One header line. A status line starts a new answer (after a redirect, the next hop's).
+        func header(_ bytes: UnsafeRawBufferPointer) {
+            let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.hasPrefix("HTTP/") {
+                headers = [:]
+            } else if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+                headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
         }
 
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            guard !stopped else { return }
-            if !onBody(data) {
+        func deliverHead() -> Bool {
+            headDelivered = true
+            if !onHead(Head(status: ccurl_response_code(curl), headers: headers)) {
                 stopped = true
-                dataTask.cancel()
-                return
+                return false
             }
-            if !pausing, session.delegateQueue.operationCount > maxPendingChunks {
-                pausing = true
-                dataTask.cancel()
-            }
+            return true
         }
 
-        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-            if let failure {
-                outcome = .failed(failure)
-            } else if stopped {
-                outcome = .stopped
-            } else if pausing, error != nil {
-                outcome = .paused
-            } else if let error {
-                outcome = .failed(Self.describe(error))
-            } else {
-                outcome = .completed
+        func body(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            guard !stopped else { return false }
+            if !headDelivered, !deliverHead() { return false }
+            if !onBody(Data(bytes)) {
+                stopped = true
+                return false
             }
-            done.signal()
-        }
-
-        private static func describe(_ error: any Error) -> String {
-            let error = error as NSError
-            if let reason = error.userInfo[NSLocalizedDescriptionKey] as? String, !reason.isEmpty { return reason }
-            return "\(error.domain) \(error.code)"
+            return true
         }
     }
 }

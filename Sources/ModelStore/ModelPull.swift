@@ -97,7 +97,7 @@ public struct ModelPull: Sendable {
             freeBytes: { [partialDirectory] in
                 Self.freeBytes(partialDirectory)
             }, progress: progress)
-        let client = HTTPStreamingGet(idleTimeout: options.idleTimeout, maxPendingChunks: options.maxPendingChunks)
+        let client = HTTPStreamingGet(idleTimeout: options.idleTimeout)
         var failures = 0
         var attempts = 0
         var resumed = false
@@ -147,10 +147,6 @@ public struct ModelPull: Sendable {
                     reason = part.size > 0 ? "\(why) at byte \(part.size)" : why
                 case .stopped:
                     reason = "the transfer stopped at byte \(part.size)"
-                case .paused:
-                    // The disk fell behind the network; what arrived is written. Go on at once.
-                    failures = 0
-                    continue
                 }
             }
             // A retry after progress starts a fresh count: only attempts that get nowhere use it up.

@@ -9,10 +9,6 @@ public struct PullOptions: Sendable {
     public var maxRetryDelay: Double
     /// Seconds without a byte before a connection counts as dropped.
     public var idleTimeout: Double
-    /// How many received chunks (16 KiB each) may wait in memory for the disk. Beyond that the
-    /// connection is closed and the download goes on from the disk with a range request, so a fast
-    /// network and a slow SD card cannot fill the memory.
-    public var maxPendingChunks: Int
 
     /// Creates options.
     ///
@@ -21,16 +17,11 @@ public struct PullOptions: Sendable {
     ///   - retryDelay: The first wait, in seconds (1).
     ///   - maxRetryDelay: The longest wait, in seconds (30).
     ///   - idleTimeout: Seconds of silence that count as a dropped connection (60).
-    ///   - maxPendingChunks: Chunks that may wait for the disk (2048, about 32 MiB).
-    public init(
-        maxRetries: Int = 5, retryDelay: Double = 1, maxRetryDelay: Double = 30, idleTimeout: Double = 60,
-        maxPendingChunks: Int = 2048
-    ) {
+    public init(maxRetries: Int = 5, retryDelay: Double = 1, maxRetryDelay: Double = 30, idleTimeout: Double = 60) {
         self.maxRetries = maxRetries
         self.retryDelay = retryDelay
         self.maxRetryDelay = maxRetryDelay
         self.idleTimeout = idleTimeout
-        self.maxPendingChunks = max(1, maxPendingChunks)
     }
 }
 

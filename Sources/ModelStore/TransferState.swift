@@ -1,8 +1,5 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// The state of one pull's transfers: the partial file, the running hash and what the last answer
 /// means. `ModelPull` owns it; the HTTP callbacks update it.
@@ -110,7 +107,7 @@ final class TransferState: @unchecked Sendable {
             verdict = .fatal(
                 ModelStoreError(
                     .httpStatus,
-                    "\(url) answered HTTP \(head.status) \(HTTPURLResponse.localizedString(forStatusCode: head.status))"
+                    "\(url) answered HTTP \(head.status)\(Self.reason(head.status).map { " (\($0))" } ?? "")"
                 ))
             return false
         }
@@ -162,5 +159,14 @@ final class TransferState: @unchecked Sendable {
 
     private func contentLength(_ head: HTTPStreamingGet.Head) -> Int? {
         head.headers["content-length"].flatMap { Int($0.trimmingSpaces()) }.flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    /// The usual reason phrase of an HTTP status.
+    static func reason(_ status: Int) -> String? {
+        [
+            400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found", 410: "gone",
+            416: "range not satisfiable", 429: "too many requests", 500: "internal server error",
+            502: "bad gateway", 503: "service unavailable", 504: "gateway timeout",
+        ][status]
     }
 }
