@@ -68,6 +68,7 @@ let package = Package(
                 "GGUF",
                 "Kernels",
                 "Model",
+                "ModelStore",
                 "Sampling",
                 "Tokenization",
                 "WireProtocol",

@@ -86,7 +86,8 @@ public enum Daemon {
 
         // Loading maps the file and plans memory: milliseconds for a warm page cache, longer from a
         // slow disk; the warm-up step touches every weight once. Ask systemd for time meanwhile.
-        let modelPath = configuration.model ?? ""
+        let modelPath = try ModelLocation.resolve(
+            configuration.model ?? "", modelsDirectory: configuration.modelsDir, environment: environment)
         notifier.status("loading \(modelPath)")
         notifier.extendTimeout(by: .seconds(120))
         logger.info("loading the model", metadata: ["model": "\(modelPath)"])

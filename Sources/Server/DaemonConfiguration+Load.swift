@@ -184,6 +184,7 @@ extension DaemonConfiguration {
         func list(_ items: [String]) -> String { "[" + items.map(quote).joined(separator: ", ") + "]" }
         var lines: [String] = []
         lines.append("model = \(model.map(quote) ?? "\"\"")")
+        if let modelsDir { lines.append("models_dir = \(quote(modelsDir))") }
         lines.append("socket = \(quote(socket))")
         lines.append("socket_mode = \"0\(String(socketMode, radix: 8))\"")
         if let socketGroup { lines.append("socket_group = \(quote(socketGroup))") }

@@ -5,8 +5,11 @@ import Foundation
 /// default, the TOML config file, the environment (`BRISE_<KEY>`), or a flag (`--<key>`, dashes for
 /// underscores); see `DaemonConfiguration.settings` and `load(arguments:environment:)`.
 public struct DaemonConfiguration: Sendable, Equatable {
-    /// The GGUF model file to serve.
+    /// The GGUF model to serve: a path, or a name in the models directory.
     public var model: String?
+    /// The models directory names are looked up in (nil: `$STATE_DIRECTORY/models` under systemd,
+    /// else `$XDG_DATA_HOME/brise/models`, as `brise pull` uses).
+    public var modelsDir: String?
     /// The socket to bind when systemd does not hand one over.
     public var socket = "/run/brise/brised.sock"
     /// Permission bits of a socket brised binds itself.
@@ -76,7 +79,14 @@ extension DaemonConfiguration {
 
     /// Every setting, in documentation order.
     public static let settings: [Setting] = [
-        Setting(key: "model", help: "The GGUF model file to serve.", defaultValue: "(required)") { $0.model = try path($1, "model") },
+        Setting(
+            key: "model", help: "The GGUF model to serve: a path, or a file or known name in models_dir (see brise pull).",
+            defaultValue: "(required)"
+        ) { $0.model = try path($1, "model") },
+        Setting(
+            key: "models_dir", help: "Where model names are looked up (BRISE_MODELS_DIR works too, as for brise pull).",
+            defaultValue: "$STATE_DIRECTORY/models under systemd, else ~/.local/share/brise/models"
+        ) { $0.modelsDir = try path($1, "models_dir") },
         Setting(key: "socket", help: "The socket path to bind when systemd does not pass one.", defaultValue: "/run/brise/brised.sock") {
             $0.socket = try path($1, "socket")
         },

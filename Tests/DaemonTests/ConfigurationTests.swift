@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Daemon {
     /// Bad configuration is a clear error at start-up (exit 78, EX_CONFIG), never a crash; flags beat
     /// the environment, which beats the file.
@@ -44,6 +48,25 @@ extension Daemon {
             let tight = try Self.brised(["--model", Daemon.tinyModel, "--memory-budget", "1M", "--socket", directory.appendingPathComponent("s").path])
             #expect(tight.exitStatus == 1)
             #expect(tight.standardError.contains("budget"))
+        }
+
+        /// `model` may name a file in the models directory (as `brise pull` leaves it) instead of a path.
+        @Test func modelByNameInTheModelsDirectory() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            let models = directory.appendingPathComponent("models")
+            try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Daemon.tinyModel, toPath: models.appendingPathComponent("tiny.gguf").path)
+            let socket = directory.appendingPathComponent("s.sock").path
+            let daemon = try DaemonProcess.brised(["--model", "tiny", "--socket", socket], environment: ["BRISE_MODELS_DIR": models.path], directory: directory)
+            try daemon.waitForSocket(socket)
+            let client = try VarlinkTestClient(path: socket)
+            let model = try client.collect("io.brise.Inference.GetModel").first?["parameters"] as? [String: Any]
+            #expect(model?["file"] as? String == models.appendingPathComponent("tiny.gguf").path)
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+            let missing = try Self.brised(["--model", "ministral-3-3b", "--models-dir", models.path, "--socket", socket])
+            #expect(missing.exitStatus == 1)
+            #expect(missing.standardError.contains("brise pull ministral-3-3b") && missing.standardError.contains("Ministral-3-3B-Instruct-2512-Q4_K_M.gguf"))
         }
 
         @Test func fileThenEnvironmentThenFlags() throws {

@@ -28,6 +28,7 @@ import Testing
         // The TOML that --print-config writes names every key.
         var configuration = DaemonConfiguration()
         configuration.model = "m"
+        configuration.modelsDir = "/var/lib/brise/models"
         configuration.socketGroup = "brise"
         configuration.memoryBudget = 1 << 30
         for setting in DaemonConfiguration.settings {

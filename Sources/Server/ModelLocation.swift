@@ -1,0 +1,32 @@
+import Foundation
+import ModelStore
+
+/// Where the configured `model` is: a path as given, or a name in the models directory — a file name
+/// (with or without `.gguf`) or a known short name (`ministral-3-3b`) whose file `brise pull` put there.
+enum ModelLocation {
+    /// Resolves `model`.
+    ///
+    /// - Parameters:
+    ///   - model: The configured value.
+    ///   - modelsDirectory: The `models_dir` setting, if any.
+    ///   - environment: The process environment (`STATE_DIRECTORY`, `XDG_DATA_HOME`, `HOME`, …).
+    /// - Returns: The file's path.
+    /// - Throws: `DaemonError` `.model` naming the places it looked.
+    static func resolve(_ model: String, modelsDirectory: String?, environment: [String: String]) throws(DaemonError) -> String {
+        if model.contains("/") || FileManager.default.fileExists(atPath: model) { return model }
+        let directory: ModelsDirectory
+        do {
+            directory = try ModelsDirectory.resolve(flag: modelsDirectory, environment: environment)
+        } catch {
+            throw DaemonError(.model, "model \"\(model)\" is not a path, and there is no models directory: \(error)")
+        }
+        var names = [model, model + ".gguf"]
+        if let known = KnownModels.model(named: model) { names.append(known.fileName) }
+        let candidates = names.map { directory.path + "/" + $0 }
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+        throw DaemonError(
+            .model,
+            "model \"\(model)\" is not in \(directory) (looked for \(names.joined(separator: ", "))); "
+                + "`brise pull \(model)` downloads known models there, or give a path")
+    }
+}
