@@ -70,7 +70,7 @@ extension InferenceService {
         }
         guard let (outcome, usage, text) = result else { return }
         var reply = WireProtocol.ChatReply(text: call.more ? "" : text, finishReason: outcome.finishReason.rawValue, usage: usage)
-        if !tools.isEmpty, let parsed = try? ToolCallParser(encoder: encoder).parse(outcome.generated), !parsed.calls.isEmpty {
+        if !tools.isEmpty, let parsed = Self.toolCalls(in: outcome.generated, text: text, encoder: encoder, tools: tools) {
             reply.toolCalls = parsed.calls.map {
                 WireProtocol.ToolCall(id: $0.id, name: $0.name, arguments: Self.wireJSON($0.arguments))
             }
@@ -199,6 +199,20 @@ extension InferenceService {
     private enum Part: Sendable {
         case outcome(GenerationOutcome)
         case text(String)
+    }
+
+    /// The calls in an answer: the format's own markers (ToolCallParser), or — small models often
+    /// drop ChatML's `<tool_call>` tags — an answer that is nothing but `{"name": <one of the tools>,
+    /// "arguments": {…}}`.
+    static func toolCalls(in ids: [TokenID], text: String, encoder: ChatEncoder, tools: [Tokenization.ToolDefinition])
+        -> ToolCallParser.Result?
+    {
+        if let parsed = try? ToolCallParser(encoder: encoder).parse(ids), !parsed.calls.isEmpty { return parsed }
+        guard encoder.format == .chatML, let json = try? ChatJSON(parsing: text),
+            case .string(let name)? = json["name"], tools.contains(where: { $0.name == name }),
+            let arguments = json["arguments"], case .object = arguments
+        else { return nil }
+        return ToolCallParser.Result(content: "", calls: [ToolCall(name: name, arguments: arguments)])
     }
 
     // MARK: - JSON conversions

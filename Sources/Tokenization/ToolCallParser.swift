@@ -18,6 +18,12 @@ public struct ToolCallParser: Sendable {
         public var content: String
         /// The calls, in order.
         public var calls: [ToolCall]
+
+        /// Creates a result.
+        public init(content: String, calls: [ToolCall]) {
+            self.content = content
+            self.calls = calls
+        }
     }
 
     /// Parses generated ids (an end-of-sequence token, if present, ends the output).

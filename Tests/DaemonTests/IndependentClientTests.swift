@@ -67,5 +67,30 @@ extension Daemon {
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 20) == 0)
         }
+
+        /// Chat with a tool: the model's call comes back parsed (`tool_calls`, finish reason `tool_calls`).
+        @Test(.enabled(if: Daemon.pythonVarlinkAvailable && Fixtures.realModelsPresent, "needs the venv and the real models"))
+        func chatWithToolsReturnsTheCall() throws {
+            let (daemon, socket) = try Daemon.start(model: Daemon.qwen, ["--context", "1024"])
+            let tools: [[String: Any]] = [[
+                "name": "get_weather", "description": "Get the current weather in a city",
+                "parameters": [
+                    "type": "object", "properties": ["city": ["type": "string", "description": "The city"]], "required": ["city"],
+                ],
+            ]]
+            let chat = try Daemon.python(
+                socket, "chat",
+                Daemon.json([
+                    "messages": [["role": "user", "content": "What is the weather in Paris right now?"]], "tools": tools,
+                    "options": ["temperature": 0, "max_tokens": 64],
+                ]))
+            let last = try #require((chat["chunks"] as? [[String: Any]])?.last)
+            #expect(last["finish_reason"] as? String == "tool_calls", "\(chat)")
+            let call = try #require((last["tool_calls"] as? [[String: Any]])?.first)
+            #expect(call["name"] as? String == "get_weather")
+            #expect((call["arguments"] as? [String: Any])?["city"] as? String == "Paris")
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
     }
 }
