@@ -82,14 +82,16 @@ import TestSupport
             // than that (the 3B-shaped random model: its batched Q4_K GEMM and its mat-vec differ at a
             // cosine of 0.993): then at least as well as llama.cpp agrees with itself.
             let bar = fixture.name.hasSuffix("F32") || fixture.name.hasSuffix("F16") ? 0.9999 : 0.999
-            // Q8_0, Q5_0 and Q6_K on x86 SIMD: every product and the attention sum in llama.cpp's
-            // order, so its token-by-token logits are reproduced bit for bit (measured at every
-            // position of both prompts and the greedy continuations; PositionParityTests). The
-            // fixtures come from an AVX-512 build of llama.cpp, whose exp (softmax, SiLU) our AVX-512
-            // float ops reproduce; with the AVX2 ones only Q8_0 was measured exact.
+            // Q8_0, Q5_0, Q6_K, Q4_0 and Q4_K (Q4_K_M files mix Q4_K, Q6_K and F32) on x86 SIMD: every
+            // product and the attention sum in llama.cpp's order (for Q4_0/Q4_K the order of its
+            // repacked 8-row gemv kernels), so its token-by-token logits are reproduced bit for bit
+            // (measured at every position of both prompts and the greedy continuations;
+            // PositionParityTests). The fixtures come from an AVX-512 build of llama.cpp, whose exp
+            // (softmax, SiLU) our AVX-512 float ops reproduce; with the AVX2 ones only Q8_0 was
+            // measured exact.
             let kernelPath = try KernelPath.select(environment: ProcessInfo.processInfo.environment)
             let exact = ([.avx512, .avx512vnni].contains(kernelPath)
-                    && ["Q8_0", "Q5_0", "Q6_K"].contains { fixture.name.hasSuffix($0) })
+                    && ["Q8_0", "Q5_0", "Q6_K", "Q4_0", "Q4_K_M"].contains { fixture.name.hasSuffix($0) })
                 || ([.avx2, .avxvnni].contains(kernelPath) && fixture.name.hasSuffix("Q8_0"))
             if exact {
                 #expect(maxDifference == 0, "\(fixture.name) \(sequence): max |Δ| \(maxDifference) on a \(kernelPath) llama.cpp-order model")
