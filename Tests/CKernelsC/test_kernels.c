@@ -19,7 +19,7 @@
 //   difference is bounded by nterms * FLT_EPSILON * M; +16 covers the final horizontal sums and the
 //   int->float conversion of sums above 2^24; the absolute term covers subnormal products. A relative
 //   tolerance on the result itself would be wrong: terms cancel, and the result can be ~0.
-// - Q4_0 and Q4_K on the AVX-512 paths (llama.cpp's order, like the reference): dot, matvec and
+// - Q4_0 and Q4_K on the x86 SIMD paths (llama.cpp's order, like the reference): dot, matvec and
 //   matmul equal the scalar reference bit for bit;
 // - matmul of a path equals that path's matvec bit for bit (same per-column arithmetic), for nvec
 //   1..9, and rows outside [row_begin, row_end) are left untouched;
@@ -428,7 +428,7 @@ static void test_mat(const ck_kernels *k) {
 // for bit (NaN equals NaN: extreme scales overflow to inf, and inf - inf may pick another NaN).
 static int exact_order_path(ck_path p, ck_type t) {
     return (t == CK_TYPE_Q4_0 || t == CK_TYPE_Q4_K) &&
-           (p == CK_PATH_AVX512 || p == CK_PATH_AVX512VNNI);
+           (p == CK_PATH_AVX2 || p == CK_PATH_AVXVNNI || p == CK_PATH_AVX512 || p == CK_PATH_AVX512VNNI);
 }
 
 static int same_float(float a, float b) { return memcmp(&a, &b, 4) == 0 || (isnan(a) && isnan(b)); }
