@@ -17,8 +17,9 @@
 // the usual per-row vector code (lanes = pieces of one row), then sixteen rows' partial vectors are
 // reduced and transposed at once (unpack/add, three levels: ~3 ops per row) into one zmm whose lane i
 // is row i's exact block sum; the float FMA chain then runs with lanes = rows, exactly as above. The
-// sixteen rows' f16 scales come in with one dword gather. A mat-mat column reuses the unpacked
-// weights; each (row, column) pair gets the same chain, so prefill equals decode bit for bit.
+// sixteen rows' f16 scales (and, for Q4_K, the words holding the 6-bit mins, used lane-per-row) come
+// in with dword gathers. A mat-mat column reuses the unpacked weights; each (row, column) pair gets
+// the same chain, so prefill equals decode bit for bit.
 // A group with fewer than 16 valid rows repeats the last one (lanes are independent).
 
 // Lane-wise reduction steps. red_a: per 128-bit lane [x0+x2, y0+y2, x1+x3, y1+y3];
