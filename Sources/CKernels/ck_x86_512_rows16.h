@@ -47,10 +47,11 @@ CK_INL __m512i CK_FN(row_offsets16)(size_t rs, int nvalid) {
 // scalar reference (same order) runs.
 #define CK_R16_MAX_STRIDE ((size_t)INT32_MAX / 16)
 
-// Prefetches one block-step's share (16 blocks of BYTES) of the next group, a linear stream (walking
-// 16 rows side by side defeats the hardware prefetchers; see the Q8_0 kernels). Measured with 256 MiB
-// of weights at 1 thread: Q4_0 9 GB/s without, 20-28 with; two groups ahead, or into L2 only, was no
-// better within the noise of this shared machine.
+// Prefetches one block-step's share (16 blocks of BYTES) of the group after next, a linear stream
+// (walking 16 rows side by side defeats the hardware prefetchers; see the Q8_0 kernels). Measured at
+// 1 thread, 512 MiB of 3072-column weights in 2048-row calls, best of 8 (Zen 4, GB/s): Q4_K without
+// 18, 1 group ahead 26.1-26.8, 2 ahead 27.1-28.5, 3 ahead 25, 4 ahead 23 (one row at a time, the
+// old kernel: 29); Q4_0 without 9, 1-4 ahead 27.4-29.0. Into L2 only (T1): Q4_K 17.
 CK_INL void CK_FN(r16_prefetch)(const char *pf, size_t b, size_t bytes) {
     if (!pf) return;
     const char *q = pf + b * 16 * bytes;
@@ -214,7 +215,7 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
         const void *xs[1] = {xq};                                                                       \
         for (size_t r = r0; r < r1; r += 16) {                                                          \
             const int nv = r1 - r < 16 ? (int)(r1 - r) : 16;                                            \
-            const char *pf = r + 16 < r1 ? (const char *)w + (r + 16) * rs : NULL;                      \
+            const char *pf = r + 32 < r1 ? (const char *)w + (r + 32) * rs : NULL;                      \
             __m512 o[4];                                                                                \
             CK_FN(r16_##t)(1, nb, (const char *)w + r * rs, rs, nv, xs, o, pf);                         \
             _mm512_mask_storeu_ps(y + r, (__mmask16)((1u << nv) - 1), o[0]);                            \
