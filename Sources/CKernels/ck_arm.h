@@ -6,6 +6,12 @@
 // Q5_0 / Q6_K quants are re-centred to int8 (q - 8, q - 16, q - 32) and multiplied directly. Integer
 // partials are exact for all weight bytes and all activation bytes (smull's int16 product of two
 // int8 is at most 16384; sdot accumulates in int32).
+//
+// Float order: per row, vector lanes over the blocks (Q4_0 / Q4_K included), not llama.cpp's. Its
+// ARM builds repack Q4_0 / Q4_K too, but into other layouts (q4_0_4x4 / 4x8, q4_K_8x4 / 8x8, chosen
+// by dotprod / i8mm) with their own orders, and our fixtures come from an x86 build, so matching
+// the x86 gemv order here (as ck_x86_*_rows*.h do) would not make ARM results bit-identical
+// to anything we can test; results agree with the reference within the float-order tolerance.
 #include <arm_neon.h>
 #include <math.h>
 #include <stddef.h>

@@ -4,7 +4,9 @@
 // the exact part of each quantized dot product; the float result combines them with the block
 // scales as: sum over blocks of (d_w * d_a) * isum  [- (dmin_w * d_a) * msum for Q4_K/Q5_K].
 // The SIMD paths compute the same integers and the same two scale products, and differ only in the
-// order they add the per-block float terms (lanes, FMA), which the tests bound.
+// order they add the per-block float terms (lanes, FMA), which the tests bound. Q4_0 and Q4_K sum in
+// llama.cpp's x86 order (see ck_vec_dot_q4_0_q8_0); the x86 paths that follow it are bit-identical.
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -141,11 +143,15 @@ void ck_isums_q6_K_q8_K(size_t nb, const void *w, const void *xq, int32_t *out) 
 
 static inline float h2f(const void *p) { return ck_half_to_float(ck_load_u16(p)); }
 
+// Q4_0 and Q4_K follow llama.cpp's x86 order for these types (rows repacked 8 at a time, one float
+// lane per row: ggml_gemv_q4_0_8x8_q8_0 and ggml_gemv_q4_K_8x8_q8_K in ggml-cpu/arch/x86/repack.cpp):
+// per block, in order, one FMA of the converted integer partial with the rounded product d_w*d_a;
+// Q4_K keeps a second chain for the mins and subtracts it once at the end.
 float ck_vec_dot_q4_0_q8_0(size_t n, const void *w, const void *xq) {
     const block_q4_0 *x = w;
     const block_q8_0 *y = xq;
     float s = 0.0f;
-    for (size_t b = 0; b < n / CK_QK4_0; ++b) s += (h2f(&x[b].d) * h2f(&y[b].d)) * (float)q4_0_block(x + b, y + b);
+    for (size_t b = 0; b < n / CK_QK4_0; ++b) s = fmaf((float)q4_0_block(x + b, y + b), h2f(&x[b].d) * h2f(&y[b].d), s);
     return s;
 }
 float ck_vec_dot_q5_0_q8_0(size_t n, const void *w, const void *xq) {
@@ -165,15 +171,15 @@ float ck_vec_dot_q8_0_q8_0(size_t n, const void *w, const void *xq) {
 float ck_vec_dot_q4_K_q8_K(size_t n, const void *w, const void *xq) {
     const block_q4_K *x = w;
     const block_q8_K *y = xq;
-    float s = 0.0f;
+    float s = 0.0f, sm = 0.0f;
     for (size_t b = 0; b < n / CK_QKK; ++b) {
         int32_t is, ms;
         q4_K_block(x + b, y + b, &is, &ms);
         const float da = ck_load_f32(&y[b].d);
-        s += (h2f(&x[b].d) * da) * (float)is;
-        s -= (h2f(&x[b].dmin) * da) * (float)ms;
+        s = fmaf((float)is, h2f(&x[b].d) * da, s);
+        sm = fmaf((float)ms, h2f(&x[b].dmin) * da, sm);
     }
-    return s;
+    return s - sm;
 }
 float ck_vec_dot_q5_K_q8_K(size_t n, const void *w, const void *xq) {
     const block_q5_K *x = w;

@@ -361,10 +361,12 @@ CK_MK_FLOAT(f32, 4)
 CK_MK_FLOAT(f16, 2)
 CK_MK_FLOAT(bf16, 2)
 
-CK_DEFINE_MAT(q4_0, CK_QK4_0)
+// Q4_0 and Q4_K mat-vec / mat-mat / dot: llama.cpp's order, 8 rows per ymm (their mk_ above only
+// serve the isums).
+#include "ck_x86_256_rows8.h"
+
 CK_DEFINE_MAT(q5_0, CK_QK5_0)
 CK_DEFINE_MAT(q8_0, CK_QK8_0)
-CK_DEFINE_MAT(q4_K, CK_QKK)
 CK_DEFINE_MAT(q5_K, CK_QKK)
 CK_DEFINE_MAT(q6_K, CK_QKK)
 CK_DEFINE_MAT(f32, 1)

@@ -2,7 +2,8 @@
 // dots via vpmaddubsw/vpmaddwd) and ck_avx512vnni.c (plus AVX512_VNNI: vpdpbusd / vpdpwssd).
 // Includer defines CK_PFX, CK_TGT and CK_VNNI as for ck_x86_256.h.
 //
-// Layout choices: Q4_0 processes two 32-blocks per zmm (an odd last block is paired with a static
+// Layout choices: Q4_0 and Q4_K mat-vec / mat-mat live in ck_x86_512_rows16.h (llama.cpp's order, 16
+// rows at a time); below, their isums. Q4_0 processes two 32-blocks per zmm (an odd last block is paired with a static
 // all-zero block, which contributes exactly 0). Q8_0 and Q5_0 process two rows per zmm, one block at
 // a time, so each row sums in llama.cpp's order (see their MARK below); Q5_0's isums still come from
 // the two-blocks-per-zmm macro. The K-quants process 64 elements per zmm, laid
@@ -539,8 +540,10 @@ CK_MK_FLOAT(f32, 4)
 CK_MK_FLOAT(f16, 2)
 CK_MK_FLOAT(bf16, 2)
 
-CK_DEFINE_MAT(q4_0, CK_QK4_0)
-CK_DEFINE_MAT(q4_K, CK_QKK)
+// Q4_0 and Q4_K mat-vec / mat-mat / dot: llama.cpp's order, 16 rows per zmm (their mk_ above only
+// serve the isums).
+#include "ck_x86_512_rows16.h"
+
 CK_DEFINE_MAT(q5_K, CK_QKK)
 CK_DEFINE_MAT(q6_K, CK_QKK)
 CK_DEFINE_MAT(f32, 1)

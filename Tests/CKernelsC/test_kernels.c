@@ -19,6 +19,8 @@
 //   difference is bounded by nterms * FLT_EPSILON * M; +16 covers the final horizontal sums and the
 //   int->float conversion of sums above 2^24; the absolute term covers subnormal products. A relative
 //   tolerance on the result itself would be wrong: terms cancel, and the result can be ~0.
+// - Q4_0 and Q4_K on the x86 SIMD paths (llama.cpp's order, like the reference): dot, matvec and
+//   matmul equal the scalar reference bit for bit;
 // - matmul of a path equals that path's matvec bit for bit (same per-column arithmetic), for nvec
 //   1..9, and rows outside [row_begin, row_end) are left untouched;
 // - fp16 conversion: all 65536 halves to f32, and f32 to half on specials and 1M random floats,
@@ -421,6 +423,54 @@ static void test_mat(const ck_kernels *k) {
     }
 }
 
+// Paths whose Q4_0 / Q4_K kernels sum in llama.cpp's repacked-gemv order, which the scalar reference
+// also follows (ck_scalar.c): their dot, mat-vec and mat-mat results must equal the reference's bit
+// for bit (NaN equals NaN: extreme scales overflow to inf, and inf - inf may pick another NaN).
+static int exact_order_path(ck_path p, ck_type t) {
+    return (t == CK_TYPE_Q4_0 || t == CK_TYPE_Q4_K) &&
+           (p == CK_PATH_AVX2 || p == CK_PATH_AVXVNNI || p == CK_PATH_AVX512 || p == CK_PATH_AVX512VNNI);
+}
+
+static int same_float(float a, float b) { return memcmp(&a, &b, 4) == 0 || (isnan(a) && isnan(b)); }
+
+static void test_exact_order(const ck_kernels *k) {
+    const ck_kernels *s = ck_select_kernels(CK_PATH_SCALAR);
+    for (size_t ti = 0; ti < NWT; ++ti) {
+        const ck_type t = k_weight_types[ti];
+        if (!exact_order_path(k->path, t)) continue;
+        int bad_dot = 0, bad_mv = 0, bad_mm = 0;
+        for (int it = 0; it < 40; ++it) {
+            const size_t cols = pick_cols(t, it);
+            const size_t rows = 1 + rndu(MAXROWS);
+            const size_t rs = ck_row_bytes(t, cols) + (it % 2 ? 0 : 6);
+            for (size_t r = 0; r < rows; ++r) rnd_row(t, g_w + r * rs, cols, (it + r) % 2);
+            const size_t nvec = 1 + rndu(MAXVEC);
+            const void *xs[MAXVEC];
+            for (size_t j = 0; j < nvec; ++j) xs[j] = make_act(t, (int)j, cols, j % 3 == 2);
+            const size_t xstride = sizeof g_xq[0];
+            if (!same_float(s->vec_dot[t](cols, g_w, xs[0]), k->vec_dot[t](cols, g_w, xs[0]))) bad_dot = 1;
+            float ymm[MAXVEC * MAXROWS], ref[MAXVEC * MAXROWS];
+            s->matmul[t](g_w, rs, xs[0], xstride, nvec, ref, rows, 0, rows, cols);
+            k->matmul[t](g_w, rs, xs[0], xstride, nvec, ymm, rows, 0, rows, cols);
+            for (size_t j = 0; j < nvec; ++j) {
+                float yref[MAXROWS], ymv[MAXROWS];
+                s->matvec[t](g_w, rs, xs[j], yref, 0, rows, cols);
+                k->matvec[t](g_w, rs, xs[j], ymv, 0, rows, cols);
+                for (size_t r = 0; r < rows; ++r) {
+                    if (!same_float(yref[r], ymv[r])) {
+                        if (!bad_mv) printf("  %s matvec %s r=%zu/%zu cols=%zu: ref %.9g got %.9g\n", k->name, tname(t), r, rows, cols, yref[r], ymv[r]);
+                        bad_mv = 1;
+                    }
+                    if (!same_float(ref[j * rows + r], ymm[j * rows + r])) bad_mm = 1;
+                }
+            }
+        }
+        CHECK(!bad_dot, "%s: vec_dot %s not bit-identical to the reference (llama.cpp order)", k->name, tname(t));
+        CHECK(!bad_mv, "%s: matvec %s not bit-identical to the reference (llama.cpp order)", k->name, tname(t));
+        CHECK(!bad_mm, "%s: matmul %s not bit-identical to the reference (llama.cpp order)", k->name, tname(t));
+    }
+}
+
 static void test_f16_rows(const ck_kernels *k) {
     uint16_t h[1000], h2[1000];
     float f[1000], g[1000];
@@ -686,6 +736,7 @@ int main(int argc, char **argv) {
         if (p != CK_PATH_SCALAR) {
             test_isums(k);
             test_dots(k);
+            test_exact_order(k);
         }
         test_mat(k);
         printf("path %-10s %d checks\n", k->name, g_pass + g_fail - before);

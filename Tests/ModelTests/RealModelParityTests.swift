@@ -17,11 +17,10 @@ import TestSupport
 /// neither is recorded as a known issue when it leaves the sequential run at a step whose llama.cpp
 /// top-2 margin is below `nearTie`, and fails otherwise.
 ///
-/// Why near-ties flip: the Q4_K/Q5_0 kernels sum in another order than llama.cpp's (last-bit
-/// differences that can cross an 8-bit activation rounding boundary and move a logit by ~0.2), and on
-/// Gemma 3 the attention differs slightly too (its logits match llama.cpp's bit for bit at the first
-/// position, then by a max |Δ| of 0.7–3.9, cosine ≥ 0.998: the size of llama.cpp's own flash-attention
-/// vs non-flash difference on this model, 1.1–2.1).
+/// Why near-ties flip: a kernel path that sums in another order than llama.cpp's (last-bit
+/// differences that can cross an 8-bit activation rounding boundary and move a logit by ~0.2). On
+/// AVX-512, since the Q4_0/Q4_K kernels follow llama.cpp's repacked-gemv order, all 8 prompts of both
+/// models equal its sequential run (before: Qwen 2 of 8, Gemma 3 of 8).
 @Suite(.enabled(if: Fixtures.realModelsPresent, Comment(rawValue: Fixtures.missingRealModelsMessage)))
 struct RealModelParityTests {
     /// Top-2 margins (logits) below this make a flipped greedy step a near-tie, not a bug: llama.cpp's

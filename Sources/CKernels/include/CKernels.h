@@ -18,6 +18,10 @@
 // reference. Hot code calls through the table from ck_select_kernels(), whose entries are the SIMD
 // versions for one instruction-set path. Every path computes the integer part of each quantized dot
 // product exactly as the reference does (see ck_isums_fn); only float accumulation order differs.
+// Q4_0 and Q4_K: the reference and every x86 SIMD path sum in the order of llama.cpp's x86 kernels
+// for them (its repacked 8-row gemv: one FMA chain per row over the blocks, ck_scalar.c), so those
+// results are bit-identical across x86 paths and to llama.cpp's token-by-token run; the ARM paths
+// keep their own lane order.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 

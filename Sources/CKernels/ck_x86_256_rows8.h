@@ -1,0 +1,229 @@
+// ck_x86_256_rows8.h — Q4_0 and Q4_K mat-vec / mat-mat in llama.cpp's x86 summation order, eight
+// weight rows at a time, one float lane per row (ymm). Included by ck_x86_256.h (uses its helpers).
+//
+// The order is the one ck_x86_512_rows16.h describes (llama.cpp's AVX2 gemv kernels
+// ggml_gemv_q4_0_8x8_q8_0 / ggml_gemv_q4_K_8x8_q8_K on its repacked 8-row blocks, which an AVX2-only
+// build of llama.cpp runs too): per row, per block in order, fma((float)isum, d_w*d_a, acc); Q4_K keeps
+// a second chain for the mins and subtracts it at the end. As there, each row's exact integer
+// partials come from the per-row vector code and eight rows are reduced and transposed at once into
+// one ymm (lane i = row i); the mins are computed lane-per-row from gathered scale words.
+
+// Per 128-bit lane: red_a -> [x0+x2, y0+y2, x1+x3, y1+y3]; red_b of two red_a results -> [Σ4 of
+// input 0, 1, 2, 3]; red_c -> [x.L0 + x.L1, y.L0 + y.L1].
+CK_INL __m256i CK_FN(red_a)(__m256i x, __m256i y) {
+    return _mm256_add_epi32(_mm256_unpacklo_epi32(x, y), _mm256_unpackhi_epi32(x, y));
+}
+CK_INL __m256i CK_FN(red_b)(__m256i x, __m256i y) {
+    return _mm256_add_epi32(_mm256_unpacklo_epi64(x, y), _mm256_unpackhi_epi64(x, y));
+}
+CK_INL __m256i CK_FN(red_c)(__m256i x, __m256i y) {
+    return _mm256_add_epi32(_mm256_permute2x128_si256(x, y, 0x20), _mm256_permute2x128_si256(x, y, 0x31));
+}
+
+// Byte offsets of the 8 rows of a group from its first row; rows past nvalid repeat the last.
+CK_INL __m256i CK_FN(row_offsets8)(size_t rs, int nvalid) {
+    const __m256i i = _mm256_min_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(nvalid - 1));
+    return _mm256_mullo_epi32(i, _mm256_set1_epi32((int)rs));
+}
+
+// Gather offsets need 7 * row stride < 2^31; beyond, the scalar reference (same order) runs.
+#define CK_R8_MAX_STRIDE ((size_t)INT32_MAX / 8)
+
+// f16 in the low (hi = 0) or high (hi = 1) half of each int32 lane -> 8 floats.
+CK_INL __m256 CK_FN(halves8)(__m256i g, int hi) {
+    const __m256i pick = hi ? _mm256_setr_epi8(2, 3, 6, 7, 10, 11, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, 2, 3, 6, 7,
+                                               10, 11, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1)
+                            : _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 4, 5,
+                                               8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i t = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, pick), _MM_SHUFFLE(3, 1, 2, 0));
+    return _mm256_cvtph_ps(_mm256_castsi256_si128(t));
+}
+
+// Prefetches one block-step's share (8 blocks of BYTES) of the next group, a linear stream.
+CK_INL void CK_FN(r8_prefetch)(const char *pf, size_t b, size_t bytes) {
+    if (!pf) return;
+    const char *q = pf + b * 8 * bytes;
+    for (size_t k = 0; k < 8 * bytes; k += 64) _mm_prefetch(q + k, _MM_HINT_T0);
+}
+
+// MARK: - Q4_0
+
+// One group of 8 rows (first row w0, stride rs, nvalid valid) times nc columns: res[c] lane i = row
+// i times column c.
+CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
+                           __m256 res[4], const char *pf) {
+    const block_q4_0 *rows[8];
+    _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
+        rows[i] = (const block_q4_0 *)(w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs);
+    }
+    const __m256i offs = CK_FN(row_offsets8)(rs, nvalid);
+    const block_q8_0 *x[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        res[c] = _mm256_setzero_ps();
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        CK_FN(r8_prefetch)(pf, b, sizeof(block_q4_0));
+        __m256i y[4], off[4], a[4][2], v[4];
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            y[c] = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
+            // (q - 8)·a = q·a - 8·a lane by lane: each row's dpbusd starts at -8·Σa.
+            off[c] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                      CK_FN(dpbusd)(_mm256_setzero_si256(), _mm256_set1_epi8(8), y[c]));
+        }
+        _Pragma("GCC unroll 8") for (int r = 0; r < 8; ++r) {
+            const __m256i q = CK_FN(nibbles32)(rows[r][b].qs);
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                const __m256i is = CK_FN(dpbusd)(off[c], q, y[c]);
+                if (r % 2 == 0) a[c][(r / 2) % 2] = is;
+                else a[c][(r / 2) % 2] = CK_FN(red_a)(a[c][(r / 2) % 2], is);
+                if (r == 3) v[c] = CK_FN(red_b)(a[c][0], a[c][1]);
+            }
+        }
+        const __m256 dw = CK_FN(halves8)(_mm256_i32gather_epi32((const int *)(const void *)&rows[0][b], offs, 1), 0);
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const __m256i is = CK_FN(red_c)(v[c], CK_FN(red_b)(a[c][0], a[c][1]));
+            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(CK_FN(h2f)(&x[c][b].d)));
+            res[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), d, res[c]);
+        }
+    }
+}
+
+// MARK: - Q4_K
+
+// Activation side of the mins (as in ck_x86_512_rows16.h): bp[k] broadcasts the int16 pairs
+// (bp0,bp2), (bp1,bp3), (bp4,bp6), (bp5,bp7) of bsum pair sums, matching the weight-side pairs of mins.
+CK_INL void CK_FN(k4_bsum_pairs)(const block_q8_K *a, __m256i bp[4]) {
+    const __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
+    __m128i p = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));  // bp0..bp7
+    p = _mm_shuffle_epi8(p, _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15));
+    bp[0] = _mm256_broadcastd_epi32(p);
+    bp[1] = _mm256_broadcastd_epi32(_mm_shuffle_epi32(p, 1));
+    bp[2] = _mm256_broadcastd_epi32(_mm_shuffle_epi32(p, 2));
+    bp[3] = _mm256_broadcastd_epi32(_mm_shuffle_epi32(p, 3));
+}
+
+CK_INL void CK_FN(r8_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
+                           __m256 res[4], const char *pf) {
+    const block_q4_K *rows[8];
+    _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
+        rows[i] = (const block_q4_K *)(w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs);
+    }
+    const __m256i offs = CK_FN(row_offsets8)(rs, nvalid);
+    const block_q8_K *x[4];
+    __m256 accm[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        res[c] = _mm256_setzero_ps();
+        accm[c] = _mm256_setzero_ps();
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        CK_FN(r8_prefetch)(pf, b, sizeof(block_q4_K));
+        __m256i a[4][2], v[4];
+        _Pragma("GCC unroll 8") for (int r = 0; r < 8; ++r) {
+            const block_q4_K *blk = &rows[r][b];
+            __m256i q[8];
+            CK_FN(q4_K_unpack)(blk, q);
+            int16_t sc[8];
+            _mm_storeu_si128((__m128i *)sc, _mm_cvtepu8_epi16(CK_FN(k4_scales)(blk->scales)));
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                const __m256i is = CK_FN(q4_K_isum)(q, sc, &x[c][b]);
+                if (r % 2 == 0) a[c][(r / 2) % 2] = is;
+                else a[c][(r / 2) % 2] = CK_FN(red_a)(a[c][(r / 2) % 2], is);
+                if (r == 3) v[c] = CK_FN(red_b)(a[c][0], a[c][1]);
+            }
+        }
+        const int *base = (const int *)(const void *)&rows[0][b];
+        const __m256i g0 = _mm256_i32gather_epi32(base, offs, 1);                                     // d | dmin
+        const __m256i g1 = _mm256_i32gather_epi32((const int *)(const void *)((const char *)base + 8), offs, 1);   // scales[4..7]
+        const __m256i g2 = _mm256_i32gather_epi32((const int *)(const void *)((const char *)base + 12), offs, 1);  // scales[8..11]
+        const __m256i m_lo = _mm256_and_si256(g1, _mm256_set1_epi32(0x3f3f3f3f));
+        const __m256i m_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(g2, 4), _mm256_set1_epi32(0x0f0f0f0f)),
+                                             _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(g1, 6), _mm256_set1_epi32(0x03030303)), 4));
+        const __m256i b16 = _mm256_set1_epi32(0x00FF00FF);
+        const __m256i mp[4] = {_mm256_and_si256(m_lo, b16), _mm256_and_si256(_mm256_srli_epi32(m_lo, 8), b16),
+                               _mm256_and_si256(m_hi, b16), _mm256_and_si256(_mm256_srli_epi32(m_hi, 8), b16)};
+        const __m256 dw = CK_FN(halves8)(g0, 0), dmw = CK_FN(halves8)(g0, 1);
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const __m256i is = CK_FN(red_c)(v[c], CK_FN(red_b)(a[c][0], a[c][1]));
+            __m256i bp[4];
+            CK_FN(k4_bsum_pairs)(&x[c][b], bp);
+            __m256i ms = _mm256_setzero_si256();
+            _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) ms = CK_FN(dpwssd)(ms, mp[k], bp[k]);
+            const __m256 da = _mm256_set1_ps(ck_load_f32(&x[c][b].d));
+            res[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(dw, da), res[c]);
+            accm[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dmw, da), accm[c]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = _mm256_sub_ps(res[c], accm[c]);
+}
+
+// MARK: - Drivers (as in ck_x86_512_rows16.h, with groups of 8 rows)
+
+CK_INL void CK_FN(store_rows8)(float *y, __m256 v, int nv) {
+    if (nv == 8) {
+        _mm256_storeu_ps(y, v);
+        return;
+    }
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    for (int i = 0; i < nv; ++i) y[i] = t[i];
+}
+
+#define CK_DEFINE_R8(t, QB, SCALAR_DOT)                                                                 \
+    static CK_TGT float CK_FN(dot_##t)(size_t n, const void *w, const void *x) {                        \
+        if (n / (QB) == 0) return 0.0f;                                                                 \
+        const void *xs[1] = {x};                                                                        \
+        __m256 r[4];                                                                                    \
+        CK_FN(r8_##t)(1, n / (QB), w, 0, 1, xs, r, NULL);                                               \
+        return _mm256_cvtss_f32(r[0]);                                                                  \
+    }                                                                                                   \
+    static CK_TGT void CK_FN(matvec_##t)(const void *w, size_t rs, const void *xq, float *y, size_t r0,   \
+                                         size_t r1, size_t cols) {                                     \
+        const size_t nb = cols / (QB);                                                                  \
+        if (rs > CK_R8_MAX_STRIDE) {                                                                    \
+            for (size_t r = r0; r < r1; ++r) y[r] = SCALAR_DOT(cols, (const char *)w + r * rs, xq);     \
+            return;                                                                                     \
+        }                                                                                               \
+        const void *xs[1] = {xq};                                                                       \
+        for (size_t r = r0; r < r1; r += 8) {                                                           \
+            const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;                                              \
+            const char *pf = r + 8 < r1 ? (const char *)w + (r + 8) * rs : NULL;                        \
+            __m256 o[4];                                                                                \
+            CK_FN(r8_##t)(1, nb, (const char *)w + r * rs, rs, nv, xs, o, pf);                          \
+            CK_FN(store_rows8)(y + r, o[0], nv);                                                        \
+        }                                                                                               \
+    }                                                                                                   \
+    static CK_TGT void CK_FN(matmul_##t)(const void *w, size_t rs, const void *xq, size_t xstride,       \
+                                         size_t nvec, float *y, size_t ys, size_t r0, size_t r1,        \
+                                         size_t cols) {                                                 \
+        const size_t nb = cols / (QB);                                                                  \
+        if (rs > CK_R8_MAX_STRIDE) {                                                                    \
+            for (size_t r = r0; r < r1; ++r) {                                                          \
+                for (size_t j = 0; j < nvec; ++j) {                                                     \
+                    y[j * ys + r] = SCALAR_DOT(cols, (const char *)w + r * rs, (const char *)xq + j * xstride); \
+                }                                                                                       \
+            }                                                                                           \
+            return;                                                                                     \
+        }                                                                                               \
+        for (size_t r = r0; r < r1; r += 8) {                                                           \
+            const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;                                              \
+            const char *g0 = (const char *)w + r * rs;                                                  \
+            for (size_t j0 = 0; j0 < nvec; j0 += 4) {                                                   \
+                const size_t nc = nvec - j0 < 4 ? nvec - j0 : 4;                                        \
+                const void *xs[4];                                                                      \
+                for (size_t c = 0; c < nc; ++c) xs[c] = (const char *)xq + (j0 + c) * xstride;          \
+                __m256 o[4];                                                                            \
+                switch (nc) {                                                                           \
+                case 4: CK_FN(r8_##t)(4, nb, g0, rs, nv, xs, o, NULL); break;                           \
+                case 3: CK_FN(r8_##t)(3, nb, g0, rs, nv, xs, o, NULL); break;                           \
+                case 2: CK_FN(r8_##t)(2, nb, g0, rs, nv, xs, o, NULL); break;                           \
+                default: CK_FN(r8_##t)(1, nb, g0, rs, nv, xs, o, NULL); break;                          \
+                }                                                                                       \
+                for (size_t c = 0; c < nc; ++c) CK_FN(store_rows8)(y + (j0 + c) * ys + r, o[c], nv);    \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+CK_DEFINE_R8(q4_0, CK_QK4_0, ck_vec_dot_q4_0_q8_0)
+CK_DEFINE_R8(q4_K, CK_QKK, ck_vec_dot_q4_K_q8_K)
