@@ -143,12 +143,12 @@ extension ModelSession {
     /// row is padded with -∞ to a multiple of 64 (llama.cpp pads its KV row to 256 and masks the
     /// unused cells; -∞ gives probability 0 and a 0 adds nothing, so only the lane structure matters),
     /// so softmax computes every visible score with the vector exp; P·V is ggml_vec_dot_f16 over the
-    /// KV positions of the transposed V cache: position p goes to slot p mod 64 (4 accumulators of 16
-    /// lanes, fused multiply-adds in position order), and the slots reduce as GGML_F32x16_REDUCE then
-    /// _mm512_reduce_add_ps. The slot sums are kept per output dimension with axpy rows. A window's
-    /// masked positions are -∞ scores (probability 0, adding nothing to a slot), so the softmax starts
-    /// at the 64-aligned cell before the first visible one (llama.cpp's sliding-window cache then holds
-    /// the same positions in the same lanes; entire masked lane groups only add zeros to its sum).
+    /// KV positions of the transposed V cache (position p in slot p mod 64, reduced as
+    /// GGML_F32x16_REDUCE then _mm512_reduce_add_ps). `FloatOps.attendF16` does one (token, head) in
+    /// one C call. A window's masked positions are -∞ scores (probability 0, adding nothing to a
+    /// slot), so the softmax starts at the 64-aligned cell before the first visible one (llama.cpp's
+    /// sliding-window cache then holds the same positions in the same lanes; entire masked lane groups
+    /// only add zeros to its sum).
     private func attend(layer: Int, tokens: Int, window: Int?) {
         let c = model.configuration
         let heads = c.headCount[0]
@@ -160,75 +160,21 @@ extension ModelSession {
         let b = buffers
         let cache = cache
         let ops = ops
-        let lanes = 64
         let cells = cache.cells(layer: layer)
-        let padded = (base + tokens + lanes - 1) / lanes * lanes
+        let capacity = FloatOps.attendF16ScratchCount(headDimension: dimension, visible: base + tokens)
         multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
-            // query | scores (padded) | 64 slot rows | 16 partial rows | a temporary row | a zero row
-            let capacity = dimension + padded + (lanes + 16 + 2) * dimension
             withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
-                let query = scratch.baseAddress!
-                let scores = query + dimension
-                let slots = scores + padded
-                let partial = slots + lanes * dimension
-                let temporary = partial + 16 * dimension
-                let zero = temporary + dimension
-                zero.update(repeating: 0, count: dimension)
-                func row(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutableBufferPointer<Float> {
-                    UnsafeMutableBufferPointer(start: p, count: dimension)
-                }
                 for item in items {
                     let t = item / heads
                     let head = item % heads
                     let kvHead = head / group
                     let visible = base + t + 1
                     let first = window.map { max(0, visible - $0) } ?? 0
-                    let rowStart = first / lanes * lanes
-                    let width = (visible + lanes - 1) / lanes * lanes
-                    // llama.cpp multiplies K (F16) by Q converted to F16.
-                    query.update(from: b.q + t * qDim + head * dimension, count: dimension)
-                    HalfPrecision.round(query, count: dimension)
-                    let keys = cache.keys(layer: layer, head: kvHead)
-                    let q = UnsafeBufferPointer(start: query, count: dimension)
-                    // Position p lives in cell p (full attention) or p mod cells (a sliding-window ring).
-                    func cell(_ p: Int) -> Int { p < cells ? p : p % cells }
-                    for p in first..<visible {
-                        scores[p] = ops.dotF16(UnsafeBufferPointer(start: keys + cell(p) * dimension, count: dimension), q)
-                    }
-                    (scores + rowStart).update(repeating: -.infinity, count: first - rowStart)
-                    (scores + visible).update(repeating: -.infinity, count: width - visible)
-                    ops.softmax(UnsafeMutableBufferPointer(start: scores + rowStart, count: width - rowStart), scale: scale)
-                    // ... and V (F16) by the probabilities converted to F16.
-                    HalfPrecision.round(scores + first, count: visible - first)
-                    let values = cache.values(layer: layer, head: kvHead)
-                    let used = min(visible, lanes)
-                    slots.update(repeating: 0, count: used * dimension)
-                    for p in first..<visible {
-                        ops.axpyF16(
-                            scores[p], UnsafeBufferPointer(start: values + cell(p) * dimension, count: dimension),
-                            into: row(slots + (p % lanes) * dimension))
-                    }
-                    // Slot s = 16 j + i is accumulator j's lane i (slots >= used hold 0). Reduce as
-                    // GGML_F32x16_REDUCE ((acc0 + acc2) + (acc1 + acc3)), then _mm512_reduce_add_ps
-                    // (lane i + lane i+8, then i + i+4, then (0 + 2) + (1 + 3)); these row-wise adds do it
-                    // for every output dimension at once.
-                    func sum(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>) {
-                        ops.add(
-                            UnsafeBufferPointer(start: x, count: dimension), UnsafeBufferPointer(start: y, count: dimension),
-                            into: row(z))
-                    }
-                    func slot(_ s: Int) -> UnsafePointer<Float> { UnsafePointer(s < used ? slots + s * dimension : zero) }
-                    func lane(_ i: Int) -> UnsafeMutablePointer<Float> { partial + i * dimension }
-                    for i in 0..<16 {
-                        sum(slot(i), slot(32 + i), into: lane(i))
-                        sum(slot(16 + i), slot(48 + i), into: temporary)
-                        sum(lane(i), temporary, into: lane(i))
-                    }
-                    for i in 0..<8 { sum(lane(i + 8), lane(i), into: lane(i)) }
-                    for i in 0..<4 { sum(lane(i + 4), lane(i), into: lane(i)) }
-                    sum(lane(0), lane(2), into: lane(0))
-                    sum(lane(1), lane(3), into: lane(1))
-                    sum(lane(0), lane(1), into: b.attention + t * qDim + head * dimension)
+                    ops.attendF16(
+                        query: b.q + t * qDim + head * dimension, keys: cache.keys(layer: layer, head: kvHead),
+                        values: cache.values(layer: layer, head: kvHead), headDimension: dimension, cells: cells,
+                        positions: first..<visible, scale: scale, scratch: scratch.baseAddress!,
+                        into: b.attention + t * qDim + head * dimension)
                 }
             }
         }
