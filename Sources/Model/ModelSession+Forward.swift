@@ -38,9 +38,9 @@ extension ModelSession {
         for (index, layer) in model.layers.enumerated() {
             let ffn = layer.gate.rows
             normalize(rows: count, width: hidden, from: b.x, weight: layer.attentionNorm, into: b.h)
-            project(layer.query, b.h, rows: count, into: b.q, bias: layer.queryBias)
-            project(layer.key, b.h, rows: count, into: b.k, bias: layer.keyBias)
-            project(layer.value, b.h, rows: count, into: b.v, bias: layer.valueBias)
+            project(
+                [(layer.query, b.q, layer.queryBias), (layer.key, b.k, layer.keyBias), (layer.value, b.v, layer.valueBias)],
+                b.h, rows: count)
             // Gemma 3: RMSNorm of every head (ggml_rms_norm over the head dimension), before RoPE.
             if let norm = layer.queryNorm {
                 normalize(rows: count * heads, width: c.keyLength, from: b.q, weight: norm, into: b.q)
@@ -76,8 +76,7 @@ extension ModelSession {
             add(b.projected, into: b.x, count: count * hidden)
 
             normalize(rows: count, width: hidden, from: b.x, weight: layer.ffnNorm, into: b.h)
-            project(layer.gate, b.h, rows: count, into: b.gate)
-            project(layer.up, b.h, rows: count, into: b.up)
+            project([(layer.gate, b.gate, nil), (layer.up, b.up, nil)], b.h, rows: count)
             // Row by row: the exp-based ops give each element the same algorithm as llama.cpp only
             // when a call starts at a row's start.
             for t in 0..<count {
@@ -131,6 +130,26 @@ extension ModelSession {
         for r in 0..<rows {
             let row = UnsafeMutableBufferPointer(start: y + r * w.rows, count: w.rows)
             ops.add(UnsafeBufferPointer(row), b, into: row)
+        }
+    }
+
+    /// `project` for several matrices over the same input, in one pool dispatch with the input
+    /// quantized once (bit-identical to separate calls; see `MatrixMultiplier.multiply(_:batch:count:into:)`).
+    private func project(
+        _ group: [(w: WeightMatrix, y: UnsafeMutablePointer<Float>, bias: FloatVector?)], _ x: UnsafeMutablePointer<Float>,
+        rows: Int
+    ) {
+        let columns = group[0].w.columns
+        multiplier.multiply(
+            group.map(\.w), batch: UnsafeBufferPointer(start: x, count: rows * columns), count: rows,
+            into: group.map { UnsafeMutableBufferPointer(start: $0.y, count: rows * $0.w.rows) })
+        for (w, y, bias) in group {
+            guard let bias else { continue }
+            let b = UnsafeBufferPointer(start: bias.base, count: w.rows)
+            for r in 0..<rows {
+                let row = UnsafeMutableBufferPointer(start: y + r * w.rows, count: w.rows)
+                ops.add(UnsafeBufferPointer(row), b, into: row)
+            }
         }
     }
 
