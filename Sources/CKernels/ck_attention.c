@@ -3,6 +3,7 @@
 // the P·V slots in registers (ck_ops_avx512.c); this one is the reference it must equal bit for bit.
 #include <string.h>
 
+#include "CKernels.h"
 #include "ck_ops_impl.h"
 
 /// Lanes of ggml_vec_dot_f16's AVX-512 blocking (4 accumulators of 16): the slot count of P·V.
@@ -14,7 +15,7 @@ size_t ck_attend_f16_scratch_floats(size_t head_dim, size_t visible) {
     return head_dim + width + (CK_ATTEND_LANES + 16 + 2) * head_dim;
 }
 
-void ck_attend_f16_generic(const ck_ops *ops, const ck_attend_f16_args *a) {
+void ck_attend_f16_generic(const ck_ops *ops, const ck_attend_args *a) {
     const size_t d = a->head_dim, lanes = CK_ATTEND_LANES;
     const size_t first = a->first, visible = a->visible, cells = a->cells;
     const size_t row_start = first / lanes * lanes;
@@ -59,4 +60,49 @@ void ck_attend_f16_generic(const ck_ops *ops, const ck_attend_f16_args *a) {
     ops->add(d, lane, lane + 2 * d, lane);
     ops->add(d, lane + d, lane + 3 * d, lane + d);
     ops->add(d, lane, lane + d, a->out);
+}
+
+// MARK: - Q8_0 cache (llama.cpp's flash-attention order; see CKernelsOps.h)
+
+void ck_axpy_f32(size_t n, float a, const float *x, float *y) {
+    for (size_t i = 0; i < n; ++i) y[i] = fmaf(x[i], a, y[i]);
+}
+
+size_t ck_attend_q8_0_scratch_floats(size_t head_dim) {
+    // V32 | VKQ32 | q as Q8_0 blocks (34 bytes per 32 values, rounded up to floats)
+    return 2 * head_dim + (head_dim / 32 * 34 + 3) / 4 + 1;
+}
+
+void ck_attend_q8_0_generic(const ck_ops *ops, const ck_attend_args *a) {
+    const size_t d = a->head_dim, row = d / 32 * 34;
+    const size_t first = a->first, visible = a->visible, cells = a->cells;
+    float *v32 = a->scratch;
+    float *vkq = v32 + d;
+    void *q8 = vkq + d;
+    const uint8_t *keys = a->keys, *values = a->values;
+    const ck_kernels *kernels = ck_select_kernels(ops->path);
+    const ck_vec_dot_fn dot = kernels ? kernels->vec_dot[CK_TYPE_Q8_0] : NULL;
+
+    ck_quantize_row_q8_0(a->q, q8, d);
+    memset(vkq, 0, d * sizeof(float));
+    float sum = 0.0f, max = -INFINITY;
+    for (size_t p = first; p < visible; ++p) {
+        const size_t cell = p < cells ? p : p % cells;
+        const float dotted = dot ? dot(d, keys + cell * row, q8) : ck_vec_dot_q8_0_q8_0(d, keys + cell * row, q8);
+        const float s = dotted * a->scale;
+        float ms = 1.0f, vs = 1.0f;
+        if (s > max) {
+            const float old = max;
+            max = s;
+            ms = expf(old - max);
+            ops->scale(d, vkq, ms, vkq);
+        } else {
+            vs = expf(s - max);
+        }
+        ck_dequantize_row_q8_0(values + cell * row, v32, d);
+        ops->axpy_f32(d, vs, v32, vkq);
+        sum = fmaf(sum, ms, vs);
+    }
+    const float inverse = sum == 0.0f ? 0.0f : 1.0f / sum;
+    ops->scale(d, vkq, inverse, a->out);
 }

@@ -285,13 +285,20 @@ static TGT void avx512_axpy_f16(size_t n, float a, const void *v, float *y) {
     for (; i < n; ++i) y[i] = fmaf(ck_half_to_float(ck_load_u16(p + 2 * i)), a, y[i]);
 }
 
+static TGT void avx512_axpy_f32(size_t n, float a, const float *x, float *y) {
+    const __m512 va = _mm512_set1_ps(a);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(_mm512_loadu_ps(x + i), va, _mm512_loadu_ps(y + i)));
+    for (; i < n; ++i) y[i] = fmaf(x[i], a, y[i]);
+}
+
 // MARK: - One query head's attention (see CKernelsOps.h)
 
 // ck_attend_f16_generic with the P·V slots of 16 output dimensions held in registers: for each group of
 // 16 dimensions and each accumulator j, the 16 slots 16j..16j+15 are 16 vectors that take their
 // positions' fused multiply-adds in position order (as the axpy rows do), and the reduction tree runs on
 // the vectors. Falls back to the generic version when head_dim is not a multiple of 16.
-static TGT void avx512_attend_f16(const ck_ops *ops, const ck_attend_f16_args *a) {
+static TGT void avx512_attend_f16(const ck_ops *ops, const ck_attend_args *a) {
     const size_t d = a->head_dim, lanes = 64;
     if (d % 16 != 0) {
         ck_attend_f16_generic(ops, a);
@@ -404,6 +411,7 @@ CK_INTERNAL void ck_ops_avx512_fill(ck_ops *t) {
     t->dot_f16 = avx512_dot_f16;
     t->axpy_f16 = avx512_axpy_f16;
     t->attend_f16 = avx512_attend_f16;
+    t->axpy_f32 = avx512_axpy_f32;
 }
 
 #endif  // __x86_64__

@@ -1,7 +1,7 @@
 internal import CKernels
 
-/// One query head's attention over an F16 KV cache, in one C call (see `attend_f16` in
-/// `Sources/CKernels/include/CKernelsOps.h`).
+/// One query head's attention over an F16 or Q8_0 KV cache, in one C call (see `attend_f16` and
+/// `attend_q8_0` in `Sources/CKernels/include/CKernelsOps.h`).
 extension FloatOps {
     /// The floats of scratch `attendF16` needs for `visible` positions.
     ///
@@ -32,15 +32,53 @@ extension FloatOps {
     ///   - out: `headDimension` floats.
     /// - Warning: The pointers must be valid for the sizes above during the call.
     public func attendF16(
-        query: UnsafePointer<Float>, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>, headDimension: Int,
+        query: UnsafePointer<Float>, keys: UnsafeRawPointer, values: UnsafeRawPointer, headDimension: Int,
         cells: Int, positions: Range<Int>, scale: Float, scratch: UnsafeMutablePointer<Float>,
         into out: UnsafeMutablePointer<Float>
     ) {
         precondition(!positions.isEmpty && positions.lowerBound >= 0 && headDimension > 0, "attendF16: nothing to attend")
-        var arguments = ck_attend_f16_args(
-            q: query, keys: UnsafeRawPointer(keys), values: UnsafeRawPointer(values), head_dim: headDimension,
+        var arguments = ck_attend_args(
+            q: query, keys: keys, values: values, head_dim: headDimension,
             cells: cells, first: positions.lowerBound, visible: positions.upperBound, scale: scale, scratch: scratch,
             out: out)
         c.attendF16(c.table, &arguments)
+    }
+
+    /// The floats of scratch `attendQ8_0` needs.
+    ///
+    /// - Parameter headDimension: Floats per head.
+    /// - Returns: A float count.
+    public static func attendQ8_0ScratchCount(headDimension: Int) -> Int {
+        ck_attend_q8_0_scratch_floats(headDimension)
+    }
+
+    /// Causal attention of one query head over the Q8_0 keys and values of one KV head, as llama.cpp's
+    /// CPU flash-attention kernel computes it for a quantized cache: the query quantized to Q8_0, K·Q
+    /// as Q8_0 dot products, an online softmax in position order, V rows dequantized and accumulated
+    /// with fused multiply-adds, then divided by the softmax sum.
+    ///
+    /// - Parameters:
+    ///   - query: `headDimension` floats (a multiple of 32).
+    ///   - keys: The KV head's cells, `cells` rows of `headDimension / 32` Q8_0 blocks.
+    ///   - values: Laid out as `keys`.
+    ///   - headDimension: Floats per head.
+    ///   - cells: Cells of the cache; position `p` is in cell `p` (below `cells`) or `p mod cells`.
+    ///   - positions: The visible positions (not empty).
+    ///   - scale: The softmax scale.
+    ///   - scratch: `attendQ8_0ScratchCount(headDimension:)` floats.
+    ///   - out: `headDimension` floats.
+    /// - Warning: The pointers must be valid for the sizes above during the call.
+    public func attendQ8_0(
+        query: UnsafePointer<Float>, keys: UnsafeRawPointer, values: UnsafeRawPointer, headDimension: Int,
+        cells: Int, positions: Range<Int>, scale: Float, scratch: UnsafeMutablePointer<Float>,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        precondition(
+            !positions.isEmpty && positions.lowerBound >= 0 && headDimension > 0 && headDimension % 32 == 0,
+            "attendQ8_0: nothing to attend, or a head dimension that is not whole Q8_0 blocks")
+        var arguments = ck_attend_args(
+            q: query, keys: keys, values: values, head_dim: headDimension, cells: cells, first: positions.lowerBound,
+            visible: positions.upperBound, scale: scale, scratch: scratch, out: out)
+        c.attendQ8_0(c.table, &arguments)
     }
 }

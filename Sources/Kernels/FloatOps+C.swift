@@ -20,7 +20,7 @@ enum FloatOpsC {
     ) -> Void
     typealias CorrectionDimensions = @convention(c) (Int32, Int32, Float, Float, Float, UnsafeMutablePointer<Float>) -> Void
     typealias GeluF16 = @convention(c) (UInt16) -> UInt16
-    typealias AttendF16 = @convention(c) (UnsafePointer<ck_ops>, UnsafePointer<ck_attend_f16_args>) -> Void
+    typealias Attend = @convention(c) (UnsafePointer<ck_ops>, UnsafePointer<ck_attend_args>) -> Void
 }
 
 /// One path's op table, resolved once into typed C function pointers.
@@ -45,7 +45,8 @@ struct FloatOpsFunctions: @unchecked Sendable {
     let ropeCache: FloatOpsC.RoPECache
     let yarnCorrectionDimensions: FloatOpsC.CorrectionDimensions
     let geluF16: FloatOpsC.GeluF16
-    let attendF16: FloatOpsC.AttendF16
+    let attendF16: FloatOpsC.Attend
+    let attendQ8_0: FloatOpsC.Attend
     /// The C table itself (attend_f16 takes it, to reach the path's other ops).
     let table: UnsafePointer<ck_ops>
 
@@ -57,6 +58,7 @@ struct FloatOpsFunctions: @unchecked Sendable {
         let table = pointer.pointee
         self.table = pointer
         attendF16 = table.attend_f16
+        attendQ8_0 = table.attend_q8_0
         rmsNorm = table.rms_norm
         ropeNorm = table.rope_norm
         ropeNeox = table.rope_neox

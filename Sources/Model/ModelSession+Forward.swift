@@ -154,7 +154,8 @@ extension ModelSession {
     }
 
     /// Causal attention of `tokens` new queries (at `position...`) over the cache, one (token, head)
-    /// pair per work item on the pool. With a `window`, a query at `q` sees the keys at `p` with
+    /// pair per work item on the pool. What follows is the F16 cache's arithmetic; a Q8_0 cache runs
+    /// llama.cpp's flash-attention order instead (`FloatOps.attendQ8_0`). With a `window`, a query at `q` sees the keys at `p` with
     /// `q - p < window` (llama.cpp's `LLAMA_SWA_TYPE_STANDARD` mask), the others masked to -∞.
     ///
     /// Summation order is llama.cpp's non-flash decode path (one token at a time, which its prefill of
@@ -180,7 +181,11 @@ extension ModelSession {
         let cache = cache
         let ops = ops
         let cells = cache.cells(layer: layer)
-        let capacity = FloatOps.attendF16ScratchCount(headDimension: dimension, visible: base + tokens)
+        let type = cache.type
+        let capacity =
+            type == .f16
+            ? FloatOps.attendF16ScratchCount(headDimension: dimension, visible: base + tokens)
+            : FloatOps.attendQ8_0ScratchCount(headDimension: dimension)
         multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
                 for item in items {
@@ -189,11 +194,20 @@ extension ModelSession {
                     let kvHead = head / group
                     let visible = base + t + 1
                     let first = window.map { max(0, visible - $0) } ?? 0
-                    ops.attendF16(
-                        query: b.q + t * qDim + head * dimension, keys: cache.keys(layer: layer, head: kvHead),
-                        values: cache.values(layer: layer, head: kvHead), headDimension: dimension, cells: cells,
-                        positions: first..<visible, scale: scale, scratch: scratch.baseAddress!,
-                        into: b.attention + t * qDim + head * dimension)
+                    let query = b.q + t * qDim + head * dimension
+                    let keys = cache.keys(layer: layer, head: kvHead)
+                    let values = cache.values(layer: layer, head: kvHead)
+                    let out = b.attention + t * qDim + head * dimension
+                    switch type {
+                    case .f16:
+                        ops.attendF16(
+                            query: query, keys: keys, values: values, headDimension: dimension, cells: cells,
+                            positions: first..<visible, scale: scale, scratch: scratch.baseAddress!, into: out)
+                    case .q8_0:
+                        ops.attendQ8_0(
+                            query: query, keys: keys, values: values, headDimension: dimension, cells: cells,
+                            positions: first..<visible, scale: scale, scratch: scratch.baseAddress!, into: out)
+                    }
                 }
             }
         }

@@ -215,25 +215,42 @@ void ck_axpy_f16_f32(size_t n, float a, const void *_Nonnull v, float *_Nonnull 
 // fused multiply-adds in the same order, and the reduction is the same tree.
 
 /// The operands of one attend_f16 call.
-typedef struct ck_attend_f16_args {
+typedef struct ck_attend_args {
     const float *_Nonnull q;          ///< head_dim floats (not yet rounded to f16)
-    const void *_Nonnull keys;        ///< cells × head_dim raw f16 (this KV head's cells)
-    const void *_Nonnull values;      ///< cells × head_dim raw f16, laid out as the keys
+    const void *_Nonnull keys;        ///< cells rows of head_dim values (f16, or q8_0 blocks for attend_q8_0)
+    const void *_Nonnull values;      ///< laid out as the keys
     size_t head_dim;
     size_t cells;                     ///< cells in the (ring) cache of this layer
     size_t first;                     ///< first visible position
     size_t visible;                   ///< one past the last visible position (> first)
     float scale;                      ///< softmax scale (1/sqrt(head_dim) or the model's)
-    float *_Nonnull scratch;          ///< ck_attend_f16_scratch_floats(head_dim, visible) floats
+    float *_Nonnull scratch;          ///< ck_attend_f16_scratch_floats / ck_attend_q8_0_scratch_floats
     float *_Nonnull out;              ///< head_dim floats
-} ck_attend_f16_args;
+} ck_attend_args;
 
 /// Floats of scratch one attend_f16 call needs.
 size_t ck_attend_f16_scratch_floats(size_t head_dim, size_t visible);
 
 struct ck_ops;
 /// attend_f16 through the ops of table `ops` (any path).
-void ck_attend_f16_generic(const struct ck_ops *_Nonnull ops, const ck_attend_f16_args *_Nonnull args);
+void ck_attend_f16_generic(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
+
+// attend_q8_0: the same attention over a Q8_0 KV cache (rows of head_dim/32 blocks), computed as
+// llama.cpp's CPU flash-attention kernel does for a quantized cache (ops.cpp,
+// ggml_compute_forward_flash_attn_ext_f16_one_chunk; flash attention is what llama.cpp requires for a
+// quantized V): q quantized to Q8_0 (ck_quantize_row_q8_0), s = vec_dot_q8_0(K row, q) · scale with
+// the path's Q8_0 dot, an online softmax in position order (on a new maximum M: ms = expf(M_old − M),
+// the accumulator scaled by ms; else vs = expf(s − M)), V rows dequantized and accumulated with a
+// fused multiply-add (ggml_vec_mad_f32), S = S·ms + vs fused, and the result scaled by 1/S. Not
+// claimed bit-identical to llama.cpp (its KV-chunk split across threads and its tail handling are
+// not reproduced); every path gives the same bits as the scalar one up to its Q8_0 dot.
+
+/// Floats of scratch one attend_q8_0 call needs.
+size_t ck_attend_q8_0_scratch_floats(size_t head_dim);
+/// attend_q8_0 through the ops of table `ops` (any path).
+void ck_attend_q8_0_generic(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
+/// y_i = fmaf(x_i, a, y_i) (ggml_vec_mad_f32).
+void ck_axpy_f32(size_t n, float a, const float *_Nonnull x, float *_Nonnull y);
 
 // MARK: - Dispatch
 
@@ -260,8 +277,11 @@ typedef struct ck_ops {
     void (*_Nonnull scale)(size_t n, const float *_Nonnull x, float s, float *_Nonnull y);
     float (*_Nonnull dot_f16)(size_t n, const void *_Nonnull k, const float *_Nonnull q);
     void (*_Nonnull axpy_f16)(size_t n, float a, const void *_Nonnull v, float *_Nonnull y);
-    /// One query head's attention (see ck_attend_f16_args); `ops` is this table.
-    void (*_Nonnull attend_f16)(const struct ck_ops *_Nonnull ops, const ck_attend_f16_args *_Nonnull args);
+    /// One query head's attention (see ck_attend_args); `ops` is this table.
+    void (*_Nonnull attend_f16)(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
+    /// One query head's attention over a Q8_0 cache (see attend_q8_0 above); `ops` is this table.
+    void (*_Nonnull attend_q8_0)(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
+    void (*_Nonnull axpy_f32)(size_t n, float a, const float *_Nonnull x, float *_Nonnull y);
 } ck_ops;
 
 /// The ops for `path`, or NULL when this build or CPU cannot run it (as ck_select_kernels). Built once;
