@@ -91,6 +91,7 @@ public struct Generate: ParsableCommand {
         if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
         if chat, tokens != nil { throw ValidationError("--chat needs --prompt") }
         _ = try thermalLimits()
+        _ = try cacheType()
         if let memoryBudget, MemoryBudget.parse(memoryBudget) == nil {
             throw ValidationError("--memory-budget takes a size like 2G, 512M or 1000000")
         }
