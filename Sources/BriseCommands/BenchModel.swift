@@ -30,12 +30,16 @@ public struct BenchModel: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(name: .customLong("kv-type"), help: "KV cache element type: f16 (default, as llama.cpp) or q8_0 (about half the memory).")
+    var kvType: String = KVCacheType.f16.rawValue
+
     public init() {}
 
     public func validate() throws {
         guard prompt >= 0, generate >= 0, prompt + generate > 0 else { throw ValidationError("-p and -n must not be negative, and not both 0") }
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard KVCacheType(rawValue: kvType) != nil else { throw ValidationError("--kv-type must be f16 or q8_0") }
     }
 
     struct Result: Encodable {
@@ -51,6 +55,7 @@ public struct BenchModel: ParsableCommand {
         var generationTokensPerSecond: Double
         var generationStandardDeviation: Double
         var kvCacheBytes: Int
+        var kvCacheType: String
         var peakResidentBytes: Int
     }
 
@@ -63,7 +68,7 @@ public struct BenchModel: ParsableCommand {
         do {
             loaded = try LoadedModel(
                 modelPath: model, contextLength: max(1, prompt + generate), threads: threads,
-                environment: ProcessInfo.processInfo.environment)
+                cacheType: KVCacheType(rawValue: kvType) ?? .f16, environment: ProcessInfo.processInfo.environment)
         } catch {
             print("brise bench: \(model): \(error)", to: &stderr)
             throw ExitCode.failure
@@ -108,7 +113,7 @@ public struct BenchModel: ParsableCommand {
             loadSeconds: loaded.loadSeconds, promptTokens: prompt, promptTokensPerSecond: mean(promptRates),
             promptStandardDeviation: deviation(promptRates), generatedTokens: generate,
             generationTokensPerSecond: mean(generationRates), generationStandardDeviation: deviation(generationRates),
-            kvCacheBytes: session.cacheByteCount, peakResidentBytes: peakResidentBytes())
+            kvCacheBytes: session.cacheByteCount, kvCacheType: session.cacheType.rawValue, peakResidentBytes: peakResidentBytes())
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -119,7 +124,7 @@ public struct BenchModel: ParsableCommand {
             print(String(format: "load                 %.3f s", result.loadSeconds))
             print(String(format: "pp%-4d               %.2f ± %.2f tokens/s", prompt, result.promptTokensPerSecond, result.promptStandardDeviation))
             print(String(format: "tg%-4d               %.2f ± %.2f tokens/s", generate, result.generationTokensPerSecond, result.generationStandardDeviation))
-            print("KV cache             \(formatBytes(result.kvCacheBytes))")
+            print("KV cache             \(formatBytes(result.kvCacheBytes)) (\(result.kvCacheType))")
             print("peak RSS             \(formatBytes(result.peakResidentBytes))")
         }
     }

@@ -58,6 +58,9 @@ public struct Generate: ParsableCommand {
     @Option(help: "Memory budget, e.g. 2G or 512M (the cgroup's limit applies when lower).")
     var memoryBudget: String?
 
+    @Option(name: .customLong("kv-type"), help: "KV cache element type: f16 (default, as llama.cpp) or q8_0 (about half the memory).")
+    var kvType: String = KVCacheType.f16.rawValue
+
     @Flag(help: "Lock the weights in memory (mlock); needs RLIMIT_MEMLOCK at least the model's size.")
     var mlock = false
 
@@ -88,6 +91,7 @@ public struct Generate: ParsableCommand {
         if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
         if chat, tokens != nil { throw ValidationError("--chat needs --prompt") }
         _ = try thermalLimits()
+        _ = try cacheType()
         if let memoryBudget, MemoryBudget.parse(memoryBudget) == nil {
             throw ValidationError("--memory-budget takes a size like 2G, 512M or 1000000")
         }
@@ -129,11 +133,17 @@ public struct Generate: ParsableCommand {
         }
     }
 
+    /// The `--kv-type` value as a cache type.
+    private func cacheType() throws -> KVCacheType {
+        guard let type = KVCacheType(rawValue: kvType) else { throw ValidationError("--kv-type must be f16 or q8_0") }
+        return type
+    }
+
     private func generate(_ stderr: inout StandardError) throws {
         try parameters.validate()
         let loaded = try LoadedModel(
             modelPath: model, contextLength: ctx, memoryBudget: memoryBudget.flatMap(MemoryBudget.parse), lockWeights: mlock,
-            threads: threads,
+            threads: threads, cacheType: try cacheType(),
             environment: ProcessInfo.processInfo.environment)
         let promptIDs: [Int32]
         if let tokens {

@@ -241,6 +241,9 @@ static void ck_ops_fill_scalar(ck_ops *t) {
     t->scale = ck_scale_f32;
     t->dot_f16 = ck_dot_f16_f32;
     t->axpy_f16 = ck_axpy_f16_f32;
+    t->attend_f16 = ck_attend_f16_generic;
+    t->attend_q8_0 = ck_attend_q8_0_generic;
+    t->axpy_f32 = ck_axpy_f32;
 }
 
 static void ck_ops_build(void) {

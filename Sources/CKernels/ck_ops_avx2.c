@@ -310,6 +310,13 @@ static TGT void avx2_axpy_f16(size_t n, float a, const void *v, float *y) {
     for (; i < n; ++i) y[i] = fmaf(ck_half_to_float(ck_load_u16(p + 2 * i)), a, y[i]);
 }
 
+static TGT void avx2_axpy_f32(size_t n, float a, const float *x, float *y) {
+    const __m256 va = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_loadu_ps(x + i), va, _mm256_loadu_ps(y + i)));
+    for (; i < n; ++i) y[i] = fmaf(x[i], a, y[i]);
+}
+
 // MARK: - Table
 
 CK_INTERNAL void ck_ops_avx2_fill(ck_ops *t) {
@@ -328,6 +335,7 @@ CK_INTERNAL void ck_ops_avx2_fill(ck_ops *t) {
     t->scale = avx2_scale;
     t->dot_f16 = avx2_dot_f16;
     t->axpy_f16 = avx2_axpy_f16;
+    t->axpy_f32 = avx2_axpy_f32;
 }
 
 #endif  // __x86_64__

@@ -285,6 +285,113 @@ static TGT void avx512_axpy_f16(size_t n, float a, const void *v, float *y) {
     for (; i < n; ++i) y[i] = fmaf(ck_half_to_float(ck_load_u16(p + 2 * i)), a, y[i]);
 }
 
+static TGT void avx512_axpy_f32(size_t n, float a, const float *x, float *y) {
+    const __m512 va = _mm512_set1_ps(a);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(_mm512_loadu_ps(x + i), va, _mm512_loadu_ps(y + i)));
+    for (; i < n; ++i) y[i] = fmaf(x[i], a, y[i]);
+}
+
+// MARK: - One query head's attention (see CKernelsOps.h)
+
+// ck_attend_f16_generic with the P·V slots of 16 output dimensions held in registers: for each group of
+// 16 dimensions and each accumulator j, the 16 slots 16j..16j+15 are 16 vectors that take their
+// positions' fused multiply-adds in position order (as the axpy rows do), and the reduction tree runs on
+// the vectors. Falls back to the generic version when head_dim is not a multiple of 16.
+static TGT void avx512_attend_f16(const ck_ops *ops, const ck_attend_args *a) {
+    const size_t d = a->head_dim, lanes = 64;
+    if (d % 16 != 0) {
+        ck_attend_f16_generic(ops, a);
+        return;
+    }
+    const size_t first = a->first, visible = a->visible, cells = a->cells;
+    const size_t row_start = first / lanes * lanes;
+    const size_t width = (visible + lanes - 1) / lanes * lanes;
+    float *query = a->scratch;
+    float *scores = query + d;
+    const uint8_t *keys = a->keys, *values = a->values;
+
+    for (size_t i = 0; i < d; i += 16) {
+        const __m512 v = _mm512_loadu_ps(a->q + i);
+        _mm512_storeu_ps(query + i, _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+    }
+    for (size_t p = first; p < visible; ++p) {
+        const size_t cell = p < cells ? p : p % cells;
+        scores[p] = avx512_dot_f16(d, keys + 2 * cell * d, query);
+    }
+    for (size_t p = row_start; p < first; ++p) scores[p] = -INFINITY;
+    for (size_t p = visible; p < width; ++p) scores[p] = -INFINITY;
+    avx512_softmax(width - row_start, scores + row_start, a->scale, NULL, scores + row_start);
+    {
+        size_t p = first;
+        for (; p + 16 <= visible; p += 16) {
+            const __m512 v = _mm512_loadu_ps(scores + p);
+            _mm512_storeu_ps(scores + p, _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+        }
+        for (; p < visible; ++p) scores[p] = ck_half_to_float(ck_float_to_half(scores[p]));
+    }
+
+    // Per group of 16 dimensions: slots 16j+i (i = 0..15) of accumulator j in 16 registers (written out
+    // with a macro so the compiler keeps them there).
+#define CK_X16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+    for (size_t c = 0; c < d; c += 16) {
+        __m512 pair[16];  // (slot i + slot 32+i), then the lane sums
+        __m512 acc[16];
+        for (size_t j = 0; j < 4; ++j) {
+#define CK_DECL(i) __m512 a##i = _mm512_setzero_ps();
+            CK_X16(CK_DECL)
+#undef CK_DECL
+            for (size_t block = row_start; block < visible; block += lanes) {
+                const size_t base = block + 16 * j;
+                const size_t cell0 = base < cells ? base : base % cells;
+                if (base >= first && base + 16 <= visible && cell0 + 16 <= cells) {
+                    // 16 whole positions in consecutive cells.
+                    const uint8_t *v = values + 2 * (cell0 * d + c);
+                    const float *pr = scores + base;
+#define CK_FULL(i) a##i = _mm512_fmadd_ps(avx512_load_f16(v + 2 * (i) * d), _mm512_set1_ps(pr[i]), a##i);
+                    CK_X16(CK_FULL)
+#undef CK_FULL
+                } else {
+#define CK_PART(i)                                                                                              \
+    {                                                                                                           \
+        const size_t p = base + (i);                                                                            \
+        if (p >= first && p < visible) {                                                                        \
+            const size_t cell = p < cells ? p : p % cells;                                                      \
+            a##i = _mm512_fmadd_ps(avx512_load_f16(values + 2 * (cell * d + c)), _mm512_set1_ps(scores[p]), a##i); \
+        }                                                                                                       \
+    }
+                    CK_X16(CK_PART)
+#undef CK_PART
+                }
+            }
+#define CK_STORE(i) acc[i] = a##i;
+            CK_X16(CK_STORE)
+#undef CK_STORE
+            // GGML_F32x16_REDUCE: (acc0 + acc2) + (acc1 + acc3), per lane.
+            if (j == 0) {
+                for (int i = 0; i < 16; ++i) pair[i] = acc[i];
+            } else if (j == 1) {
+                // Keep acc1 aside (in the scratch after the scores) until acc3.
+                for (int i = 0; i < 16; ++i) _mm512_storeu_ps(scores + width + 16 * (size_t)i, acc[i]);
+            } else if (j == 2) {
+                for (int i = 0; i < 16; ++i) pair[i] = _mm512_add_ps(pair[i], acc[i]);
+            } else {
+                for (int i = 0; i < 16; ++i) {
+                    const __m512 t = _mm512_add_ps(_mm512_loadu_ps(scores + width + 16 * (size_t)i), acc[i]);
+                    pair[i] = _mm512_add_ps(pair[i], t);
+                }
+            }
+        }
+        // _mm512_reduce_add_ps across the 16 lanes, for 16 output dimensions at once.
+        for (int i = 0; i < 8; ++i) pair[i] = _mm512_add_ps(pair[i + 8], pair[i]);
+        for (int i = 0; i < 4; ++i) pair[i] = _mm512_add_ps(pair[i + 4], pair[i]);
+        pair[0] = _mm512_add_ps(pair[0], pair[2]);
+        pair[1] = _mm512_add_ps(pair[1], pair[3]);
+        _mm512_storeu_ps(a->out + c, _mm512_add_ps(pair[0], pair[1]));
+    }
+#undef CK_X16
+}
+
 // MARK: - Table
 
 CK_INTERNAL void ck_ops_avx512_fill(ck_ops *t) {
@@ -303,6 +410,8 @@ CK_INTERNAL void ck_ops_avx512_fill(ck_ops *t) {
     t->scale = avx512_scale;
     t->dot_f16 = avx512_dot_f16;
     t->axpy_f16 = avx512_axpy_f16;
+    t->attend_f16 = avx512_attend_f16;
+    t->axpy_f32 = avx512_axpy_f32;
 }
 
 #endif  // __x86_64__

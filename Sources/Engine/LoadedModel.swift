@@ -29,11 +29,12 @@ public struct LoadedModel: Sendable {
     ///   - memoryBudget: Bytes from `--memory-budget` (the cgroup limit still applies when lower).
     ///   - lockWeights: `mlock` the tensor data.
     ///   - threads: Worker threads (nil: what the affinity mask and the cgroup CPU quota allow).
+    ///   - cacheType: The KV cache's element type (F16 by default; Q8_0 takes about half the bytes).
     ///   - environment: The process environment (for `BRISE_KERNEL_PATH`).
     /// - Throws: `GGUFError`, `ModelError`, `KernelError` or `TokenizerError` with what went wrong.
     public init(
         modelPath: String, contextLength: Int?, memoryBudget: Int? = nil, lockWeights: Bool = false, threads: Int?,
-        environment: [String: String]
+        cacheType: KVCacheType = .f16, environment: [String: String]
     ) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         file = try GGUFFile(path: modelPath)
@@ -49,22 +50,26 @@ public struct LoadedModel: Sendable {
         self.threads = threads ?? CPUBudget.detect().threads
         pool = WorkerPool(threadCount: self.threads)
         let multiplier = try MatrixMultiplier(path: path, pool: pool)
-        plan = try Self.plan(model: model, file: file, contextLength: contextLength, memoryBudget: memoryBudget)
+        plan = try Self.plan(
+            model: model, file: file, contextLength: contextLength, memoryBudget: memoryBudget, cacheType: cacheType)
         session = try ModelSession(
-            model: model, contextLength: plan.contextLength, multiplier: multiplier, ops: try FloatOps(path: path))
+            model: model, contextLength: plan.contextLength, multiplier: multiplier, ops: try FloatOps(path: path),
+            cacheType: cacheType)
         loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 }
 
 extension LoadedModel {
-    /// The memory plan for `model`: weights, an F16 KV cache, scratch for batches of
-    /// `ModelSession.maximumBatch`, overhead; within the budget (see `MemoryBudget.resolve`).
-    public static func plan(model: LlamaModel, file: GGUFFile, contextLength: Int?, memoryBudget: Int?) throws -> MemoryPlan {
+    /// The memory plan for `model`: weights, a KV cache of `cacheType` (F16 by default), scratch for
+    /// batches of `ModelSession.maximumBatch`, overhead; within the budget (see `MemoryBudget.resolve`).
+    public static func plan(
+        model: LlamaModel, file: GGUFFile, contextLength: Int?, memoryBudget: Int?, cacheType: KVCacheType = .f16
+    ) throws -> MemoryPlan {
         let c = model.configuration
         let (budget, source) = MemoryBudget.resolve(configured: memoryBudget)
         let batch = min(ModelSession.maximumBatch, contextLength ?? ModelSession.maximumBatch)
         let request = MemoryPlan.Request(
-            weightBytes: file.tensorByteCount, kvBytesPerToken: c.kvCacheBytesPerToken() ?? 0,
+            weightBytes: file.tensorByteCount, kvBytesPerToken: c.kvCacheBytesPerToken(cacheType: cacheType.ggmlType) ?? 0,
             trainingContext: c.contextLength, requestedContext: contextLength,
             scratchBytes: ModelSession.scratchBytes(configuration: c, vocabulary: model.vocabularySize, batch: batch),
             // The process itself, plus the tokenizer's tables: measured at ~4× the file's metadata

@@ -20,6 +20,7 @@ enum FloatOpsC {
     ) -> Void
     typealias CorrectionDimensions = @convention(c) (Int32, Int32, Float, Float, Float, UnsafeMutablePointer<Float>) -> Void
     typealias GeluF16 = @convention(c) (UInt16) -> UInt16
+    typealias Attend = @convention(c) (UnsafePointer<ck_ops>, UnsafePointer<ck_attend_args>) -> Void
 }
 
 /// One path's op table, resolved once into typed C function pointers.
@@ -44,12 +45,20 @@ struct FloatOpsFunctions: @unchecked Sendable {
     let ropeCache: FloatOpsC.RoPECache
     let yarnCorrectionDimensions: FloatOpsC.CorrectionDimensions
     let geluF16: FloatOpsC.GeluF16
+    let attendF16: FloatOpsC.Attend
+    let attendQ8_0: FloatOpsC.Attend
+    /// The C table itself (attend_f16 takes it, to reach the path's other ops).
+    let table: UnsafePointer<ck_ops>
 
     /// Resolves the table of `path` (an index of `ck_path`); nil when the CPU cannot run it.
     init?(path: Int32) {
         guard path >= 0, path < Int32(CK_PATH_COUNT.rawValue),
-            let table = ck_ops_select(ck_path(rawValue: UInt32(path)))?.pointee
+            let pointer = ck_ops_select(ck_path(rawValue: UInt32(path)))
         else { return nil }
+        let table = pointer.pointee
+        self.table = pointer
+        attendF16 = table.attend_f16
+        attendQ8_0 = table.attend_q8_0
         rmsNorm = table.rms_norm
         ropeNorm = table.rope_norm
         ropeNeox = table.rope_neox

@@ -16,7 +16,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
     public let path: KernelPath
     /// The pool that runs the row chunks.
     public let pool: WorkerPool
-    private let table: UnsafePointer<ck_kernels>
+    let table: UnsafePointer<ck_kernels>
     private var scratch: UnsafeMutableRawPointer
     private var scratchCapacity: Int
 
@@ -54,7 +54,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
         scratch = .allocate(byteCount: scratchCapacity, alignment: 64)
     }
 
-    private func rowsPerChunk(_ w: WeightMatrix) -> Int {
+    func rowsPerChunk(_ w: WeightMatrix) -> Int {
         // About four chunks per thread (so a preempted worker delays a quarter of its share, not all
         // of it), but at least minimumChunkBytes of weights; a multiple of 16 rows (the mat-mat
         // kernels walk 8-row tiles).
@@ -65,7 +65,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
 
     /// Quantizes `count` activation rows of `w.columns` floats into the scratch buffer (or, for
     /// float weights, uses them as they are) and calls `body` with the activation bytes and stride.
-    private func withActivations<R>(
+    func withActivations<R>(
         for w: WeightMatrix, _ x: UnsafeBufferPointer<Float>, count: Int,
         _ body: (UnsafeRawPointer, Int) -> R
     ) -> R {

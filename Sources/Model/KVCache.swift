@@ -1,8 +1,9 @@
 import Kernels
 
 /// The key/value cache: for each layer, keys and values of the cached positions, stored as F16
-/// (llama.cpp's default `type_k`/`type_v`), laid out `[layer][kv head][cell][head dim]` so one head's
-/// positions are contiguous for the attention dot products.
+/// (llama.cpp's default `type_k`/`type_v`) or Q8_0 (`KVCacheType`), laid out
+/// `[layer][kv head][cell][head dim]` so one head's positions are contiguous for the attention dot
+/// products (a Q8_0 head row is `headDimension / 32` blocks).
 ///
 /// A full-attention layer has a cell for every position (`capacity`). A sliding-window layer only ever
 /// reads its last `window` positions, so it keeps a ring of `cells(layer:)` cells, position `p` in
@@ -14,6 +15,10 @@ final class KVCache {
     let layers: Int
     let kvHeads: Int
     let headDimension: Int
+    /// The element type.
+    let type: KVCacheType
+    /// Bytes of one head's row (one position).
+    let rowBytes: Int
     /// The most positions the cache holds.
     let capacity: Int
     /// The most tokens one batch may store before attending (sliding-window rings are sized for it).
@@ -26,9 +31,10 @@ final class KVCache {
     private let windows: [Int?]
     /// Element offset of each layer's first cell.
     private let layerOffsets: [Int]
-    private let elements: Int
-    private let keys: UnsafeMutablePointer<UInt16>
-    private let values: UnsafeMutablePointer<UInt16>
+    /// Rows (head × cell) over all layers, per cache (K or V).
+    private let rows: Int
+    private let keys: UnsafeMutableRawPointer
+    private let values: UnsafeMutableRawPointer
 
     /// Whether the positions a new token at `target` would attend to are all still stored: a ring
     /// that has wrapped past them has overwritten them.
@@ -51,13 +57,14 @@ final class KVCache {
     }
 
     /// Bytes a cache would hold (both K and V), without allocating it.
-    static func byteCount(windows: [Int?], kvHeads: Int, headDimension: Int, capacity: Int, maximumBatch: Int)
-        -> (bytes: Int, overflow: Bool)
-    {
+    static func byteCount(
+        windows: [Int?], kvHeads: Int, headDimension: Int, type: KVCacheType = .f16, capacity: Int, maximumBatch: Int
+    ) -> (bytes: Int, overflow: Bool) {
+        let rowBytes = type.rowByteCount(elements: headDimension) ?? headDimension * 2
         var total = 0
         for window in windows {
             let cells = Self.cells(window: window, capacity: capacity, maximumBatch: maximumBatch)
-            let (layer, o1) = (2 * 2 * kvHeads * headDimension).multipliedReportingOverflow(by: cells)
+            let (layer, o1) = (2 * kvHeads * rowBytes).multipliedReportingOverflow(by: cells)
             let (sum, o2) = total.addingReportingOverflow(layer)
             if o1 || o2 { return (Int.max, true) }
             total = sum
@@ -70,13 +77,17 @@ final class KVCache {
     /// - Parameters:
     ///   - windows: Each layer's sliding window, or nil for full attention (one entry per layer).
     ///   - kvHeads: Key/value heads.
-    ///   - headDimension: Floats per head.
+    ///   - headDimension: Floats per head (a multiple of 32 for Q8_0).
+    ///   - type: The element type.
     ///   - capacity: Positions.
     ///   - maximumBatch: The most tokens a batch stores at once.
-    init(windows: [Int?], kvHeads: Int, headDimension: Int, capacity: Int, maximumBatch: Int) {
+    init(windows: [Int?], kvHeads: Int, headDimension: Int, type: KVCacheType = .f16, capacity: Int, maximumBatch: Int) {
+        precondition(type.rowByteCount(elements: headDimension) != nil, "a Q8_0 cache needs whole 32-blocks per head")
         layers = windows.count
         self.kvHeads = kvHeads
         self.headDimension = headDimension
+        self.type = type
+        rowBytes = type.rowByteCount(elements: headDimension)!
         self.capacity = capacity
         self.maximumBatch = maximumBatch
         self.windows = windows
@@ -85,14 +96,15 @@ final class KVCache {
         var total = 0
         for cells in layerCells {
             offsets.append(total)
-            total += kvHeads * cells * headDimension
+            total += kvHeads * cells
         }
         layerOffsets = offsets
-        elements = total
-        keys = .allocate(capacity: max(1, total))
-        keys.initialize(repeating: 0, count: max(1, total))
-        values = .allocate(capacity: max(1, total))
-        values.initialize(repeating: 0, count: max(1, total))
+        rows = total
+        let bytes = max(1, total * rowBytes)
+        keys = .allocate(byteCount: bytes, alignment: 64)
+        keys.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        values = .allocate(byteCount: bytes, alignment: 64)
+        values.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
     }
 
     deinit {
@@ -101,7 +113,7 @@ final class KVCache {
     }
 
     /// Bytes held (both caches).
-    var byteCount: Int { 2 * elements * 2 }
+    var byteCount: Int { 2 * rows * rowBytes }
 
     /// The cells of `layer`.
     func cells(layer: Int) -> Int { layerCells[layer] }
@@ -109,29 +121,38 @@ final class KVCache {
     /// The cell holding `position` in `layer`.
     func cell(layer: Int, position: Int) -> Int { position % layerCells[layer] }
 
+    /// Byte offset of a head's row.
     private func offset(layer: Int, head: Int, cell: Int) -> Int {
-        layerOffsets[layer] + (head * layerCells[layer] + cell) * headDimension
+        (layerOffsets[layer] + head * layerCells[layer] + cell) * rowBytes
     }
 
     /// Stores one position's keys and values for one layer (all KV heads, `kvHeads × headDimension`
-    /// floats each), rounding to F16 as llama.cpp's cache copy does.
+    /// floats each), rounding to F16 or quantizing to Q8_0 as llama.cpp's cache copy does.
     func store(layer: Int, position: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>) {
         precondition(position < capacity, "KV cache position out of range")
         let cell = cell(layer: layer, position: position)
         for head in 0..<kvHeads {
             let at = offset(layer: layer, head: head, cell: cell)
-            HalfPrecision.convert(k + head * headDimension, to: keys + at, count: headDimension)
-            HalfPrecision.convert(v + head * headDimension, to: values + at, count: headDimension)
+            switch type {
+            case .f16:
+                HalfPrecision.convert(
+                    k + head * headDimension, to: (keys + at).assumingMemoryBound(to: UInt16.self), count: headDimension)
+                HalfPrecision.convert(
+                    v + head * headDimension, to: (values + at).assumingMemoryBound(to: UInt16.self), count: headDimension)
+            case .q8_0:
+                Q8_0Rows.quantize(k + head * headDimension, into: keys + at, count: headDimension)
+                Q8_0Rows.quantize(v + head * headDimension, into: values + at, count: headDimension)
+            }
         }
     }
 
-    /// The F16 keys of `head` in `layer`, cell `c` at `c * headDimension`.
-    func keys(layer: Int, head: Int) -> UnsafePointer<UInt16> {
-        UnsafePointer(keys + offset(layer: layer, head: head, cell: 0))
+    /// The keys of `head` in `layer` (F16 values or Q8_0 blocks), cell `c` at `c * rowBytes`.
+    func keys(layer: Int, head: Int) -> UnsafeRawPointer {
+        UnsafeRawPointer(keys + offset(layer: layer, head: head, cell: 0))
     }
 
-    /// The F16 values of `head` in `layer`, laid out as the keys.
-    func values(layer: Int, head: Int) -> UnsafePointer<UInt16> {
-        UnsafePointer(values + offset(layer: layer, head: head, cell: 0))
+    /// The values of `head` in `layer`, laid out as the keys.
+    func values(layer: Int, head: Int) -> UnsafeRawPointer {
+        UnsafeRawPointer(values + offset(layer: layer, head: head, cell: 0))
     }
 }

@@ -38,9 +38,9 @@ extension ModelSession {
         for (index, layer) in model.layers.enumerated() {
             let ffn = layer.gate.rows
             normalize(rows: count, width: hidden, from: b.x, weight: layer.attentionNorm, into: b.h)
-            project(layer.query, b.h, rows: count, into: b.q, bias: layer.queryBias)
-            project(layer.key, b.h, rows: count, into: b.k, bias: layer.keyBias)
-            project(layer.value, b.h, rows: count, into: b.v, bias: layer.valueBias)
+            project(
+                [(layer.query, b.q, layer.queryBias), (layer.key, b.k, layer.keyBias), (layer.value, b.v, layer.valueBias)],
+                b.h, rows: count)
             // Gemma 3: RMSNorm of every head (ggml_rms_norm over the head dimension), before RoPE.
             if let norm = layer.queryNorm {
                 normalize(rows: count * heads, width: c.keyLength, from: b.q, weight: norm, into: b.q)
@@ -76,8 +76,7 @@ extension ModelSession {
             add(b.projected, into: b.x, count: count * hidden)
 
             normalize(rows: count, width: hidden, from: b.x, weight: layer.ffnNorm, into: b.h)
-            project(layer.gate, b.h, rows: count, into: b.gate)
-            project(layer.up, b.h, rows: count, into: b.up)
+            project([(layer.gate, b.gate, nil), (layer.up, b.up, nil)], b.h, rows: count)
             // Row by row: the exp-based ops give each element the same algorithm as llama.cpp only
             // when a call starts at a row's start.
             for t in 0..<count {
@@ -134,8 +133,29 @@ extension ModelSession {
         }
     }
 
+    /// `project` for several matrices over the same input, in one pool dispatch with the input
+    /// quantized once (bit-identical to separate calls; see `MatrixMultiplier.multiply(_:batch:count:into:)`).
+    private func project(
+        _ group: [(w: WeightMatrix, y: UnsafeMutablePointer<Float>, bias: FloatVector?)], _ x: UnsafeMutablePointer<Float>,
+        rows: Int
+    ) {
+        let columns = group[0].w.columns
+        multiplier.multiply(
+            group.map(\.w), batch: UnsafeBufferPointer(start: x, count: rows * columns), count: rows,
+            into: group.map { UnsafeMutableBufferPointer(start: $0.y, count: rows * $0.w.rows) })
+        for (w, y, bias) in group {
+            guard let bias else { continue }
+            let b = UnsafeBufferPointer(start: bias.base, count: w.rows)
+            for r in 0..<rows {
+                let row = UnsafeMutableBufferPointer(start: y + r * w.rows, count: w.rows)
+                ops.add(UnsafeBufferPointer(row), b, into: row)
+            }
+        }
+    }
+
     /// Causal attention of `tokens` new queries (at `position...`) over the cache, one (token, head)
-    /// pair per work item on the pool. With a `window`, a query at `q` sees the keys at `p` with
+    /// pair per work item on the pool. What follows is the F16 cache's arithmetic; a Q8_0 cache runs
+    /// llama.cpp's flash-attention order instead (`FloatOps.attendQ8_0`). With a `window`, a query at `q` sees the keys at `p` with
     /// `q - p < window` (llama.cpp's `LLAMA_SWA_TYPE_STANDARD` mask), the others masked to -∞.
     ///
     /// Summation order is llama.cpp's non-flash decode path (one token at a time, which its prefill of
@@ -143,12 +163,12 @@ extension ModelSession {
     /// row is padded with -∞ to a multiple of 64 (llama.cpp pads its KV row to 256 and masks the
     /// unused cells; -∞ gives probability 0 and a 0 adds nothing, so only the lane structure matters),
     /// so softmax computes every visible score with the vector exp; P·V is ggml_vec_dot_f16 over the
-    /// KV positions of the transposed V cache: position p goes to slot p mod 64 (4 accumulators of 16
-    /// lanes, fused multiply-adds in position order), and the slots reduce as GGML_F32x16_REDUCE then
-    /// _mm512_reduce_add_ps. The slot sums are kept per output dimension with axpy rows. A window's
-    /// masked positions are -∞ scores (probability 0, adding nothing to a slot), so the softmax starts
-    /// at the 64-aligned cell before the first visible one (llama.cpp's sliding-window cache then holds
-    /// the same positions in the same lanes; entire masked lane groups only add zeros to its sum).
+    /// KV positions of the transposed V cache (position p in slot p mod 64, reduced as
+    /// GGML_F32x16_REDUCE then _mm512_reduce_add_ps). `FloatOps.attendF16` does one (token, head) in
+    /// one C call. A window's masked positions are -∞ scores (probability 0, adding nothing to a
+    /// slot), so the softmax starts at the 64-aligned cell before the first visible one (llama.cpp's
+    /// sliding-window cache then holds the same positions in the same lanes; entire masked lane groups
+    /// only add zeros to its sum).
     private func attend(layer: Int, tokens: Int, window: Int?) {
         let c = model.configuration
         let heads = c.headCount[0]
@@ -160,75 +180,34 @@ extension ModelSession {
         let b = buffers
         let cache = cache
         let ops = ops
-        let lanes = 64
         let cells = cache.cells(layer: layer)
-        let padded = (base + tokens + lanes - 1) / lanes * lanes
+        let type = cache.type
+        let capacity =
+            type == .f16
+            ? FloatOps.attendF16ScratchCount(headDimension: dimension, visible: base + tokens)
+            : FloatOps.attendQ8_0ScratchCount(headDimension: dimension)
         multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
-            // query | scores (padded) | 64 slot rows | 16 partial rows | a temporary row | a zero row
-            let capacity = dimension + padded + (lanes + 16 + 2) * dimension
             withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
-                let query = scratch.baseAddress!
-                let scores = query + dimension
-                let slots = scores + padded
-                let partial = slots + lanes * dimension
-                let temporary = partial + 16 * dimension
-                let zero = temporary + dimension
-                zero.update(repeating: 0, count: dimension)
-                func row(_ p: UnsafeMutablePointer<Float>) -> UnsafeMutableBufferPointer<Float> {
-                    UnsafeMutableBufferPointer(start: p, count: dimension)
-                }
                 for item in items {
                     let t = item / heads
                     let head = item % heads
                     let kvHead = head / group
                     let visible = base + t + 1
                     let first = window.map { max(0, visible - $0) } ?? 0
-                    let rowStart = first / lanes * lanes
-                    let width = (visible + lanes - 1) / lanes * lanes
-                    // llama.cpp multiplies K (F16) by Q converted to F16.
-                    query.update(from: b.q + t * qDim + head * dimension, count: dimension)
-                    HalfPrecision.round(query, count: dimension)
+                    let query = b.q + t * qDim + head * dimension
                     let keys = cache.keys(layer: layer, head: kvHead)
-                    let q = UnsafeBufferPointer(start: query, count: dimension)
-                    // Position p lives in cell p (full attention) or p mod cells (a sliding-window ring).
-                    func cell(_ p: Int) -> Int { p < cells ? p : p % cells }
-                    for p in first..<visible {
-                        scores[p] = ops.dotF16(UnsafeBufferPointer(start: keys + cell(p) * dimension, count: dimension), q)
-                    }
-                    (scores + rowStart).update(repeating: -.infinity, count: first - rowStart)
-                    (scores + visible).update(repeating: -.infinity, count: width - visible)
-                    ops.softmax(UnsafeMutableBufferPointer(start: scores + rowStart, count: width - rowStart), scale: scale)
-                    // ... and V (F16) by the probabilities converted to F16.
-                    HalfPrecision.round(scores + first, count: visible - first)
                     let values = cache.values(layer: layer, head: kvHead)
-                    let used = min(visible, lanes)
-                    slots.update(repeating: 0, count: used * dimension)
-                    for p in first..<visible {
-                        ops.axpyF16(
-                            scores[p], UnsafeBufferPointer(start: values + cell(p) * dimension, count: dimension),
-                            into: row(slots + (p % lanes) * dimension))
+                    let out = b.attention + t * qDim + head * dimension
+                    switch type {
+                    case .f16:
+                        ops.attendF16(
+                            query: query, keys: keys, values: values, headDimension: dimension, cells: cells,
+                            positions: first..<visible, scale: scale, scratch: scratch.baseAddress!, into: out)
+                    case .q8_0:
+                        ops.attendQ8_0(
+                            query: query, keys: keys, values: values, headDimension: dimension, cells: cells,
+                            positions: first..<visible, scale: scale, scratch: scratch.baseAddress!, into: out)
                     }
-                    // Slot s = 16 j + i is accumulator j's lane i (slots >= used hold 0). Reduce as
-                    // GGML_F32x16_REDUCE ((acc0 + acc2) + (acc1 + acc3)), then _mm512_reduce_add_ps
-                    // (lane i + lane i+8, then i + i+4, then (0 + 2) + (1 + 3)); these row-wise adds do it
-                    // for every output dimension at once.
-                    func sum(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>) {
-                        ops.add(
-                            UnsafeBufferPointer(start: x, count: dimension), UnsafeBufferPointer(start: y, count: dimension),
-                            into: row(z))
-                    }
-                    func slot(_ s: Int) -> UnsafePointer<Float> { UnsafePointer(s < used ? slots + s * dimension : zero) }
-                    func lane(_ i: Int) -> UnsafeMutablePointer<Float> { partial + i * dimension }
-                    for i in 0..<16 {
-                        sum(slot(i), slot(32 + i), into: lane(i))
-                        sum(slot(16 + i), slot(48 + i), into: temporary)
-                        sum(lane(i), temporary, into: lane(i))
-                    }
-                    for i in 0..<8 { sum(lane(i + 8), lane(i), into: lane(i)) }
-                    for i in 0..<4 { sum(lane(i + 4), lane(i), into: lane(i)) }
-                    sum(lane(0), lane(2), into: lane(0))
-                    sum(lane(1), lane(3), into: lane(1))
-                    sum(lane(0), lane(1), into: b.attention + t * qDim + head * dimension)
                 }
             }
         }

@@ -28,8 +28,12 @@ public final class ModelSession: @unchecked Sendable {
     ///   - contextLength: Positions to hold (prompt and generated tokens together).
     ///   - multiplier: The matrix kernels and their worker pool.
     ///   - ops: The float ops (the same kernel path as `multiplier`).
-    /// - Throws: `ModelError` `.contextOverflow` for a context length below 1.
-    public init(model: LlamaModel, contextLength: Int, multiplier: MatrixMultiplier, ops: FloatOps) throws {
+    ///   - cacheType: The KV cache's element type (F16 by default).
+    /// - Throws: `ModelError` `.contextOverflow` for a context length below 1 or a cache that does not
+    ///   fit in memory; `.unsupportedTensorType` for a Q8_0 cache on heads that are not whole 32-blocks.
+    public init(
+        model: LlamaModel, contextLength: Int, multiplier: MatrixMultiplier, ops: FloatOps, cacheType: KVCacheType = .f16
+    ) throws {
         guard contextLength >= 1 else {
             throw ModelError(.contextOverflow, "a context of \(contextLength) positions holds nothing")
         }
@@ -37,14 +41,18 @@ public final class ModelSession: @unchecked Sendable {
         guard Set(c.headCountKV).count == 1, Set(c.headCount).count == 1 else {
             throw ModelError(.wrongShape, "per-layer head counts that vary are not supported yet")
         }
+        guard let rowBytes = cacheType.rowByteCount(elements: c.keyLength) else {
+            throw ModelError(
+                .unsupportedTensorType, "a \(cacheType.rawValue) KV cache needs a head dimension in whole 32-blocks, not \(c.keyLength)")
+        }
         // The cache must fit in memory before it is allocated: a bad --ctx is an error, not a trap.
         let windows = model.layers.map(\.slidingWindow)
         let (cacheBytes, overflow) = KVCache.byteCount(
-            windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, capacity: contextLength,
-            maximumBatch: Self.maximumBatch)
+            windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, type: cacheType,
+            capacity: contextLength, maximumBatch: Self.maximumBatch)
         let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
         guard !overflow, cacheBytes <= physical else {
-            let perPosition = c.blockCount * c.headCountKV[0] * c.keyLength * 2 * 2  // K and V, F16
+            let perPosition = c.blockCount * c.headCountKV[0] * rowBytes * 2  // K and V
             throw ModelError(
                 .contextOverflow,
                 "a KV cache of \(contextLength) positions needs \(overflow ? "more than Int.max" : "\(cacheBytes)") bytes "
@@ -55,8 +63,8 @@ public final class ModelSession: @unchecked Sendable {
         self.multiplier = multiplier
         self.ops = ops
         cache = KVCache(
-            windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, capacity: contextLength,
-            maximumBatch: Self.maximumBatch)
+            windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, type: cacheType,
+            capacity: contextLength, maximumBatch: Self.maximumBatch)
         buffers = Buffers(configuration: c, vocabulary: model.vocabularySize, tokens: 1, logitRows: 1)
     }
 
@@ -84,6 +92,9 @@ public final class ModelSession: @unchecked Sendable {
 
     /// Bytes of the KV cache.
     public var cacheByteCount: Int { cache.byteCount }
+
+    /// The KV cache's element type.
+    public var cacheType: KVCacheType { cache.type }
 
     /// Runs the model over `tokens` at the next positions.
     ///

@@ -68,6 +68,31 @@ import TestSupport
             #expect((json[field]?.doubleValue ?? 0) > 0, "\(field)")
         }
         #expect(json["promptTokens"]?.intValue == 32 && json["generatedTokens"]?.intValue == 8)
+        #expect(json["kvCacheType"]?.stringValue == "f16")
+    }
+
+    /// `--kv-type q8_0`: the bench reports a Q8_0 cache of 34/64 the F16 bytes, generate runs on it,
+    /// and an unknown type is a usage error.
+    @Test func kvTypeOption() throws {
+        func bench(_ type: String) throws -> JSONValue {
+            let result = try ChildProcess.run(
+                Self.brise, ["bench", "--model", Self.model, "-p", "16", "-n", "4", "--repetitions", "1", "--json", "--kv-type", type])
+            #expect(result.exitStatus == 0, "\(result.standardError)")
+            return try JSONDecoder().decode(JSONValue.self, from: Data(result.standardOutput.utf8))
+        }
+        let f16 = try bench("f16")
+        let q8 = try bench("q8_0")
+        #expect(q8["kvCacheType"]?.stringValue == "q8_0")
+        let f16Bytes = f16["kvCacheBytes"]?.intValue ?? 0
+        let q8Bytes = q8["kvCacheBytes"]?.intValue ?? 0
+        #expect(f16Bytes > 0 && q8Bytes * 64 == f16Bytes * 34, "\(q8Bytes) vs \(f16Bytes)")
+        let generated = try ChildProcess.run(
+            Self.brise, ["generate", "--model", Self.model, "--tokens", "1,2,3", "-n", "8", "--temperature", "0", "--kv-type", "q8_0"])
+        #expect(generated.exitStatus == 0, "\(generated.standardError)")
+        #expect(generated.standardOutput.split(separator: ",").count == 8)
+        let bad = try ChildProcess.run(Self.brise, ["generate", "--model", Self.model, "--tokens", "1", "--kv-type", "q4_0"])
+        #expect(bad.exitStatus == 64)
+        #expect(bad.standardError.contains("--kv-type"))
     }
 }
 

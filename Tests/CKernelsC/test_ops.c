@@ -802,6 +802,126 @@ static void test_f16_helpers(const ck_ops *o) {
 
 // MARK: - main
 
+// attend_f16: the path's version (AVX-512: slots in registers) equals the generic one through the same
+// table bit for bit, for full and sliding-window ranges, short and long rows, and ring caches whose
+// positions wrap; head dims that are not a multiple of 16 take the generic route.
+static void test_attend(const ck_ops *o) {
+    static const size_t dims[] = {128, 64, 40};
+    static const size_t cases[][3] = {
+        // cells, first, visible
+        {256, 0, 1},   {256, 0, 17},  {256, 0, 64},  {256, 0, 65},   {256, 0, 200}, {256, 5, 200},
+        {256, 64, 130}, {256, 70, 256}, {96, 40, 150}, {128, 100, 300}, {64, 3, 60},
+    };
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; ++di) {
+        const size_t d = dims[di];
+        for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+            const size_t cells = cases[ci][0], first = cases[ci][1], visible = cases[ci][2];
+            uint16_t *k = malloc(cells * d * 2), *v = malloc(cells * d * 2);
+            for (size_t i = 0; i < cells * d; ++i) {
+                k[i] = ck_fp32_to_fp16(rnd_normal());
+                v[i] = ck_fp32_to_fp16(rnd_normal());
+            }
+            float q[128], want[128], got[128];
+            for (size_t i = 0; i < d; ++i) q[i] = 2.0f * rnd_normal();
+            const size_t floats = ck_attend_f16_scratch_floats(d, visible);
+            float *scratch = malloc(floats * sizeof(float));
+            ck_attend_args a = {q, k, v, d, cells, first, visible, 0.125f, scratch, want};
+            ck_attend_f16_generic(o, &a);
+            a.out = got;
+            o->attend_f16(o, &a);
+            const long diff = first_diff(got, want, d);
+            CHECK(diff < 0, "%s attend_f16 d=%zu cells=%zu positions %zu..<%zu: [%ld] %.9g vs %.9g", o->name, d, cells,
+                  first, visible, diff, diff < 0 ? 0.0 : got[diff], diff < 0 ? 0.0 : want[diff]);
+            // The generic version against a plain evaluation in double (a sanity bound, not the order).
+            double sum_err = 0, scale_ref = 0;
+            {
+                double s[400], m = -INFINITY, z = 0;
+                float qh[128];
+                for (size_t i = 0; i < d; ++i) qh[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(q[i]));
+                for (size_t p = first; p < visible; ++p) {
+                    const size_t c = p < cells ? p : p % cells;
+                    double dot = 0;
+                    for (size_t i = 0; i < d; ++i) dot += (double)ck_fp16_to_fp32(k[c * d + i]) * qh[i];
+                    s[p - first] = dot * 0.125;
+                    if (s[p - first] > m) m = s[p - first];
+                }
+                for (size_t p = first; p < visible; ++p) z += exp(s[p - first] - m);
+                for (size_t i = 0; i < d; ++i) {
+                    double o_i = 0;
+                    for (size_t p = first; p < visible; ++p) {
+                        const size_t c = p < cells ? p : p % cells;
+                        o_i += exp(s[p - first] - m) / z * ck_fp16_to_fp32(v[c * d + i]);
+                    }
+                    sum_err += fabs(o_i - want[i]);
+                    scale_ref += fabs(o_i) + 1;
+                }
+            }
+            CHECK(sum_err <= 2e-3 * scale_ref, "%s attend_f16 vs double d=%zu positions %zu..<%zu: error %.3g", o->name,
+                  d, first, visible, sum_err / scale_ref);
+            free(scratch);
+            free(k);
+            free(v);
+        }
+    }
+}
+
+// attend_q8_0: against a double evaluation of the same math (q quantized to Q8_0, K and V dequantized);
+// axpy_f32 is one fused multiply-add per element on every path.
+static void test_attend_q8_0(const ck_ops *o) {
+    static const size_t cases[][3] = {{256, 0, 1}, {256, 0, 100}, {256, 30, 256}, {96, 40, 150}};
+    const size_t d = 128, row = d / 32 * 34;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+        const size_t cells = cases[ci][0], first = cases[ci][1], visible = cases[ci][2];
+        uint8_t *k = malloc(cells * row), *v = malloc(cells * row);
+        float tmp[128], q[128], got[128];
+        for (size_t c = 0; c < cells; ++c) {
+            for (size_t i = 0; i < d; ++i) tmp[i] = rnd_normal();
+            ck_quantize_row_q8_0(tmp, k + c * row, d);
+            for (size_t i = 0; i < d; ++i) tmp[i] = rnd_normal();
+            ck_quantize_row_q8_0(tmp, v + c * row, d);
+        }
+        for (size_t i = 0; i < d; ++i) q[i] = 2.0f * rnd_normal();
+        float *scratch = malloc(ck_attend_q8_0_scratch_floats(d) * sizeof(float));
+        ck_attend_args a = {q, k, v, d, cells, first, visible, 0.125f, scratch, got};
+        o->attend_q8_0(o, &a);
+        uint8_t q8[136];
+        float qd[128], kd[128], vd[128];
+        ck_quantize_row_q8_0(q, q8, d);
+        ck_dequantize_row_q8_0(q8, qd, d);
+        double s[300], m = -INFINITY, z = 0, err = 0, mag = 0;
+        for (size_t p = first; p < visible; ++p) {
+            ck_dequantize_row_q8_0(k + (p % cells) * row, kd, d);
+            double dot = 0;
+            for (size_t i = 0; i < d; ++i) dot += (double)kd[i] * qd[i];
+            s[p - first] = dot * 0.125;
+            if (s[p - first] > m) m = s[p - first];
+        }
+        for (size_t p = first; p < visible; ++p) z += exp(s[p - first] - m);
+        double want[128] = {0};
+        for (size_t p = first; p < visible; ++p) {
+            ck_dequantize_row_q8_0(v + (p % cells) * row, vd, d);
+            for (size_t i = 0; i < d; ++i) want[i] += exp(s[p - first] - m) / z * vd[i];
+        }
+        for (size_t i = 0; i < d; ++i) {
+            err += fabs(want[i] - got[i]);
+            mag += fabs(want[i]) + 1e-3;
+        }
+        CHECK(err <= 1e-5 * mag, "%s attend_q8_0 positions %zu..<%zu: relative error %.3g", o->name, first, visible,
+              err / mag);
+        free(scratch);
+        free(k);
+        free(v);
+    }
+    float x[37], y[37], ref[37];
+    for (int i = 0; i < 37; ++i) {
+        x[i] = rnd_normal();
+        y[i] = ref[i] = rnd_normal();
+    }
+    o->axpy_f32(37, 0.37f, x, y);
+    for (int i = 0; i < 37; ++i) ref[i] = fmaf(x[i], 0.37f, ref[i]);
+    CHECK(first_diff(y, ref, 37) < 0, "%s axpy_f32 is fused", o->name);
+}
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc) g_rng = strtoull(argv[++i], NULL, 0);
@@ -826,6 +946,8 @@ int main(int argc, char **argv) {
         test_gelu(o);
         test_elementwise(o);
         test_f16_helpers(o);
+        test_attend(o);
+        test_attend_q8_0(o);
         printf("ops path %-10s %d checks\n", o->name, g_pass + g_fail - before);
         if (g_verbose) fflush(stdout);
     }

@@ -21,6 +21,33 @@ import Testing
         }
     }
 
+    /// Many tiny operations back to back (each shorter than a worker's wake-up), with more pool
+    /// threads than cores so workers are often descheduled: the caller closes each job without waiting
+    /// for late workers, and a late worker must never run a closed job's body (it would touch the
+    /// previous operation's captured buffer) nor miss the next one.
+    @Test func lateWorkersNeverRunAClosedJob() {
+        let pool = WorkerPool(threadCount: 4)
+        let count = 6
+        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+        defer { hits.deallocate() }
+        let stray = Atomic<Int>(0)
+        let current = Atomic<Int>(0)
+        for operation in 1...20_000 {
+            hits.initialize(repeating: 0)
+            current.store(operation, ordering: .sequentiallyConsistent)
+            pool.parallelFor(count: count, chunk: 1) { range in
+                if current.load(ordering: .sequentiallyConsistent) != operation { stray.add(1, ordering: .relaxed) }
+                for i in range { hits[i] += 1 }
+            }
+            current.store(0, ordering: .sequentiallyConsistent)
+            if !hits.allSatisfy({ $0 == 1 }) {
+                Issue.record("operation \(operation): items processed \(Array(hits)) times")
+                break
+            }
+        }
+        #expect(stray.load(ordering: .relaxed) == 0)
+    }
+
     /// Work really runs on several threads: with N threads, N distinct threads take chunks.
     @Test func usesAllThreads() {
         let pool = WorkerPool(threadCount: 3)

@@ -198,6 +198,60 @@ float ck_dot_f16_f32(size_t n, const void *_Nonnull k, const float *_Nonnull q);
 /// y_i += a · f32(v_i), fused; v is n raw f16 values.
 void ck_axpy_f16_f32(size_t n, float a, const void *_Nonnull v, float *_Nonnull y);
 
+// MARK: - One query head's attention over an F16 KV cache
+//
+// attend_f16 computes, for one query head, the whole attention the forward pass does per (token, head):
+// q rounded to f16; scores[p] = dot_f16(K[cell(p)], q) for the visible positions first..<visible; the
+// score row padded with -inf to whole 64-lane groups (from the group holding `first` to the one holding
+// visible - 1) and softmaxed with `scale`; the visible probabilities rounded to f16; then P·V in
+// ggml_vec_dot_f16's AVX-512 order over the positions of a transposed V: position p feeds slot p mod 64
+// (fused multiply-adds in position order), and each output dimension reduces its 64 slots as
+// GGML_F32x16_REDUCE ((acc0 + acc2) + (acc1 + acc3), acc j = slots 16j..16j+15) followed by
+// _mm512_reduce_add_ps over the 16 lanes. cell(p) = p for p < cells, else p mod cells (a ring).
+//
+// The generic version (ck_attend_f16_generic) runs that through the path's dot_f16 / axpy_f16 /
+// softmax / add; the AVX-512 path keeps the 64 slots of 16 output dimensions in registers instead of
+// axpy rows in memory. Both give the same bits (the test drivers check it): every slot sees the same
+// fused multiply-adds in the same order, and the reduction is the same tree.
+
+/// The operands of one attend_f16 call.
+typedef struct ck_attend_args {
+    const float *_Nonnull q;          ///< head_dim floats (not yet rounded to f16)
+    const void *_Nonnull keys;        ///< cells rows of head_dim values (f16, or q8_0 blocks for attend_q8_0)
+    const void *_Nonnull values;      ///< laid out as the keys
+    size_t head_dim;
+    size_t cells;                     ///< cells in the (ring) cache of this layer
+    size_t first;                     ///< first visible position
+    size_t visible;                   ///< one past the last visible position (> first)
+    float scale;                      ///< softmax scale (1/sqrt(head_dim) or the model's)
+    float *_Nonnull scratch;          ///< ck_attend_f16_scratch_floats / ck_attend_q8_0_scratch_floats
+    float *_Nonnull out;              ///< head_dim floats
+} ck_attend_args;
+
+/// Floats of scratch one attend_f16 call needs.
+size_t ck_attend_f16_scratch_floats(size_t head_dim, size_t visible);
+
+struct ck_ops;
+/// attend_f16 through the ops of table `ops` (any path).
+void ck_attend_f16_generic(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
+
+// attend_q8_0: the same attention over a Q8_0 KV cache (rows of head_dim/32 blocks), computed as
+// llama.cpp's CPU flash-attention kernel does for a quantized cache (ops.cpp,
+// ggml_compute_forward_flash_attn_ext_f16_one_chunk; flash attention is what llama.cpp requires for a
+// quantized V): q quantized to Q8_0 (ck_quantize_row_q8_0), s = vec_dot_q8_0(K row, q) · scale with
+// the path's Q8_0 dot, an online softmax in position order (on a new maximum M: ms = expf(M_old − M),
+// the accumulator scaled by ms; else vs = expf(s − M)), V rows dequantized and accumulated with a
+// fused multiply-add (ggml_vec_mad_f32), S = S·ms + vs fused, and the result scaled by 1/S. Not
+// claimed bit-identical to llama.cpp (its KV-chunk split across threads and its tail handling are
+// not reproduced); every path gives the same bits as the scalar one up to its Q8_0 dot.
+
+/// Floats of scratch one attend_q8_0 call needs.
+size_t ck_attend_q8_0_scratch_floats(size_t head_dim);
+/// attend_q8_0 through the ops of table `ops` (any path).
+void ck_attend_q8_0_generic(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
+/// y_i = fmaf(x_i, a, y_i) (ggml_vec_mad_f32).
+void ck_axpy_f32(size_t n, float a, const float *_Nonnull x, float *_Nonnull y);
+
 // MARK: - Dispatch
 
 /// The ops of one path. Signatures as the scalar functions above.
@@ -223,6 +277,11 @@ typedef struct ck_ops {
     void (*_Nonnull scale)(size_t n, const float *_Nonnull x, float s, float *_Nonnull y);
     float (*_Nonnull dot_f16)(size_t n, const void *_Nonnull k, const float *_Nonnull q);
     void (*_Nonnull axpy_f16)(size_t n, float a, const void *_Nonnull v, float *_Nonnull y);
+    /// One query head's attention (see ck_attend_args); `ops` is this table.
+    void (*_Nonnull attend_f16)(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
+    /// One query head's attention over a Q8_0 cache (see attend_q8_0 above); `ops` is this table.
+    void (*_Nonnull attend_q8_0)(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
+    void (*_Nonnull axpy_f32)(size_t n, float a, const float *_Nonnull x, float *_Nonnull y);
 } ck_ops;
 
 /// The ops for `path`, or NULL when this build or CPU cannot run it (as ck_select_kernels). Built once;
