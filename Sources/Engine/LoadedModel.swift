@@ -74,7 +74,8 @@ extension LoadedModel {
             scratchBytes: ModelSession.scratchBytes(configuration: c, vocabulary: model.vocabularySize, batch: batch),
             // The process itself, plus the tokenizer's tables: measured at ~4× the file's metadata
             // section (a 131k-token Tekken vocabulary with 269k merges: ~36 MiB for ~8 MiB of metadata).
-            overheadBytes: MemoryPlan.defaultOverhead + 4 * file.dataOffset)
+            overheadBytes: MemoryPlan.defaultOverhead + 4 * file.dataOffset,
+            q8KVBytesPerToken: cacheType == .f16 ? c.kvCacheBytesPerToken(cacheType: .q8_0) : nil)
         return try MemoryPlan.make(request, budget: budget, budgetSource: source)
     }
 }

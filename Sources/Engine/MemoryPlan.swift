@@ -42,11 +42,15 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
         public var requestedContext: Int?
         public var scratchBytes: Int
         public var overheadBytes: Int
+        /// KV bytes per token with a Q8_0 cache, when the plan is for F16 (so a refusal can say
+        /// whether `--kv-type q8_0` would fit).
+        public var q8KVBytesPerToken: Int?
 
         public init(
             weightBytes: Int, kvBytesPerToken: Int, trainingContext: Int, requestedContext: Int?, scratchBytes: Int,
-            overheadBytes: Int = MemoryPlan.defaultOverhead
+            overheadBytes: Int = MemoryPlan.defaultOverhead, q8KVBytesPerToken: Int? = nil
         ) {
+            self.q8KVBytesPerToken = q8KVBytesPerToken
             self.weightBytes = weightBytes
             self.kvBytesPerToken = kvBytesPerToken
             self.trainingContext = trainingContext
@@ -77,10 +81,10 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
         if let requested = request.requestedContext {
             let wanted = plan(requested)
             guard wanted.totalBytes > budget else { return wanted }
-            throw MemoryPlanError(
-                needed: wanted.totalBytes, budget: budget, budgetSource: budgetSource,
-                advice: fitting >= contextStep
-                    ? "use --ctx \(fitting) or less" : Self.noContextAdvice(fixed: fixed, budget: budget))
+            let q8Fits = request.q8KVBytesPerToken.map { fixed + $0 * requested <= budget } ?? false
+            var advice = fitting >= contextStep ? "use --ctx \(fitting) or less" : Self.noContextAdvice(fixed: fixed, budget: budget)
+            if q8Fits { advice += fitting >= contextStep ? ", or --kv-type q8_0" : "; or use --kv-type q8_0" }
+            throw MemoryPlanError(needed: wanted.totalBytes, budget: budget, budgetSource: budgetSource, advice: advice)
         }
         let preferred = min(request.trainingContext, defaultContext)
         let context = min(preferred, fitting)

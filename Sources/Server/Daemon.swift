@@ -95,7 +95,8 @@ public enum Daemon {
         do {
             loaded = try LoadedModel(
                 modelPath: modelPath, contextLength: configuration.context, memoryBudget: configuration.memoryBudget,
-                lockWeights: configuration.mlock, threads: configuration.threads, environment: environment)
+                lockWeights: configuration.mlock, threads: configuration.threads,
+                cacheType: KVCacheType(rawValue: configuration.kvType) ?? .f16, environment: environment)
         } catch {
             throw DaemonError(.model, "\(modelPath): \(error)")
         }

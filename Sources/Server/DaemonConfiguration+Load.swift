@@ -192,6 +192,7 @@ extension DaemonConfiguration {
         lines.append("allowed_groups = \(list(allowedGroups))")
         lines.append("threads = \(threads ?? 0)")
         lines.append("context = \(context ?? 0)")
+        lines.append("kv_type = \(quote(kvType))")
         if let memoryBudget { lines.append("memory_budget = \"\(memoryBudget)\"") }
         lines.append("mlock = \(mlock)")
         lines.append("max_message_bytes = \(maxMessageBytes)")

@@ -25,6 +25,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var threads: Int?
     /// KV-cache positions (nil: the largest the memory budget allows, at most 4096 and the model's).
     public var context: Int?
+    /// The KV cache's element type (`f16`, or `q8_0` for about half the memory).
+    public var kvType = "f16"
     /// Memory budget in bytes (nil: the cgroup's limit or physical memory).
     public var memoryBudget: Int?
     /// Lock the weights in memory.
@@ -114,6 +116,10 @@ extension DaemonConfiguration {
         Setting(key: "context", help: "KV-cache positions; 0 = the largest the memory budget allows (at most 4096).", defaultValue: "0") {
             let n = try integer($1, "context", 0...(1 << 24))
             $0.context = n == 0 ? nil : n
+        },
+        Setting(key: "kv_type", help: "KV cache type: f16, or q8_0 (about half the memory, slightly different logits).", defaultValue: "f16") {
+            guard ["f16", "q8_0"].contains($1) else { throw invalid("kv_type", $1, "f16 or q8_0") }
+            $0.kvType = $1
         },
         Setting(key: "memory_budget", help: "Memory budget (e.g. 2G, 512M); the cgroup limit applies when lower.", defaultValue: "the cgroup limit or physical memory") {
             guard let bytes = MemoryBudget.parse($1), bytes > 0 else { throw invalid("memory_budget", $1, "a size like 2G, 512M or 1000000") }

@@ -33,6 +33,17 @@ import TestSupport
         } catch {
             Issue.record("\(error)")
         }
+        // Where a Q8_0 cache (34/64 of F16's bytes) would fit the requested context, the advice says so.
+        request.requestedContext = 4096
+        request.q8KVBytesPerToken = 106_496 / 64 * 34
+        do {
+            _ = try MemoryPlan.make(request, budget: 2_600_000_000, budgetSource: "test")
+            Issue.record("planned 4096 F16 tokens into 2.6 GB")
+        } catch let error as MemoryPlanError {
+            #expect(error.advice.contains("use --ctx") && error.advice.hasSuffix("or --kv-type q8_0"), "\(error)")
+        } catch {
+            Issue.record("\(error)")
+        }
         do {
             _ = try MemoryPlan.make(Self.ministral, budget: 2 << 30, budgetSource: "--memory-budget")
             Issue.record("planned a 2.0 GiB model into 2 GiB")
