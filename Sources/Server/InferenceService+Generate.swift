@@ -27,7 +27,7 @@ extension InferenceService {
     func chat(_ call: VarlinkCall, hungUp: Flag, send: @escaping Send) async throws {
         let parameters = try call.parameters(ChatParameters.self)
         _ = try requireTokenizerForGeneration()
-        guard let encoder = chatEncoderForChat else {
+        guard let encoder = chatEncoder else {
             throw WireError.invalidParameter(parameter: "messages", reason: "the model has no chat format Brise knows; use Generate")
         }
         guard !parameters.messages.isEmpty else {
@@ -78,10 +78,6 @@ extension InferenceService {
             if !call.more { reply.text = parsed.content }
         }
         _ = await send(VarlinkReply.encode(reply))
-    }
-
-    private var chatEncoderForChat: ChatEncoder? {
-        context.loaded.tokenizer.flatMap { try? ChatEncoder(tokenizer: $0) }
     }
 
     private func requireTokenizerForGeneration() throws(WireError) -> Tokenizer {

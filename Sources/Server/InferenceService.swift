@@ -21,7 +21,8 @@ final class InferenceService: Sendable {
     let pacer: ThermalPacer
     let logger: Logger
     let version: String
-    private let chatEncoder: ChatEncoder?
+    /// The model's chat encoder, built once (nil: no vocabulary, or a template Brise does not know).
+    let chatEncoder: ChatEncoder?
     private let seeds = Mutex(SystemRandomNumberGenerator())
 
     init(
@@ -200,10 +201,7 @@ final class InferenceService: Sendable {
         do {
             try p.validate()
         } catch let error as SamplingError {
-            let name = (error.parameter ?? "options").reduce(into: "") { out, c in
-                if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
-            }
-            throw .invalidParameter(parameter: "options.\(name)", reason: error.message)
+            throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(error.parameter ?? "options"))", reason: error.message)
         } catch {
             throw .invalidParameter(parameter: "options", reason: "\(error)")
         }

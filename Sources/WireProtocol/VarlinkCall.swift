@@ -76,13 +76,16 @@ public struct VarlinkCall: Sendable {
         }
     }
 
+    /// The wire (snake_case) name of a Swift (camelCase) property name: `topP` → `top_p`.
+    public static func wireName(_ name: String) -> String {
+        name.reduce(into: "") { out, c in
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+    }
+
     private static func describe(_ error: DecodingError) -> WireError {
         // Wire names are snake_case; the decoder's keys are their camelCase forms.
-        func snake(_ name: String) -> String {
-            name.reduce(into: "") { out, c in
-                if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
-            }
-        }
+        let snake = wireName
         func path(_ codingPath: [any CodingKey]) -> String {
             let names = codingPath.map { $0.intValue.map { "[\($0)]" } ?? snake($0.stringValue) }.filter { $0 != "parameters" }
             return names.isEmpty ? "parameters" : names.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")

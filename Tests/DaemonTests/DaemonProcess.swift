@@ -85,14 +85,7 @@ final class DaemonProcess {
     }
 
     /// A field of `/proc/PID/status` in bytes (`VmRSS`, `RssAnon`, `RssFile`).
-    func statusBytes(_ field: String) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            if parts.count >= 2, let kib = Int(parts[1]) { return kib * 1024 }
-        }
-        return nil
-    }
+    func statusBytes(_ field: String) -> Int? { MemorySampler.field(field, pid: pid) }
 }
 
 struct DaemonTestError: Error, CustomStringConvertible {
