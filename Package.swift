@@ -1,5 +1,6 @@
 // swift-tools-version: 6.2
 // Brise: an on-device LLM runtime for Mistral's small models. Module map: ../shared/DESIGN.md and README.md.
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -132,8 +133,24 @@ let package = Package(
             name: "BriseCommandsTests",
             dependencies: ["BriseCommands", "GGUF", "TestSupport", "brise"]
         ),
+
+        // MARK: - Fuzzing (Tests/Fuzz): the targets' logic, replayed over the committed corpus by swift test
+        .target(
+            name: "FuzzHarness",
+            dependencies: ["Engine", "GGUF", "Model", "Sampling", "Server", "Tokenization", "WireProtocol", "TestSupport"],
+            path: "Tests/Fuzz/Harness"
+        ),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzHarness", "TestSupport"], path: "Tests/Fuzz/CorpusTests"),
     ]
 )
+
+// The libFuzzer executables: only when scripts/fuzz builds with BRISE_FUZZ=1 (and -sanitize=fuzzer,
+// which supplies their main); an ordinary build has no use for them.
+if ProcessInfo.processInfo.environment["BRISE_FUZZ"] == "1" {
+    for name in ["fuzz-request", "fuzz-tokenizer", "fuzz-gguf", "fuzz-config"] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzHarness"], path: "Tests/Fuzz/Targets/\(name)"))
+    }
+}
 
 // Swift 6 upcoming features used across the package (swift-log, Hummingbird and service-lifecycle do the same).
 for target in package.targets where target.type != .system {

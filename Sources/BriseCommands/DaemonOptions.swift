@@ -24,7 +24,7 @@ struct DaemonOptions: ParsableArguments {
     var minP: Double?
 
     @Option(help: "Seed of the random draw (default: a fresh one per request).")
-    var seed: Int?
+    var seed: UInt64?
 
     @Option(help: "Stop when this text appears (repeatable).")
     var stop: [String] = []

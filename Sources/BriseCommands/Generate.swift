@@ -86,7 +86,7 @@ public struct Generate: ParsableCommand {
 
     public func validate() throws {
         guard (prompt == nil) != (tokens == nil) else { throw ValidationError("give exactly one of --prompt and --tokens") }
-        guard maxTokens >= 0 else { throw ValidationError("-n must not be negative") }
+        guard TokenCount(maxTokens) != nil else { throw ValidationError("-n must be in 0…\(TokenCount.limit)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
         if chat, tokens != nil { throw ValidationError("--chat needs --prompt") }
@@ -166,7 +166,7 @@ public struct Generate: ParsableCommand {
         let pacer = ThermalPacer(limits: try thermalLimits(), zones: ThermalZones(directory: thermalZones))
         let out = FileHandle.standardOutput
         var first = true
-        let request = GenerationRequest(prompt: promptIDs, sampling: parameters, maxTokens: maxTokens, stop: stop)
+        let request = GenerationRequest(prompt: promptIDs, sampling: parameters, maxTokens: TokenCount(clamping: maxTokens), stop: stop)
         let outcome: GenerationOutcome
         do {
             outcome = try context.generate(request, emitIDs: tokens != nil, pacer: pacer) { output in

@@ -11,13 +11,13 @@ public struct GenerationRequest: Sendable {
     public var prompt: [Int32]
     /// How to pick each token.
     public var sampling: SamplingParameters
-    /// The most tokens to generate.
-    public var maxTokens: Int
+    /// The most tokens to generate (bounded by type: see `TokenCount`).
+    public var maxTokens: TokenCount
     /// Texts that end the generation; they are not emitted.
     public var stop: [String]
 
     /// Creates a request.
-    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: Int, stop: [String] = []) {
+    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: TokenCount, stop: [String] = []) {
         self.prompt = prompt
         self.sampling = sampling
         self.maxTokens = maxTokens
@@ -117,7 +117,8 @@ public final class InferenceContext: @unchecked Sendable {
         let session = loaded.session
         let prompt = request.prompt
         guard !prompt.isEmpty else { throw ModelError(.invalidToken, "the prompt has no tokens") }
-        guard prompt.count + request.maxTokens <= session.contextLength else {
+        // prompt.count fits in memory and maxTokens is at most 2²⁴: the sum cannot overflow.
+        guard prompt.count + request.maxTokens.value <= session.contextLength else {
             throw ModelError(
                 .contextOverflow,
                 "the prompt (\(prompt.count) tokens) and \(request.maxTokens) tokens to generate exceed the context of \(session.contextLength)")
@@ -178,7 +179,7 @@ public final class InferenceContext: @unchecked Sendable {
         var stops = StopSequences(request.stop)
         var history = prompt
         let generationStart = clock.now
-        generating: while outcome.generated.count < request.maxTokens {
+        generating: while outcome.generated.count < request.maxTokens.value {
             if shouldStop() {
                 outcome.finishReason = .cancelled
                 break
@@ -201,7 +202,7 @@ public final class InferenceContext: @unchecked Sendable {
             } else if !textMode {
                 emit(.token(next))
             }
-            guard outcome.generated.count < request.maxTokens else { break }
+            guard outcome.generated.count < request.maxTokens.value else { break }
             pacer?.tokenDone()
             try pace()
             if shouldStop() {

@@ -41,7 +41,8 @@ public struct LoadedModel: Sendable {
         if lockWeights {
             // Pinned weights cannot be paged out under memory pressure; a too-low RLIMIT_MEMLOCK is a
             // clear error naming the limit and how to raise it (MappedFile.lock).
-            try file.file.lock(range: file.dataOffset..<file.fileSize)
+            // A file with no tensor data may have its data offset past the end.
+            try file.file.lock(range: min(file.dataOffset, file.fileSize)..<file.fileSize)
         }
         model = try LlamaModel(file: file)
         // A file without a vocabulary still runs on token ids.

@@ -21,10 +21,22 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
     /// The process's own overhead.
     public var overheadBytes: Int
 
-    /// KV-cache bytes at the planned context.
-    public var kvCacheBytes: Int { kvBytesPerToken * contextLength }
-    /// Everything together.
-    public var totalBytes: Int { weightBytes + kvCacheBytes + scratchBytes + overheadBytes }
+    /// KV-cache bytes at the planned context (saturating: a plan past `Int.max` is simply too big).
+    public var kvCacheBytes: Int { Self.saturating(kvBytesPerToken, times: contextLength) }
+    /// Everything together (saturating).
+    public var totalBytes: Int {
+        [kvCacheBytes, scratchBytes, overheadBytes].reduce(weightBytes) { Self.saturating($0, plus: $1) }
+    }
+
+    static func saturating(_ a: Int, times b: Int) -> Int {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? Int.max : product
+    }
+
+    static func saturating(_ a: Int, plus b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : sum
+    }
 
     /// The process's own overhead, measured: the Swift runtime, code and small allocations of `brise`
     /// run about 20-30 MiB resident.
@@ -81,7 +93,7 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
         if let requested = request.requestedContext {
             let wanted = plan(requested)
             guard wanted.totalBytes > budget else { return wanted }
-            let q8Fits = request.q8KVBytesPerToken.map { fixed + $0 * requested <= budget } ?? false
+            let q8Fits = request.q8KVBytesPerToken.map { saturating(fixed, plus: saturating($0, times: requested)) <= budget } ?? false
             var advice = fitting >= contextStep ? "use --ctx \(fitting) or less" : Self.noContextAdvice(fixed: fixed, budget: budget)
             if q8Fits { advice += fitting >= contextStep ? ", or --kv-type q8_0" : "; or use --kv-type q8_0" }
             throw MemoryPlanError(needed: wanted.totalBytes, budget: budget, budgetSource: budgetSource, advice: advice)

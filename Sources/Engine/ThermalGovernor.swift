@@ -37,8 +37,10 @@ public struct ThermalGovernor<C: Clock>: Sendable where C.Duration == Duration, 
             guard maximumPause >= .zero, maximumWait > .zero else {
                 throw ThermalError.invalidLimits("pauses and waits must be positive")
             }
-            if let rate = maximumTokensPerSecond, !(rate.isFinite && rate > 0) {
-                throw ThermalError.invalidLimits("the rate cap \(rate) must be a positive number of tokens per second")
+            // At least one token in 1,000 s: a smaller rate would ask for waits beyond what Duration and
+            // the pacer's microsecond sleeps can hold.
+            if let rate = maximumTokensPerSecond, !(rate.isFinite && rate >= 0.001 && rate <= 1e6) {
+                throw ThermalError.invalidLimits("the rate cap \(rate) must be a number of tokens per second in 0.001…1000000")
             }
             self.softLimit = softLimit
             self.hardLimit = hardLimit

@@ -82,7 +82,7 @@ public final class ThermalPacer: Sendable {
                 return
             case .wait(let duration):
                 // Sleep in slices of at most 100 ms so a cancelled request is noticed quickly.
-                let (seconds, attoseconds) = duration.components
+                let (seconds, attoseconds) = min(duration, .milliseconds(100)).components
                 let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
                 usleep(useconds_t(min(100_000, max(1, micros))))
             }

@@ -94,8 +94,15 @@ public final class LlamaModel: @unchecked Sendable {
                 "llama.cpp's \(c.architecture) graph needs key_length = value_length = rope.dimension_count "
                     + "(got \(c.keyLength), \(c.valueLength), \(c.ropeDimensionCount))")
         }
+        guard c.ropeDimensionCount >= 2, c.ropeDimensionCount % 2 == 0 else {
+            throw ModelError(.wrongShape, "rope.dimension_count (\(c.ropeDimensionCount)) must be even and at least 2")
+        }
         guard let vocabulary = file.tensor(named: "token_embd.weight")?.dimensions.last else {
             throw ModelError(.missingTensor, "tensor token_embd.weight is missing")
+        }
+        // Sampling and the token ids are 32-bit.
+        guard vocabulary < Int(Int32.max) else {
+            throw ModelError(.wrongShape, "token_embd.weight has \(vocabulary) rows; at most \(Int32.max - 1)")
         }
         let bind = TensorBinder(file: file)
         let hidden = c.embeddingLength

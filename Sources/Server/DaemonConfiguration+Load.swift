@@ -105,12 +105,35 @@ extension DaemonConfiguration {
     /// - Throws: `DaemonError` `.configuration` for an unreadable file, a TOML syntax error (with its
     ///   line and column), an unknown key or a bad value.
     public mutating func apply(configFile path: String) throws(DaemonError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Read at most 1 MiB + 1 byte: a path naming a device or a pipe (/dev/zero) must not hang
+        // the daemon or fill its memory.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw DaemonError(.configuration, "cannot read the config file \(path)")
         }
-        guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8) else {
+        defer { try? handle.close() }
+        let limit = 1 << 20
+        var data = Data()
+        while data.count <= limit {
+            guard let chunk = try? handle.read(upToCount: limit + 1 - data.count) else {
+                throw DaemonError(.configuration, "cannot read the config file \(path)")
+            }
+            if chunk.isEmpty { break }
+            data.append(chunk)
+        }
+        guard data.count <= limit, let text = String(data: data, encoding: .utf8) else {
             throw DaemonError(.configuration, "the config file \(path) is not UTF-8 text of at most 1 MiB")
         }
+        try apply(configText: text, source: path)
+    }
+
+    /// Applies TOML text (a config file's contents).
+    ///
+    /// - Parameters:
+    ///   - text: The TOML text.
+    ///   - source: What errors name as the text's origin (the file's path).
+    /// - Throws: `DaemonError` `.configuration` for a TOML syntax error, an unknown key or a bad value.
+    public mutating func apply(configText text: String, source path: String) throws(DaemonError) {
+        try TOMLPrecheck.check(text, source: path)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -166,6 +166,7 @@ extension DaemonConfiguration {
         },
         Setting(key: "max_tokens_per_second", help: "Cap on generated tokens per second; 0 = none.", defaultValue: "0") {
             let rate = try number($1, "max_tokens_per_second", 0...100_000)
+            guard rate == 0 || rate >= 0.001 else { throw invalid("max_tokens_per_second", $1, "0 (no cap) or a rate in 0.001…100000") }
             $0.maxTokensPerSecond = rate == 0 ? nil : rate
         },
         Setting(key: "log_level", help: "trace, debug, info, notice, warning, error or critical.", defaultValue: "info") {

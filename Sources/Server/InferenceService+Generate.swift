@@ -10,11 +10,8 @@ import WireProtocol
 extension InferenceService {
     /// `Generate`: the prompt as plain text (BOS added as the model wants), continued.
     func generate(_ call: VarlinkCall, hungUp: Flag, send: @escaping Send) async throws {
-        let parameters = try call.parameters(GenerateParameters.self)
-        let tokenizer = try requireTokenizerForGeneration()
-        let prompt = tokenizer.encode(parameters.prompt, addSpecial: true)
-        let (sampling, maxTokens, stop) = try sampling(parameters.options, promptTokens: prompt.count)
-        let request = GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop)
+        try requireServing()
+        let request = try builder.generate(call, randomSeed: randomSeed)
         let result = try await run(request, method: "Generate", hungUp: hungUp) { chunk in
             call.more ? await send(VarlinkReply.encode(GenerateReply(text: chunk), continues: true)) : true
         }
@@ -25,52 +22,15 @@ extension InferenceService {
 
     /// `Chat`: the messages through the model's chat template; tool calls parsed from the answer.
     func chat(_ call: VarlinkCall, hungUp: Flag, send: @escaping Send) async throws {
-        let parameters = try call.parameters(ChatParameters.self)
-        _ = try requireTokenizerForGeneration()
-        guard let encoder = chatEncoder else {
-            throw WireError.invalidParameter(parameter: "messages", reason: "the model has no chat format Brise knows; use Generate")
-        }
-        guard !parameters.messages.isEmpty else {
-            throw WireError.invalidParameter(parameter: "messages", reason: "at least one message is needed")
-        }
-        // Codable loses the order of keys in JSON objects; tool schemas and arguments are rendered into
-        // the prompt, so take them from an order-keeping parse of the same message.
-        let ordered = try? ChatJSON(parsing: String(decoding: call.bytes, as: UTF8.self))
-        let orderedParameters = ordered?["parameters"]
-        var messages: [ChatMessage] = []
-        for (index, message) in parameters.messages.enumerated() {
-            guard let role = ChatMessage.Role(rawValue: message.role) else {
-                throw WireError.invalidParameter(
-                    parameter: "messages[\(index)].role", reason: "\"\(message.role)\" is not system, user, assistant or tool")
-            }
-            let orderedCalls = Self.element(orderedParameters?["messages"], index)?["tool_calls"]
-            let calls = (message.toolCalls ?? []).enumerated().map { callIndex, toolCall in
-                ToolCall(
-                    name: toolCall.name,
-                    arguments: Self.element(orderedCalls, callIndex)?["arguments"] ?? Self.chatJSON(toolCall.arguments),
-                    id: toolCall.id)
-            }
-            messages.append(ChatMessage(role, message.content, toolCalls: calls, toolCallID: message.toolCallId))
-        }
-        let tools = (parameters.tools ?? []).enumerated().map { index, tool in
-            Tokenization.ToolDefinition(
-                name: tool.name, description: tool.description,
-                parameters: Self.element(orderedParameters?["tools"], index)?["parameters"] ?? Self.chatJSON(tool.parameters))
-        }
-        let prompt: [TokenID]
-        do {
-            prompt = try encoder.encode(messages, tools: tools)
-        } catch let error as TokenizerError {
-            throw WireError.invalidParameter(parameter: "messages", reason: error.message)
-        }
-        let (sampling, maxTokens, stop) = try sampling(parameters.options, promptTokens: prompt.count)
-        let request = GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop)
-        let result = try await run(request, method: "Chat", hungUp: hungUp) { chunk in
+        try requireServing()
+        let built = try builder.chat(call, randomSeed: randomSeed)
+        let tools = built.tools
+        let result = try await run(built.request, method: "Chat", hungUp: hungUp) { chunk in
             call.more ? await send(VarlinkReply.encode(WireProtocol.ChatReply(text: chunk), continues: true)) : true
         }
         guard let (outcome, usage, text) = result else { return }
         var reply = WireProtocol.ChatReply(text: call.more ? "" : text, finishReason: outcome.finishReason.rawValue, usage: usage)
-        if !tools.isEmpty, let parsed = Self.toolCalls(in: outcome.generated, text: text, encoder: encoder, tools: tools) {
+        if !tools.isEmpty, let encoder = chatEncoder, let parsed = Self.toolCalls(in: outcome.generated, text: text, encoder: encoder, tools: tools) {
             reply.toolCalls = parsed.calls.map {
                 WireProtocol.ToolCall(id: $0.id, name: $0.name, arguments: Self.wireJSON($0.arguments))
             }
@@ -80,25 +40,17 @@ extension InferenceService {
         _ = await send(VarlinkReply.encode(reply))
     }
 
-    private func requireTokenizerForGeneration() throws(WireError) -> Tokenizer {
+    private func requireServing() throws(WireError) {
         guard state.phase != .stopping else { throw .shuttingDown }
-        guard let tokenizer = context.loaded.tokenizer else {
-            throw WireError.invalidParameter(parameter: "model", reason: "the model file has no vocabulary")
-        }
-        return tokenizer
     }
 
     /// Runs a generation when it is this request's turn, passing text chunks to `emit` as they come.
     ///
     /// - Returns: The outcome and usage, or nil when the client hung up (nothing more to send).
-    /// - Throws: `WireError`: `.contextOverflow` (before queueing), `.busy`, `.timeout`, `.shuttingDown`.
+    /// - Throws: `WireError`: `.busy`, `.timeout`, `.shuttingDown` (the builder checked the context).
     private func run(
         _ request: GenerationRequest, method: String, hungUp: Flag, emit: @escaping @Sendable (String) async -> Bool
     ) async throws -> (GenerationOutcome, Usage, String)? {
-        let contextLength = context.contextLength
-        guard request.prompt.count + request.maxTokens <= contextLength else {
-            throw WireError.contextOverflow(promptTokens: request.prompt.count, maxTokens: request.maxTokens, contextLength: contextLength)
-        }
         let queueWait = Duration.milliseconds(Int64(configuration.maxQueueWaitSeconds * 1000))
         let requestLimit = Duration.milliseconds(Int64(configuration.maxRequestSeconds * 1000))
         return try await queue.withTurn(timeout: queueWait) { () async throws -> (GenerationOutcome, Usage, String)? in
@@ -212,23 +164,6 @@ extension InferenceService {
     }
 
     // MARK: - JSON conversions
-
-    static func element(_ value: ChatJSON?, _ index: Int) -> ChatJSON? {
-        guard case .array(let items)? = value, items.indices.contains(index) else { return nil }
-        return items[index]
-    }
-
-    static func chatJSON(_ value: WireJSON) -> ChatJSON {
-        switch value {
-        case .null: .null
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(Int(i))
-        case .double(let d): .double(d)
-        case .string(let s): .string(s)
-        case .array(let items): .array(items.map(chatJSON))
-        case .object(let pairs): .object(pairs.sorted { $0.key < $1.key }.map { ($0.key, chatJSON($0.value)) })
-        }
-    }
 
     static func wireJSON(_ value: ChatJSON) -> WireJSON {
         switch value {

@@ -23,6 +23,8 @@ final class InferenceService: Sendable {
     let version: String
     /// The model's chat encoder, built once (nil: no vocabulary, or a template Brise does not know).
     let chatEncoder: ChatEncoder?
+    /// Checks and builds each call's request.
+    let builder: RequestBuilder
     private let seeds = Mutex(SystemRandomNumberGenerator())
 
     init(
@@ -38,6 +40,9 @@ final class InferenceService: Sendable {
         self.logger = logger
         self.version = version
         chatEncoder = context.loaded.tokenizer.flatMap { try? ChatEncoder(tokenizer: $0) }
+        builder = RequestBuilder(
+            tokenizer: context.loaded.tokenizer, chatEncoder: chatEncoder, contextLength: context.contextLength,
+            vocabularySize: context.loaded.model.vocabularySize, defaultMaxTokens: configuration.defaultMaxTokens)
     }
 
     /// Sends one reply (bytes with their NUL); returns false when the connection is gone.
@@ -73,24 +78,9 @@ final class InferenceService: Sendable {
             case InferenceInterface.Method.chat.qualifiedName:
                 try await chat(call, hungUp: hungUp, send: reply)
             case InferenceInterface.Method.tokenize.qualifiedName:
-                let parameters = try call.parameters(TokenizeParameters.self)
-                let tokenizer = try requireTokenizer()
-                let ids = tokenizer.encode(
-                    parameters.text, addSpecial: parameters.addSpecial ?? true, parseSpecial: parameters.parseSpecial ?? false)
-                _ = await reply(VarlinkReply.encode(TokenizeReply(tokens: ids.map(Int.init))))
+                _ = await reply(VarlinkReply.encode(try builder.tokenize(call)))
             case InferenceInterface.Method.detokenize.qualifiedName:
-                let parameters = try call.parameters(DetokenizeParameters.self)
-                let tokenizer = try requireTokenizer()
-                var ids: [TokenID] = []
-                for (index, token) in parameters.tokens.enumerated() {
-                    guard let id = TokenID(exactly: token), id >= 0, Int(id) < tokenizer.vocabulary.count else {
-                        throw WireError.invalidParameter(
-                            parameter: "tokens[\(index)]", reason: "\(token) is not a token id (0..<\(tokenizer.vocabulary.count))")
-                    }
-                    ids.append(id)
-                }
-                let text = (try? tokenizer.decode(ids)) ?? ""
-                _ = await reply(VarlinkReply.encode(DetokenizeReply(text: text)))
+                _ = await reply(VarlinkReply.encode(try builder.detokenize(call)))
             case InferenceInterface.Method.getModel.qualifiedName:
                 _ = await reply(VarlinkReply.encode(modelReply))
             case InferenceInterface.Method.getStatus.qualifiedName:
@@ -164,55 +154,8 @@ final class InferenceService: Sendable {
             + "RSS \(s.residentBytes >> 20) MiB, plan \(s.memoryPlanBytes >> 20) MiB of \(s.memoryBudgetBytes >> 20) MiB"
     }
 
-    private func requireTokenizer() throws(WireError) -> Tokenizer {
-        guard let tokenizer = context.loaded.tokenizer else {
-            throw WireError.invalidParameter(parameter: "model", reason: "the model file has no vocabulary")
-        }
-        return tokenizer
-    }
-
-    // MARK: - Sampling options
-
-    /// The request's sampling choices on top of llama.cpp's defaults; a request without a seed gets a
-    /// fresh random one. Without `max_tokens`, the configured default, cut to what the context has
-    /// left after the prompt.
-    func sampling(_ options: SamplingOptions?, promptTokens: Int) throws(WireError) -> (SamplingParameters, maxTokens: Int, stop: [String]) {
-        var p = SamplingParameters()
-        let o = options ?? SamplingOptions()
-        func float(_ value: Double?, _ name: String) throws(WireError) -> Float? {
-            guard let value else { return nil }
-            guard value.isFinite, abs(value) <= 1e6 else { throw .invalidParameter(parameter: "options.\(name)", reason: "\(value) is out of range") }
-            return Float(value)
-        }
-        if let v = try float(o.temperature, "temperature") { p.temperature = v }
-        if let v = o.topK { p.topK = v }
-        if let v = try float(o.topP, "top_p") { p.topP = v }
-        if let v = try float(o.minP, "min_p") { p.minP = v }
-        if let v = try float(o.repetitionPenalty, "repetition_penalty") { p.repetitionPenalty = v }
-        if let v = try float(o.presencePenalty, "presence_penalty") { p.presencePenalty = v }
-        if let v = try float(o.frequencyPenalty, "frequency_penalty") { p.frequencyPenalty = v }
-        if let v = o.penaltyLastN { p.penaltyLastN = v }
-        if let seed = o.seed {
-            guard seed >= 0 else { throw .invalidParameter(parameter: "options.seed", reason: "\(seed) is negative") }
-            p.seed = UInt64(seed)
-        } else {
-            p.seed = seeds.withLock { $0.next() }
-        }
-        do {
-            try p.validate()
-        } catch let error as SamplingError {
-            throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(error.parameter ?? "options"))", reason: error.message)
-        } catch {
-            throw .invalidParameter(parameter: "options", reason: "\(error)")
-        }
-        let maxTokens = o.maxTokens ?? max(1, min(configuration.defaultMaxTokens, context.contextLength - promptTokens))
-        guard maxTokens >= 1 else { throw .invalidParameter(parameter: "options.max_tokens", reason: "\(maxTokens) must be at least 1") }
-        let stop = o.stop ?? []
-        guard stop.count <= 16, stop.allSatisfy({ $0.utf8.count <= 256 }) else {
-            throw .invalidParameter(parameter: "options.stop", reason: "at most 16 stop strings of at most 256 bytes")
-        }
-        return (p, maxTokens, stop)
-    }
+    /// A fresh random seed, for a request that gives none.
+    func randomSeed() -> UInt64 { seeds.withLock { $0.next() } }
 }
 
 /// This process's memory, from `/proc/self/statm`.

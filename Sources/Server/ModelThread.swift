@@ -83,7 +83,8 @@ final class ModelThread: Sendable {
             }
             if next.1 { return }
             if let interval = heartbeatInterval {
-                let nanos = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+                let bounded = min(interval, .seconds(86_400))
+                let nanos = bounded.components.seconds * 1_000_000_000 + bounded.components.attoseconds / 1_000_000_000
                 if wake.wait(timeout: .now() + .nanoseconds(Int(nanos))) == .timedOut { heartbeat() }
             } else {
                 wake.wait()

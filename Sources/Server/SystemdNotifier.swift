@@ -18,7 +18,9 @@ public struct SystemdNotifier: Sendable {
         var usec: UInt64 = 0
         // sd_watchdog_enabled checks WATCHDOG_PID against our pid, as systemd intends.
         if sd_watchdog_enabled(0, &usec) > 0, usec > 0 {
-            watchdogInterval = .microseconds(Int64(clamping: usec))
+            // At most a day: systemd's own limit is far below, and a larger value (a hand-set
+            // WATCHDOG_USEC) would overflow the model thread's nanosecond arithmetic.
+            watchdogInterval = .microseconds(Int64(min(usec, 86_400_000_000)))
         } else {
             watchdogInterval = nil
         }

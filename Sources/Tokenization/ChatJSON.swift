@@ -204,9 +204,16 @@ extension ChatJSON {
                 case "u":
                     var code = try hex4()
                     if (0xD800..<0xDC00).contains(code), index + 1 < scalars.count, scalars[index] == "\\", scalars[index + 1] == "u" {
+                        // A high surrogate pairs only with a low one; otherwise it stands alone (U+FFFD)
+                        // and the next escape is read on its own.
+                        let mark = index
                         index += 2
                         let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        if (0xDC00..<0xE000).contains(low) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            index = mark
+                        }
                     }
                     result.append(Unicode.Scalar(code) ?? "\u{FFFD}")
                 default: throw error("bad escape")

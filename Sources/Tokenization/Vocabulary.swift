@@ -123,7 +123,9 @@ public struct Vocabulary: Sendable {
             } else {
                 bytes.append(contentsOf: text)
             }
-            guard bytes.count < Int(Int32.max) else {
+            // Below 1 GiB, so the BPE encoder's table (these texts and up to 3 × 256 MiB of merge
+            // pieces) stays within its 32-bit offsets.
+            guard bytes.count < 1 << 30 else {
                 throw TokenizerError(.invalidVocabulary, "tokenizer.ggml.tokens is too large")
             }
             let start = Int(starts[index])
@@ -154,7 +156,16 @@ public struct Vocabulary: Sendable {
             }
             var merges: [[UInt8]] = []
             merges.reserveCapacity(mergeArray.count)
-            try mergeArray.forEachStringBytes { _, text in merges.append(Array(text)) }
+            // The BPE encoder interns each merge's sides and result next to the token texts, with 32-bit
+            // offsets: keep the merges to 256 MiB (real vocabularies have a few MiB).
+            var mergeBytes = 0
+            try mergeArray.forEachStringBytes { _, text in
+                mergeBytes += text.count
+                guard mergeBytes <= 256 << 20 else {
+                    throw TokenizerError(.invalidVocabulary, "tokenizer.ggml.merges holds more than 256 MiB of text")
+                }
+                merges.append(Array(text))
+            }
             self.merges = merges
         } else {
             preTokenizer = nil

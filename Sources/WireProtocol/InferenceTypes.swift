@@ -2,6 +2,9 @@
 // Property names are the wire's snake_case names in camelCase (the coders convert).
 
 /// How to pick each token (absent fields: the daemon's defaults).
+///
+/// Decoding checks every number against `ParameterBounds` (NaN and ±∞ are refused) and the `stop`
+/// list against its limits, so a decoded value is always in range.
 public struct SamplingOptions: Codable, Sendable, Equatable {
     public var temperature: Double?
     public var topK: Int?
@@ -11,14 +14,15 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
     public var presencePenalty: Double?
     public var frequencyPenalty: Double?
     public var penaltyLastN: Int?
-    public var seed: Int?
+    /// The seed of the random draw (absent: a fresh random one).
+    public var seed: UInt64?
     public var maxTokens: Int?
     public var stop: [String]?
 
     public init(
         temperature: Double? = nil, topK: Int? = nil, topP: Double? = nil, minP: Double? = nil,
         repetitionPenalty: Double? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil,
-        penaltyLastN: Int? = nil, seed: Int? = nil, maxTokens: Int? = nil, stop: [String]? = nil
+        penaltyLastN: Int? = nil, seed: UInt64? = nil, maxTokens: Int? = nil, stop: [String]? = nil
     ) {
         self.temperature = temperature
         self.topK = topK
@@ -31,6 +35,47 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
         self.seed = seed
         self.maxTokens = maxTokens
         self.stop = stop
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty, penaltyLastN, seed, maxTokens, stop
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let bounds = ParameterBounds.self
+        temperature = try c.decodeIfPresent(.temperature, within: bounds.temperature)
+        topK = try c.decodeIfPresent(.topK, within: bounds.topK)
+        topP = try c.decodeIfPresent(.topP, within: bounds.topP)
+        minP = try c.decodeIfPresent(.minP, within: bounds.minP)
+        repetitionPenalty = try c.decodeIfPresent(.repetitionPenalty, within: bounds.repetitionPenalty)
+        presencePenalty = try c.decodeIfPresent(.presencePenalty, within: bounds.penalty)
+        frequencyPenalty = try c.decodeIfPresent(.frequencyPenalty, within: bounds.penalty)
+        penaltyLastN = try c.decodeIfPresent(.penaltyLastN, within: bounds.penaltyLastN)
+        maxTokens = try c.decodeIfPresent(.maxTokens, within: bounds.maxTokens)
+        seed = try Self.decodeSeed(c)
+        stop = try c.decodeIfPresent([String].self, forKey: .stop)
+        if let stop {
+            guard stop.count <= bounds.stopStrings else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .stop, in: c, debugDescription: "\(stop.count) stop strings; at most \(bounds.stopStrings)")
+            }
+            if let bad = stop.firstIndex(where: { $0.isEmpty || $0.utf8.count > bounds.stopStringBytes }) {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .stop, in: c,
+                    debugDescription: "stop[\(bad)] has \(stop[bad].utf8.count) bytes; each must have 1…\(bounds.stopStringBytes)")
+            }
+        }
+    }
+
+    /// 0…2⁶⁴−1, or -1 (llama.cpp's "random") as absent.
+    private static func decodeSeed(_ c: KeyedDecodingContainer<CodingKeys>) throws -> UInt64? {
+        guard c.contains(.seed), try !c.decodeNil(forKey: .seed) else { return nil }
+        if let value = try? c.decode(UInt64.self, forKey: .seed) { return value }
+        if let value = try? c.decode(Int64.self, forKey: .seed), value == -1 { return nil }
+        throw DecodingError.dataCorruptedError(
+            forKey: .seed, in: c,
+            debugDescription: "\(KeyedDecodingContainer<CodingKeys>.sent(c, .seed)) is not in \(ParameterBounds.seed)")
     }
 }
 
@@ -167,9 +212,34 @@ public struct TokenizeReply: Codable, Sendable, Equatable {
 
 /// `Detokenize` parameters and reply.
 public struct DetokenizeParameters: Codable, Sendable, Equatable {
+    /// Token ids, each in `ParameterBounds.tokenID` once decoded.
     public var tokens: [Int]
 
     public init(tokens: [Int]) {
+        self.tokens = tokens
+    }
+
+    private enum CodingKeys: String, CodingKey { case tokens }
+    private struct Index: CodingKey {
+        var intValue: Int?
+        var stringValue: String { "\(intValue ?? 0)" }
+        init(intValue: Int) { self.intValue = intValue }
+        init?(stringValue: String) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var items = try c.nestedUnkeyedContainer(forKey: .tokens)
+        var tokens: [Int] = []
+        while !items.isAtEnd {
+            let index = items.currentIndex
+            let bounds = ParameterBounds.tokenID
+            guard let value = try? items.decode(Int64.self), value >= Int64(bounds.lower), value <= Int64(bounds.upper) else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: c.codingPath + [CodingKeys.tokens, Index(intValue: index)], debugDescription: "not a token id in \(bounds)"))
+            }
+            tokens.append(Int(value))
+        }
         self.tokens = tokens
     }
 }

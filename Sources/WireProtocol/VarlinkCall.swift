@@ -39,6 +39,11 @@ public struct VarlinkCall: Sendable {
         let envelope: Envelope
         do {
             envelope = try JSONDecoder().decode(Envelope.self, from: message)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // Not JSON at all, or JSON this decoder refuses anywhere in the message (a number past
+            // 64 bits or 1e400, a lone surrogate, nesting past 512).
+            let detail = context.underlyingError.map { ": \(String(describing: $0).prefix(200))" } ?? ""
+            throw WireError.invalidMessage(reason: "not valid JSON\(detail)")
         } catch {
             throw WireError.invalidMessage(reason: "not a Varlink call (a JSON object with a \"method\" string)")
         }

@@ -13,7 +13,7 @@ import Testing
         InferenceContext(loaded: try LoadedModel(modelPath: path, contextLength: 256, threads: threads, environment: [:]))
     }
 
-    static func run(_ context: InferenceContext, _ prompt: [Int32], maxTokens: Int = 16, stop: [String] = [])
+    static func run(_ context: InferenceContext, _ prompt: [Int32], maxTokens: TokenCount = 16, stop: [String] = [])
         throws -> (GenerationOutcome, String)
     {
         var text = ""

@@ -84,7 +84,7 @@ import WireProtocol
         #expect(try error(#"{"method":"io.brise.Inference.Generate","parameters":{}}"#) == .invalidParameter(parameter: "prompt", reason: "missing"))
         #expect(try error(#"{"method":"io.brise.Inference.Generate","parameters":{"prompt":5}}"#) == .invalidParameter(parameter: "prompt", reason: "expected String"))
         let nested = try error(#"{"method":"io.brise.Inference.Generate","parameters":{"prompt":"x","options":{"top_k":"many"}}}"#)
-        #expect(nested == .invalidParameter(parameter: "options.top_k", reason: "expected Int"))
+        #expect(nested == .invalidParameter(parameter: "options.top_k", reason: "a string is not an integer in 0…16777216"))
         let chat = try Self.call(#"{"method":"io.brise.Inference.Chat","parameters":{"messages":[{"role":"user"}]}}"#)
         #expect(throws: WireError.invalidParameter(parameter: "messages[0].content", reason: "missing")) {
             try chat.parameters(ChatParameters.self)

@@ -1,0 +1,210 @@
+package import Engine
+import Foundation
+package import Sampling
+package import Tokenization
+package import WireProtocol
+
+/// Turns decoded calls into engine requests and replies: everything a call goes through before the
+/// forward pass (parameter decoding, the model-dependent bounds, prompt encoding, the chat template,
+/// the sampler's parameters). Synchronous and free of sockets, so the request fuzz target runs it in
+/// process.
+///
+/// The wire types already bound every number (`ParameterBounds`); this narrows the bounds that
+/// depend on the model: `max_tokens` ≤ the context length, `top_k` ≤ the vocabulary, `penalty_last_n`
+/// ≤ the context length, token ids below the vocabulary size.
+package struct RequestBuilder: Sendable {
+    /// The model's tokenizer (nil: the file has no vocabulary).
+    package let tokenizer: Tokenizer?
+    /// The model's chat encoder (nil: no vocabulary, or a template Brise does not know).
+    package let chatEncoder: ChatEncoder?
+    /// The session's context length.
+    package let contextLength: Int
+    /// Rows of the output matrix.
+    package let vocabularySize: Int
+    /// `max_tokens` when a request gives none (cut to what the context has left).
+    package let defaultMaxTokens: Int
+
+    package init(tokenizer: Tokenizer?, chatEncoder: ChatEncoder?, contextLength: Int, vocabularySize: Int, defaultMaxTokens: Int) {
+        self.tokenizer = tokenizer
+        self.chatEncoder = chatEncoder
+        self.contextLength = contextLength
+        self.vocabularySize = vocabularySize
+        self.defaultMaxTokens = defaultMaxTokens
+    }
+
+    /// A `Chat` request and the tools it offered (to parse calls out of the answer).
+    package struct ChatRequest: Sendable {
+        package var request: GenerationRequest
+        package var tools: [Tokenization.ToolDefinition]
+    }
+
+    // MARK: - Methods
+
+    /// `Generate`: the prompt as plain text (BOS added as the model wants).
+    ///
+    /// - Throws: `WireError` `.invalidParameter` or `.contextOverflow`.
+    package func generate(_ call: VarlinkCall, randomSeed: () -> UInt64) throws(WireError) -> GenerationRequest {
+        let parameters = try call.parameters(GenerateParameters.self)
+        let tokenizer = try requireTokenizer()
+        let prompt = tokenizer.encode(parameters.prompt, addSpecial: true)
+        return try request(prompt, parameters.options, randomSeed: randomSeed)
+    }
+
+    /// `Chat`: the messages through the model's chat template.
+    ///
+    /// - Throws: `WireError` `.invalidParameter` or `.contextOverflow`.
+    package func chat(_ call: VarlinkCall, randomSeed: () -> UInt64) throws(WireError) -> ChatRequest {
+        let parameters = try call.parameters(ChatParameters.self)
+        _ = try requireTokenizer()
+        guard let encoder = chatEncoder else {
+            throw .invalidParameter(parameter: "messages", reason: "the model has no chat format Brise knows; use Generate")
+        }
+        guard !parameters.messages.isEmpty else {
+            throw .invalidParameter(parameter: "messages", reason: "at least one message is needed")
+        }
+        // Codable loses the order of keys in JSON objects; tool schemas and arguments are rendered into
+        // the prompt, so take them from an order-keeping parse of the same message.
+        let ordered = try? ChatJSON(parsing: String(decoding: call.bytes, as: UTF8.self))
+        let orderedParameters = ordered?["parameters"]
+        var messages: [ChatMessage] = []
+        for (index, message) in parameters.messages.enumerated() {
+            guard let role = ChatMessage.Role(rawValue: message.role) else {
+                throw .invalidParameter(
+                    parameter: "messages[\(index)].role", reason: "\"\(message.role)\" is not system, user, assistant or tool")
+            }
+            let orderedCalls = Self.element(orderedParameters?["messages"], index)?["tool_calls"]
+            let calls = (message.toolCalls ?? []).enumerated().map { callIndex, toolCall in
+                Tokenization.ToolCall(
+                    name: toolCall.name,
+                    arguments: Self.element(orderedCalls, callIndex)?["arguments"] ?? Self.chatJSON(toolCall.arguments),
+                    id: toolCall.id)
+            }
+            messages.append(ChatMessage(role, message.content, toolCalls: calls, toolCallID: message.toolCallId))
+        }
+        let tools = (parameters.tools ?? []).enumerated().map { index, tool in
+            Tokenization.ToolDefinition(
+                name: tool.name, description: tool.description,
+                parameters: Self.element(orderedParameters?["tools"], index)?["parameters"] ?? Self.chatJSON(tool.parameters))
+        }
+        let prompt: [TokenID]
+        do {
+            prompt = try encoder.encode(messages, tools: tools)
+        } catch let error as TokenizerError {
+            throw .invalidParameter(parameter: "messages", reason: error.message)
+        } catch {
+            throw .invalidParameter(parameter: "messages", reason: "\(error)")
+        }
+        return ChatRequest(request: try request(prompt, parameters.options, randomSeed: randomSeed), tools: tools)
+    }
+
+    /// `Tokenize`.
+    package func tokenize(_ call: VarlinkCall) throws(WireError) -> TokenizeReply {
+        let parameters = try call.parameters(TokenizeParameters.self)
+        let ids = try requireTokenizer().encode(
+            parameters.text, addSpecial: parameters.addSpecial ?? true, parseSpecial: parameters.parseSpecial ?? false)
+        return TokenizeReply(tokens: ids.map(Int.init))
+    }
+
+    /// `Detokenize`: every id must be below the vocabulary size.
+    package func detokenize(_ call: VarlinkCall) throws(WireError) -> DetokenizeReply {
+        let parameters = try call.parameters(DetokenizeParameters.self)
+        let tokenizer = try requireTokenizer()
+        let count = tokenizer.vocabulary.count
+        var ids: [TokenID] = []
+        ids.reserveCapacity(parameters.tokens.count)
+        for (index, token) in parameters.tokens.enumerated() {
+            // Decoding bounded each id to 0…2³¹−1, so the conversion is exact.
+            guard token < count, let id = TokenID(exactly: token) else {
+                throw .invalidParameter(parameter: "tokens[\(index)]", reason: "\(token) is not a token id (0…\(count - 1))")
+            }
+            ids.append(id)
+        }
+        return DetokenizeReply(text: (try? tokenizer.decode(ids)) ?? "")
+    }
+
+    // MARK: - Requests
+
+    /// A request for `prompt` with the client's options, every value checked against the model.
+    ///
+    /// - Throws: `WireError` `.invalidParameter` naming the field and its range, or `.contextOverflow`.
+    package func request(_ prompt: [TokenID], _ options: SamplingOptions?, randomSeed: () -> UInt64) throws(WireError) -> GenerationRequest {
+        let (sampling, maxTokens, stop) = try self.sampling(options, promptTokens: prompt.count, randomSeed: randomSeed)
+        guard !prompt.isEmpty else { throw .invalidParameter(parameter: "prompt", reason: "the prompt has no tokens") }
+        // Both are bounded (the prompt by the message size, maxTokens by type): the sum cannot overflow.
+        guard prompt.count + maxTokens.value <= contextLength else {
+            throw .contextOverflow(promptTokens: prompt.count, maxTokens: maxTokens.value, contextLength: contextLength)
+        }
+        return GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop)
+    }
+
+    /// The request's sampling choices on top of llama.cpp's defaults; a request without a seed gets a
+    /// fresh random one. Without `max_tokens`, the configured default, cut to what the context has
+    /// left after the prompt.
+    package func sampling(_ options: SamplingOptions?, promptTokens: Int, randomSeed: () -> UInt64) throws(WireError)
+        -> (SamplingParameters, maxTokens: TokenCount, stop: [String])
+    {
+        let o = options ?? SamplingOptions()
+        // The wire bounds hold already (decoding checked them); these depend on the model.
+        let contextBounds = ParameterBounds.maxTokens.capped(at: contextLength)
+        func within(_ value: Int?, _ bounds: IntegerBounds, _ name: String, _ why: String) throws(WireError) -> Int? {
+            guard let value else { return nil }
+            guard bounds.contains(value) else {
+                throw .invalidParameter(parameter: "options.\(name)", reason: "\(value) is not in \(bounds) (\(why))")
+            }
+            return value
+        }
+        var p = SamplingParameters()
+        if let v = o.temperature { p.temperature = Float(v) }
+        if let v = try within(o.topK, ParameterBounds.topK.capped(at: vocabularySize), "top_k", "the vocabulary size") { p.topK = v }
+        if let v = o.topP { p.topP = Float(v) }
+        if let v = o.minP { p.minP = Float(v) }
+        if let v = o.repetitionPenalty { p.repetitionPenalty = Float(v) }
+        if let v = o.presencePenalty { p.presencePenalty = Float(v) }
+        if let v = o.frequencyPenalty { p.frequencyPenalty = Float(v) }
+        if let v = try within(o.penaltyLastN, ParameterBounds.penaltyLastN.capped(at: contextLength), "penalty_last_n", "the context length") {
+            p.penaltyLastN = v
+        }
+        p.seed = o.seed ?? randomSeed()
+        do {
+            try p.validate()
+        } catch let error as SamplingError {
+            throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(error.parameter ?? "options"))", reason: error.message)
+        } catch {
+            throw .invalidParameter(parameter: "options", reason: "\(error)")
+        }
+        let maxTokens: Int
+        if let requested = try within(o.maxTokens, contextBounds, "max_tokens", "the context length") {
+            maxTokens = requested
+        } else {
+            // promptTokens ≤ the message size, contextLength ≤ 2²⁴: no overflow.
+            maxTokens = max(1, min(defaultMaxTokens, contextLength - promptTokens))
+        }
+        return (p, TokenCount(clamping: maxTokens), o.stop ?? [])
+    }
+
+    private func requireTokenizer() throws(WireError) -> Tokenizer {
+        guard let tokenizer else {
+            throw .invalidParameter(parameter: "model", reason: "the model file has no vocabulary")
+        }
+        return tokenizer
+    }
+
+    // MARK: - JSON conversions
+
+    static func element(_ value: ChatJSON?, _ index: Int) -> ChatJSON? {
+        guard case .array(let items)? = value, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
+
+    static func chatJSON(_ value: WireJSON) -> ChatJSON {
+        switch value {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .int(Int(i))
+        case .double(let d): .double(d)
+        case .string(let s): .string(s)
+        case .array(let items): .array(items.map(chatJSON))
+        case .object(let pairs): .object(pairs.sorted { $0.key < $1.key }.map { ($0.key, chatJSON($0.value)) })
+        }
+    }
+}

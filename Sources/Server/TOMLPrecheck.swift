@@ -1,0 +1,78 @@
+/// A scan of config text before it reaches the TOML parser (toml++, through TOMLKit): brised's
+/// config holds ASCII keys only, and toml++ asserts (aborts the process in a build with assertions)
+/// on some non-ASCII bare keys, such as a table header `[\u{FFFD}le]` found by the config fuzz
+/// target. So a non-ASCII character outside a string or a comment is refused here, with its line.
+enum TOMLPrecheck {
+    /// Throws for a non-ASCII character outside strings and comments, or a NUL anywhere.
+    ///
+    /// - Parameters:
+    ///   - text: The TOML text.
+    ///   - source: What the error names as the text's origin.
+    /// - Throws: `DaemonError` `.configuration` naming the line.
+    static func check(_ text: String, source: String) throws(DaemonError) {
+        enum Mode { case code, comment, basic, literal, multiBasic, multiLiteral }
+        var mode = Mode.code
+        var line = 1
+        let bytes = Array(text.utf8)
+        var i = 0
+        func starts(_ literal: String) -> Bool {
+            let pattern = Array(literal.utf8)
+            return i + pattern.count <= bytes.count && Array(bytes[i..<(i + pattern.count)]) == pattern
+        }
+        while i < bytes.count {
+            let byte = bytes[i]
+            guard byte != 0 else { throw DaemonError(.configuration, "\(source): line \(line) holds a NUL byte") }
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                if mode == .comment || mode == .basic || mode == .literal { mode = .code }
+                i += 1
+                continue
+            }
+            switch mode {
+            case .code:
+                if byte >= 0x80 {
+                    throw DaemonError(
+                        .configuration, "\(source): line \(line) has a non-ASCII character outside a string or a comment")
+                }
+                if byte == UInt8(ascii: "#") {
+                    mode = .comment
+                } else if starts("\"\"\"") {
+                    mode = .multiBasic
+                    i += 3
+                    continue
+                } else if starts("'''") {
+                    mode = .multiLiteral
+                    i += 3
+                    continue
+                } else if byte == UInt8(ascii: "\"") {
+                    mode = .basic
+                } else if byte == UInt8(ascii: "'") {
+                    mode = .literal
+                }
+            case .comment:
+                break
+            case .basic, .multiBasic:
+                if byte == UInt8(ascii: "\\") {
+                    i += 2  // an escape: skip the escaped character (a newline there is counted next time)
+                    if i - 1 < bytes.count, bytes[i - 1] == UInt8(ascii: "\n") { line += 1 }
+                    continue
+                }
+                if mode == .multiBasic, starts("\"\"\"") {
+                    mode = .code
+                    i += 3
+                    continue
+                }
+                if mode == .basic, byte == UInt8(ascii: "\"") { mode = .code }
+            case .literal:
+                if byte == UInt8(ascii: "'") { mode = .code }
+            case .multiLiteral:
+                if starts("'''") {
+                    mode = .code
+                    i += 3
+                    continue
+                }
+            }
+            i += 1
+        }
+    }
+}
