@@ -1,9 +1,12 @@
-/// A scan of config text before it reaches the TOML parser (toml++, through TOMLKit): brised's
-/// config holds ASCII keys only, and toml++ asserts (aborts the process in a build with assertions)
-/// on some non-ASCII bare keys, such as a table header `[\u{FFFD}le]` found by the config fuzz
-/// target. So a non-ASCII character outside a string or a comment is refused here, with its line.
+/// A scan of config text before it reaches the TOML parser (toml++, through TOMLKit). brised's config
+/// is top-level `key = value` pairs with ASCII keys and string, number, boolean or array values, and
+/// toml++ asserts (aborts the process, in a build with assertions) on some malformed keys the config
+/// fuzz target found: a table header holding a non-ASCII character (`[\u{FFFD}le]`) or a comment
+/// (`[# …`), a stray brace in a value (`[[}`). So what brised's config never holds is refused here, with its line: a non-ASCII
+/// character outside a string or a comment, a table header, an inline table, a NUL.
 enum TOMLPrecheck {
-    /// Throws for a non-ASCII character outside strings and comments, or a NUL anywhere.
+    /// Throws for a non-ASCII character outside strings and comments, a table header or inline
+    /// table, or a NUL anywhere.
     ///
     /// - Parameters:
     ///   - text: The TOML text.
@@ -13,6 +16,8 @@ enum TOMLPrecheck {
         enum Mode { case code, comment, basic, literal, multiBasic, multiLiteral }
         var mode = Mode.code
         var line = 1
+        var lineStart = true  // only white space so far on this line (outside strings)
+        var arrayDepth = 0  // brackets open in values
         let bytes = Array(text.utf8)
         var i = 0
         func starts(_ literal: String) -> Bool {
@@ -24,6 +29,7 @@ enum TOMLPrecheck {
             guard byte != 0 else { throw DaemonError(.configuration, "\(source): line \(line) holds a NUL byte") }
             if byte == UInt8(ascii: "\n") {
                 line += 1
+                lineStart = true
                 if mode == .comment || mode == .basic || mode == .literal { mode = .code }
                 i += 1
                 continue
@@ -34,6 +40,15 @@ enum TOMLPrecheck {
                     throw DaemonError(
                         .configuration, "\(source): line \(line) has a non-ASCII character outside a string or a comment")
                 }
+                if byte == UInt8(ascii: "["), lineStart, arrayDepth == 0 {
+                    throw DaemonError(.configuration, "\(source): line \(line) is a table header; brised.toml has top-level keys only")
+                }
+                if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}") {
+                    throw DaemonError(.configuration, "\(source): line \(line) has an inline table; brised.toml values are strings, numbers, booleans or arrays")
+                }
+                if byte == UInt8(ascii: "[") { arrayDepth += 1 }
+                if byte == UInt8(ascii: "]") { arrayDepth = max(0, arrayDepth - 1) }
+                if byte != UInt8(ascii: " "), byte != UInt8(ascii: "\t"), byte != UInt8(ascii: "\r") { lineStart = false }
                 if byte == UInt8(ascii: "#") {
                     mode = .comment
                 } else if starts("\"\"\"") {

@@ -12,6 +12,22 @@ interface io.brise.Inference
 
 # How to pick each token. Absent fields take the daemon's defaults (llama.cpp's: temperature 0.8,
 # top_k 40, top_p 0.95, min_p 0.05, penalties off over the last 64 tokens); temperature 0 is greedy.
+#
+# Every number is checked when the call is decoded; one out of range (or not a finite number) is an
+# InvalidParameter naming the field and its range:
+#   temperature         0 … 100 (0: greedy)
+#   top_k               0 (off) … 16777216, and at most the vocabulary size
+#   top_p               above 0, at most 1 (1: off)
+#   min_p               0 (off), below 1
+#   repetition_penalty  above 0, at most 10 (1: off)
+#   presence_penalty    -10 … 10 (0: off)
+#   frequency_penalty   -10 … 10 (0: off)
+#   penalty_last_n      -1 (the whole history), 0 (off) … 16777216, and at most the context length
+#   seed                0 … 18446744073709551615 (any 64-bit seed); -1 or absent: a random seed
+#   max_tokens          1 … 16777216, and at most the context length; the prompt and max_tokens
+#                       together must fit the context (else ContextOverflow); absent: the daemon's
+#                       default, cut to what the context has left
+#   stop                at most 16 strings, each 1 … 256 bytes
 type SamplingOptions (
   temperature: ?float,
   top_k: ?int,
@@ -75,7 +91,7 @@ method Chat(messages: []Message, tools: ?[]ToolDefinition, options: ?SamplingOpt
 # Token ids of a text; control tokens are plain text unless parse_special is true.
 method Tokenize(text: string, add_special: ?bool, parse_special: ?bool) -> (tokens: []int)
 
-# The text of token ids.
+# The text of token ids; each id is in 0 … the vocabulary size - 1.
 method Detokenize(tokens: []int) -> (text: string)
 
 # The model being served.

@@ -65,4 +65,37 @@ import Testing
         #expect(!SystemdNotifier(environment: [:]).notify("READY=1"))
         #expect(SystemdNotifier.oneLine("a\nb") == "a b")
     }
+    /// What toml++ would abort on (found by the config fuzz target), and files that never end, are
+    /// clear errors naming the line or the file.
+    @Test func hostileConfigTextIsRefusedWithItsLine() throws {
+        for (text, expected) in [
+            ("# x\n[\u{FFFD}le]\nM = 0", "line 2 is a table header"),
+            ("model = \"m\"\n\n[# The GGUF model", "line 3 is a table header"),
+            ("caf\u{E9} = 1", "line 1 has a non-ASCII character"),
+            ("threads = { a = 1 }", "inline table"),
+            ("threads =[[[}a", "inline table"),
+            ("threads = 2\u{0}", "NUL"),
+        ] {
+            var configuration = DaemonConfiguration()
+            do {
+                try configuration.apply(configText: text, source: "t.toml")
+                Issue.record("\(text.debugDescription) was accepted")
+            } catch {
+                #expect(error.message.contains(expected), "\(text.debugDescription): \(error.message)")
+            }
+        }
+        // Non-ASCII inside strings and comments, multi-line arrays and literal strings stay fine.
+        var configuration = DaemonConfiguration()
+        try configuration.apply(
+            configText: "# café\nmodel = \"/m/modèle.gguf\" # ok\nallowed_users = [\n  \"root\",\n  \"1000\",\n]\nsocket_group = '''brise'''\n",
+            source: "t.toml")
+        #expect(configuration.model == "/m/modèle.gguf" && configuration.allowedUsers == ["root", "1000"])
+        #expect(configuration.socketGroup == "brise")
+        // A config file that never ends is read up to its bound, not forever.
+        var endless = DaemonConfiguration()
+        #expect(throws: DaemonError.self) { try endless.apply(configFile: "/dev/zero") }
+        #expect(throws: DaemonError.self) {
+            _ = try DaemonConfiguration.load(arguments: ["--max-tokens-per-second", "1e-300"], environment: [:])
+        }
+    }
 }
