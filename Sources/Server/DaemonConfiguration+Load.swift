@@ -114,10 +114,13 @@ extension DaemonConfiguration {
         let limit = 1 << 20
         var data = Data()
         while data.count <= limit {
-            guard let chunk = try? handle.read(upToCount: limit + 1 - data.count) else {
-                throw DaemonError(.configuration, "cannot read the config file \(path)")
+            let chunk: Data?
+            do {
+                chunk = try handle.read(upToCount: limit + 1 - data.count)
+            } catch {
+                throw DaemonError(.configuration, "cannot read the config file \(path): \(error)")
             }
-            if chunk.isEmpty { break }
+            guard let chunk, !chunk.isEmpty else { break }  // nil or empty: the end of the file
             data.append(chunk)
         }
         guard data.count <= limit, let text = String(data: data, encoding: .utf8) else {

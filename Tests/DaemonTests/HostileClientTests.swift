@@ -226,7 +226,11 @@ extension Daemon {
             let after = try #require(daemon.statusBytes("VmRSS"))
             let growth = after - baseline
             print("brised RSS over 900 hostile rounds: \(baseline >> 10) KiB -> \(after >> 10) KiB (\(growth >> 10) KiB)")
-            #expect(growth < 8 << 20, "RSS grew by \(growth >> 10) KiB")
+            // Under AddressSanitizer (scripts/test's ASan stage sets BRISE_UNDER_ASAN) freed memory waits in
+            // the sanitizer's quarantine (256 MiB), so RSS says nothing about leaks there.
+            if ProcessInfo.processInfo.environment["BRISE_UNDER_ASAN"] == nil {
+                #expect(growth < 8 << 20, "RSS grew by \(growth >> 10) KiB")
+            }
             try Self.healthy(socket)
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 20) == 0)

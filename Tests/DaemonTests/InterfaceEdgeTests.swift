@@ -123,17 +123,22 @@ extension Daemon {
             let (daemon, socket) = try Daemon.start(["--default-max-tokens", "3", "--max-request-seconds", "20"])
             let pid = daemon.pid
             let status = try VarlinkTestClient(path: socket)
-            let description = try #require(
-                try status.collect("org.varlink.service.GetInterfaceDescription", ["interface": "io.brise.Inference"]).first?["parameters"]
-                    as? [String: Any])["description"] as? String
-            let idl = try VarlinkIDL(try #require(description))
-            #expect(idl.methods.count >= 6)
+            // Both interfaces the daemon serves, as it describes them.
+            var interfaces: [VarlinkIDL] = []
+            for name in ["io.brise.Inference", "org.varlink.service"] {
+                let reply = try status.collect("org.varlink.service.GetInterfaceDescription", ["interface": name])
+                let description = try #require((reply.first?["parameters"] as? [String: Any])?["description"] as? String)
+                interfaces.append(try VarlinkIDL(description))
+            }
+            #expect(interfaces[0].methods.count >= 6 && interfaces[1].methods.count == 2)
 
             var calls = 0
             var answers: [String: Int] = [:]
             let knownErrors: Set<String> = [
                 "io.brise.Inference.InvalidParameter", "io.brise.Inference.ContextOverflow", "org.varlink.service.InvalidParameter",
+                "org.varlink.service.InterfaceNotFound",
             ]
+            for idl in interfaces {
             for method in idl.methods {
                 let qualified = idl.name + "." + method.name
                 for (path, parameters) in Self.cases(method.parameters, idl) {
@@ -161,7 +166,9 @@ extension Daemon {
                     if daemon.waitForExit(timeout: 0) != nil { return }
                 }
             }
-            print("interface edges: \(calls) calls over \(idl.methods.count) methods; \(answers.sorted { $0.key < $1.key })")
+            }
+            let methods = interfaces.map(\.methods.count).reduce(0, +)
+            print("interface edges: \(calls) calls over \(methods) methods; \(answers.sorted { $0.key < $1.key })")
             #expect(calls >= 500)
             #expect(answers["answered", default: 0] > 0 && answers["io.brise.Inference.InvalidParameter", default: 0] > 0)
             #expect(daemon.pid == pid && daemon.waitForExit(timeout: 0) == nil)
