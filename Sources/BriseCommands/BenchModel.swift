@@ -109,7 +109,7 @@ public struct BenchModel: ParsableCommand {
             return (x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count - 1)).squareRoot()
         }
         let result = Result(
-            model: model, fileBytes: loaded.file.fileSize, kernelPath: loaded.path.rawValue, threads: loaded.threads,
+            model: model, fileBytes: loaded.file.fileSize, kernelPath: loaded.kernelChoice.description, threads: loaded.threads,
             loadSeconds: loaded.loadSeconds, promptTokens: prompt, promptTokensPerSecond: mean(promptRates),
             promptStandardDeviation: deviation(promptRates), generatedTokens: generate,
             generationTokensPerSecond: mean(generationRates), generationStandardDeviation: deviation(generationRates),

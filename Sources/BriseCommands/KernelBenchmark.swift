@@ -28,15 +28,18 @@ struct KernelBenchmark {
             var threads: Int
             var matvecBytes: Int
             var matvecGigabytesPerSecond: Double
-            /// Mat-vec GB/s over a read bandwidth measured just before it, same threads, same buffer.
+            /// Mat-vec GB/s over the read wall: the best read bandwidth of the whole run at the same
+            /// thread count (one denominator for every line, so lines compare).
             var fractionOfReadBandwidth: Double
             var matmulBatch: Int
             var matmulGigaflopsPerSecond: Double
         }
 
-        /// The highest read bandwidth measured at each thread count during the run.
+        /// The highest read bandwidth measured at each thread count during the run (the wall).
         var readBandwidth: [Bandwidth]
         var rows: [Row]
+        /// What dispatch runs each measured type on, on this machine (`KernelChoice.measured`).
+        var dispatch: String
     }
 
     func run(progress: (String) -> Void) throws -> Report {
@@ -106,8 +109,15 @@ struct KernelBenchmark {
                 }
             }
         }
+        // The wall is the best read of the whole run per thread count (bandwidth drifts on shared
+        // machines; a line measured in a slow moment must not look closer to the wall than it is).
+        for index in rows.indices {
+            rows[index].fractionOfReadBandwidth = rows[index].matvecGigabytesPerSecond * 1e9 / bandwidth[rows[index].threads]!
+        }
+        let dispatch = KernelChoice.measured(base: KernelPath.best, types: types)
         return Report(
-            readBandwidth: threadCounts.map { .init(threads: $0, gigabytesPerSecond: bandwidth[$0]! / 1e9) }, rows: rows)
+            readBandwidth: threadCounts.map { .init(threads: $0, gigabytesPerSecond: bandwidth[$0]! / 1e9) }, rows: rows,
+            dispatch: dispatch.description)
     }
 
     /// The shortest of `passes` timed runs, after one untimed warm-up run.
@@ -126,7 +136,7 @@ struct KernelBenchmark {
 extension KernelBenchmark.Report {
     /// The report as a text table.
     func table() -> String {
-        var out = "read bandwidth: "
+        var out = "dispatch: \(dispatch)\nread wall (best read of the run): "
             + readBandwidth.map { String(format: "%.1f GB/s at %d thread%@", $0.gigabytesPerSecond, $0.threads, $0.threads == 1 ? "" : "s") }
             .joined(separator: ", ") + "\n\n"
         let threads = readBandwidth.map(\.threads)

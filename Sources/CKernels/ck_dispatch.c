@@ -139,6 +139,17 @@ ck_path ck_detect_best_path(void) {
     return CK_PATH_SCALAR;
 }
 
+bool ck_same_bits(ck_path a, ck_path b, ck_type type) {
+    if (a == b) return true;
+    if (type != CK_TYPE_Q4_0 && type != CK_TYPE_Q4_K) return false;
+    // The scalar reference and every x86 path sum Q4_0 / Q4_K in llama.cpp's repacked-gemv order
+    // (ck_x86_512_rows16.h, ck_x86_256_rows8.h, ck_scalar.c; the C tests check it bit for bit). The
+    // ARM paths do not (README, "Forward pass").
+    const unsigned exact = (1u << CK_PATH_SCALAR) | (1u << CK_PATH_AVX2) | (1u << CK_PATH_AVXVNNI) |
+                           (1u << CK_PATH_AVX512) | (1u << CK_PATH_AVX512VNNI);
+    return (unsigned)a < CK_PATH_COUNT && (unsigned)b < CK_PATH_COUNT && (exact >> a & 1u) && (exact >> b & 1u);
+}
+
 const char *ck_path_name(ck_path path) {
     if ((unsigned)path >= CK_PATH_COUNT) return "?";
     return k_path_names[path];

@@ -12,6 +12,8 @@ public struct LoadedModel: Sendable {
     public let tokenizer: Tokenizer?
     public let session: ModelSession
     public let path: KernelPath
+    /// Which path runs each weight type (bit-identical faster paths measured at load; see `KernelChoice`).
+    public let kernelChoice: KernelChoice
     public let threads: Int
     /// The worker pool the session's matrix products run on.
     public let pool: WorkerPool
@@ -50,7 +52,12 @@ public struct LoadedModel: Sendable {
         path = try KernelPath.select(environment: environment)
         self.threads = threads ?? CPUBudget.detect().threads
         pool = WorkerPool(threadCount: self.threads)
-        let multiplier = try MatrixMultiplier(path: path, pool: pool)
+        // A path forced by BRISE_KERNEL_PATH is used for everything (tests and benchmarks pin one path);
+        // otherwise each of the file's types runs on the fastest bit-identical path.
+        let forced = !(environment[KernelPath.environmentVariable] ?? "").isEmpty
+        let types = Set(file.tensors.compactMap { WeightType(ggmlTypeID: $0.type.id) })
+        kernelChoice = forced ? KernelChoice(base: path) : KernelChoice.measured(base: path, types: types)
+        let multiplier = try MatrixMultiplier(path: path, pool: pool, choice: kernelChoice)
         plan = try Self.plan(
             model: model, file: file, contextLength: contextLength, memoryBudget: memoryBudget, cacheType: cacheType)
         session = try ModelSession(

@@ -10,13 +10,16 @@ internal import CKernels
 /// One call at a time: the quantized-activation scratch buffer is shared between calls.
 public final class MatrixMultiplier: @unchecked Sendable {
     // @unchecked Sendable: `scratch` is only touched inside a call, and calls are documented as
-    // one-at-a-time; the kernel table is immutable static C data.
+    // one-at-a-time; the kernel table is written only in init and read-only afterwards.
 
     /// The kernel path in use.
     public let path: KernelPath
+    /// Which path runs each type's kernels (`path`, but for bit-identical faster ones).
+    public let choice: KernelChoice
     /// The pool that runs the row chunks.
     public let pool: WorkerPool
-    let table: UnsafePointer<ck_kernels>
+    /// The base path's table with `choice`'s kernels in place (owned; written only in init).
+    let table: UnsafeMutablePointer<ck_kernels>
     private var scratch: UnsafeMutableRawPointer
     private var scratchCapacity: Int
 
@@ -31,20 +34,36 @@ public final class MatrixMultiplier: @unchecked Sendable {
     /// - Parameters:
     ///   - path: The kernel path (see `KernelPath.select(environment:)`).
     ///   - pool: The worker pool.
+    ///   - choice: Per-type kernel paths (default: all on `path`); its base must be `path`.
     /// - Throws: `KernelError` `.unsupportedPath` if this CPU cannot run `path`.
-    public init(path: KernelPath, pool: WorkerPool) throws {
-        guard let table = ck_select_kernels(path.cPath) else {
+    public init(path: KernelPath, pool: WorkerPool, choice: KernelChoice? = nil) throws {
+        guard let base = ck_select_kernels(path.cPath) else {
             throw KernelError(.unsupportedPath, "this CPU cannot run the \(path) kernels")
         }
+        let choice = choice ?? KernelChoice(base: path)
+        guard choice.base == path else {
+            throw KernelError(.unsupportedPath, "a kernel choice based on \(choice.base) for the \(path) path")
+        }
         self.path = path
+        self.choice = choice
         self.pool = pool
-        self.table = table
+        table = .allocate(capacity: 1)
+        table.initialize(to: base.pointee)
+        for (type, override) in choice.matvec {
+            guard let other = ck_select_kernels(override.cPath) else { continue }
+            table.pointee.setMatvec(other.pointee.matvec(for: type), for: type)
+        }
+        for (type, override) in choice.matmul {
+            guard let other = ck_select_kernels(override.cPath) else { continue }
+            table.pointee.setMatmul(other.pointee.matmul(for: type), for: type)
+        }
         scratchCapacity = 1 << 16
         scratch = .allocate(byteCount: scratchCapacity, alignment: 64)
     }
 
     deinit {
         scratch.deallocate()
+        table.deallocate()
     }
 
     private func reserveScratch(_ bytes: Int) {
@@ -168,6 +187,25 @@ extension ck_kernels {
     func matmul(for type: WeightType) -> ck_matmul_fn? {
         element(of: matmul, at: type.cType.index, as: ck_matmul_fn?.self)
     }
+}
+
+extension ck_kernels {
+    /// Replaces the mat-vec kernel for `type`.
+    mutating func setMatvec(_ kernel: ck_matvec_fn?, for type: WeightType) {
+        setElement(of: &matvec, at: type.cType.index, to: kernel)
+    }
+
+    /// Replaces the mat-mat kernel for `type`.
+    mutating func setMatmul(_ kernel: ck_matmul_fn?, for type: WeightType) {
+        setElement(of: &matmul, at: type.cType.index, to: kernel)
+    }
+}
+
+/// Sets element `index` of a homogeneous tuple imported from a C array.
+private func setElement<Tuple, Element>(of tuple: inout Tuple, at index: Int, to value: Element) {
+    precondition(
+        index >= 0 && (index + 1) * MemoryLayout<Element>.stride <= MemoryLayout<Tuple>.size, "index out of range")
+    withUnsafeMutableBytes(of: &tuple) { $0.storeBytes(of: value, toByteOffset: index * MemoryLayout<Element>.stride, as: Element.self) }
 }
 
 /// Element `index` of a homogeneous tuple imported from a C array.

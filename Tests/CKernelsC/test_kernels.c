@@ -427,8 +427,12 @@ static void test_mat(const ck_kernels *k) {
 // also follows (ck_scalar.c): their dot, mat-vec and mat-mat results must equal the reference's bit
 // for bit (NaN equals NaN: extreme scales overflow to inf, and inf - inf may pick another NaN).
 static int exact_order_path(ck_path p, ck_type t) {
-    return (t == CK_TYPE_Q4_0 || t == CK_TYPE_Q4_K) &&
-           (p == CK_PATH_AVX2 || p == CK_PATH_AVXVNNI || p == CK_PATH_AVX512 || p == CK_PATH_AVX512VNNI);
+    const int listed = (t == CK_TYPE_Q4_0 || t == CK_TYPE_Q4_K) &&
+                       (p == CK_PATH_AVX2 || p == CK_PATH_AVXVNNI || p == CK_PATH_AVX512 || p == CK_PATH_AVX512VNNI);
+    // Dispatch swaps such paths per type (ck_same_bits): it must claim exactly the paths tested here.
+    CHECK(listed == (int)ck_same_bits(p, CK_PATH_SCALAR, t), "ck_same_bits(%s, scalar, %s) disagrees with the test's list",
+          ck_path_name(p), tname(t));
+    return listed;
 }
 
 static int same_float(float a, float b) { return memcmp(&a, &b, 4) == 0 || (isnan(a) && isnan(b)); }

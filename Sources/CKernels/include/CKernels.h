@@ -256,8 +256,13 @@ const ck_kernels *_Nullable ck_select_kernels(ck_path path);
 /// Whether `path` is compiled in and supported by the running CPU.
 bool ck_path_supported(ck_path path);
 
-/// The fastest supported path on this CPU.
+/// The fastest supported path on this CPU (the widest; per type, see ck_same_bits).
 ck_path ck_detect_best_path(void);
+
+/// Whether the `type` kernels of paths `a` and `b` give the same bits for every input (both sum in
+/// llama.cpp's order: Q4_0 and Q4_K on the scalar reference and every x86 path). Such paths are
+/// interchangeable per type, so dispatch may pick whichever measures faster.
+bool ck_same_bits(ck_path a, ck_path b, ck_type type);
 
 /// "scalar", "avx2", "avxvnni", "avx512", "avx512vnni", "neon", "dotprod"; "?" when out of range.
 const char *_Nonnull ck_path_name(ck_path path);
