@@ -144,12 +144,10 @@ let package = Package(
     ]
 )
 
-// The libFuzzer executables: only when scripts/fuzz builds with BRISE_FUZZ=1 (and -sanitize=fuzzer,
-// which supplies their main); an ordinary build has no use for them.
+// The libFuzzer executable: only when scripts/fuzz builds with BRISE_FUZZ=1 (and -sanitize=fuzzer,
+// which supplies its main); an ordinary build has no use for it.
 if ProcessInfo.processInfo.environment["BRISE_FUZZ"] == "1" {
-    for name in ["fuzz-request", "fuzz-tokenizer", "fuzz-gguf", "fuzz-config"] {
-        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzHarness"], path: "Tests/Fuzz/Targets/\(name)"))
-    }
+    package.targets.append(.executableTarget(name: "brise-fuzz", dependencies: ["FuzzHarness"], path: "Tests/Fuzz/Target"))
 }
 
 // Swift 6 upcoming features used across the package (swift-log, Hummingbird and service-lifecycle do the same).

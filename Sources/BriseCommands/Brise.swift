@@ -1,4 +1,5 @@
 public import ArgumentParser
+import WireProtocol
 
 /// The `brise` command line: its subcommands are the CLI's whole surface.
 public struct Brise: AsyncParsableCommand {
@@ -15,8 +16,3 @@ public struct Brise: AsyncParsableCommand {
     public init() {}
 }
 
-/// The version of this build of Brise.
-public enum BriseVersion {
-    /// The version string.
-    public static let current = "0.1.0"
-}

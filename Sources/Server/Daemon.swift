@@ -7,6 +7,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
+import WireProtocol
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ import Glibc
 /// serves until SIGTERM or SIGINT, then drains and exits 0.
 public enum Daemon {
     /// The daemon's version.
-    public static let version = "0.2.0"
+    public static let version = BriseVersion.current
 
     /// Runs the daemon.
     ///

@@ -76,6 +76,28 @@ extension Daemon {
             #expect(daemon.waitForExit(timeout: 20) == 0)
         }
 
+        /// The examples refuse a missing question (exit 2), and report an unreachable daemon or an error
+        /// reply on stderr with exit 1 instead of a traceback or a silent 0.
+        @Test(.enabled(if: Daemon.pythonVarlinkAvailable, "needs the venv"))
+        func examplesFailClearly() throws {
+            let (daemon, socket) = try Daemon.start()
+            let python = Fixtures.repositoryRoot.appendingPathComponent("examples/python/ask.py").path
+            let shell = Fixtures.repositoryRoot.appendingPathComponent("examples/shell/ask.sh").path
+            let missing = daemon.directory.appendingPathComponent("missing.sock").path
+            for (executable, prefix) in [(Daemon.venvPython, [python]), (shell, [])] {
+                let none = try ChildProcess.run(executable, prefix, environment: ["BRISE_SOCKET": socket])
+                #expect(none.exitStatus == 2 && none.standardError.contains("usage"), "\(none.standardError)")
+                let unreachable = try ChildProcess.run(executable, prefix + ["hi"], environment: ["BRISE_SOCKET": missing])
+                #expect(unreachable.exitStatus == 1 && unreachable.standardError.contains(missing), "\(unreachable.standardError)")
+                // The tiny model has no chat format: the daemon's error, exit 1.
+                let refused = try ChildProcess.run(executable, prefix + ["hi"], environment: ["BRISE_SOCKET": socket])
+                #expect(refused.exitStatus == 1, "\(refused.standardOutput) \(refused.standardError)")
+                #expect((refused.standardOutput + refused.standardError).contains("InvalidParameter"))
+            }
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
+
         /// `brise ask`, `brise chat` and `brise status` through the socket, and every example, on the
         /// real instruct model.
         @Test(.enabled(if: Fixtures.realModelsPresent && Daemon.pythonVarlinkAvailable, "needs the real models and the venv"))
@@ -114,6 +136,11 @@ extension Daemon {
             // The Swift and Python examples stream the same greedy answer the shell one gets whole.
             #expect(swiftExample.standardOutput == pythonExample.standardOutput)
             #expect(shellExample.standardOutput.contains("\"finish_reason\":\"stop\""))
+            // Quotes, a backslash and a newline in the question still make one valid call.
+            let awkward = "Reply with the word \"yes\" \\ and nothing else.\nThank you."
+            let quoted = try ChildProcess.run(
+                Fixtures.repositoryRoot.appendingPathComponent("examples/shell/ask.sh").path, [awkward], environment: environment)
+            #expect(quoted.exitStatus == 0 && quoted.standardOutput.contains("\"finish_reason\""), "\(quoted.standardOutput)")
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 20) == 0)
         }

@@ -14,6 +14,15 @@ extension Daemon {
             try ChildProcess.run(ChildProcess.builtProduct("brised"), arguments, environment: environment)
         }
 
+        /// One version for both executables (and GetInfo).
+        @Test func bothExecutablesPrintTheSameVersion() throws {
+            let daemon = try Self.brised(["--version"])
+            let cli = try ChildProcess.run(ChildProcess.builtProduct("brise"), ["--version"])
+            #expect(daemon.exitStatus == 0 && cli.exitStatus == 0)
+            let version = cli.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(!version.isEmpty && daemon.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "brised \(version)")
+        }
+
         @Test func badValuesAreClearErrors() throws {
             let cases: [([String], [String: String], String)] = [
                 ([], [:], "no model"),
