@@ -59,6 +59,7 @@ struct KernelBenchmark {
         // Read bandwidth drifts on shared machines: each mat-vec is also compared with a bandwidth
         // measured right before it, on the same weights buffer.
         var rows: [Report.Row] = []
+        var dispatch = KernelChoice(base: KernelPath.best)
         for type in types {
             let rowBytes = type.rowByteCount(columns: Self.columns)!
             let matrixBytes = rowBytes * Self.rowsPerMatrix
@@ -68,6 +69,10 @@ struct KernelBenchmark {
             let matrices = try (0..<matrixCount).map {
                 try weights.matrix(type: type, rows: Self.rowsPerMatrix, columns: Self.columns, offset: $0 * matrixBytes)
             }
+            // What dispatch would pick for this type, measured as a model load measures it.
+            let measured = KernelChoice.measured(base: dispatch.base, matrices: matrices, pool: pools[threadCounts.max()!]!)
+            if let path = measured.matvec[type] { try? dispatch.use(path, matvec: type) }
+            if let path = measured.matmul[type] { try? dispatch.use(path, matmul: type) }
             var random = SystemRandomNumberGenerator()
             let x = (0..<(batch * Self.columns)).map { _ in Float.random(in: -1...1, using: &random) }
             var y = [Float](repeating: 0, count: batch * Self.rowsPerMatrix)
@@ -114,7 +119,6 @@ struct KernelBenchmark {
         for index in rows.indices {
             rows[index].fractionOfReadBandwidth = rows[index].matvecGigabytesPerSecond * 1e9 / bandwidth[rows[index].threads]!
         }
-        let dispatch = KernelChoice.measured(base: KernelPath.best, types: types)
         return Report(
             readBandwidth: threadCounts.map { .init(threads: $0, gigabytesPerSecond: bandwidth[$0]! / 1e9) }, rows: rows,
             dispatch: dispatch.description)

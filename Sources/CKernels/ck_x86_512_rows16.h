@@ -52,6 +52,9 @@ CK_INL __m512i CK_FN(row_offsets16)(size_t rs, int nvalid) {
 // 1 thread, 512 MiB of 3072-column weights in 2048-row calls, best of 8 (Zen 4, GB/s): Q4_K without
 // 18, 1 group ahead 26.1-26.8, 2 ahead 27.1-28.5, 3 ahead 25, 4 ahead 23 (one row at a time, the
 // old kernel: 29); Q4_0 without 9, 1-4 ahead 27.4-29.0. Into L2 only (T1): Q4_K 17.
+#ifndef CK_R16_PF_GROUPS
+#define CK_R16_PF_GROUPS 2
+#endif
 CK_INL void CK_FN(r16_prefetch)(const char *pf, size_t b, size_t bytes) {
     if (!pf) return;
     const char *q = pf + b * 16 * bytes;
@@ -194,6 +197,93 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = _mm512_sub_ps(res[c], accm[c]);
 }
 
+// Mat-vec (one column) of a group of 16 rows, the same sums as r16_q4_K with nc = 1, fewer
+// instructions per row-block: a row's block unpacks from two whole 64-byte loads of qs (low nibbles
+// of bytes 0..63 are elements 0..31 and 64..95, high nibbles 32..63 and 96..127; likewise for bytes
+// 64..127), so the activations are laid out once per block in that order (shared by the 16 rows),
+// and each zmm's two sub-block scales come from one in-lane byte shuffle of the row's 8 scales. The
+// integer sums are exact, so only the float chain's order matters, and it is r16_q4_K's.
+CK_INL __m512 CK_FN(r16mv_q4_K)(size_t nb, const char *w0, size_t rs, int nvalid, const block_q8_K *x, const char *pf) {
+    const block_q4_K *rows[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) {
+        rows[i] = (const block_q4_K *)(w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs);
+    }
+    const __m512i offs = CK_FN(row_offsets16)(rs, nvalid);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    // In-lane shuffles picking, for zmm k, sub-block scale s0 (first 256 bits) and s1 (second) as int16
+    // from a 128-bit lane holding sc0..sc7: k = 0: (0, 2), 1: (1, 3), 2: (4, 6), 3: (5, 7).
+    __m512i ctrl[4];
+    {
+        static const int pick[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
+            const __m256i lo = _mm256_set1_epi16((short)(2 * pick[k][0] | (2 * pick[k][0] + 1) << 8));
+            const __m256i hi = _mm256_set1_epi16((short)(2 * pick[k][1] | (2 * pick[k][1] + 1) << 8));
+            ctrl[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        }
+    }
+    __m512 res = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; ++b) {
+        CK_FN(r16_prefetch)(pf, b, sizeof(block_q4_K));
+        const int8_t *aq = x[b].qs;
+        __m512i act[4];
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
+            const int o = 128 * (k / 2) + 32 * (k % 2);
+            act[k] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(aq + o))),
+                                        _mm256_loadu_si256((const __m256i *)(aq + o + 64)), 1);
+        }
+        __m512i v = _mm512_setzero_si512(), w[2];
+        _Pragma("GCC unroll 4") for (int g = 0; g < 4; ++g) {
+            __m512i a[2];
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
+                const block_q4_K *blk = &rows[4 * g + j][b];
+                const __m512i v0 = _mm512_loadu_si512((const void *)blk->qs);
+                const __m512i v1 = _mm512_loadu_si512((const void *)(blk->qs + 64));
+                const __m512i q[4] = {_mm512_and_si512(v0, m4), _mm512_and_si512(_mm512_srli_epi16(v0, 4), m4),
+                                      _mm512_and_si512(v1, m4), _mm512_and_si512(_mm512_srli_epi16(v1, 4), m4)};
+                const __m512i sc = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(CK_FN(k4_scales)(blk->scales)));
+                __m512i is = _mm512_setzero_si512();
+                _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
+                    is = CK_FN(dpwssd)(is, _mm512_maddubs_epi16(q[k], act[k]), _mm512_shuffle_epi8(sc, ctrl[k]));
+                }
+                if (j % 2 == 0) a[j / 2] = is;
+                else a[j / 2] = CK_FN(red_a)(a[j / 2], is);
+            }
+            const __m512i vg = CK_FN(red_b)(a[0], a[1]);
+            if (g % 2 == 0) v = vg;
+            else w[g / 2] = CK_FN(red_c)(v, vg);
+        }
+        const char *base = (const char *)&rows[0][b];
+        const __m512i g0 = _mm512_i32gather_epi32(offs, (const void *)base, 1);        // d | dmin
+        const __m512i g1 = _mm512_i32gather_epi32(offs, (const void *)(base + 8), 1);  // scales[4..7]
+        const __m512i g2 = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1); // scales[8..11]
+        const __m512i m_lo = _mm512_and_si512(g1, _mm512_set1_epi32(0x3f3f3f3f));
+        const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(g2, 4), _mm512_set1_epi32(0x0f0f0f0f)),
+                                             _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(g1, 6), _mm512_set1_epi32(0x03030303)), 4));
+        const __m512i b16 = _mm512_set1_epi32(0x00FF00FF);
+        const __m512i mp[4] = {_mm512_and_si512(m_lo, b16), _mm512_and_si512(_mm512_srli_epi32(m_lo, 8), b16),
+                               _mm512_and_si512(m_hi, b16), _mm512_and_si512(_mm512_srli_epi32(m_hi, 8), b16)};
+        const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g0));
+        const __m512 dmw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g0, 16)));
+        const __m512i is = CK_FN(red_c)(w[0], w[1]);
+        __m512i bp[4];
+        CK_FN(k4_bsum_pairs)(&x[b], bp);
+        __m512i ms = _mm512_setzero_si512();
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) ms = CK_FN(dpwssd)(ms, mp[k], bp[k]);
+        const __m512 da = _mm512_set1_ps(ck_load_f32(&x[b].d));
+        res = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), _mm512_mul_ps(dw, da), res);
+        accm = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dmw, da), accm);
+    }
+    return _mm512_sub_ps(res, accm);
+}
+
+// The Q4_0 mat-vec group: r16_q4_0 with one column.
+CK_INL __m512 CK_FN(r16mv_q4_0)(size_t nb, const char *w0, size_t rs, int nvalid, const block_q8_0 *x, const char *pf) {
+    const void *xs[1] = {x};
+    __m512 o[4];
+    CK_FN(r16_q4_0)(1, nb, w0, rs, nvalid, xs, o, pf);
+    return o[0];
+}
+
 // MARK: - Drivers (mat-vec: groups of 16 rows, prefetching the next group; mat-mat: per group, the
 // columns 4 at a time, so a group's weights come from L1/L2 after the first 4 columns)
 
@@ -212,13 +302,12 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
             for (size_t r = r0; r < r1; ++r) y[r] = SCALAR_DOT(cols, (const char *)w + r * rs, xq);     \
             return;                                                                                     \
         }                                                                                               \
-        const void *xs[1] = {xq};                                                                       \
         for (size_t r = r0; r < r1; r += 16) {                                                          \
             const int nv = r1 - r < 16 ? (int)(r1 - r) : 16;                                            \
-            const char *pf = r + 32 < r1 ? (const char *)w + (r + 32) * rs : NULL;                      \
-            __m512 o[4];                                                                                \
-            CK_FN(r16_##t)(1, nb, (const char *)w + r * rs, rs, nv, xs, o, pf);                         \
-            _mm512_mask_storeu_ps(y + r, (__mmask16)((1u << nv) - 1), o[0]);                            \
+            const size_t ahead = r + 16 * CK_R16_PF_GROUPS;                                            \
+            const char *pf = CK_R16_PF_GROUPS > 0 && ahead < r1 ? (const char *)w + ahead * rs : NULL;  \
+            const __m512 o = CK_FN(r16mv_##t)(nb, (const char *)w + r * rs, rs, nv, xq, pf);            \
+            _mm512_mask_storeu_ps(y + r, (__mmask16)((1u << nv) - 1), o);                               \
         }                                                                                               \
     }                                                                                                   \
     static CK_TGT void CK_FN(matmul_##t)(const void *w, size_t rs, const void *xq, size_t xstride,       \

@@ -55,8 +55,7 @@ public struct LoadedModel: Sendable {
         // A path forced by BRISE_KERNEL_PATH is used for everything (tests and benchmarks pin one path);
         // otherwise each of the file's types runs on the fastest bit-identical path.
         let forced = !(environment[KernelPath.environmentVariable] ?? "").isEmpty
-        let types = Set(file.tensors.compactMap { WeightType(ggmlTypeID: $0.type.id) })
-        kernelChoice = forced ? KernelChoice(base: path) : KernelChoice.measured(base: path, types: types)
+        kernelChoice = forced ? KernelChoice(base: path) : KernelChoice.measured(base: path, matrices: model.matrices, pool: pool)
         let multiplier = try MatrixMultiplier(path: path, pool: pool, choice: kernelChoice)
         plan = try Self.plan(
             model: model, file: file, contextLength: contextLength, memoryBudget: memoryBudget, cacheType: cacheType)

@@ -1,5 +1,5 @@
 public import GGUF
-import Kernels
+public import Kernels
 
 /// The `llama`, `mistral3`, `qwen2` and `gemma3` architectures (Mistral 7B, Nemo, Ministral-8B-2410,
 /// Ministral 3; Qwen2/2.5; Gemma 3): the weights, bound in place from the mapped file, and what the
@@ -69,6 +69,11 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// The vocabulary size (rows of the embedding).
     public var vocabularySize: Int { embedding.rows }
+
+    /// The matrices a decode step multiplies, in the order it reads them (every layer's, then the output).
+    public var matrices: [WeightMatrix] {
+        layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.gate, $0.up, $0.down] } + [output]
+    }
 
     /// Binds the weights of a `llama`, `mistral3`, `qwen2` or `gemma3` file.
     ///

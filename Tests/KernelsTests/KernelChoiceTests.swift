@@ -30,14 +30,22 @@ import TestSupport
         }
     }
 
-    @Test func measuredChoiceUsesCandidatesOnly() {
+    @Test func measuredChoiceUsesCandidatesOnly() throws {
         let base = KernelPath.best
-        let choice = KernelChoice.measured(base: base, types: WeightType.allCases)
+        var matrices: [WeightMatrix] = []
+        var keep: [RandomWeights] = []
+        for type in [WeightType.q4_0, .q4_K, .q6_K, .q8_0] {
+            let weights = try RandomWeights(type: type, rows: 256, columns: 1024, seed: 5)
+            keep.append(weights)
+            matrices.append(try weights.matrix(type: type, rows: 256, columns: 1024))
+        }
+        let choice = KernelChoice.measured(base: base, matrices: matrices, pool: WorkerPool(threadCount: 2), streamBytes: 1 << 20)
         for (type, path) in choice.matvec.merging(choice.matmul, uniquingKeysWith: { a, _ in a }) {
             #expect(KernelChoice.candidates(base: base, type: type).contains(path), "\(type) on \(path)")
             #expect([.q4_0, .q4_K].contains(type))
         }
         #expect(choice.description.hasPrefix(base.rawValue))
+        withExtendedLifetime(keep) {}
     }
 
     /// Whatever the overrides, results equal the base path's bit for bit (mat-vec and mat-mat).
@@ -68,5 +76,14 @@ import TestSupport
             #expect(swapped.1.map(\.bitPattern) == plain.1.map(\.bitPattern), "\(type) mat-mat on \(other)")
         }
         #expect(throws: KernelError.self) { try MatrixMultiplier(path: base, pool: WorkerPool(threadCount: 1), choice: KernelChoice(base: .scalar)) }
+    }
+}
+
+extension KernelChoiceTests {
+    /// Another path must beat the base one by more than 5% to be chosen.
+    @Test func theBasePathWinsCloseCalls() {
+        #expect(KernelChoice.fastest([.avx2, .avx512], [1.0, 1.04], base: .avx512) == .avx512)
+        #expect(KernelChoice.fastest([.avx2, .avx512], [1.0, 1.2], base: .avx512) == .avx2)
+        #expect(KernelChoice.fastest([.avx2, .avx512], [1.3, 1.0], base: .avx512) == .avx512)
     }
 }
