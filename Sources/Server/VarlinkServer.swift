@@ -46,18 +46,35 @@ final class VarlinkServer: Service, Sendable {
     }
 
     func run() async throws {
+        // Accepted connections reach the accept loop through this stream rather than through an async
+        // server channel: NIO's async bind drops connections accepted while the server channel closes,
+        // and a dropped NIOAsyncChannel traps ("Deinited NIOAsyncWriter without calling finish()",
+        // swift-nio #2637: a client connecting at the moment of SIGTERM crashed brised). Here every
+        // connection is either delivered to the loop, which drains the stream to its end, or, once the
+        // stream has ended, finished and closed on the spot.
+        let (connections, continuation) = AsyncStream<VarlinkConnection>.makeStream()
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             // A client may shut down its sending side after its last call (socat, nc -N) and still
             // read the answers; a full close (both sides) is seen as the channel closing.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<VarlinkConnection> = { channel in
-            Self.peerCredentials(of: channel).flatMapThrowing { peer in
-                VarlinkConnection(
-                    channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), peer: peer)
+            .childChannelInitializer { channel in
+                Self.peerCredentials(of: channel).flatMap { peer in
+                    let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+                    do {
+                        asyncChannel = try NIOAsyncChannel(wrappingChannelSynchronously: channel)
+                    } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
+                    }
+                    guard case .terminated = continuation.yield(VarlinkConnection(channel: asyncChannel, peer: peer)) else {
+                        return channel.eventLoop.makeSucceededVoidFuture()
+                    }
+                    // The accept loop has ended: close the connection as NIO requires (the
+                    // initializer's future waits for it).
+                    return channel.eventLoop.makeFutureWithTask { try? await asyncChannel.executeThenClose { _, _ in } }
+                }
             }
-        }
-        let serverChannel: NIOAsyncChannel<VarlinkConnection, Never>
+        let serverChannel: any Channel
         switch listener {
         case .path(let path):
             try SocketFile.prepare(path)
@@ -65,40 +82,45 @@ final class VarlinkServer: Service, Sendable {
             // permissions for others, then set the configured mode.
             let previous = umask(0o177)
             do {
-                serverChannel = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
+                serverChannel = try await bootstrap.bind(unixDomainSocketPath: path).get()
             } catch {
                 umask(previous)
+                continuation.finish()
                 throw DaemonError(.socket, "cannot listen on \(path): \(error)")
             }
             umask(previous)
             try SocketFile.setPermissions(path, mode: configuration.socketMode, group: configuration.socketGroup)
         case .descriptor(let fd):
-            serverChannel = try await bootstrap.bind(fd, childChannelInitializer: initializer)
+            do {
+                serverChannel = try await bootstrap.withBoundSocket(fd).get()
+            } catch {
+                continuation.finish()
+                throw error
+            }
         }
+        // Once the listening socket is closed no connection can arrive: the stream ends after the
+        // ones already accepted.
+        serverChannel.closeFuture.whenComplete { _ in continuation.finish() }
         state.markServing()
         let where_ = if case .path(let path) = listener { path } else { "the socket systemd passed" }
         logger.info("listening", metadata: ["socket": "\(where_)"])
         notifier.ready(status: service.statusLine)
 
         let shutdownSeconds = configuration.shutdownTimeoutSeconds
-        do {
-            try await withGracefulShutdownHandler {
-                try await withThrowingDiscardingTaskGroup { group in
-                    try await serverChannel.executeThenClose { inbound in
-                        for try await connection in inbound {
-                            group.addTask { await self.serve(connection) }
-                        }
-                    }
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                // Every connection the stream delivers is served (after shutdown began, with a
+                // ShuttingDown reply), so none is dropped unfinished.
+                for await connection in connections {
+                    group.addTask { await self.serve(connection) }
                 }
-            } onGracefulShutdown: {
-                self.state.beginShutdown(deadline: .now.advanced(by: .milliseconds(Int64(shutdownSeconds * 1000))))
-                self.queue.close()
-                self.notifier.stopping(status: "stopping: finishing in-flight requests (at most \(shutdownSeconds) s)")
-                self.logger.info("stopping", metadata: ["drain_seconds": "\(shutdownSeconds)"])
-                serverChannel.channel.close(promise: nil)
             }
-        } catch where state.phase == .stopping {
-            // Closing the listening channel ends the accept loop with an error; that is the plan.
+        } onGracefulShutdown: {
+            self.state.beginShutdown(deadline: .now.advanced(by: .milliseconds(Int64(shutdownSeconds * 1000))))
+            self.queue.close()
+            self.notifier.stopping(status: "stopping: finishing in-flight requests (at most \(shutdownSeconds) s)")
+            self.logger.info("stopping", metadata: ["drain_seconds": "\(shutdownSeconds)"])
+            serverChannel.close(promise: nil)
         }
         if case .path(let path) = listener {
             unlink(path)
@@ -108,21 +130,32 @@ final class VarlinkServer: Service, Sendable {
 
     private func serve(_ connection: VarlinkConnection) async {
         guard state.phase != .stopping else {
-            try? await connection.channel.executeThenClose { _, outbound in
-                try await outbound.write(ByteBuffer(bytes: VarlinkReply.encode(error: .shuttingDown)))
-            }
+            await Self.refuse(connection, with: .shuttingDown)
             return
         }
         guard state.openConnection(limit: configuration.maxConnections) else {
             logger.warning("too many connections; closing a new one", metadata: ["limit": "\(configuration.maxConnections)"])
-            try? await connection.channel.executeThenClose { _, outbound in
-                let error = WireError.busy(queued: configuration.maxConnections, limit: configuration.maxConnections)
-                try await outbound.write(ByteBuffer(bytes: VarlinkReply.encode(error: error)))
-            }
+            await Self.refuse(connection, with: .busy(queued: configuration.maxConnections, limit: configuration.maxConnections))
             return
         }
         defer { state.closeConnection() }
         await connection.serve(service: service, policy: policy, configuration: configuration, state: state, logger: logger)
+    }
+
+    /// Answers a connection that will not be served with `error`, then reads (and drops) what the
+    /// client sends until it closes, for at most a second: closing a Unix socket over an unread call
+    /// resets the connection, and the client would lose the error (seen with 200 clients at once:
+    /// a third got ECONNRESET instead of Busy).
+    static func refuse(_ connection: VarlinkConnection, with error: WireError) async {
+        try? await connection.channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: VarlinkReply.encode(error: error)))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { for try await _ in inbound {} }
+                group.addTask { try await Task.sleep(for: .seconds(1)) }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
     }
 
     /// The peer's credentials (`SO_PEERCRED`), read when the connection is accepted.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -112,6 +113,32 @@ extension Daemon {
             try Self.healthy(socket)
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
+
+        /// Clients connecting while brised receives SIGTERM: each gets an answer, ShuttingDown or a closed
+        /// connection, and brised exits 0. (NIO's async accept loop dropped connections accepted while
+        /// the listening channel closed, and a dropped connection trapped the daemon.)
+        @Test func connectionsDuringShutdownNeverCrashIt() throws {
+            for round in 0..<8 {
+                let (daemon, socket) = try Daemon.start(Self.limits)
+                let done = StopFlag()
+                let connector = Thread {
+                    var clients: [VarlinkTestClient] = []
+                    while !done.isSet, clients.count < 400 {
+                        guard let client = try? VarlinkTestClient(path: socket) else { break }
+                        client.call("io.brise.Inference.GetStatus")
+                        clients.append(client)
+                    }
+                    clients.forEach { $0.close() }
+                }
+                connector.start()
+                usleep(UInt32(2_000 + round * 3_000))
+                daemon.signal(SIGTERM)
+                let status = daemon.waitForExit(timeout: 30)
+                done.set()
+                #expect(status == 0, "round \(round): brised exited with \(String(describing: status)): \(daemon.standardError.suffix(1500))")
+                if status != 0 { return }
+            }
         }
 
         /// A client that hangs up mid-stream stops its generation within a token or so: the daemon is
@@ -236,4 +263,11 @@ extension Daemon {
             #expect(daemon.waitForExit(timeout: 20) == 0)
         }
     }
+}
+
+/// A flag one thread sets and another reads.
+final class StopFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

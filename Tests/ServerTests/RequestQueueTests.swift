@@ -22,7 +22,7 @@ import WireProtocol
 
     /// Waits (by polling) until `condition` holds.
     static func until(_ condition: () -> Bool) async throws {
-        for _ in 0..<500 {
+        for _ in 0..<12_000 {  // up to a minute: on 2 cores, blocking daemon tests can starve the cooperative pool
             if condition() { return }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -37,7 +37,7 @@ import WireProtocol
         try await withThrowingTaskGroup(of: Void.self) { group in
             // The first holds the turn until released; the others line up in order.
             group.addTask {
-                try await queue.withTurn(timeout: .seconds(10)) {
+                try await queue.withTurn(timeout: .seconds(120)) {
                     order.append(0)
                     for await _ in gate { break }
                 }
@@ -45,7 +45,7 @@ import WireProtocol
             try await Self.until { queue.counts.active == 1 }
             for i in 1...5 {
                 group.addTask {
-                    try await queue.withTurn(timeout: .seconds(10)) {
+                    try await queue.withTurn(timeout: .seconds(120)) {
                         occupancy.enter()
                         order.append(i)
                         try await Task.sleep(for: .milliseconds(2))
@@ -66,7 +66,7 @@ import WireProtocol
         let queue = RequestQueue(limit: 1)
         let (gate, release) = AsyncStream<Void>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await queue.withTurn(timeout: .seconds(10)) { for await _ in gate { break } } }
+            group.addTask { try await queue.withTurn(timeout: .seconds(120)) { for await _ in gate { break } } }
             try await Self.until { queue.counts.active == 1 }
             group.addTask {
                 await #expect(throws: WireError.timeout(seconds: 0.2, reason: "waited for the model longer than allowed")) {
@@ -88,17 +88,17 @@ import WireProtocol
         let (gate, release) = AsyncStream<Void>.makeStream()
         let ran = Order()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await queue.withTurn(timeout: .seconds(10)) { for await _ in gate { break } } }
+            group.addTask { try await queue.withTurn(timeout: .seconds(120)) { for await _ in gate { break } } }
             try await Self.until { queue.counts.active == 1 }
             let cancelled = Task {
-                try await queue.withTurn(timeout: .seconds(10)) { ran.append(1) }
+                try await queue.withTurn(timeout: .seconds(120)) { ran.append(1) }
             }
             try await Self.until { queue.counts.queued == 1 }
             cancelled.cancel()
             await #expect(throws: CancellationError.self) { try await cancelled.value }
             #expect(queue.counts.queued == 0)
             group.addTask {
-                await #expect(throws: WireError.shuttingDown) { try await queue.withTurn(timeout: .seconds(10)) {} }
+                await #expect(throws: WireError.shuttingDown) { try await queue.withTurn(timeout: .seconds(120)) {} }
             }
             try await Self.until { queue.counts.queued == 1 }
             queue.close()
