@@ -132,6 +132,25 @@ CK_INL void CK_FN(k4_bsum_pairs)(const block_q8_K *a, __m512i bp[4]) {
     _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) bp[k] = _mm512_permutexvar_epi32(_mm512_set1_epi32(k), p5);
 }
 
+// The 16 rows' block-b f16 scales d and dmin (as floats, lane per row) and their 6-bit mins as the
+// int16 pairs (m0,m2), (m1,m3), (m4,m6), (m5,m7) that k4_bsum_pairs' activation pairs meet, from three
+// dword gathers at the rows' offsets from `base` (row 0's block b).
+CK_INL void CK_FN(k4_group_scales)(const char *base, __m512i offs, __m512i mp[4], __m512 *dw, __m512 *dmw) {
+    const __m512i g0 = _mm512_i32gather_epi32(offs, (const void *)base, 1);        // d | dmin
+    const __m512i g1 = _mm512_i32gather_epi32(offs, (const void *)(base + 8), 1);  // scales[4..7]
+    const __m512i g2 = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1); // scales[8..11]
+    const __m512i m_lo = _mm512_and_si512(g1, _mm512_set1_epi32(0x3f3f3f3f));
+    const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(g2, 4), _mm512_set1_epi32(0x0f0f0f0f)),
+                                         _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(g1, 6), _mm512_set1_epi32(0x03030303)), 4));
+    const __m512i b16 = _mm512_set1_epi32(0x00FF00FF);
+    mp[0] = _mm512_and_si512(m_lo, b16);
+    mp[1] = _mm512_and_si512(_mm512_srli_epi32(m_lo, 8), b16);
+    mp[2] = _mm512_and_si512(m_hi, b16);
+    mp[3] = _mm512_and_si512(_mm512_srli_epi32(m_hi, 8), b16);
+    *dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g0));
+    *dmw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g0, 16)));
+}
+
 // One group of 16 rows times nc columns (as r16_q4_0). The isums: each row's 16-lane partial vector,
 // reduced over rows 4g..4g+3 by red_a / red_b, then red_c twice. The mins: lane-per-row from the
 // gathered scale words (bytes 4..11 of the scales), as ggml's get_scale_min_k4 computes them.
@@ -171,18 +190,9 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
                 else w[c][g / 2] = CK_FN(red_c)(v[c], vg);
             }
         }
-        const char *base = (const char *)&rows[0][b];
-        const __m512i g0 = _mm512_i32gather_epi32(offs, (const void *)base, 1);        // d | dmin
-        const __m512i g1 = _mm512_i32gather_epi32(offs, (const void *)(base + 8), 1);  // scales[4..7]
-        const __m512i g2 = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1); // scales[8..11]
-        const __m512i m_lo = _mm512_and_si512(g1, _mm512_set1_epi32(0x3f3f3f3f));
-        const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(g2, 4), _mm512_set1_epi32(0x0f0f0f0f)),
-                                             _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(g1, 6), _mm512_set1_epi32(0x03030303)), 4));
-        const __m512i b16 = _mm512_set1_epi32(0x00FF00FF);
-        const __m512i mp[4] = {_mm512_and_si512(m_lo, b16), _mm512_and_si512(_mm512_srli_epi32(m_lo, 8), b16),
-                               _mm512_and_si512(m_hi, b16), _mm512_and_si512(_mm512_srli_epi32(m_hi, 8), b16)};
-        const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g0));
-        const __m512 dmw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g0, 16)));
+        __m512i mp[4];
+        __m512 dw, dmw;
+        CK_FN(k4_group_scales)((const char *)&rows[0][b], offs, mp, &dw, &dmw);
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
             const __m512i is = CK_FN(red_c)(w[c][0], w[c][1]);
             __m512i bp[4];
@@ -252,18 +262,9 @@ CK_INL __m512 CK_FN(r16mv_q4_K)(size_t nb, const char *w0, size_t rs, int nvalid
             if (g % 2 == 0) v = vg;
             else w[g / 2] = CK_FN(red_c)(v, vg);
         }
-        const char *base = (const char *)&rows[0][b];
-        const __m512i g0 = _mm512_i32gather_epi32(offs, (const void *)base, 1);        // d | dmin
-        const __m512i g1 = _mm512_i32gather_epi32(offs, (const void *)(base + 8), 1);  // scales[4..7]
-        const __m512i g2 = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1); // scales[8..11]
-        const __m512i m_lo = _mm512_and_si512(g1, _mm512_set1_epi32(0x3f3f3f3f));
-        const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(g2, 4), _mm512_set1_epi32(0x0f0f0f0f)),
-                                             _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(g1, 6), _mm512_set1_epi32(0x03030303)), 4));
-        const __m512i b16 = _mm512_set1_epi32(0x00FF00FF);
-        const __m512i mp[4] = {_mm512_and_si512(m_lo, b16), _mm512_and_si512(_mm512_srli_epi32(m_lo, 8), b16),
-                               _mm512_and_si512(m_hi, b16), _mm512_and_si512(_mm512_srli_epi32(m_hi, 8), b16)};
-        const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g0));
-        const __m512 dmw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g0, 16)));
+        __m512i mp[4];
+        __m512 dw, dmw;
+        CK_FN(k4_group_scales)((const char *)&rows[0][b], offs, mp, &dw, &dmw);
         const __m512i is = CK_FN(red_c)(w[0], w[1]);
         __m512i bp[4];
         CK_FN(k4_bsum_pairs)(&x[b], bp);

@@ -143,15 +143,16 @@ final class VarlinkServer: Service, Sendable {
     }
 
     /// Answers a connection that will not be served with `error`, then reads (and drops) what the
-    /// client sends until it closes, for at most a second: closing a Unix socket over an unread call
-    /// resets the connection, and the client would lose the error (seen with 200 clients at once:
-    /// a third got ECONNRESET instead of Busy).
+    /// client sends until it closes, for at most 250 ms (a local client's call is there long before; a
+    /// flood of refused connections holds each descriptor that long at most): closing a Unix socket
+    /// over an unread call resets the connection, and the client would lose the error (seen with 200
+    /// clients at once: a third got ECONNRESET instead of Busy).
     static func refuse(_ connection: VarlinkConnection, with error: WireError) async {
         try? await connection.channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: VarlinkReply.encode(error: error)))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { for try await _ in inbound {} }
-                group.addTask { try await Task.sleep(for: .seconds(1)) }
+                group.addTask { try await Task.sleep(for: .milliseconds(250)) }
                 try await group.next()
                 group.cancelAll()
             }
