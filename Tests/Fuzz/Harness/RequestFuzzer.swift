@@ -12,6 +12,9 @@ import WireProtocol
 /// finding.
 public final class RequestFuzzer: Sendable {
     let builders: [RequestBuilder]
+    /// Made-up logits per builder (made once: a vocabulary-sized array per input would churn the
+    /// allocator, in the fuzzer and in the tests that share a process with memory measurements).
+    let logits: [[Float]]
 
     public init(vocabularies: FuzzVocabularies = FuzzVocabularies()) {
         builders = vocabularies.entries.map { entry in
@@ -19,6 +22,7 @@ public final class RequestFuzzer: Sendable {
                 tokenizer: entry.tokenizer, chatEncoder: entry.chatEncoder, contextLength: entry.contextLength,
                 vocabularySize: entry.tokenizer.vocabulary.count, defaultMaxTokens: 512)
         }
+        logits = builders.map { builder in (0..<builder.vocabularySize).map { Float(($0 &* 7919) % 97) / 10 } }
     }
 
     /// Runs one input: the first byte picks the vocabulary; the rest is the byte stream (a NUL is
@@ -28,7 +32,8 @@ public final class RequestFuzzer: Sendable {
     @discardableResult
     public func run(_ data: [UInt8]) -> Int {
         guard let selector = data.first, !builders.isEmpty else { return 0 }
-        let builder = builders[Int(selector) % builders.count]
+        let index = Int(selector) % builders.count
+        let builder = builders[index]
         var framer = VarlinkFramer(maximumMessageBytes: 1 << 16)
         let messages: [[UInt8]]
         do {
@@ -42,7 +47,7 @@ public final class RequestFuzzer: Sendable {
             replies += 1
             do {
                 let call = try VarlinkCall(bytes: message)
-                try Self.serve(call, builder)
+                try Self.serve(call, builder, logits: logits[index])
             } catch {
                 _ = VarlinkReply.encode(error: error)
             }
@@ -51,7 +56,7 @@ public final class RequestFuzzer: Sendable {
     }
 
     /// One call through the builder, as `InferenceService` would serve it before queueing.
-    static func serve(_ call: VarlinkCall, _ builder: RequestBuilder) throws(WireError) {
+    static func serve(_ call: VarlinkCall, _ builder: RequestBuilder, logits: [Float]) throws(WireError) {
         var seed: UInt64 = 0x5EED
         let randomSeed = { () -> UInt64 in
             seed &+= 1
@@ -59,10 +64,10 @@ public final class RequestFuzzer: Sendable {
         }
         switch call.method {
         case InferenceInterface.Method.generate.qualifiedName:
-            try check(builder.generate(call, randomSeed: randomSeed), builder)
+            try check(builder.generate(call, randomSeed: randomSeed), builder, logits: logits)
         case InferenceInterface.Method.chat.qualifiedName:
             let built = try builder.chat(call, randomSeed: randomSeed)
-            try check(built.request, builder)
+            try check(built.request, builder, logits: logits)
             // The answer's tool calls are parsed from generated ids: parse the prompt's own.
             if let encoder = builder.chatEncoder {
                 _ = try? ToolCallParser(encoder: encoder).parse(built.request.prompt)
@@ -80,14 +85,13 @@ public final class RequestFuzzer: Sendable {
 
     /// What the engine does with a request before its first forward pass: the context check, the
     /// sampler, and a sampled token from made-up logits.
-    static func check(_ request: GenerationRequest, _ builder: RequestBuilder) throws(WireError) {
+    static func check(_ request: GenerationRequest, _ builder: RequestBuilder, logits: [Float]) throws(WireError) {
         guard request.prompt.count + request.maxTokens.value <= builder.contextLength else {
             preconditionFailure("the builder let a request past the context: \(request.prompt.count) + \(request.maxTokens)")
         }
         guard var sampler = try? Sampler(request.sampling) else {
             preconditionFailure("the builder let invalid sampling parameters through: \(request.sampling)")
         }
-        let logits = (0..<builder.vocabularySize).map { Float(($0 &* 7919) % 97) / 10 }
         let token = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, history: request.prompt) }
         precondition(token >= 0 && Int(token) < builder.vocabularySize, "sampled \(token) outside the vocabulary")
     }
