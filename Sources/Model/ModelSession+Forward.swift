@@ -2,8 +2,8 @@ import GGUF
 import Kernels
 
 extension ModelSession {
-    /// The forward pass over a batch of tokens at `position...` (MODEL-SPEC §4), leaving logits in
-    /// `buffers.logits` (every token's when `allLogits`, else the last one's).
+    /// The forward pass over a batch of tokens, each at its own slot and position (MODEL-SPEC §4), leaving
+    /// logits in `buffers.logits` for the rows `batch.logitRows` names, in that order.
     ///
     /// Matches llama.cpp's CPU graph operation by operation: get_rows of the embedding (times √n_embd
     /// for Gemma 3), RMSNorm × weight, Q/K/V projections (+ Qwen2's biases), Gemma 3's per-head Q/K
@@ -13,8 +13,9 @@ extension ModelSession {
     /// path does; causal, or through the layer's sliding window), output projection, Gemma 3's
     /// post-attention norm, residual, RMSNorm, SwiGLU or GeGLU FFN, Gemma 3's post-FFN norm, residual;
     /// final RMSNorm and the output projection.
-    func forward(_ tokens: [Int32], allLogits: Bool) {
+    func forward(_ batch: Batch) {
         let c = model.configuration
+        let tokens = batch.tokens
         let count = tokens.count
         let hidden = c.embeddingLength
         let heads = c.headCount[0]
@@ -50,7 +51,7 @@ extension ModelSession {
             }
 
             for t in 0..<count {
-                let at = position + t
+                let at = batch.positions[t]
                 ops.ropeCache(layer.rope, position: at, into: ropeCache)
                 let rotation = UnsafeBufferPointer(ropeCache)
                 let query = UnsafeMutableBufferPointer(start: b.q + t * qDim, count: qDim)
@@ -65,10 +66,10 @@ extension ModelSession {
                 if let scale = model.queryScale {
                     ops.scale(UnsafeBufferPointer(query), by: scale, into: query)
                 }
-                cache.store(layer: index, position: at, keys: b.k + t * kvDim, values: b.v + t * kvDim)
+                caches[batch.slots[t]].store(layer: index, position: at, keys: b.k + t * kvDim, values: b.v + t * kvDim)
             }
 
-            attend(layer: index, tokens: count, window: layer.slidingWindow)
+            attend(layer: index, batch: batch, window: layer.slidingWindow)
             project(layer.attentionOutput, b.attention, rows: count, into: b.projected)
             if let norm = layer.postAttentionNorm {
                 normalize(rows: count, width: hidden, from: b.projected, weight: norm, into: b.projected)
@@ -95,10 +96,12 @@ extension ModelSession {
             add(b.projected, into: b.x, count: count * hidden)
         }
 
-        let first = allLogits ? 0 : count - 1
-        let rows = count - first
-        normalize(rows: rows, width: hidden, from: b.x + first * hidden, weight: model.outputNorm, into: b.h)
-        project(model.output, b.h, rows: rows, into: b.logits)
+        // The rows that want logits, gathered (normalized) into consecutive rows of h.
+        let rows = batch.logitRows
+        for (i, t) in rows.enumerated() {
+            normalize(rows: 1, width: hidden, from: b.x + t * hidden, weight: model.outputNorm, into: b.h + i * hidden)
+        }
+        if !rows.isEmpty { project(model.output, b.h, rows: rows.count, into: b.logits) }
     }
 
     private func normalize(
@@ -153,8 +156,9 @@ extension ModelSession {
         }
     }
 
-    /// Causal attention of `tokens` new queries (at `position...`) over the cache, one (token, head)
-    /// pair per work item on the pool. What follows is the F16 cache's arithmetic; a Q8_0 cache runs
+    /// Causal attention of the batch's queries, each over its own slot's cache up to its own position,
+    /// one (token, head) pair per work item on the pool (all of the batch's keys are stored first, so a
+    /// prompt's tokens see each other as they would one at a time). What follows is the F16 cache's arithmetic; a Q8_0 cache runs
     /// llama.cpp's flash-attention order instead (`FloatOps.attendQ8_0`). With a `window`, a query at `q` sees the keys at `p` with
     /// `q - p < window` (llama.cpp's `LLAMA_SWA_TYPE_STANDARD` mask), the others masked to -∞.
     ///
@@ -169,22 +173,24 @@ extension ModelSession {
     /// slot), so the softmax starts at the 64-aligned cell before the first visible one (llama.cpp's
     /// sliding-window cache then holds the same positions in the same lanes; entire masked lane groups
     /// only add zeros to its sum).
-    private func attend(layer: Int, tokens: Int, window: Int?) {
+    private func attend(layer: Int, batch: Batch, window: Int?) {
         let c = model.configuration
         let heads = c.headCount[0]
         let group = heads / c.headCountKV[0]
         let dimension = c.keyLength
         let qDim = heads * dimension
-        let base = position
+        let tokens = batch.tokens.count
+        let positions = batch.positions
+        let slots = batch.slots
         let scale = model.attentionScale
         let b = buffers
-        let cache = cache
+        let caches = caches
         let ops = ops
-        let cells = cache.cells(layer: layer)
-        let type = cache.type
+        let cells = caches[0].cells(layer: layer)
+        let type = caches[0].type
         let capacity =
             type == .f16
-            ? FloatOps.attendF16ScratchCount(headDimension: dimension, visible: base + tokens)
+            ? FloatOps.attendF16ScratchCount(headDimension: dimension, visible: (positions.max() ?? 0) + 1)
             : FloatOps.attendQ8_0ScratchCount(headDimension: dimension)
         multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
@@ -192,7 +198,8 @@ extension ModelSession {
                     let t = item / heads
                     let head = item % heads
                     let kvHead = head / group
-                    let visible = base + t + 1
+                    let visible = positions[t] + 1
+                    let cache = caches[slots[t]]
                     let first = window.map { max(0, visible - $0) } ?? 0
                     let query = b.q + t * qDim + head * dimension
                     let keys = cache.keys(layer: layer, head: kvHead)

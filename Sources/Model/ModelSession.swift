@@ -1,41 +1,54 @@
 public import Kernels
 import GGUF
 
-/// One conversation's state on a model: its KV cache, its position and the scratch buffers of the
-/// forward pass. Tokens go in (a whole prompt as one batch, or one at a time); logits come out.
+/// The model's state for one or more sequences: a KV cache per slot, each slot's position, and the
+/// scratch buffers of the forward pass. Tokens go in (a whole prompt as one batch, one at a time, or
+/// a batch mixing several slots' tokens); logits come out.
 ///
-/// Everything is allocated once, for `contextLength` positions; evaluating never allocates more.
-/// One call at a time.
+/// Everything is allocated once, for `contextLength` positions per slot; evaluating never allocates
+/// more. One call at a time. A slot's logits never depend on what else is in its batch: every
+/// operation is per row (matrix products give each row the bits of a one-row product; attention reads
+/// only the row's own slot), so several sequences batched together give each the bits it gets alone.
 public final class ModelSession: @unchecked Sendable {
     // @unchecked Sendable: used by one caller at a time (documented); all mutable state is private.
 
     /// The model.
     public let model: LlamaModel
-    /// The most positions this session holds.
+    /// The most positions each slot holds.
     public let contextLength: Int
-    /// The number of positions evaluated so far (the next token's position).
-    public private(set) var position = 0
+    /// The number of slots (sequences that can be evaluated side by side, each with its own cache).
+    public var slots: Int { caches.count }
+    /// The number of positions slot 0 has evaluated (the next token's position).
+    public var position: Int { positions[0] }
 
     let multiplier: MatrixMultiplier
     let ops: FloatOps
-    let cache: KVCache
+    let caches: [KVCache]
+    /// Each slot's next position.
+    private(set) var positions: [Int]
     var buffers: Buffers
 
     /// Creates a session.
     ///
     /// - Parameters:
     ///   - model: The model.
-    ///   - contextLength: Positions to hold (prompt and generated tokens together).
+    ///   - contextLength: Positions to hold per slot (prompt and generated tokens together).
     ///   - multiplier: The matrix kernels and their worker pool.
     ///   - ops: The float ops (the same kernel path as `multiplier`).
     ///   - cacheType: The KV cache's element type (F16 by default).
-    /// - Throws: `ModelError` `.contextOverflow` for a context length below 1 or a cache that does not
-    ///   fit in memory; `.unsupportedTensorType` for a Q8_0 cache on heads that are not whole 32-blocks.
+    ///   - slots: Sequences held side by side, each with a cache of `contextLength` positions.
+    /// - Throws: `ModelError` `.contextOverflow` for a context length or slot count below 1 or caches
+    ///   that do not fit in memory; `.unsupportedTensorType` for a Q8_0 cache on heads that are not
+    ///   whole 32-blocks.
     public init(
-        model: LlamaModel, contextLength: Int, multiplier: MatrixMultiplier, ops: FloatOps, cacheType: KVCacheType = .f16
+        model: LlamaModel, contextLength: Int, multiplier: MatrixMultiplier, ops: FloatOps, cacheType: KVCacheType = .f16,
+        slots: Int = 1
     ) throws {
         guard contextLength >= 1 else {
             throw ModelError(.contextOverflow, "a context of \(contextLength) positions holds nothing")
+        }
+        guard slots >= 1, slots <= Self.maximumSlots else {
+            throw ModelError(.contextOverflow, "\(slots) slots: between 1 and \(Self.maximumSlots) are supported")
         }
         let c = model.configuration
         guard Set(c.headCountKV).count == 1, Set(c.headCount).count == 1 else {
@@ -45,58 +58,69 @@ public final class ModelSession: @unchecked Sendable {
             throw ModelError(
                 .unsupportedTensorType, "a \(cacheType.rawValue) KV cache needs a head dimension in whole 32-blocks, not \(c.keyLength)")
         }
-        // The cache must fit in memory before it is allocated: a bad --ctx is an error, not a trap.
+        // The caches must fit in memory before they are allocated: a bad --ctx is an error, not a trap.
         let windows = model.layers.map(\.slidingWindow)
         let (cacheBytes, overflow) = KVCache.byteCount(
             windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, type: cacheType,
             capacity: contextLength, maximumBatch: Self.maximumBatch)
+        let (allBytes, overflowSlots) = cacheBytes.multipliedReportingOverflow(by: slots)
         let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
-        guard !overflow, cacheBytes <= physical else {
+        guard !overflow, !overflowSlots, allBytes <= physical else {
             let perPosition = c.blockCount * c.headCountKV[0] * rowBytes * 2  // K and V
             throw ModelError(
                 .contextOverflow,
-                "a KV cache of \(contextLength) positions needs \(overflow ? "more than Int.max" : "\(cacheBytes)") bytes "
+                "\(slots) KV cache(s) of \(contextLength) positions need \(overflow || overflowSlots ? "more than Int.max" : "\(allBytes)") bytes "
                     + "(\(perPosition) per position); this machine has \(physical) bytes of memory")
         }
         self.model = model
         self.contextLength = contextLength
         self.multiplier = multiplier
         self.ops = ops
-        cache = KVCache(
-            windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, type: cacheType,
-            capacity: contextLength, maximumBatch: Self.maximumBatch)
+        caches = (0..<slots).map { _ in
+            KVCache(
+                windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, type: cacheType,
+                capacity: contextLength, maximumBatch: Self.maximumBatch)
+        }
+        positions = Array(repeating: 0, count: slots)
         buffers = Buffers(configuration: c, vocabulary: model.vocabularySize, tokens: 1, logitRows: 1)
     }
 
-    /// Forgets every position (the cache is reused, not freed).
-    public func reset() {
-        position = 0
-        cache.count = 0
+    /// The most slots a session holds.
+    public static let maximumSlots = 64
+
+    /// The next position of `slot`.
+    public func position(slot: Int) -> Int { positions[slot] }
+
+    /// Forgets every position of `slot` (its cache is reused, not freed).
+    public func reset(slot: Int = 0) {
+        positions[slot] = 0
+        caches[slot].count = 0
     }
 
-    /// Forgets the positions from `newPosition` on, keeping the cache before it (a prompt that shares a
-    /// prefix with the last one continues from there).
+    /// Forgets the positions of `slot` from `newPosition` on, keeping the cache before it (a prompt that
+    /// shares a prefix with the last one continues from there).
     ///
-    /// - Parameter newPosition: The position to continue from, at most the current one.
-    ///
+    /// - Parameters:
+    ///   - newPosition: The position to continue from, at most the current one.
+    ///   - slot: The slot.
     /// - Returns: False (and nothing changes) when a sliding-window ring has already overwritten
-    ///   positions the next token would need; the caller then starts over from `reset()`.
+    ///   positions the next token would need; the caller then starts over from `reset(slot:)`.
     @discardableResult
-    public func rewind(to newPosition: Int) -> Bool {
-        precondition(newPosition >= 0 && newPosition <= position, "rewind target outside the cache")
-        guard cache.canRewind(to: newPosition) else { return false }
-        position = newPosition
-        cache.count = newPosition
+    public func rewind(to newPosition: Int, slot: Int = 0) -> Bool {
+        precondition(newPosition >= 0 && newPosition <= positions[slot], "rewind target outside the cache")
+        guard caches[slot].canRewind(to: newPosition) else { return false }
+        positions[slot] = newPosition
+        caches[slot].count = newPosition
         return true
     }
 
-    /// Bytes of the KV cache.
-    public var cacheByteCount: Int { cache.byteCount }
+    /// Bytes of the KV caches (all slots).
+    public var cacheByteCount: Int { caches.reduce(0) { $0 + $1.byteCount } }
 
     /// The KV cache's element type.
-    public var cacheType: KVCacheType { cache.type }
+    public var cacheType: KVCacheType { caches[0].type }
 
-    /// Runs the model over `tokens` at the next positions.
+    /// Runs the model over `tokens` at slot 0's next positions.
     ///
     /// - Parameters:
     ///   - tokens: The tokens (a prompt, or one generated token).
@@ -106,46 +130,119 @@ public final class ModelSession: @unchecked Sendable {
     ///   outside the vocabulary (nothing is evaluated in either case).
     public func evaluate(_ tokens: [Int32], allLogits: Bool = false) throws -> [Float] {
         guard !tokens.isEmpty else { return [] }
-        guard tokens.count <= contextLength - position else {
-            throw ModelError(
-                .contextOverflow,
-                "\(tokens.count) tokens at position \(position) exceed the context of \(contextLength)")
-        }
-        let vocabulary = model.vocabularySize
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
-            throw ModelError(.invalidToken, "token \(bad) is outside the vocabulary of \(vocabulary)")
-        }
+        try check(tokens[...], slot: 0)
         // In batches of at most maximumBatch (the sliding-window rings hold one such batch beyond the
         // window); prefill equals token-by-token evaluation bit for bit, so the split changes nothing.
-        if tokens.count <= Self.maximumBatch { return evaluateBatch(tokens, allLogits: allLogits) }
         var logits: [Float] = []
         var start = 0
         while start < tokens.count {
             let end = min(tokens.count, start + Self.maximumBatch)
-            let batch = Array(tokens[start..<end])
-            let rows = evaluateBatch(batch, allLogits: allLogits)
-            if allLogits || end == tokens.count { logits += rows }
+            let last = end == tokens.count
+            let rows = run([Entry(slot: 0, tokens: tokens[start..<end], logits: allLogits ? .all : (last ? .last : .none))])
+            if allLogits || last { logits += rows }
             start = end
         }
         return logits
     }
 
-    /// One batch of at most `maximumBatch` tokens, already checked.
-    private func evaluateBatch(_ tokens: [Int32], allLogits: Bool) -> [Float] {
+    /// Which of an entry's tokens get logits.
+    public enum LogitRows: Sendable, Equatable {
+        case none, last, all
+    }
+
+    /// One slot's tokens in a batch.
+    public struct Entry: Sendable {
+        /// The slot.
+        public var slot: Int
+        /// The tokens, at the slot's next positions.
+        public var tokens: ArraySlice<Int32>
+        /// Which tokens get logits.
+        public var logits: LogitRows
+
+        public init(slot: Int, tokens: ArraySlice<Int32>, logits: LogitRows) {
+            self.slot = slot
+            self.tokens = tokens
+            self.logits = logits
+        }
+    }
+
+    /// Runs one forward pass over several slots' tokens together: one matrix product per weight matrix
+    /// for the whole batch, attention per slot over its own cache. Each slot's logits are the bits it
+    /// would get evaluated alone.
+    ///
+    /// - Parameter entries: At most one entry per slot, `maximumBatch` tokens in all.
+    /// - Returns: Logits for the rows asked for, entry by entry (`vocabularySize` per row, row-major).
+    /// - Throws: `ModelError` `.contextOverflow` when an entry does not fit its slot or the batch is too
+    ///   large, `.invalidToken` for an id outside the vocabulary, `.wrongShape` for a slot out of
+    ///   range or given twice (nothing is evaluated in any case).
+    public func evaluate(batch entries: [Entry]) throws -> [Float] {
+        let total = entries.reduce(0) { $0 + $1.tokens.count }
+        guard total <= Self.maximumBatch else {
+            throw ModelError(.contextOverflow, "a batch of \(total) tokens exceeds \(Self.maximumBatch)")
+        }
+        var seen = Set<Int>()
+        for entry in entries {
+            guard entry.slot >= 0, entry.slot < slots, seen.insert(entry.slot).inserted else {
+                throw ModelError(.wrongShape, "slot \(entry.slot) is out of range or given twice")
+            }
+            try check(entry.tokens, slot: entry.slot)
+        }
+        let live = entries.filter { !$0.tokens.isEmpty }
+        guard !live.isEmpty else { return [] }
+        return run(live)
+    }
+
+    private func check(_ tokens: ArraySlice<Int32>, slot: Int) throws {
+        guard tokens.count <= contextLength - positions[slot] else {
+            throw ModelError(
+                .contextOverflow,
+                "\(tokens.count) tokens at position \(positions[slot]) exceed the context of \(contextLength)")
+        }
         let vocabulary = model.vocabularySize
-        let logitRows = allLogits ? tokens.count : 1
-        if buffers.tokens < tokens.count || buffers.logitRows < logitRows {
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
+            throw ModelError(.invalidToken, "token \(bad) is outside the vocabulary of \(vocabulary)")
+        }
+    }
+
+    /// One batch of at most `maximumBatch` tokens, already checked.
+    private func run(_ entries: [Entry]) -> [Float] {
+        var tokens: [Int32] = []
+        var slotOf: [Int] = []
+        var positionOf: [Int] = []
+        var logitRows: [Int] = []
+        for entry in entries {
+            let base = positions[entry.slot]
+            for (i, token) in entry.tokens.enumerated() {
+                let last = i == entry.tokens.count - 1
+                if entry.logits == .all || (entry.logits == .last && last) { logitRows.append(tokens.count) }
+                tokens.append(token)
+                slotOf.append(entry.slot)
+                positionOf.append(base + i)
+            }
+        }
+        let vocabulary = model.vocabularySize
+        if buffers.tokens < tokens.count || buffers.logitRows < logitRows.count {
             // Logits only for the rows asked for: a 512-token prompt's full logits would be 256 MiB on
             // a 131k vocabulary.
             buffers = Buffers(
                 configuration: model.configuration, vocabulary: vocabulary, tokens: max(tokens.count, buffers.tokens),
-                logitRows: max(logitRows, buffers.logitRows))
+                logitRows: max(logitRows.count, buffers.logitRows))
         }
-        forward(tokens, allLogits: allLogits)
-        position += tokens.count
-        cache.count = position
-        return Array(UnsafeBufferPointer(start: buffers.logits, count: logitRows * vocabulary))
+        forward(Batch(tokens: tokens, slots: slotOf, positions: positionOf, logitRows: logitRows))
+        for entry in entries {
+            positions[entry.slot] += entry.tokens.count
+            caches[entry.slot].count = positions[entry.slot]
+        }
+        return Array(UnsafeBufferPointer(start: buffers.logits, count: logitRows.count * vocabulary))
     }
+}
+
+/// A forward pass's tokens: each with its slot and position, and which rows get logits.
+struct Batch {
+    var tokens: [Int32]
+    var slots: [Int]
+    var positions: [Int]
+    var logitRows: [Int]
 }
 
 /// The forward pass's working memory, sized for a batch of `tokens`.
