@@ -58,7 +58,13 @@ let package = Package(
         .target(name: "Sampling"),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
-        .target(name: "Engine", dependencies: ["GGUF", "Kernels", "Model", "Sampling", "Tokenization"]),
+        .target(
+            name: "Engine",
+            dependencies: [
+                "GGUF", "Kernels", "Model", "Sampling", "Tokenization",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "WireProtocol", exclude: ["io.brise.Inference.varlink"]),
         .target(name: "BriseClient", dependencies: ["WireProtocol"]),
         .target(

@@ -123,7 +123,8 @@ public final class InferenceContext: @unchecked Sendable {
                 .contextOverflow,
                 "the prompt (\(prompt.count) tokens) and \(request.maxTokens) tokens to generate exceed the context of \(session.contextLength)")
         }
-        var sampler = try Sampler(request.sampling)
+        var sequence = try SequenceState(
+            request: request, tokenizer: loaded.tokenizer, endOfGeneration: endOfGeneration, emitIDs: emitIDs)
         let clock = ContinuousClock()
 
         // Reuse the longest prefix the cache already holds; at least the last prompt token is
@@ -148,6 +149,16 @@ public final class InferenceContext: @unchecked Sendable {
             try pacer.gate(shouldStop: shouldStop)
             pool.activeThreads = pacer.threads(outOf: allThreads)
         }
+        /// Evaluates `tokens`; a failed batch leaves the cache in an unknown state, so it is forgotten.
+        func evaluate(_ tokens: ArraySlice<Int32>) throws {
+            do {
+                logits = try session.evaluate(Array(tokens))
+            } catch {
+                reset()
+                throw error
+            }
+            cachedTokens.append(contentsOf: tokens)
+        }
         defer { pool.activeThreads = allThreads }
         try pace()
         let promptStart = clock.now
@@ -155,13 +166,7 @@ public final class InferenceContext: @unchecked Sendable {
         while start < prompt.count {
             if shouldStop() { break }
             let end = min(prompt.count, start + ModelSession.maximumBatch)
-            do {
-                logits = try session.evaluate(Array(prompt[start..<end]))
-            } catch {
-                reset()  // a failed batch leaves the cache in an unknown state
-                throw error
-            }
-            cachedTokens.append(contentsOf: prompt[start..<end])
+            try evaluate(prompt[start..<end])
             start = end
         }
         pacer?.tokenDone()
@@ -174,56 +179,29 @@ public final class InferenceContext: @unchecked Sendable {
             return outcome
         }
 
-        let textMode = !emitIDs && loaded.tokenizer != nil
-        var detokenizer = loaded.tokenizer.map { StreamingDetokenizer(tokenizer: $0) }
-        var stops = StopSequences(request.stop)
-        var history = prompt
         let generationStart = clock.now
-        generating: while outcome.generated.count < request.maxTokens.value {
+        while true {
             if shouldStop() {
                 outcome.finishReason = .cancelled
                 break
             }
-            let next = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
-            if endOfGeneration.contains(next) {
-                outcome.finishReason = .stop
+            let step = try logits.withUnsafeBufferPointer { try sequence.step(logits: $0, emit: emit) }
+            guard case .next(let next) = step else {
+                if case .finished(let reason) = step { outcome.finishReason = reason }
                 break
             }
-            outcome.generated.append(next)
-            history.append(next)
-            if textMode, let piece = try detokenizer?.append(next) {
-                let result = stops.feed(piece)
-                if !result.text.isEmpty { emit(.text(result.text)) }
-                if let stop = result.stoppedAt {
-                    outcome.finishReason = .stop
-                    outcome.stoppedAt = stop
-                    break generating
-                }
-            } else if !textMode {
-                emit(.token(next))
-            }
-            guard outcome.generated.count < request.maxTokens.value else { break }
             pacer?.tokenDone()
             try pace()
             if shouldStop() {
                 outcome.finishReason = .cancelled
                 break
             }
-            do {
-                logits = try session.evaluate([next])
-            } catch {
-                reset()
-                throw error
-            }
-            cachedTokens.append(next)
+            try evaluate([next])
         }
         pacer?.tokenDone()
-        if textMode, outcome.stoppedAt == nil {
-            // What the detokenizer and the stop matcher still hold is output too.
-            let rest = (detokenizer?.finish()).map { stops.feed($0).text } ?? ""
-            let tail = rest + stops.flush()
-            if !tail.isEmpty { emit(.text(tail)) }
-        }
+        sequence.finish(emit: emit)
+        outcome.generated = sequence.generated
+        outcome.stoppedAt = sequence.stoppedAt
         outcome.generationSeconds = Self.seconds(generationStart.duration(to: clock.now))
         return outcome
     }

@@ -32,11 +32,13 @@ public struct LoadedModel: Sendable {
     ///   - lockWeights: `mlock` the tensor data.
     ///   - threads: Worker threads (nil: what the affinity mask and the cgroup CPU quota allow).
     ///   - cacheType: The KV cache's element type (F16 by default; Q8_0 takes about half the bytes).
+    ///   - slots: Sequences served side by side, each with its own KV cache (nil: as many as the budget
+    ///     holds at the context, at most `MemoryPlan.defaultMaximumSlots`; the CLI asks for 1).
     ///   - environment: The process environment (for `BRISE_KERNEL_PATH`).
     /// - Throws: `GGUFError`, `ModelError`, `KernelError` or `TokenizerError` with what went wrong.
     public init(
         modelPath: String, contextLength: Int?, memoryBudget: Int? = nil, lockWeights: Bool = false, threads: Int?,
-        cacheType: KVCacheType = .f16, environment: [String: String]
+        cacheType: KVCacheType = .f16, slots: Int? = 1, environment: [String: String]
     ) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         file = try GGUFFile(path: modelPath)
@@ -58,10 +60,11 @@ public struct LoadedModel: Sendable {
         kernelChoice = forced ? KernelChoice(base: path) : KernelChoice.measured(base: path, matrices: model.matrices, pool: pool)
         let multiplier = try MatrixMultiplier(path: path, pool: pool, choice: kernelChoice)
         plan = try Self.plan(
-            model: model, file: file, contextLength: contextLength, memoryBudget: memoryBudget, cacheType: cacheType)
+            model: model, file: file, contextLength: contextLength, memoryBudget: memoryBudget, cacheType: cacheType,
+            slots: slots)
         session = try ModelSession(
             model: model, contextLength: plan.contextLength, multiplier: multiplier, ops: try FloatOps(path: path),
-            cacheType: cacheType)
+            cacheType: cacheType, slots: plan.slots)
         loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 }
@@ -70,7 +73,8 @@ extension LoadedModel {
     /// The memory plan for `model`: weights, a KV cache of `cacheType` (F16 by default), scratch for
     /// batches of `ModelSession.maximumBatch`, overhead; within the budget (see `MemoryBudget.resolve`).
     public static func plan(
-        model: LlamaModel, file: GGUFFile, contextLength: Int?, memoryBudget: Int?, cacheType: KVCacheType = .f16
+        model: LlamaModel, file: GGUFFile, contextLength: Int?, memoryBudget: Int?, cacheType: KVCacheType = .f16,
+        slots: Int? = 1
     ) throws -> MemoryPlan {
         let c = model.configuration
         let (budget, source) = MemoryBudget.resolve(configured: memoryBudget)
@@ -82,7 +86,9 @@ extension LoadedModel {
             // The process itself, plus the tokenizer's tables: measured at ~4× the file's metadata
             // section (a 131k-token Tekken vocabulary with 269k merges: ~36 MiB for ~8 MiB of metadata).
             overheadBytes: MemoryPlan.defaultOverhead + 4 * file.dataOffset,
-            q8KVBytesPerToken: cacheType == .f16 ? c.kvCacheBytesPerToken(cacheType: .q8_0) : nil)
+            q8KVBytesPerToken: cacheType == .f16 ? c.kvCacheBytesPerToken(cacheType: .q8_0) : nil, requestedSlots: slots,
+            // Each slot's logits row.
+            scratchBytesPerSlot: model.vocabularySize * 4)
         return try MemoryPlan.make(request, budget: budget, budgetSource: source)
     }
 }

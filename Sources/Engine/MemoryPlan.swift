@@ -14,15 +14,17 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
     public var weightBytes: Int
     /// KV-cache bytes per token of context.
     public var kvBytesPerToken: Int
-    /// The planned context length.
+    /// The planned context length (per slot).
     public var contextLength: Int
+    /// Sequences served side by side, each with a KV cache of `contextLength` positions.
+    public var slots: Int = 1
     /// Scratch bytes of the forward pass.
     public var scratchBytes: Int
     /// The process's own overhead.
     public var overheadBytes: Int
 
-    /// KV-cache bytes at the planned context (saturating: a plan past `Int.max` is simply too big).
-    public var kvCacheBytes: Int { Self.saturating(kvBytesPerToken, times: contextLength) }
+    /// KV-cache bytes at the planned context, all slots (saturating: a plan past `Int.max` is simply too big).
+    public var kvCacheBytes: Int { Self.saturating(Self.saturating(kvBytesPerToken, times: contextLength), times: slots) }
     /// Everything together (saturating).
     public var totalBytes: Int {
         [kvCacheBytes, scratchBytes, overheadBytes].reduce(weightBytes) { Self.saturating($0, plus: $1) }
@@ -45,6 +47,10 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
     public static let contextStep = 256
     /// The context used when none is asked for and the budget allows it.
     public static let defaultContext = 4096
+    /// The most slots planned when none are asked for.
+    public static let defaultMaximumSlots = 4
+    /// The most slots that may be asked for.
+    public static let maximumSlots = 64
 
     /// What the planner needs to know.
     public struct Request: Sendable {
@@ -57,11 +63,18 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
         /// KV bytes per token with a Q8_0 cache, when the plan is for F16 (so a refusal can say
         /// whether `--kv-type q8_0` would fit).
         public var q8KVBytesPerToken: Int?
+        /// Slots asked for (nil: as many as fit the context, at most `defaultMaximumSlots`).
+        public var requestedSlots: Int?
+        /// Scratch bytes each slot beyond the first adds (its logits row).
+        public var scratchBytesPerSlot: Int = 0
 
         public init(
             weightBytes: Int, kvBytesPerToken: Int, trainingContext: Int, requestedContext: Int?, scratchBytes: Int,
-            overheadBytes: Int = MemoryPlan.defaultOverhead, q8KVBytesPerToken: Int? = nil
+            overheadBytes: Int = MemoryPlan.defaultOverhead, q8KVBytesPerToken: Int? = nil, requestedSlots: Int? = nil,
+            scratchBytesPerSlot: Int = 0
         ) {
+            self.requestedSlots = requestedSlots
+            self.scratchBytesPerSlot = scratchBytesPerSlot
             self.q8KVBytesPerToken = q8KVBytesPerToken
             self.weightBytes = weightBytes
             self.kvBytesPerToken = kvBytesPerToken
@@ -81,29 +94,68 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
     /// - Returns: The plan.
     /// - Throws: `MemoryPlanError` with the numbers and what would fit.
     public static func make(_ request: Request, budget: Int, budgetSource: String) throws -> MemoryPlan {
+        if let slots = request.requestedSlots {
+            guard slots >= 1, slots <= maximumSlots else {
+                throw MemoryPlanError(
+                    needed: 0, budget: budget, budgetSource: budgetSource, advice: "use --parallel between 1 and \(maximumSlots), not \(slots)")
+            }
+            return try make(request, slots: slots, budget: budget, budgetSource: budgetSource)
+        }
+        // As many slots as the budget holds at the context one slot gets, at most defaultMaximumSlots.
+        let single = try make(request, slots: 1, budget: budget, budgetSource: budgetSource)
+        var best = single
+        for slots in 2...defaultMaximumSlots {
+            var wider = request
+            wider.requestedContext = single.contextLength
+            guard let plan = try? make(wider, slots: slots, budget: budget, budgetSource: budgetSource) else { break }
+            best = plan
+        }
+        return best
+    }
+
+    /// Plans `slots` slots: the context asked for, or the largest that fits each of them.
+    private static func make(_ request: Request, slots: Int, budget: Int, budgetSource: String) throws -> MemoryPlan {
+        let scratch = saturating(request.scratchBytes, plus: saturating(request.scratchBytesPerSlot, times: slots - 1))
         func plan(_ context: Int) -> MemoryPlan {
             MemoryPlan(
                 budget: budget, budgetSource: budgetSource, weightBytes: request.weightBytes,
-                kvBytesPerToken: request.kvBytesPerToken, contextLength: context, scratchBytes: request.scratchBytes,
+                kvBytesPerToken: request.kvBytesPerToken, contextLength: context, slots: slots, scratchBytes: scratch,
                 overheadBytes: request.overheadBytes)
         }
-        let fixed = request.weightBytes + request.scratchBytes + request.overheadBytes
+        let fixed = saturating(saturating(request.weightBytes, plus: scratch), plus: request.overheadBytes)
         let room = budget - fixed
-        let fitting = room <= 0 ? 0 : room / max(1, request.kvBytesPerToken) / contextStep * contextStep
+        let perToken = saturating(max(1, request.kvBytesPerToken), times: slots)
+        let fitting = room <= 0 ? 0 : room / perToken / contextStep * contextStep
+        /// The most slots that fit `context` positions each.
+        func slotsFitting(_ context: Int) -> Int {
+            let perSlot = saturating(max(1, request.kvBytesPerToken), times: context)
+            let room = budget - request.weightBytes - request.scratchBytes - request.overheadBytes
+            return room <= 0 ? 0 : min(maximumSlots, room / saturating(perSlot, plus: request.scratchBytesPerSlot))
+        }
+        func slotAdvice(_ context: Int) -> String {
+            let fit = slotsFitting(context)
+            return fit >= 1 ? "the largest --parallel that fits \(context) positions each is \(fit)" : ""
+        }
         if let requested = request.requestedContext {
             let wanted = plan(requested)
             guard wanted.totalBytes > budget else { return wanted }
-            let q8Fits = request.q8KVBytesPerToken.map { saturating(fixed, plus: saturating($0, times: requested)) <= budget } ?? false
+            let q8Fits =
+                request.q8KVBytesPerToken.map {
+                    saturating(fixed, plus: saturating(saturating($0, times: requested), times: slots)) <= budget
+                } ?? false
             var advice = fitting >= contextStep ? "use --ctx \(fitting) or less" : Self.noContextAdvice(fixed: fixed, budget: budget)
             if q8Fits { advice += fitting >= contextStep ? ", or --kv-type q8_0" : "; or use --kv-type q8_0" }
+            if slots > 1, !slotAdvice(requested).isEmpty { advice += "; \(slotAdvice(requested))" }
             throw MemoryPlanError(needed: wanted.totalBytes, budget: budget, budgetSource: budgetSource, advice: advice)
         }
         let preferred = min(request.trainingContext, defaultContext)
         let context = min(preferred, fitting)
         guard context >= min(contextStep, preferred) else {
+            var advice = noContextAdvice(fixed: fixed, budget: budget)
+            let smallest = min(contextStep, preferred)
+            if slots > 1, !slotAdvice(smallest).isEmpty { advice = slotAdvice(smallest) }
             throw MemoryPlanError(
-                needed: plan(min(contextStep, preferred)).totalBytes, budget: budget, budgetSource: budgetSource,
-                advice: noContextAdvice(fixed: fixed, budget: budget))
+                needed: plan(smallest).totalBytes, budget: budget, budgetSource: budgetSource, advice: advice)
         }
         return plan(context)
     }
@@ -115,7 +167,7 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "\(Self.formatted(totalBytes)) of \(Self.formatted(budget)) (\(budgetSource)): weights \(Self.formatted(weightBytes)), "
-            + "KV cache \(Self.formatted(kvCacheBytes)) (\(contextLength) tokens × \(kvBytesPerToken) B), "
+            + "KV cache \(Self.formatted(kvCacheBytes)) (\(slots > 1 ? "\(slots) slots × " : "")\(contextLength) tokens × \(kvBytesPerToken) B), "
             + "scratch \(Self.formatted(scratchBytes)), overhead \(Self.formatted(overheadBytes))"
     }
 

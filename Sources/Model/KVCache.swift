@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Kernels
 
 /// The key/value cache: for each layer, keys and values of the cached positions, stored as F16
@@ -81,7 +86,8 @@ final class KVCache {
     ///   - type: The element type.
     ///   - capacity: Positions.
     ///   - maximumBatch: The most tokens a batch stores at once.
-    init(windows: [Int?], kvHeads: Int, headDimension: Int, type: KVCacheType = .f16, capacity: Int, maximumBatch: Int) {
+    /// - Throws: `ModelError` `.contextOverflow` when the memory cannot be mapped.
+    init(windows: [Int?], kvHeads: Int, headDimension: Int, type: KVCacheType = .f16, capacity: Int, maximumBatch: Int) throws {
         precondition(type.rowByteCount(elements: headDimension) != nil, "a Q8_0 cache needs whole 32-blocks per head")
         layers = windows.count
         self.kvHeads = kvHeads
@@ -100,16 +106,33 @@ final class KVCache {
         }
         layerOffsets = offsets
         rows = total
-        let bytes = max(1, total * rowBytes)
-        keys = .allocate(byteCount: bytes, alignment: 64)
-        keys.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-        values = .allocate(byteCount: bytes, alignment: 64)
-        values.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        mappedBytes = max(1, total * rowBytes)
+        keys = try Self.zeroedPages(mappedBytes)
+        do {
+            values = try Self.zeroedPages(mappedBytes)
+        } catch {
+            munmap(keys, mappedBytes)
+            throw error
+        }
     }
 
     deinit {
-        keys.deallocate()
-        values.deallocate()
+        munmap(keys, mappedBytes)
+        munmap(values, mappedBytes)
+    }
+
+    /// Bytes of each mapping.
+    private let mappedBytes: Int
+
+    /// Anonymous zeroed memory, resident only once touched: a slot's cache costs RAM as its
+    /// positions fill, not when it is created (the memory plan still counts all of it). Cells are
+    /// zero until written (the attention's padded lanes multiply them by 0, so they must be finite).
+    private static func zeroedPages(_ bytes: Int) throws -> UnsafeMutableRawPointer {
+        let pointer = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let pointer, pointer != MAP_FAILED else {
+            throw ModelError(.contextOverflow, "cannot map \(bytes) bytes for the KV cache: \(String(cString: strerror(errno)))")
+        }
+        return pointer
     }
 
     /// Bytes held (both caches).

@@ -76,8 +76,8 @@ public final class ModelSession: @unchecked Sendable {
         self.contextLength = contextLength
         self.multiplier = multiplier
         self.ops = ops
-        caches = (0..<slots).map { _ in
-            KVCache(
+        caches = try (0..<slots).map { _ in
+            try KVCache(
                 windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, type: cacheType,
                 capacity: contextLength, maximumBatch: Self.maximumBatch)
         }

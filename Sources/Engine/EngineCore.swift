@@ -1,0 +1,268 @@
+import Foundation
+import GGUF
+import Model
+import Tokenization
+
+/// The engine's work on its thread: the scheduler's actions carried out on the model (slots rewound,
+/// sequences started, refused, ended), and the steps it plans run as one forward pass each, every
+/// sequence's logits turned into its next token and output. Used by one thread only
+/// (`InferenceEngine`'s).
+final class EngineCore {
+    typealias ID = Scheduler<ContinuousClock>.ID
+    typealias Sink = AsyncThrowingStream<GenerationEvent, any Error>.Continuation
+
+    /// A sequence that holds a slot.
+    private struct Live {
+        let request: GenerationRequest
+        var state: SequenceState
+        let sink: Sink
+        let slot: Int
+        let reused: Int
+        /// The token to evaluate next (decoding).
+        var pending: Int32?
+        let admitted: ContinuousClock.Instant
+        var promptDone: ContinuousClock.Instant?
+    }
+
+    /// What a step did.
+    struct StepReport {
+        /// Tokens generated (one per sequence that got logits).
+        var generated: Int
+        /// Prompt tokens evaluated.
+        var prefilled: Int
+        var seconds: Double
+    }
+
+    let loaded: LoadedModel
+    let session: ModelSession
+    let endOfGeneration: Set<Int32>
+    let limits: InferenceEngine.Configuration
+    private(set) var scheduler: Scheduler<ContinuousClock>
+    /// Requests that arrived and wait for a slot.
+    private var arrivals: [ID: (request: GenerationRequest, sink: Sink)] = [:]
+    private var live: [ID: Live] = [:]
+    /// What each slot's cache holds, in order.
+    private var slotTokens: [[Int32]]
+    private let clock = ContinuousClock()
+    /// Requests that ended, any way (refused, failed, cancelled or done).
+    private(set) var endedCount = 0
+
+    init(loaded: LoadedModel, configuration: InferenceEngine.Configuration) {
+        self.loaded = loaded
+        session = loaded.session
+        endOfGeneration = loaded.tokenizer.map { $0.vocabulary.endOfGeneration(metadata: loaded.file.metadata) } ?? []
+        limits = configuration
+        scheduler = Scheduler(
+            configuration: .init(
+                slots: loaded.session.slots, prefillChunk: configuration.prefillChunk, maximumBatch: ModelSession.maximumBatch,
+                queueLimit: configuration.queueLimit, queueWait: configuration.queueWait, requestLimit: configuration.requestLimit))
+        slotTokens = Array(repeating: [], count: loaded.session.slots)
+        for slot in 0..<loaded.session.slots { session.reset(slot: slot) }
+    }
+
+    var isIdle: Bool { scheduler.isIdle }
+    var runningCount: Int { scheduler.runningCount }
+    var waitingCount: Int { scheduler.waitingCount }
+
+    // MARK: - Events
+
+    /// A request arrives: checked against the model, then queued or admitted.
+    func arrive(_ id: ID, _ request: GenerationRequest, sink: Sink) {
+        do {
+            try check(request)
+        } catch {
+            sink.finish(throwing: error)
+            return
+        }
+        arrivals[id] = (request, sink)
+        perform(scheduler.arrive(id, prompt: request.prompt, now: clock.now))
+    }
+
+    func cancel(_ id: ID) { perform(scheduler.cancel(id)) }
+
+    func shutdown(deadline: ContinuousClock.Instant) { perform(scheduler.shutdown(deadline: deadline)) }
+
+    func tick() { perform(scheduler.tick(now: clock.now)) }
+
+    /// Every running sequence fails with `error` (a thermal pause that lasted too long).
+    func failRunning(_ error: EngineError) {
+        for id in live.keys { end(id, throwing: error) }
+    }
+
+    private func check(_ request: GenerationRequest) throws(EngineError) {
+        let prompt = request.prompt
+        guard !prompt.isEmpty else { throw EngineError(.invalidRequest, "the prompt has no tokens") }
+        // prompt.count fits in memory and maxTokens is at most 2²⁴: the sum cannot overflow.
+        guard prompt.count + request.maxTokens.value <= session.contextLength else {
+            throw EngineError(
+                .invalidRequest,
+                "the prompt (\(prompt.count) tokens) and \(request.maxTokens) tokens to generate exceed the context of \(session.contextLength)")
+        }
+        let vocabulary = session.model.vocabularySize
+        if let bad = prompt.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
+            throw EngineError(.invalidRequest, "token \(bad) is outside the vocabulary of \(vocabulary)")
+        }
+        do {
+            _ = try SequenceState(request: request, tokenizer: nil, endOfGeneration: [])
+        } catch {
+            throw EngineError(.invalidRequest, "\(error)")
+        }
+    }
+
+    private func perform(_ actions: [Scheduler<ContinuousClock>.Action]) {
+        for action in actions {
+            switch action {
+            case .admit(let id, let slot, let reuse):
+                admit(id, slot: slot, reuse: reuse)
+            case .refuse(let id, let refusal):
+                guard let arrival = arrivals.removeValue(forKey: id) else { continue }
+                endedCount += 1
+                arrival.sink.finish(throwing: Self.error(for: refusal, limits: limits))
+            case .end(let id, .cancelled):
+                end(id, throwing: nil)
+            case .end(let id, .requestTimeout):
+                end(id, throwing: EngineError(.requestTimeout, "the request ran longer than allowed", seconds: limits.requestLimit.seconds))
+            case .end(let id, .shutdown):
+                end(id, throwing: EngineError(.shuttingDown, "the daemon is stopping"))
+            }
+        }
+    }
+
+    static func error(for refusal: Scheduler<ContinuousClock>.Refusal, limits: InferenceEngine.Configuration) -> EngineError {
+        switch refusal {
+        case .busy(let queued, let limit):
+            EngineError(.busy, "\(queued) requests are waiting (at most \(limit))", queued: queued, queueLimit: limit)
+        case .queueTimeout:
+            EngineError(.queueTimeout, "waited for the model longer than allowed", seconds: limits.queueWait.seconds)
+        case .shuttingDown:
+            EngineError(.shuttingDown, "the daemon is stopping")
+        }
+    }
+
+    private func admit(_ id: ID, slot: Int, reuse: Int) {
+        guard let arrival = arrivals.removeValue(forKey: id) else { return }
+        var reused = reuse
+        if session.position(slot: slot) > reuse || slotTokens[slot].count > reuse {
+            if session.rewind(to: min(reuse, session.position(slot: slot)), slot: slot) {
+                slotTokens[slot].removeSubrange(min(reuse, slotTokens[slot].count)...)
+            } else {
+                session.reset(slot: slot)
+                slotTokens[slot] = []
+                reused = 0
+                scheduler.restart(id)
+            }
+        }
+        let state: SequenceState
+        do {
+            state = try SequenceState(request: arrival.request, tokenizer: loaded.tokenizer, endOfGeneration: endOfGeneration)
+        } catch {
+            // Checked on arrival; kept for safety.
+            arrival.sink.finish(throwing: EngineError(.invalidRequest, "\(error)"))
+            perform(scheduler.finish(id, cached: slotTokens[slot], now: clock.now))
+            return
+        }
+        live[id] = Live(
+            request: arrival.request, state: state, sink: arrival.sink, slot: slot, reused: reused, admitted: clock.now)
+    }
+
+    /// Ends a live sequence: with an error (nil: its caller went away, nothing more to say), its slot
+    /// freed with what its cache holds.
+    private func end(_ id: ID, throwing error: EngineError?) {
+        guard let sequence = live.removeValue(forKey: id) else { return }
+        endedCount += 1
+        if let error { sequence.sink.finish(throwing: error) } else { sequence.sink.finish() }
+        perform(scheduler.finish(id, cached: slotTokens[sequence.slot], now: clock.now))
+    }
+
+    /// Ends a live sequence normally: the rest of its text, then its outcome.
+    private func complete(_ id: ID, reason: FinishReason) {
+        guard var sequence = live.removeValue(forKey: id) else { return }
+        endedCount += 1
+        let sink = sequence.sink
+        sequence.state.finish { sink.yield(.output($0)) }
+        let now = clock.now
+        let promptDone = sequence.promptDone ?? now
+        let outcome = GenerationOutcome(
+            finishReason: reason, promptTokens: sequence.request.prompt.count, cachedTokens: sequence.reused,
+            generated: sequence.state.generated, promptSeconds: sequence.admitted.duration(to: promptDone).seconds,
+            generationSeconds: promptDone.duration(to: now).seconds, stoppedAt: sequence.state.stoppedAt)
+        sink.yield(.finished(outcome))
+        sink.finish()
+        perform(scheduler.finish(id, cached: slotTokens[sequence.slot], now: now))
+    }
+
+    // MARK: - Steps
+
+    /// Runs the next step the scheduler plans.
+    ///
+    /// - Returns: What it did, or nil when nothing runs.
+    func step() -> StepReport? {
+        guard let plan = scheduler.nextStep() else { return nil }
+        let start = clock.now
+        var entries: [ModelSession.Entry] = []
+        var withLogits: [ID] = []
+        for id in plan.decode {
+            guard let sequence = live[id], let token = sequence.pending else { continue }
+            entries.append(.init(slot: sequence.slot, tokens: [token], logits: .last))
+            withLogits.append(id)
+        }
+        for chunk in plan.prefill {
+            guard let sequence = live[chunk.id] else { continue }
+            entries.append(.init(slot: sequence.slot, tokens: sequence.request.prompt[chunk.range], logits: chunk.isLast ? .last : .none))
+            if chunk.isLast { withLogits.append(chunk.id) }
+        }
+        let logits: [Float]
+        do {
+            logits = try session.evaluate(batch: entries)
+        } catch {
+            // The caches of the step's slots are in an unknown state: forget them.
+            for entry in entries {
+                session.reset(slot: entry.slot)
+                slotTokens[entry.slot] = []
+            }
+            let ids = plan.decode + plan.prefill.map(\.id)
+            for id in ids { end(id, throwing: EngineError(.evaluationFailed, "\(error)")) }
+            return StepReport(generated: 0, prefilled: 0, seconds: start.duration(to: clock.now).seconds)
+        }
+        for entry in entries { slotTokens[entry.slot] += entry.tokens }
+        let now = clock.now
+        let vocabulary = session.model.vocabularySize
+        var generated = 0
+        for (row, id) in withLogits.enumerated() {
+            guard var sequence = live[id] else { continue }
+            if sequence.promptDone == nil { sequence.promptDone = now }
+            let sink = sequence.sink
+            let result: SequenceState.Step
+            let before = sequence.state.generated.count
+            do {
+                result = try logits.withUnsafeBufferPointer { all in
+                    try sequence.state.step(logits: UnsafeBufferPointer(rebasing: all[(row * vocabulary)..<((row + 1) * vocabulary)])) {
+                        sink.yield(.output($0))
+                    }
+                }
+            } catch {
+                live[id] = sequence
+                end(id, throwing: EngineError(.evaluationFailed, "\(error)"))
+                continue
+            }
+            generated += sequence.state.generated.count - before
+            switch result {
+            case .next(let token):
+                sequence.pending = token
+                live[id] = sequence
+            case .finished(let reason):
+                live[id] = sequence
+                complete(id, reason: reason)
+            }
+        }
+        let prefilled = plan.prefill.reduce(0) { $0 + $1.range.count }
+        return StepReport(generated: generated, prefilled: prefilled, seconds: start.duration(to: clock.now).seconds)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

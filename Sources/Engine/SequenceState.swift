@@ -1,0 +1,84 @@
+import Sampling
+public import Tokenization
+
+/// One sequence's state between forward passes: its sampler (and random stream), the penalty
+/// history, the detokenizer, the stop strings and its limit. Fed the logits of its last token, it
+/// picks the next one and says what to emit and whether the sequence is done. Stepped the same way by
+/// `brise generate` (one sequence) and the daemon's engine (many in one batch), so both give the same
+/// text by construction.
+public struct SequenceState: Sendable {
+    /// What one step gave.
+    public enum Step: Sendable, Equatable {
+        /// A token to evaluate next (the output, if any, was emitted).
+        case next(Int32)
+        /// The sequence is done.
+        case finished(FinishReason)
+    }
+
+    /// The generated ids so far (an end-of-generation token excluded).
+    public private(set) var generated: [Int32] = []
+    /// The stop string that ended the sequence, if one did.
+    public private(set) var stoppedAt: String?
+    private var sampler: Sampler
+    private var history: [Int32]
+    private let maxTokens: Int
+    private let endOfGeneration: Set<Int32>
+    private var detokenizer: StreamingDetokenizer?
+    private var stops: StopSequences
+    private let textMode: Bool
+
+    /// Creates the state of a request.
+    ///
+    /// - Parameters:
+    ///   - request: The prompt, sampling and limits.
+    ///   - tokenizer: The model's tokenizer (nil: ids only).
+    ///   - endOfGeneration: Ids that end the sequence.
+    ///   - emitIDs: Emit ids instead of text.
+    /// - Throws: `SamplingError` for sampling parameters out of range.
+    public init(request: GenerationRequest, tokenizer: Tokenizer?, endOfGeneration: Set<Int32>, emitIDs: Bool = false) throws {
+        sampler = try Sampler(request.sampling)
+        history = request.prompt
+        maxTokens = request.maxTokens.value
+        self.endOfGeneration = endOfGeneration
+        textMode = !emitIDs && tokenizer != nil
+        detokenizer = textMode ? tokenizer.map { StreamingDetokenizer(tokenizer: $0) } : nil
+        stops = StopSequences(request.stop)
+    }
+
+    /// Whether the request asks for no tokens at all.
+    public var wantsNothing: Bool { maxTokens == 0 }
+
+    /// Picks the token after `logits` and emits its output.
+    ///
+    /// - Parameters:
+    ///   - logits: The logits of the sequence's last token.
+    ///   - emit: Receives text (whole characters, stop strings held back) or ids.
+    /// - Returns: The next token to evaluate, or why the sequence ended.
+    /// - Throws: `TokenizerError` from the detokenizer (an id it cannot render).
+    public mutating func step(logits: UnsafeBufferPointer<Float>, emit: (GenerationOutput) -> Void) throws -> Step {
+        guard generated.count < maxTokens else { return .finished(.length) }
+        let next = sampler.sample(logits: logits, history: history)
+        if endOfGeneration.contains(next) { return .finished(.stop) }
+        generated.append(next)
+        history.append(next)
+        if textMode, let piece = try detokenizer?.append(next) {
+            let result = stops.feed(piece)
+            if !result.text.isEmpty { emit(.text(result.text)) }
+            if let stop = result.stoppedAt {
+                stoppedAt = stop
+                return .finished(.stop)
+            }
+        } else if !textMode {
+            emit(.token(next))
+        }
+        return generated.count < maxTokens ? .next(next) : .finished(.length)
+    }
+
+    /// Emits what the detokenizer and the stop matcher still hold (nothing after a stop string).
+    public mutating func finish(emit: (GenerationOutput) -> Void) {
+        guard textMode, stoppedAt == nil else { return }
+        let rest = (detokenizer?.finish()).map { stops.feed($0).text } ?? ""
+        let tail = rest + stops.flush()
+        if !tail.isEmpty { emit(.text(tail)) }
+    }
+}
