@@ -70,13 +70,11 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
+                // The serving core is Engine; Server keeps sockets, framing, peer credentials,
+                // configuration and systemd glue (no Model, Kernels or Sampling).
                 "CSystemd",
                 "Engine",
-                "GGUF",
-                "Kernels",
-                "Model",
                 "ModelStore",
-                "Sampling",
                 "Tokenization",
                 "WireProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -25,9 +25,14 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     public var queueLimit: Int?
     /// For the timeouts: the limit, in seconds.
     public var seconds: Double?
+    /// For `invalidRequest`: the parameter at fault, when one is (its Swift name).
+    public var parameter: String?
 
-    public init(_ code: Code, _ message: String, queued: Int? = nil, queueLimit: Int? = nil, seconds: Double? = nil) {
+    public init(
+        _ code: Code, _ message: String, queued: Int? = nil, queueLimit: Int? = nil, seconds: Double? = nil, parameter: String? = nil
+    ) {
         self.code = code
+        self.parameter = parameter
         self.message = message
         self.queued = queued
         self.queueLimit = queueLimit

@@ -62,7 +62,10 @@ public final class InferenceEngine: Service, Sendable {
     private enum Event: Sendable {
         case submit(UInt64, GenerationRequest, EngineCore.Sink)
         case cancel(UInt64)
+        /// Drain: refuse new and waiting requests, end running ones at the deadline.
         case shutdown(ContinuousClock.Instant)
+        /// Drain, then end the thread once nothing runs.
+        case stop(ContinuousClock.Instant)
     }
 
     private struct Inbox {
@@ -141,7 +144,8 @@ public final class InferenceEngine: Service, Sendable {
     }
 
     /// Begins the shutdown: new and waiting requests get `shuttingDown`; running ones may finish
-    /// until `deadline` (the earliest deadline given wins).
+    /// until `deadline` (the earliest deadline given wins). The thread keeps running (refusing) until
+    /// `run()` is told to stop — by the service group's graceful shutdown or by cancellation.
     public func shutdown(deadline: ContinuousClock.Instant) {
         post(.shutdown(deadline))
     }
@@ -155,21 +159,26 @@ public final class InferenceEngine: Service, Sendable {
         if posted { wake.signal() }
     }
 
-    /// Runs the model thread until a graceful shutdown (or `shutdown(deadline:)`) has drained it.
+    /// Runs the model thread until a graceful shutdown has drained it (running requests get
+    /// `configuration.drain` to finish), or at once when the task is cancelled.
     public func run() async throws {
         let box = core
-        await withGracefulShutdownHandler {
-            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    loop(box.core)
-                    finished.resume()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+                    let thread = Thread { [self] in
+                        loop(box.core)
+                        finished.resume()
+                    }
+                    thread.name = "brise-model"
+                    thread.stackSize = 8 << 20
+                    thread.start()
                 }
-                thread.name = "brise-model"
-                thread.stackSize = 8 << 20
-                thread.start()
+            } onGracefulShutdown: {
+                self.post(.stop(.now.advanced(by: self.configuration.drain)))
             }
-        } onGracefulShutdown: {
-            self.shutdown(deadline: .now.advanced(by: self.configuration.drain))
+        } onCancel: {
+            self.post(.stop(.now))
         }
     }
 
@@ -180,6 +189,7 @@ public final class InferenceEngine: Service, Sendable {
         let allThreads = loaded.threads
         var recent: [(tokens: Int, seconds: Double)] = []
         var stopping: ContinuousClock.Instant?
+        var exit = false
         while true {
             let events = inbox.withLock { inbox -> [Event] in
                 defer { inbox.events.removeAll() }
@@ -192,10 +202,16 @@ public final class InferenceEngine: Service, Sendable {
                 case .shutdown(let deadline):
                     stopping = min(stopping ?? deadline, deadline)
                     core.shutdown(deadline: deadline)
+                case .stop(let deadline):
+                    stopping = min(stopping ?? deadline, deadline)
+                    core.shutdown(deadline: deadline)
+                    exit = true
                 }
             }
             core.tick()
-            if stopping != nil, core.isIdle { break }
+            if exit, core.isIdle { break }
+            // Admissions show before a thermal pause holds the step.
+            if !events.isEmpty { publish(core, recent: recent) }
             if core.runningCount > 0 {
                 do {
                     if let pacer {

@@ -70,6 +70,57 @@ public struct LoadedModel: Sendable {
 }
 
 extension LoadedModel {
+    /// Loads `modelPath` with a KV cache named by `kvType` (`f16` or `q8_0`), as a configuration gives it.
+    ///
+    /// - Throws: `ModelError` `.unsupportedTensorType` for another name; what the main initializer throws.
+    public init(
+        modelPath: String, contextLength: Int?, memoryBudget: Int? = nil, lockWeights: Bool = false, threads: Int?,
+        kvType: String, slots: Int?, environment: [String: String]
+    ) throws {
+        guard let cacheType = KVCacheType(rawValue: kvType) else {
+            throw ModelError(.unsupportedTensorType, "KV cache type \(kvType): expected f16 or q8_0")
+        }
+        try self.init(
+            modelPath: modelPath, contextLength: contextLength, memoryBudget: memoryBudget, lockWeights: lockWeights,
+            threads: threads, cacheType: cacheType, slots: slots, environment: environment)
+    }
+
+    /// The model's name (`general.name`, else the file's name without `.gguf`).
+    public var name: String {
+        let fallback = URL(fileURLWithPath: file.file.path).deletingPathExtension().lastPathComponent
+        return ((try? file.metadata.string("general.name")) ?? nil) ?? fallback
+    }
+
+    /// The architecture (`llama`, `mistral3`, `qwen2`, `gemma3`).
+    public var architecture: String { model.configuration.architecture.rawValue }
+
+    /// Entries in the vocabulary (the logits per token).
+    public var vocabularySize: Int { model.vocabularySize }
+
+    /// The model file's path.
+    public var filePath: String { file.file.path }
+
+    /// The model file's size in bytes.
+    public var fileBytes: Int { file.fileSize }
+
+    /// Positions per slot.
+    public var contextLength: Int { session.contextLength }
+
+    /// The kernel path, and the per-type choices when they differ from it (for logs).
+    public var kernelSummary: String { "\(kernelChoice)" }
+
+    /// Worker threads the next step runs on (fewer while the thermal governor paces).
+    public var activeThreads: Int { pool.activeThreads }
+
+    /// Runs a throwaway step on slot 0 so the first request does not pay for first-touch page faults
+    /// of the weights and scratch (the daemon does this before READY=1), then forgets it.
+    public func warmUp() throws {
+        let token = tokenizer?.vocabulary.bos ?? 0
+        session.reset()
+        _ = try session.evaluate([token])
+        session.reset()
+    }
+
     /// The memory plan for `model`: weights, a KV cache of `cacheType` (F16 by default), scratch for
     /// batches of `ModelSession.maximumBatch`, overhead; within the budget (see `MemoryBudget.resolve`).
     public static func plan(

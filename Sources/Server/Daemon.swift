@@ -1,8 +1,5 @@
 import Engine
 import Foundation
-import GGUF
-import Kernels
-import Model
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -96,30 +93,38 @@ public enum Daemon {
         do {
             loaded = try LoadedModel(
                 modelPath: modelPath, contextLength: configuration.context, memoryBudget: configuration.memoryBudget,
-                lockWeights: configuration.mlock, threads: configuration.threads,
-                cacheType: KVCacheType(rawValue: configuration.kvType) ?? .f16, environment: environment)
+                lockWeights: configuration.mlock, threads: configuration.threads, kvType: configuration.kvType,
+                slots: configuration.parallel, environment: environment)
         } catch {
             throw DaemonError(.model, "\(modelPath): \(error)")
         }
-        let context = InferenceContext(loaded: loaded)
         notifier.status("warming up \(modelPath)")
         do {
-            try context.warmUp()
+            try loaded.warmUp()
         } catch {
             throw DaemonError(.model, "\(modelPath): the warm-up step failed: \(error)")
         }
         logger.info(
             "model ready",
             metadata: [
-                "architecture": "\(loaded.model.configuration.architecture.rawValue)", "context": "\(context.contextLength)",
-                "threads": "\(loaded.threads)", "kernels": "\(loaded.path.rawValue)", "load_seconds": "\(loaded.loadSeconds)",
+                "architecture": "\(loaded.architecture)", "context": "\(loaded.contextLength)", "slots": "\(loaded.plan.slots)",
+                "threads": "\(loaded.threads)", "kernels": "\(loaded.kernelSummary)", "load_seconds": "\(loaded.loadSeconds)",
                 "memory_plan": "\(loaded.plan)",
             ])
 
-        // The watchdog is pinged from the model thread (idle, and between tokens) at half the interval.
+        // The watchdog is pinged from the model thread (idle, and between steps) at half the interval.
         let lastPing = Mutex(ContinuousClock.now)
         let pingEvery = notifier.watchdogInterval.map { $0 / 2 }
-        let modelThread = ModelThread(heartbeatInterval: pingEvery) {
+        let pacer = ThermalPacer(limits: limits, zones: ThermalZones(directory: configuration.thermalZones))
+        let engine = InferenceEngine(
+            loaded: loaded,
+            configuration: .init(
+                prefillChunk: configuration.prefillChunk, queueLimit: configuration.maxQueuedRequests,
+                queueWait: .milliseconds(Int64(configuration.maxQueueWaitSeconds * 1000)),
+                requestLimit: .milliseconds(Int64(configuration.maxRequestSeconds * 1000)),
+                drain: .milliseconds(Int64(configuration.shutdownTimeoutSeconds * 1000))),
+            pacer: pacer, heartbeatInterval: pingEvery
+        ) {
             guard let pingEvery else { return }
             let now = ContinuousClock.now
             let due = lastPing.withLock { last in
@@ -129,21 +134,20 @@ public enum Daemon {
             }
             if due { notifier.watchdog() }
         }
-        defer { modelThread.stop() }
 
         let state = DaemonState()
-        let queue = RequestQueue(limit: configuration.maxQueuedRequests)
-        let pacer = ThermalPacer(limits: limits, zones: ThermalZones(directory: configuration.thermalZones))
         let service = InferenceService(
-            context: context, modelThread: modelThread, queue: queue, state: state, configuration: configuration, pacer: pacer,
-            logger: logger, version: version)
+            engine: engine, state: state, configuration: configuration, pacer: pacer, logger: logger, version: version)
         let server = VarlinkServer(
-            listener: listener, service: service, policy: policy, configuration: configuration, state: state, queue: queue,
+            listener: listener, service: service, policy: policy, configuration: configuration, state: state, engine: engine,
             notifier: notifier, logger: logger)
         let reporter = StatusReporter(service: service, notifier: notifier, interval: .seconds(2))
         let group = ServiceGroup(
             configuration: .init(
+                // Shut down last to first: the reporter, then the server (which begins the engine's
+                // drain and waits for its connections), then the engine's thread.
                 services: [
+                    .init(service: engine),
                     .init(service: server),
                     .init(service: reporter),
                 ],

@@ -219,6 +219,8 @@ extension DaemonConfiguration {
         lines.append("threads = \(threads ?? 0)")
         lines.append("context = \(context ?? 0)")
         lines.append("kv_type = \(quote(kvType))")
+        lines.append("parallel = \(parallel ?? 0)")
+        lines.append("prefill_chunk = \(prefillChunk)")
         if let memoryBudget { lines.append("memory_budget = \"\(memoryBudget)\"") }
         lines.append("mlock = \(mlock)")
         lines.append("max_message_bytes = \(maxMessageBytes)")

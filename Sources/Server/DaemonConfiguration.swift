@@ -27,6 +27,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var context: Int?
     /// The KV cache's element type (`f16`, or `q8_0` for about half the memory).
     public var kvType = "f16"
+    /// Requests decoded side by side, each with its own KV cache of `context` positions (nil: as many
+    /// as the memory budget holds, at most 4).
+    public var parallel: Int?
+    /// The most prompt tokens one step feeds beside the running streams.
+    public var prefillChunk = 256
     /// Memory budget in bytes (nil: the cgroup's limit or physical memory).
     public var memoryBudget: Int?
     /// Lock the weights in memory.
@@ -121,6 +126,18 @@ extension DaemonConfiguration {
             guard ["f16", "q8_0"].contains($1) else { throw invalid("kv_type", $1, "f16 or q8_0") }
             $0.kvType = $1
         },
+        Setting(
+            key: "parallel",
+            help: "Requests decoded side by side, each with a KV cache of `context` positions; 0 = as many as the memory budget holds (at most 4).",
+            defaultValue: "0"
+        ) {
+            let n = try integer($1, "parallel", 0...MemoryPlan.maximumSlots)
+            $0.parallel = n == 0 ? nil : n
+        },
+        Setting(
+            key: "prefill_chunk", help: "The most prompt tokens one step feeds beside running streams (they pause at most that long).",
+            defaultValue: "256"
+        ) { $0.prefillChunk = try integer($1, "prefill_chunk", 1...512) },
         Setting(key: "memory_budget", help: "Memory budget (e.g. 2G, 512M); the cgroup limit applies when lower.", defaultValue: "the cgroup limit or physical memory") {
             guard let bytes = MemoryBudget.parse($1), bytes > 0 else { throw invalid("memory_budget", $1, "a size like 2G, 512M or 1000000") }
             $0.memoryBudget = bytes

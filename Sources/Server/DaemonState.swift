@@ -11,8 +11,6 @@ final class DaemonState: Sendable {
     private struct State {
         var phase = Phase.starting
         var connections = 0
-        var generating = false
-        var lastTokensPerSecond: Double?
         var shutdownDeadline: ContinuousClock.Instant?
         var requestsServed = 0
     }
@@ -21,8 +19,6 @@ final class DaemonState: Sendable {
 
     var phase: Phase { state.withLock { $0.phase } }
     var connections: Int { state.withLock { $0.connections } }
-    var isGenerating: Bool { state.withLock { $0.generating } }
-    var lastTokensPerSecond: Double? { state.withLock { $0.lastTokensPerSecond } }
     var requestsServed: Int { state.withLock { $0.requestsServed } }
 
     /// When in-flight work must end (set by `beginShutdown`).
@@ -56,12 +52,5 @@ final class DaemonState: Sendable {
 
     func closeConnection() { state.withLock { $0.connections -= 1 } }
 
-    func setGenerating(_ value: Bool) { state.withLock { $0.generating = value } }
-
-    func recordFinished(tokensPerSecond: Double?) {
-        state.withLock {
-            $0.requestsServed += 1
-            if let tokensPerSecond { $0.lastTokensPerSecond = tokensPerSecond }
-        }
-    }
+    func recordFinished() { state.withLock { $0.requestsServed += 1 } }
 }

@@ -1,8 +1,6 @@
 import Engine
 import Foundation
 import Logging
-import Model
-import Sampling
 import Synchronization
 import Tokenization
 import WireProtocol
@@ -44,109 +42,74 @@ extension InferenceService {
         guard state.phase != .stopping else { throw .shuttingDown }
     }
 
-    /// Runs a generation when it is this request's turn, passing text chunks to `emit` as they come.
+    /// Submits a generation to the engine and passes its text chunks to `emit` as they come. A client
+    /// that hangs up (a failed write, or the connection closing) cancels it: it leaves the queue, or
+    /// its sequence ends within one step.
     ///
-    /// - Returns: The outcome and usage, or nil when the client hung up (nothing more to send).
-    /// - Throws: `WireError`: `.busy`, `.timeout`, `.shuttingDown` (the builder checked the context).
+    /// - Returns: The outcome, usage and whole text, or nil when the client hung up (nothing more to send).
+    /// - Throws: `WireError` mapped from the engine's `EngineError` (`Busy`, `Timeout`, `ShuttingDown`, …).
     private func run(
         _ request: GenerationRequest, method: String, hungUp: Flag, emit: @escaping @Sendable (String) async -> Bool
     ) async throws -> (GenerationOutcome, Usage, String)? {
-        let queueWait = Duration.milliseconds(Int64(configuration.maxQueueWaitSeconds * 1000))
-        let requestLimit = Duration.milliseconds(Int64(configuration.maxRequestSeconds * 1000))
-        return try await queue.withTurn(timeout: queueWait) { () async throws -> (GenerationOutcome, Usage, String)? in
-            guard state.phase != .stopping else { throw WireError.shuttingDown }
-            if hungUp.isSet { return nil }
-            let deadline = ContinuousClock.now.advanced(by: requestLimit)
-            let timedOut = Flag()
-            let (chunks, continuation) = AsyncStream<String>.makeStream()
-            let context = self.context
-            let pacer = self.pacer
-            let state = self.state
-            let modelThread = self.modelThread
-            state.setGenerating(true)
-            defer { state.setGenerating(false) }
-            let (outcome, text) = try await Self.mappingErrors(thermalWait: configuration.thermalMaxWaitSeconds) {
-              try await withThrowingTaskGroup(of: Part.self) { group in
-                group.addTask {
-                    defer { continuation.finish() }
-                    return .outcome(try await modelThread.run {
-                        try context.generate(
-                            request, pacer: pacer,
-                            shouldStop: {
-                                modelThread.beat()
-                                if hungUp.isSet || state.shutdownDeadlinePassed { return true }
-                                if ContinuousClock.now >= deadline {
-                                    timedOut.set()
-                                    return true
-                                }
-                                return false
-                            },
-                            emit: { output in
-                                if case .text(let text) = output { continuation.yield(text) }
-                            })
-                    })
-                }
+        let engine = self.engine
+        let consumed: (GenerationOutcome?, String)
+        do {
+            consumed = try await withThrowingTaskGroup(of: (GenerationOutcome?, String)?.self) { group in
                 group.addTask {
                     var text = ""
-                    for await chunk in chunks {
-                        text += chunk
-                        // A failed write means the client is gone: stop generating.
-                        if !(await emit(chunk)) { hungUp.set() }
+                    var outcome: GenerationOutcome?
+                    for try await event in engine.submit(request) {
+                        switch event {
+                        case .output(.text(let chunk)):
+                            text += chunk
+                            // A failed write means the client is gone: leaving the loop cancels the request.
+                            if !(await emit(chunk)) {
+                                hungUp.set()
+                                return (nil, text)
+                            }
+                        case .output(.token):
+                            break
+                        case .finished(let value):
+                            outcome = value
+                        }
                     }
-                    return .text(text)
+                    return (outcome, text)
                 }
-                var outcome: GenerationOutcome?
-                var text = ""
-                for try await part in group {
-                    switch part {
-                    case .outcome(let value): outcome = value
-                    case .text(let value): text = value
-                    }
+                // The connection sets the flag when the client closes it: stop waiting for (or
+                // generating) an answer nobody reads.
+                group.addTask {
+                    while !hungUp.isSet { try await Task.sleep(for: .milliseconds(50)) }
+                    return nil
                 }
-                guard let outcome else { throw CancellationError() }
-                return (outcome, text)
-              }
+                defer { group.cancelAll() }
+                while let next = try await group.next() {
+                    if let next { return next }
+                    return (nil, "")
+                }
+                return (nil, "")
             }
-            let tokensPerSecond = outcome.generated.count > 1 && outcome.generationSeconds > 0
-                ? Double(outcome.generated.count) / outcome.generationSeconds : nil
-            state.recordFinished(tokensPerSecond: tokensPerSecond)
-            logger.info(
-                "\(method) finished",
-                metadata: [
-                    "finish": "\(outcome.finishReason.rawValue)", "prompt_tokens": "\(outcome.promptTokens)",
-                    "cached_tokens": "\(outcome.cachedTokens)", "generated_tokens": "\(outcome.generated.count)",
-                    "tokens_per_second": "\(tokensPerSecond.map { String(format: "%.2f", $0) } ?? "-")",
-                    "hung_up": "\(hungUp.isSet)",
-                ])
-            if hungUp.isSet { return nil }
-            if outcome.finishReason == .cancelled {
-                if timedOut.isSet {
-                    throw WireError.timeout(seconds: configuration.maxRequestSeconds, reason: "the request ran longer than allowed")
-                }
-                throw WireError.shuttingDown
-            }
-            let usage = Usage(
-                promptTokens: outcome.promptTokens, cachedTokens: outcome.cachedTokens, generatedTokens: outcome.generated.count,
-                promptSeconds: outcome.promptSeconds, generationSeconds: outcome.generationSeconds)
-            return (outcome, usage, text)
+        } catch let error as EngineError {
+            throw WireError(error)
         }
-    }
-
-    /// Engine errors as the wire's: a thermal pause that lasted too long is a `Timeout`; a bad token
-    /// or a context problem an `InvalidParameter`.
-    private static func mappingErrors<T>(thermalWait: Double, _ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as ThermalError {
-            throw WireError.timeout(seconds: thermalWait, reason: error.description)
-        } catch let error as ModelError {
-            throw WireError.invalidParameter(parameter: "prompt", reason: error.description)
+        guard let outcome = consumed.0, !hungUp.isSet else {
+            logger.info("\(method) cancelled: the client hung up")
+            return nil
         }
-    }
-
-    private enum Part: Sendable {
-        case outcome(GenerationOutcome)
-        case text(String)
+        let text = consumed.1
+        let tokensPerSecond = outcome.generated.count > 1 && outcome.generationSeconds > 0
+            ? Double(outcome.generated.count) / outcome.generationSeconds : nil
+        state.recordFinished()
+        logger.info(
+            "\(method) finished",
+            metadata: [
+                "finish": "\(outcome.finishReason.rawValue)", "prompt_tokens": "\(outcome.promptTokens)",
+                "cached_tokens": "\(outcome.cachedTokens)", "generated_tokens": "\(outcome.generated.count)",
+                "tokens_per_second": "\(tokensPerSecond.map { String(format: "%.2f", $0) } ?? "-")",
+            ])
+        let usage = Usage(
+            promptTokens: outcome.promptTokens, cachedTokens: outcome.cachedTokens, generatedTokens: outcome.generated.count,
+            promptSeconds: outcome.promptSeconds, generationSeconds: outcome.generationSeconds)
+        return (outcome, usage, text)
     }
 
     /// The calls in an answer: the format's own markers (ToolCallParser), or — small models often

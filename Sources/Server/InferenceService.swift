@@ -1,21 +1,15 @@
 import Engine
 import Foundation
-import GGUF
-import Kernels
 import Logging
-import Model
-import Sampling
 import Synchronization
 import Tokenization
 import WireProtocol
 
 /// Serves the methods of `org.varlink.service` and `io.brise.Inference` for one model: decodes each
-/// call's parameters, runs it (generation on the model thread, one request at a time, fairly
-/// queued), and sends the replies through the connection's `send`.
+/// call's parameters, runs it (generation through the engine, which schedules every request), and
+/// sends the replies through the connection's `send`.
 final class InferenceService: Sendable {
-    let context: InferenceContext
-    let modelThread: ModelThread
-    let queue: RequestQueue
+    let engine: InferenceEngine
     let state: DaemonState
     let configuration: DaemonConfiguration
     let pacer: ThermalPacer
@@ -28,21 +22,20 @@ final class InferenceService: Sendable {
     private let seeds = Mutex(SystemRandomNumberGenerator())
 
     init(
-        context: InferenceContext, modelThread: ModelThread, queue: RequestQueue, state: DaemonState,
-        configuration: DaemonConfiguration, pacer: ThermalPacer, logger: Logger, version: String
+        engine: InferenceEngine, state: DaemonState, configuration: DaemonConfiguration, pacer: ThermalPacer, logger: Logger,
+        version: String
     ) {
-        self.context = context
-        self.modelThread = modelThread
-        self.queue = queue
+        self.engine = engine
         self.state = state
         self.configuration = configuration
         self.pacer = pacer
         self.logger = logger
         self.version = version
-        chatEncoder = context.loaded.tokenizer.flatMap { try? ChatEncoder(tokenizer: $0) }
+        let loaded = engine.loaded
+        chatEncoder = loaded.tokenizer.flatMap { try? ChatEncoder(tokenizer: $0) }
         builder = RequestBuilder(
-            tokenizer: context.loaded.tokenizer, chatEncoder: chatEncoder, contextLength: context.contextLength,
-            vocabularySize: context.loaded.model.vocabularySize, defaultMaxTokens: configuration.defaultMaxTokens)
+            tokenizer: loaded.tokenizer, chatEncoder: chatEncoder, contextLength: loaded.contextLength,
+            vocabularySize: loaded.vocabularySize, defaultMaxTokens: configuration.defaultMaxTokens)
     }
 
     /// Sends one reply (bytes with their NUL); returns false when the connection is gone.
@@ -108,38 +101,35 @@ final class InferenceService: Sendable {
     }
 
     var modelReply: ModelReply {
-        let loaded = context.loaded
-        let metadata = loaded.file.metadata
-        let path = loaded.file.file.path
-        let name = (try? metadata.string("general.name")) ?? nil
+        let loaded = engine.loaded
         return ModelReply(
-            name: name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
-            architecture: loaded.model.configuration.architecture.rawValue, file: path, fileBytes: loaded.file.fileSize,
-            contextLength: context.contextLength, vocabularySize: loaded.model.vocabularySize,
-            chatFormat: chatEncoder?.format.rawValue)
+            name: loaded.name, architecture: loaded.architecture, file: loaded.filePath, fileBytes: loaded.fileBytes,
+            contextLength: loaded.contextLength, vocabularySize: loaded.vocabularySize, chatFormat: chatEncoder?.format.rawValue)
     }
 
     var status: StatusReply {
-        let counts = queue.counts
+        let engineStatus = engine.status
+        let generating = engineStatus.busySlots > 0
         let stateName: String
         switch state.phase {
         case .starting: stateName = "starting"
         case .stopping: stateName = "stopping"
         case .serving:
-            if state.isGenerating {
+            if generating {
                 if case .paused = pacer.governorState { stateName = "paused" } else { stateName = "generating" }
             } else {
                 stateName = "idle"
             }
         }
-        let plan = context.loaded.plan
+        let loaded = engine.loaded
+        let plan = loaded.plan
         return StatusReply(
-            state: stateName, activeRequests: counts.active, queuedRequests: counts.queued,
-            threads: state.isGenerating ? context.loaded.pool.activeThreads : context.loaded.threads,
+            state: stateName, activeRequests: engineStatus.busySlots, queuedRequests: engineStatus.queued,
+            slots: engineStatus.slots, threads: generating ? loaded.activeThreads : loaded.threads,
             memoryPlanBytes: plan.totalBytes, memoryBudgetBytes: plan.budget, residentBytes: ProcessMemory.residentBytes(),
             thermal: "\(pacer.summary) (soft \(Self.celsius(pacer.limits.softLimit)), hard \(Self.celsius(pacer.limits.hardLimit))"
                 + (pacer.limits.maximumTokensPerSecond.map { ", cap \($0) tokens/s" } ?? "") + ")",
-            tokensPerSecond: state.lastTokensPerSecond)
+            tokensPerSecond: engineStatus.tokensPerSecond)
     }
 
     static func celsius(_ value: Double) -> String {
@@ -150,7 +140,7 @@ final class InferenceService: Sendable {
     var statusLine: String {
         let s = status
         let rate = s.tokensPerSecond.map { String(format: "%.1f tokens/s", $0) } ?? "no tokens yet"
-        return "\(s.state); \(s.activeRequests) active, \(s.queuedRequests) queued; \(rate); \(s.threads) threads; thermal \(s.thermal ?? "-"); "
+        return "\(s.state); \(s.activeRequests) of \(s.slots ?? 1) slots busy, \(s.queuedRequests) queued; \(rate); \(s.threads) threads; thermal \(s.thermal ?? "-"); "
             + "RSS \(s.residentBytes >> 20) MiB, plan \(s.memoryPlanBytes >> 20) MiB of \(s.memoryBudgetBytes >> 20) MiB"
     }
 

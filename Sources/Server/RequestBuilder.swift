@@ -1,6 +1,5 @@
 package import Engine
 import Foundation
-package import Sampling
 package import Tokenization
 package import WireProtocol
 
@@ -128,20 +127,24 @@ package struct RequestBuilder: Sendable {
     ///
     /// - Throws: `WireError` `.invalidParameter` naming the field and its range, or `.contextOverflow`.
     package func request(_ prompt: [TokenID], _ options: SamplingOptions?, randomSeed: () -> UInt64) throws(WireError) -> GenerationRequest {
-        let (sampling, maxTokens, stop) = try self.sampling(options, promptTokens: prompt.count, randomSeed: randomSeed)
+        let (settings, maxTokens, stop) = try self.sampling(options, promptTokens: prompt.count)
         guard !prompt.isEmpty else { throw .invalidParameter(parameter: "prompt", reason: "the prompt has no tokens") }
         // Both are bounded (the prompt by the message size, maxTokens by type): the sum cannot overflow.
         guard prompt.count + maxTokens.value <= contextLength else {
             throw .contextOverflow(promptTokens: prompt.count, maxTokens: maxTokens.value, contextLength: contextLength)
         }
-        return GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: maxTokens, stop: stop)
+        do {
+            return try GenerationRequest(
+                prompt: prompt, settings: settings, seed: options?.seed ?? randomSeed(), maxTokens: maxTokens, stop: stop)
+        } catch {
+            throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(error.parameter ?? "options"))", reason: error.message)
+        }
     }
 
-    /// The request's sampling choices on top of llama.cpp's defaults; a request without a seed gets a
-    /// fresh random one. Without `max_tokens`, the configured default, cut to what the context has
-    /// left after the prompt.
-    package func sampling(_ options: SamplingOptions?, promptTokens: Int, randomSeed: () -> UInt64) throws(WireError)
-        -> (SamplingParameters, maxTokens: TokenCount, stop: [String])
+    /// The request's sampling choices (llama.cpp's defaults for the rest). Without `max_tokens`, the
+    /// configured default, cut to what the context has left after the prompt.
+    package func sampling(_ options: SamplingOptions?, promptTokens: Int) throws(WireError)
+        -> (SamplingSettings, maxTokens: TokenCount, stop: [String])
     {
         let o = options ?? SamplingOptions()
         // The wire bounds hold already (decoding checked them); these depend on the model.
@@ -153,24 +156,20 @@ package struct RequestBuilder: Sendable {
             }
             return value
         }
-        var p = SamplingParameters()
-        if let v = o.temperature { p.temperature = Float(v) }
-        if let v = try within(o.topK, ParameterBounds.topK.capped(at: vocabularySize), "top_k", "the vocabulary size") { p.topK = v }
-        if let v = o.topP { p.topP = Float(v) }
-        if let v = o.minP { p.minP = Float(v) }
-        if let v = o.repetitionPenalty { p.repetitionPenalty = Float(v) }
-        if let v = o.presencePenalty { p.presencePenalty = Float(v) }
-        if let v = o.frequencyPenalty { p.frequencyPenalty = Float(v) }
-        if let v = try within(o.penaltyLastN, ParameterBounds.penaltyLastN.capped(at: contextLength), "penalty_last_n", "the context length") {
-            p.penaltyLastN = v
-        }
-        p.seed = o.seed ?? randomSeed()
+        var p = SamplingSettings()
+        p.temperature = o.temperature.map { Float($0) }
+        p.topK = try within(o.topK, ParameterBounds.topK.capped(at: vocabularySize), "top_k", "the vocabulary size")
+        p.topP = o.topP.map { Float($0) }
+        p.minP = o.minP.map { Float($0) }
+        p.repetitionPenalty = o.repetitionPenalty.map { Float($0) }
+        p.presencePenalty = o.presencePenalty.map { Float($0) }
+        p.frequencyPenalty = o.frequencyPenalty.map { Float($0) }
+        p.penaltyLastN = try within(o.penaltyLastN, ParameterBounds.penaltyLastN.capped(at: contextLength), "penalty_last_n", "the context length")
+        // Checked here too, so a bad value is named before the prompt is looked at.
         do {
-            try p.validate()
-        } catch let error as SamplingError {
-            throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(error.parameter ?? "options"))", reason: error.message)
+            _ = try p.parameters(seed: 0)
         } catch {
-            throw .invalidParameter(parameter: "options", reason: "\(error)")
+            throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(error.parameter ?? "options"))", reason: error.message)
         }
         let maxTokens: Int
         if let requested = try within(o.maxTokens, contextBounds, "max_tokens", "the context length") {

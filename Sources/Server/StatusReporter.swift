@@ -13,7 +13,7 @@ struct StatusReporter: Service {
         await cancelWhenGracefulShutdown {
             var last = ""
             while !Task.isCancelled {
-                if !service.state.isGenerating { service.pacer.refresh() }
+                if service.engine.status.busySlots == 0 { service.pacer.refresh() }
                 let line = service.statusLine
                 if line != last, service.state.phase == .serving {
                     notifier.status(line)

@@ -1,4 +1,5 @@
 import CSystemd
+import Engine
 import Foundation
 import Logging
 import NIOCore
@@ -27,20 +28,20 @@ final class VarlinkServer: Service, Sendable {
     let policy: AccessPolicy
     let configuration: DaemonConfiguration
     let state: DaemonState
-    let queue: RequestQueue
+    let engine: InferenceEngine
     let notifier: SystemdNotifier
     let logger: Logger
 
     init(
         listener: Listener, service: InferenceService, policy: AccessPolicy, configuration: DaemonConfiguration,
-        state: DaemonState, queue: RequestQueue, notifier: SystemdNotifier, logger: Logger
+        state: DaemonState, engine: InferenceEngine, notifier: SystemdNotifier, logger: Logger
     ) {
         self.listener = listener
         self.service = service
         self.policy = policy
         self.configuration = configuration
         self.state = state
-        self.queue = queue
+        self.engine = engine
         self.notifier = notifier
         self.logger = logger
     }
@@ -116,8 +117,10 @@ final class VarlinkServer: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
-            self.state.beginShutdown(deadline: .now.advanced(by: .milliseconds(Int64(shutdownSeconds * 1000))))
-            self.queue.close()
+            let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(shutdownSeconds * 1000)))
+            self.state.beginShutdown(deadline: deadline)
+            // Waiting requests get ShuttingDown; running ones finish until the deadline.
+            self.engine.shutdown(deadline: deadline)
             self.notifier.stopping(status: "stopping: finishing in-flight requests (at most \(shutdownSeconds) s)")
             self.logger.info("stopping", metadata: ["drain_seconds": "\(shutdownSeconds)"])
             serverChannel.close(promise: nil)

@@ -278,6 +278,8 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var state: String
     public var activeRequests: Int
     public var queuedRequests: Int
+    /// Slots in all (sequences decoded side by side); `activeRequests` of them are busy.
+    public var slots: Int?
     public var threads: Int
     public var memoryPlanBytes: Int
     public var memoryBudgetBytes: Int
@@ -285,8 +287,9 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var thermal: String?
     public var tokensPerSecond: Double?
 
-    public init(state: String, activeRequests: Int, queuedRequests: Int, threads: Int, memoryPlanBytes: Int, memoryBudgetBytes: Int, residentBytes: Int, thermal: String? = nil, tokensPerSecond: Double? = nil) {
+    public init(state: String, activeRequests: Int, queuedRequests: Int, slots: Int? = nil, threads: Int, memoryPlanBytes: Int, memoryBudgetBytes: Int, residentBytes: Int, thermal: String? = nil, tokensPerSecond: Double? = nil) {
         self.state = state
+        self.slots = slots
         self.activeRequests = activeRequests
         self.queuedRequests = queuedRequests
         self.threads = threads

@@ -105,11 +105,13 @@ method GetModel() -> (
   chat_format: ?string
 )
 
-# What the daemon is doing, and its budgets.
+# What the daemon is doing, and its budgets. active_requests run in slots (busy of slots);
+# tokens_per_second is generated tokens per second over all of them, over the last steps.
 method GetStatus() -> (
   state: string,
   active_requests: int,
   queued_requests: int,
+  slots: ?int,
   threads: int,
   memory_plan_bytes: int,
   memory_budget_bytes: int,

@@ -57,14 +57,14 @@ extension Daemon {
                 .first { FileManager.default.fileExists(atPath: $0) }
         }
 
-        /// With a budget just above what the planner needs for a 1024-token context, 20 concurrent
-        /// long requests never push the daemon's anonymous memory (RSS minus file-backed pages: the
+        /// With a budget just above what the planner needs for 4 slots of 1024 tokens, 20 concurrent
+        /// long requests (every slot full, the rest queued) never push the daemon's anonymous memory (RSS minus file-backed pages: the
         /// mapped weights are page cache) above the plan's share for it (KV cache, scratch, overhead).
         @Test(.enabled(if: Budgets.ministralShaped != nil, "needs a Ministral 3B-shaped fixture (scripts/test makes one)"))
         func anonymousMemoryStaysInThePlanUnderConcurrentLoad() throws {
             let model = try #require(Self.ministralShaped)
-            // What does the plan need at 1024 tokens? Ask a daemon, then give the next one just that + 1 MiB.
-            let (probe, probeSocket) = try Daemon.start(model: model, ["--context", "1024"])
+            // What does the plan need for 4 × 1024 tokens? Ask a daemon, then give the next one just that + 1 MiB.
+            let (probe, probeSocket) = try Daemon.start(model: model, ["--context", "1024", "--parallel", "4"])
             let probeClient = try VarlinkTestClient(path: probeSocket)
             let planned = try #require((try probeClient.collect("io.brise.Inference.GetStatus").first?["parameters"] as? [String: Any])?["memory_plan_bytes"] as? Int)
             probe.signal(SIGTERM)
@@ -73,14 +73,15 @@ extension Daemon {
 
             let (daemon, socket) = try Daemon.start(
                 model: model, [
-                    "--memory-budget", "\(budget)", "--max-queued-requests", "32", "--max-connections", "64",
+                    "--memory-budget", "\(budget)", "--parallel", "4", "--max-queued-requests", "32", "--max-connections", "64",
                     "--max-queue-wait-seconds", "900",
                 ])
             let watcher = try VarlinkTestClient(path: socket)
             let status = try #require(try watcher.collect("io.brise.Inference.GetStatus").first?["parameters"] as? [String: Any])
             let plan = try #require(status["memory_plan_bytes"] as? Int)
             let modelInfo = try #require(try watcher.collect("io.brise.Inference.GetModel").first?["parameters"] as? [String: Any])
-            #expect(modelInfo["context_length"] as? Int == 1024, "the planner chose the context that fits")
+            #expect(modelInfo["context_length"] as? Int == 1024, "the planner chose the context that fits 4 slots")
+            #expect(status["slots"] as? Int == 4)
             let weights = try GGUFFile(path: model).tensorByteCount
             let anonymousPlan = plan - weights
 

@@ -191,11 +191,11 @@ extension Daemon {
             #expect(daemon.waitForExit(timeout: 20) == 0)
         }
 
-        /// One request at a time; a full line is Busy; a request that runs too long ends with Timeout
+        /// One slot: one request at a time; a full line is Busy; a request that runs too long ends with Timeout
         /// and the next in line runs.
         @Test func requestTimeAndQueueBounds() throws {
             let (daemon, socket) = try Daemon.start([
-                "--max-queued-requests", "1", "--max-request-seconds", "1", "--max-tokens-per-second", "10",
+                "--parallel", "1", "--max-queued-requests", "1", "--max-request-seconds", "1", "--max-tokens-per-second", "10",
             ])
             let long = try VarlinkTestClient(path: socket)
             long.call("io.brise.Inference.Generate", ["prompt": "abc", "options": ["max_tokens": 100]], more: true)

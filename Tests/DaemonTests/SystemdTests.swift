@@ -58,7 +58,7 @@ extension Daemon {
         /// SIGTERM during a long generation: the client gets a final reply or ShuttingDown, the
         /// daemon exits 0 within the configured bound and removes the socket file it created.
         @Test func sigtermDuringGenerationDrainsAndExits() throws {
-            let (daemon, socket) = try Daemon.start(["--shutdown-timeout-seconds", "2", "--max-tokens-per-second", "20"])
+            let (daemon, socket) = try Daemon.start(["--parallel", "1", "--shutdown-timeout-seconds", "2", "--max-tokens-per-second", "20"])
             let client = try VarlinkTestClient(path: socket)
             client.call("io.brise.Inference.Generate", ["prompt": "abc", "options": ["temperature": 0, "max_tokens": 200]], more: true)
             // Streaming has begun.

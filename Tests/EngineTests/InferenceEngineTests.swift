@@ -22,11 +22,9 @@ import Testing
                 try await engine.run()
                 return nil
             }
-            defer { engine.shutdown(deadline: .now) }
-            let result = try await body(engine)
-            engine.shutdown(deadline: .now)
-            while let next = try await group.next() { if let next { return next } }
-            return result
+            // Cancelling run() stops the thread (at once: nothing runs by then).
+            defer { group.cancelAll() }
+            return try await body(engine)
         }
     }
 
@@ -180,10 +178,17 @@ import Testing
             var finished: GenerationOutcome?
             while let event = try await iterator.next() { if case .finished(let o) = event { finished = o } }
             #expect(finished?.generated.count == 200)
-            try await group.next()
             do {
                 _ = try await Self.collect(engine.submit(Self.request(Self.prompts[1])))
                 Issue.record("a request after the engine stopped ran")
+            } catch let error as EngineError {
+                #expect(error.code == .shuttingDown)
+            }
+            group.cancelAll()
+            try await group.next()
+            do {
+                _ = try await Self.collect(engine.submit(Self.request(Self.prompts[1])))
+                Issue.record("a request after the thread ended ran")
             } catch let error as EngineError {
                 #expect(error.code == .shuttingDown)
             }
