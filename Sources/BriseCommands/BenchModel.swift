@@ -33,6 +33,12 @@ public struct BenchModel: ParsableCommand {
     @Option(name: .customLong("kv-type"), help: "KV cache element type: f16 (default, as llama.cpp) or q8_0 (about half the memory).")
     var kvType: String = KVCacheType.f16.rawValue
 
+    @Option(
+        help: ArgumentHelp(
+            "Batched decode instead: stream counts, comma-separated (e.g. 1,2,4,8). Each stream gets a 16-token prompt, then -n steps decode one token for every stream in one forward pass.",
+            valueName: "counts"))
+    var parallel: String?
+
     public init() {}
 
     public func validate() throws {
@@ -40,6 +46,17 @@ public struct BenchModel: ParsableCommand {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard KVCacheType(rawValue: kvType) != nil else { throw ValidationError("--kv-type must be f16 or q8_0") }
+        if parallel != nil {
+            guard let counts = streamCounts, !counts.isEmpty, counts.allSatisfy({ (1...ModelSession.maximumSlots).contains($0) }) else {
+                throw ValidationError("--parallel takes stream counts in 1…\(ModelSession.maximumSlots), comma-separated (e.g. 1,2,4,8)")
+            }
+            guard generate >= 1 else { throw ValidationError("--parallel needs -n of at least 1") }
+        }
+    }
+
+    /// The stream counts of `--parallel`.
+    var streamCounts: [Int]? {
+        parallel.map { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
     }
 
     struct Result: Encodable {
@@ -64,6 +81,10 @@ public struct BenchModel: ParsableCommand {
         #if DEBUG
         print("brise bench: this is a debug build; numbers mean little (swift build -c release)", to: &stderr)
         #endif
+        if let counts = streamCounts {
+            try runParallel(counts)
+            return
+        }
         let loaded: LoadedModel
         do {
             loaded = try LoadedModel(
