@@ -35,7 +35,8 @@ public struct Status: AsyncParsableCommand {
             func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
             print("state        \(status.state)")
             print("requests     \(status.activeRequests) active, \(status.queuedRequests) queued")
-            print("speed        \(status.tokensPerSecond.map { String(format: "%.1f tokens/s (last request)", $0) } ?? "no request yet")")
+            if let slots = status.slots { print("slots        \(status.activeRequests) of \(slots) busy") }
+            print("speed        \(status.tokensPerSecond.map { String(format: "%.1f tokens/s (all streams, last steps)", $0) } ?? "no request yet")")
             print("threads      \(status.threads)")
             print("memory       \(mib(status.residentBytes)) resident; plan \(mib(status.memoryPlanBytes)) of a \(mib(status.memoryBudgetBytes)) budget")
             print("thermal      \(status.thermal ?? "-")")
