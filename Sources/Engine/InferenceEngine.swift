@@ -2,7 +2,6 @@ import Foundation
 import Kernels
 import Model
 public import ServiceLifecycle
-import Synchronization
 
 /// What a submitted request's stream carries: output as it comes, then the outcome (the stream then
 /// ends). Errors end the stream as `EngineError`s.
@@ -80,8 +79,8 @@ public final class InferenceEngine: Service, Sendable {
     private let pacer: ThermalPacer?
     private let heartbeat: @Sendable () -> Void
     private let heartbeatInterval: Duration?
-    private let inbox = Mutex(Inbox())
-    private let statusState: Mutex<EngineStatus>
+    private let inbox = Locked(Inbox())
+    private let statusState: Locked<EngineStatus>
     private let wake = DispatchSemaphore(value: 0)
     private let core: CoreBox
 
@@ -109,7 +108,7 @@ public final class InferenceEngine: Service, Sendable {
         self.heartbeat = heartbeat
         self.heartbeatInterval = heartbeatInterval
         core = CoreBox(EngineCore(loaded: loaded, configuration: configuration))
-        statusState = Mutex(
+        statusState = Locked(
             EngineStatus(slots: loaded.session.slots, busySlots: 0, queued: 0, tokensPerSecond: nil, requestsEnded: 0))
     }
 

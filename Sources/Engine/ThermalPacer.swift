@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +15,7 @@ public final class ThermalPacer: Sendable {
     public let zones: ThermalZones
     /// How often the zones are read while generating.
     public let readInterval: Duration
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let clock = ContinuousClock()
 
     private struct State {
@@ -36,7 +35,7 @@ public final class ThermalPacer: Sendable {
         self.limits = limits
         self.zones = zones
         self.readInterval = readInterval
-        state = Mutex(State(governor: ThermalGovernor(limits: limits)))
+        state = Locked(State(governor: ThermalGovernor(limits: limits)))
     }
 
     /// The governor's current state.

@@ -2,7 +2,6 @@ import Engine
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
 import WireProtocol
 
@@ -113,7 +112,7 @@ public enum Daemon {
             ])
 
         // The watchdog is pinged from the model thread (idle, and between steps) at half the interval.
-        let lastPing = Mutex(ContinuousClock.now)
+        let lastPing = Locked(ContinuousClock.now)
         let pingEvery = notifier.watchdogInterval.map { $0 / 2 }
         let pacer = ThermalPacer(limits: limits, zones: ThermalZones(directory: configuration.thermalZones))
         let engine = InferenceEngine(

@@ -1,5 +1,5 @@
+import Engine
 import Foundation
-import Synchronization
 
 /// What the daemon is doing, shared by the connections, the model thread and the status reporter.
 final class DaemonState: Sendable {
@@ -15,7 +15,7 @@ final class DaemonState: Sendable {
         var requestsServed = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var phase: Phase { state.withLock { $0.phase } }
     var connections: Int { state.withLock { $0.connections } }

@@ -1,7 +1,6 @@
 import Engine
 import Foundation
 import Logging
-import Synchronization
 import Tokenization
 import WireProtocol
 
@@ -19,7 +18,6 @@ final class InferenceService: Sendable {
     let chatEncoder: ChatEncoder?
     /// Checks and builds each call's request.
     let builder: RequestBuilder
-    private let seeds = Mutex(SystemRandomNumberGenerator())
 
     init(
         engine: InferenceEngine, state: DaemonState, configuration: DaemonConfiguration, pacer: ThermalPacer, logger: Logger,
@@ -145,7 +143,11 @@ final class InferenceService: Sendable {
     }
 
     /// A fresh random seed, for a request that gives none.
-    func randomSeed() -> UInt64 { seeds.withLock { $0.next() } }
+    func randomSeed() -> UInt64 {
+        // The system generator has no state of its own (getrandom): any thread may draw from it.
+        var generator = SystemRandomNumberGenerator()
+        return generator.next()
+    }
 }
 
 /// This process's memory, from `/proc/self/statm`.

@@ -1,7 +1,7 @@
+import Engine
 import Foundation
 import Logging
 import NIOCore
-import Synchronization
 import WireProtocol
 
 /// One client connection: reads NUL-framed calls, answers them in order, and closes the connection
@@ -26,7 +26,7 @@ struct VarlinkConnection: Sendable {
             var pending = 0
         }
 
-        private let state = Mutex(State())
+        private let state = Locked(State())
 
         func received() -> Int { state.withLock { $0.pending += 1; return $0.pending } }
         func start() { state.withLock { $0.busy = true } }

@@ -37,6 +37,13 @@ import Glibc
         return object
     }
 
+    /// Whether the tests run under a sanitizer (scripts/test sets `BRISE_UNDER_ASAN` or
+    /// `BRISE_UNDER_TSAN`): its shadow memory and quarantine make RSS figures meaningless.
+    static var underSanitizer: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["BRISE_UNDER_ASAN"] != nil || environment["BRISE_UNDER_TSAN"] != nil
+    }
+
     static func json(_ object: Any) -> String {
         String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }

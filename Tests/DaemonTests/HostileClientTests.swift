@@ -255,7 +255,7 @@ extension Daemon {
             print("brised RSS over 900 hostile rounds: \(baseline >> 10) KiB -> \(after >> 10) KiB (\(growth >> 10) KiB)")
             // Under AddressSanitizer (scripts/test's ASan stage sets BRISE_UNDER_ASAN) freed memory waits in
             // the sanitizer's quarantine (256 MiB), so RSS says nothing about leaks there.
-            if ProcessInfo.processInfo.environment["BRISE_UNDER_ASAN"] == nil {
+            if !Daemon.underSanitizer {
                 #expect(growth < 8 << 20, "RSS grew by \(growth >> 10) KiB")
             }
             try Self.healthy(socket)
@@ -267,7 +267,7 @@ extension Daemon {
 
 /// A flag one thread sets and another reads.
 final class StopFlag: Sendable {
-    private let value = Mutex(false)
-    var isSet: Bool { value.withLock { $0 } }
-    func set() { value.withLock { $0 = true } }
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
