@@ -2,11 +2,12 @@
 /// is top-level `key = value` pairs with ASCII keys and string, number, boolean or array values, and
 /// toml++ asserts (aborts the process, in a build with assertions) on some malformed keys the config
 /// fuzz target found: a table header holding a non-ASCII character (`[\u{FFFD}le]`) or a comment
-/// (`[# …`), a stray brace in a value (`[[}`). So what brised's config never holds is refused here, with its line: a non-ASCII
-/// character outside a string or a comment, a table header, an inline table, a NUL.
+/// (`[# …`), a stray brace in a value (`[[}`), a control character after a date-like value. So what
+/// brised's config never holds (or TOML forbids) is refused here, with its line: a non-ASCII character
+/// outside a string or a comment, a table header, an inline table, a NUL or another control character.
 enum TOMLPrecheck {
     /// Throws for a non-ASCII character outside strings and comments, a table header or inline
-    /// table, or a NUL anywhere.
+    /// table, or a control character other than tab, CR and LF anywhere.
     ///
     /// - Parameters:
     ///   - text: The TOML text.
@@ -27,6 +28,12 @@ enum TOMLPrecheck {
         while i < bytes.count {
             let byte = bytes[i]
             guard byte != 0 else { throw DaemonError(.configuration, "\(source): line \(line) holds a NUL byte") }
+            // TOML allows no raw control character but tab (and the newline, CR LF): not in values,
+            // strings or comments. toml++ asserted on one after a date-like value (`6999-0\u{8}`).
+            if (byte < 0x20 && byte != UInt8(ascii: "\t") && byte != UInt8(ascii: "\n") && byte != UInt8(ascii: "\r")) || byte == 0x7F {
+                throw DaemonError(
+                    .configuration, "\(source): line \(line) holds the control character 0x\(String(byte, radix: 16, uppercase: true)) (TOML allows only tab)")
+            }
             if byte == UInt8(ascii: "\n") {
                 line += 1
                 lineStart = true

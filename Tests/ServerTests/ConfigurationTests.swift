@@ -75,6 +75,9 @@ import Testing
             ("threads = { a = 1 }", "inline table"),
             ("threads =[[[}a", "inline table"),
             ("threads = 2\u{0}", "NUL"),
+            (":ts =6999-0\u{8}--= 3\n", "line 1 holds the control character 0x8"),
+            ("model = \"a\u{1B}[2J\"", "control character 0x1B"),
+            ("# a comment with DEL \u{7F}\nthreads = 2", "line 1 holds the control character 0x7F"),
         ] {
             var configuration = DaemonConfiguration()
             do {
@@ -87,7 +90,7 @@ import Testing
         // Non-ASCII inside strings and comments, multi-line arrays and literal strings stay fine.
         var configuration = DaemonConfiguration()
         try configuration.apply(
-            configText: "# café\nmodel = \"/m/modèle.gguf\" # ok\nallowed_users = [\n  \"root\",\n  \"1000\",\n]\nsocket_group = '''brise'''\n",
+            configText: "# café\r\nmodel = \"/m/modèle.gguf\"\t# ok\nallowed_users = [\n  \"root\",\n  \"1000\",\n]\nsocket_group = '''brise'''\n",
             source: "t.toml")
         #expect(configuration.model == "/m/modèle.gguf" && configuration.allowedUsers == ["root", "1000"])
         #expect(configuration.socketGroup == "brise")
