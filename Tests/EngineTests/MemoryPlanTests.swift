@@ -20,6 +20,39 @@ import TestSupport
         #expect(tight.totalBytes + 256 * 106_496 > 2_400_000_000)
     }
 
+    /// Slots: by default as many as the budget holds at the context one slot gets (at most 4); asked
+    /// for, each gets the largest context that fits them all; too many for the budget is an error
+    /// naming the most that fit.
+    @Test func slotsFitTheBudget() throws {
+        let perSlot = 4096 * 106_496
+        let fixed = 2_147_000_000 + 84_000_000 + MemoryPlan.defaultOverhead
+        let roomy = try MemoryPlan.make(Self.ministral, budget: 4 << 30, budgetSource: "test")
+        #expect(roomy.slots == 4 && roomy.contextLength == 4096 && roomy.kvCacheBytes == 4 * perSlot)
+        #expect(roomy.totalBytes <= 4 << 30)
+        // Room for one 4096-token cache and a bit: one slot.
+        let single = try MemoryPlan.make(Self.ministral, budget: fixed + perSlot + 1000, budgetSource: "test")
+        #expect(single.slots == 1 && single.contextLength == 4096)
+        // Three asked for: the context shrinks until all three fit.
+        var three = Self.ministral
+        three.requestedSlots = 3
+        let shared = try MemoryPlan.make(three, budget: fixed + perSlot + 1000, budgetSource: "test")
+        #expect(shared.slots == 3 && shared.contextLength < 4096 && shared.contextLength % 256 == 0)
+        #expect(shared.totalBytes <= fixed + perSlot + 1000)
+        // Eight slots of 4096 in 4 GiB do not fit: the error names the most that do.
+        var eight = Self.ministral
+        eight.requestedSlots = 8
+        eight.requestedContext = 4096
+        do {
+            _ = try MemoryPlan.make(eight, budget: 4 << 30, budgetSource: "test")
+            Issue.record("planned 8 slots of 4096 tokens into 4 GiB")
+        } catch let error as MemoryPlanError {
+            #expect(error.description.contains("the largest --parallel that fits 4096 positions each is 4"), "\(error)")
+        }
+        var none = Self.ministral
+        none.requestedSlots = 0
+        #expect(throws: MemoryPlanError.self) { try MemoryPlan.make(none, budget: 4 << 30, budgetSource: "test") }
+    }
+
     @Test func refusesWithWhatWouldFit() {
         var request = Self.ministral
         request.requestedContext = 8192
