@@ -5,7 +5,8 @@ import Model
 public import Sampling
 import Tokenization
 
-/// One generation request, in tokens: what the CLI and the daemon both run.
+/// One generation request, in tokens: what the CLI (`InferenceContext`) and the daemon
+/// (`InferenceEngine`) both run.
 public struct GenerationRequest: Sendable {
     /// The prompt's token ids (already templated, BOS included where the model wants one).
     public var prompt: [Int32]
@@ -60,11 +61,12 @@ public enum GenerationOutput: Sendable, Equatable {
     case token(Int32)
 }
 
-/// A model session that remembers which tokens its KV cache holds, so a prompt sharing a prefix with
-/// the previous request's tokens only evaluates the rest. Not thread-safe: one generation at a time
-/// (the daemon runs them on one thread; the CLI has one).
+/// One sequence at a time on slot 0 of a model session (`brise generate`'s loop), remembering which
+/// tokens the KV cache holds, so a prompt sharing a prefix with the previous request's tokens only
+/// evaluates the rest. It steps the same `SequenceState` as the daemon's `InferenceEngine`, which
+/// serves many sequences at once. Not thread-safe: one generation at a time.
 public final class InferenceContext: @unchecked Sendable {
-    // @unchecked Sendable: used by one thread at a time (the daemon's model thread).
+    // @unchecked Sendable: used by one thread at a time.
 
     /// The loaded model.
     public let loaded: LoadedModel
@@ -90,14 +92,6 @@ public final class InferenceContext: @unchecked Sendable {
         cachedTokens = []
     }
 
-    /// Runs a throwaway step so the first request does not pay for first-touch page faults of the
-    /// weights and scratch (the daemon does this before READY=1), then forgets it.
-    public func warmUp() throws {
-        let token = loaded.tokenizer?.vocabulary.bos ?? 0
-        reset()
-        _ = try loaded.session.evaluate([token])
-        reset()
-    }
 
     /// Generates a continuation of `request.prompt`.
     ///
