@@ -73,6 +73,7 @@ struct KernelBenchmark {
             let measured = KernelChoice.measured(base: dispatch.base, matrices: matrices, pool: pools[threadCounts.max()!]!)
             if let path = measured.matvec[type] { try? dispatch.use(path, matvec: type) }
             if let path = measured.matmul[type] { try? dispatch.use(path, matmul: type) }
+            if let path = measured.smallMatmul[type] { try? dispatch.use(path, smallMatmul: type) }
             var random = SystemRandomNumberGenerator()
             let x = (0..<(batch * Self.columns)).map { _ in Float.random(in: -1...1, using: &random) }
             var y = [Float](repeating: 0, count: batch * Self.rowsPerMatrix)

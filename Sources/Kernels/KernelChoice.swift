@@ -11,8 +11,14 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
     public let base: KernelPath
     /// Mat-vec overrides (decode).
     public private(set) var matvec: [WeightType: KernelPath] = [:]
-    /// Mat-mat overrides (prefill, batched decode).
+    /// Mat-mat overrides (prefill: more than `smallBatch` activation rows).
     public private(set) var matmul: [WeightType: KernelPath] = [:]
+    /// Mat-mat overrides for batches of 2 to `smallBatch` rows (several streams decoded together,
+    /// speculative verification), which order the kernels like decode more than like prefill.
+    public private(set) var smallMatmul: [WeightType: KernelPath] = [:]
+
+    /// The most activation rows a mat-mat counts as small.
+    public static let smallBatch = 8
 
     /// Everything on `base`.
     public init(base: KernelPath) {
@@ -43,6 +49,12 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
         matmul[type] = path == base ? nil : path
     }
 
+    /// Sets the path of one mat-mat kernel for small batches (as `use(_:matvec:)`).
+    public mutating func use(_ path: KernelPath, smallMatmul type: WeightType) throws {
+        try Self.check(path, base, type)
+        smallMatmul[type] = path == base ? nil : path
+    }
+
     private static func check(_ path: KernelPath, _ base: KernelPath, _ type: WeightType) throws {
         guard path.isSupported, sameBits(path, base, type) else {
             throw KernelError(.unsupportedPath, "the \(path) \(type) kernels do not give the \(base) path's bits")
@@ -52,8 +64,8 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
     /// The choice measured now on `matrices` (a model's, in the order a decode step reads them): for
     /// each type with more than one candidate, each candidate's mat-vec streams through the first
     /// `streamBytes` of that type's matrices on `pool` (best of two passes, after one pass that brings
-    /// the pages in), and its mat-mat runs a batch of 16 over the first of them; a path other than `base`
-    /// must win by more than 5%. Out-of-cache streaming
+    /// the pages in), its mat-mat runs a batch of 16 over the first of them, and its small mat-mat a
+    /// batch of 4 streamed like the mat-vec; a path other than `base` must win by more than 5%. Out-of-cache streaming
     /// is what decode does, and it orders the kernels differently from in-cache timing: on the Zen 4
     /// box the AVX-512 Q4_K mat-vec computes faster in cache but streams slower than the AVX2 one.
     /// About 25 ms per type on a 3B model; the results are exact whichever wins.
@@ -90,6 +102,13 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
                     }
                 }
             }
+            func streamSmall(_ multiplier: MatrixMultiplier) -> Double {
+                x.withUnsafeBufferPointer { x in
+                    y.withUnsafeMutableBufferPointer { y in
+                        timed { for matrix in set { multiplier.multiply(matrix, batch: x, count: 4, into: y) } }
+                    }
+                }
+            }
             func batched(_ multiplier: MatrixMultiplier) -> Double {
                 x.withUnsafeBufferPointer { x in
                     y.withUnsafeMutableBufferPointer { y in
@@ -100,8 +119,10 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
             _ = stream(multipliers[0])  // brings the pages in (and the caches to a steady state)
             let matvecTimes = multipliers.map { m in min(stream(m), stream(m)) }
             let matmulTimes = multipliers.map { m in min(batched(m), batched(m)) }
+            let smallTimes = multipliers.map { m in min(streamSmall(m), streamSmall(m)) }
             try? choice.use(Self.fastest(paths, matvecTimes, base: base), matvec: type)
             try? choice.use(Self.fastest(paths, matmulTimes, base: base), matmul: type)
+            try? choice.use(Self.fastest(paths, smallTimes, base: base), smallMatmul: type)
         }
         return choice
     }
@@ -122,7 +143,8 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
 
     /// "avx512vnni (q4_K mat-vec: avx2)", or the base path alone.
     public var description: String {
-        let parts = (matvec.map { "\($0.key) mat-vec: \($0.value)" } + matmul.map { "\($0.key) mat-mat: \($0.value)" }).sorted()
+        let parts = (matvec.map { "\($0.key) mat-vec: \($0.value)" } + matmul.map { "\($0.key) mat-mat: \($0.value)" }
+            + smallMatmul.map { "\($0.key) small mat-mat: \($0.value)" }).sorted()
         return parts.isEmpty ? base.rawValue : "\(base.rawValue) (\(parts.joined(separator: ", ")))"
     }
 }

@@ -46,7 +46,7 @@ extension MatrixMultiplier {
                 start += step
             }
         }
-        let table = table.pointee
+        let table = table(rows: count)
         let outputs = ys.map { $0.baseAddress! }
         withActivations(for: lead, x, count: count) { xq, xqStride in
             pool.parallelFor(count: chunks.count, chunk: 1) { range in

@@ -20,6 +20,8 @@ public final class MatrixMultiplier: @unchecked Sendable {
     public let pool: WorkerPool
     /// The base path's table with `choice`'s kernels in place (owned; written only in init).
     let table: UnsafeMutablePointer<ck_kernels>
+    /// `table` with the small-batch mat-mat choices in place (`KernelChoice.smallBatch` rows or fewer).
+    let smallTable: UnsafeMutablePointer<ck_kernels>
     private var scratch: UnsafeMutableRawPointer
     private var scratchCapacity: Int
 
@@ -57,6 +59,12 @@ public final class MatrixMultiplier: @unchecked Sendable {
             guard let other = ck_select_kernels(override.cPath) else { continue }
             table.pointee.setMatmul(other.pointee.matmul(for: type), for: type)
         }
+        smallTable = .allocate(capacity: 1)
+        smallTable.initialize(to: table.pointee)
+        for (type, override) in choice.smallMatmul {
+            guard let other = ck_select_kernels(override.cPath) else { continue }
+            smallTable.pointee.setMatmul(other.pointee.matmul(for: type), for: type)
+        }
         scratchCapacity = 1 << 16
         scratch = .allocate(byteCount: scratchCapacity, alignment: 64)
     }
@@ -64,6 +72,12 @@ public final class MatrixMultiplier: @unchecked Sendable {
     deinit {
         scratch.deallocate()
         table.deallocate()
+        smallTable.deallocate()
+    }
+
+    /// The table for a product over `count` activation rows.
+    func table(rows count: Int) -> ck_kernels {
+        count <= KernelChoice.smallBatch ? smallTable.pointee : table.pointee
     }
 
     private func reserveScratch(_ bytes: Int) {
@@ -145,7 +159,7 @@ public final class MatrixMultiplier: @unchecked Sendable {
             multiply(w, vector: x, into: y)
             return
         }
-        guard let matmul = table.pointee.matmul(for: w.type) else {
+        guard let matmul = table(rows: count).matmul(for: w.type) else {
             preconditionFailure("no \(w.type) mat-mat on the \(path) path")
         }
         let base = w.base
