@@ -76,6 +76,20 @@ public struct BenchModel: ParsableCommand {
         var peakResidentBytes: Int
     }
 
+    /// The model with `slots` KV caches of `context` positions; a clear message and exit 1 when it
+    /// cannot be loaded.
+    func load(context: Int, slots: Int) throws -> LoadedModel {
+        do {
+            return try LoadedModel(
+                modelPath: model, contextLength: context, threads: threads, cacheType: KVCacheType(rawValue: kvType) ?? .f16,
+                slots: slots, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            var stderr = StandardError()
+            print("brise bench: \(model): \(error)", to: &stderr)
+            throw ExitCode.failure
+        }
+    }
+
     public func run() throws {
         var stderr = StandardError()
         #if DEBUG
@@ -85,15 +99,7 @@ public struct BenchModel: ParsableCommand {
             try runParallel(counts)
             return
         }
-        let loaded: LoadedModel
-        do {
-            loaded = try LoadedModel(
-                modelPath: model, contextLength: max(1, prompt + generate), threads: threads,
-                cacheType: KVCacheType(rawValue: kvType) ?? .f16, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            print("brise bench: \(model): \(error)", to: &stderr)
-            throw ExitCode.failure
-        }
+        let loaded = try load(context: max(1, prompt + generate), slots: 1)
         let session = loaded.session
         let vocabulary = loaded.model.vocabularySize
         var random = SystemRandomNumberGenerator()

@@ -19,18 +19,8 @@ extension BenchModel {
     /// continuous batching: one matrix product per weight matrix for all streams). Best of
     /// `--repetitions`.
     func runParallel(_ counts: [Int]) throws {
-        var stderr = StandardError()
         let promptLength = 16
-        let loaded: LoadedModel
-        do {
-            loaded = try LoadedModel(
-                modelPath: model, contextLength: promptLength + generate, threads: threads,
-                cacheType: KVCacheType(rawValue: kvType) ?? .f16, slots: counts.max() ?? 1,
-                environment: ProcessInfo.processInfo.environment)
-        } catch {
-            print("brise bench: \(model): \(error)", to: &stderr)
-            throw ExitCode.failure
-        }
+        let loaded = try load(context: promptLength + generate, slots: counts.max() ?? 1)
         let session = loaded.session
         let vocabulary = loaded.model.vocabularySize
         var random = SystemRandomNumberGenerator()

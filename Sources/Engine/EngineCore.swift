@@ -1,6 +1,7 @@
 import Foundation
 import GGUF
 import Model
+import Sampling
 import Tokenization
 
 /// The engine's work on its thread: the scheduler's actions carried out on the model (slots rewound,
@@ -90,20 +91,9 @@ final class EngineCore {
     }
 
     private func check(_ request: GenerationRequest) throws(EngineError) {
-        let prompt = request.prompt
-        guard !prompt.isEmpty else { throw EngineError(.invalidRequest, "the prompt has no tokens") }
-        // prompt.count fits in memory and maxTokens is at most 2²⁴: the sum cannot overflow.
-        guard prompt.count + request.maxTokens.value <= session.contextLength else {
-            throw EngineError(
-                .invalidRequest,
-                "the prompt (\(prompt.count) tokens) and \(request.maxTokens) tokens to generate exceed the context of \(session.contextLength)")
-        }
-        let vocabulary = session.model.vocabularySize
-        if let bad = prompt.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
-            throw EngineError(.invalidRequest, "token \(bad) is outside the vocabulary of \(vocabulary)")
-        }
         do {
-            _ = try SequenceState(request: request, tokenizer: nil, endOfGeneration: [])
+            try request.check(contextLength: session.contextLength, vocabularySize: session.model.vocabularySize)
+            try request.sampling.validate()
         } catch {
             throw EngineError(.invalidRequest, "\(error)")
         }

@@ -24,6 +24,24 @@ public struct GenerationRequest: Sendable {
         self.maxTokens = maxTokens
         self.stop = stop
     }
+
+    /// Checks the request against a model before any work: a prompt, room in the context for it and
+    /// `maxTokens`, token ids inside the vocabulary.
+    ///
+    /// - Throws: `ModelError` `.invalidToken` (an empty prompt, an id outside the vocabulary) or
+    ///   `.contextOverflow`.
+    func check(contextLength: Int, vocabularySize: Int) throws(ModelError) {
+        guard !prompt.isEmpty else { throw ModelError(.invalidToken, "the prompt has no tokens") }
+        // prompt.count fits in memory and maxTokens is at most 2²⁴: the sum cannot overflow.
+        guard prompt.count + maxTokens.value <= contextLength else {
+            throw ModelError(
+                .contextOverflow,
+                "the prompt (\(prompt.count) tokens) and \(maxTokens) tokens to generate exceed the context of \(contextLength)")
+        }
+        if let bad = prompt.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+            throw ModelError(.invalidToken, "token \(bad) is outside the vocabulary of \(vocabularySize)")
+        }
+    }
 }
 
 /// Why a generation ended.
@@ -110,13 +128,7 @@ public final class InferenceContext: @unchecked Sendable {
     ) throws -> GenerationOutcome {
         let session = loaded.session
         let prompt = request.prompt
-        guard !prompt.isEmpty else { throw ModelError(.invalidToken, "the prompt has no tokens") }
-        // prompt.count fits in memory and maxTokens is at most 2²⁴: the sum cannot overflow.
-        guard prompt.count + request.maxTokens.value <= session.contextLength else {
-            throw ModelError(
-                .contextOverflow,
-                "the prompt (\(prompt.count) tokens) and \(request.maxTokens) tokens to generate exceed the context of \(session.contextLength)")
-        }
+        try request.check(contextLength: session.contextLength, vocabularySize: session.model.vocabularySize)
         var sequence = try SequenceState(
             request: request, tokenizer: loaded.tokenizer, endOfGeneration: endOfGeneration, emitIDs: emitIDs)
         let clock = ContinuousClock()
