@@ -15,6 +15,15 @@ import Testing
             environment: ["BRISE_MODEL": "env.gguf", "BRISE_THREADS": "4", "BRISE_SOCKET_MODE": "0600", "BRISE_MLOCK": "yes"])
         #expect(mixed.model == "env.gguf" && mixed.threads == 2 && mixed.socketMode == 0o600 && mixed.mlock)
         #expect(mixed.allowedUsers == ["alice", "1000"])
+
+        // A boolean flag alone means true (as brise generate --mlock); a boolean word after it is its value.
+        for (arguments, mlock) in [
+            (["--mlock", "--threads", "3"], true), (["--mlock", "false", "--threads", "3"], false), (["--mlock=no", "--threads", "3"], false),
+            (["--threads", "3", "--mlock"], true),
+        ] {
+            let (_, parsed) = try DaemonConfiguration.load(arguments: ["--model", "m.gguf"] + arguments, environment: [:])
+            #expect(parsed.mlock == mlock && parsed.threads == 3, "\(arguments)")
+        }
     }
 
     @Test func everySettingHasAFlagAVariableAndHelp() {
@@ -75,7 +84,20 @@ import Testing
             ("threads = { a = 1 }", "inline table"),
             ("threads =[[[}a", "inline table"),
             ("threads = 2\u{0}", "NUL"),
-            (":ts =6999-0\u{8}--= 3\n", "line 1 holds the control character 0x8"),
+            (":ts =6999-0\u{8}--= 3\n", "line 1 has \":\" where a key should be"),
+            ("ts =6999-0>--= 3\n", "line 1 has the value 6999-0, which is not a string, number, boolean or array"),
+            ("threads = 2 \u{8}", "holds the control character 0x8"),
+            ("when = 1979-05-27T07:32:00Z", "holds no dates or times"),
+            ("a.b = 1", "dotted key"),
+            ("\"model\" = \"m\"", "quoted key"),
+            ("threads = 2 3", "has \"3\" where the end of the line should be"),
+            ("threads = 02", "not a string, number"),
+            ("allowed_users = [\"a\" \"b\"]", "where \",\" or \"]\" in an array should be"),
+            ("allowed_users = [\"a\",", "ends inside an array"),
+            ("model = \"m", "a closing \" is missing"),
+            ("model = \"m\nthreads = 2", "not closed on its line"),
+            ("threads = " + String(repeating: "[", count: 9) + String(repeating: "]", count: 9), "nests arrays deeper than 8"),
+            ("threads = 2\rx", "carriage return"),
             ("model = \"a\u{1B}[2J\"", "control character 0x1B"),
             ("# a comment with DEL \u{7F}\nthreads = 2", "line 1 holds the control character 0x7F"),
         ] {
@@ -90,10 +112,12 @@ import Testing
         // Non-ASCII inside strings and comments, multi-line arrays and literal strings stay fine.
         var configuration = DaemonConfiguration()
         try configuration.apply(
-            configText: "# café\r\nmodel = \"/m/modèle.gguf\"\t# ok\nallowed_users = [\n  \"root\",\n  \"1000\",\n]\nsocket_group = '''brise'''\n",
+            configText: "# café\r\nmodel = \"/m/modèle.gguf\"\t# ok\nallowed_users = [\n  \"root\", # the admin\n  \"1000\",\n]\nsocket_group = '''brise'''\n"
+                + "threads = +2\r\ncontext = 4_096\nmax_tokens_per_second = 1.5e1\nmlock = false\n\n  # indented comment\n",
             source: "t.toml")
         #expect(configuration.model == "/m/modèle.gguf" && configuration.allowedUsers == ["root", "1000"])
         #expect(configuration.socketGroup == "brise")
+        #expect(configuration.threads == 2 && configuration.context == 4096 && configuration.maxTokensPerSecond == 15)
         // A config file that never ends is read up to its bound, not forever.
         var endless = DaemonConfiguration()
         #expect(throws: DaemonError.self) { try endless.apply(configFile: "/dev/zero") }
