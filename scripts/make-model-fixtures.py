@@ -8,6 +8,8 @@ Run with the venv that has gguf, numpy, mistral-common and llama-cpp-python
   hidden 256, 2 layers, a toy SentencePiece-style vocabulary. Written as F32 with gguf-py from a
   seeded RNG, then quantized by llama.cpp to Q8_0, Q4_0, Q5_0, Q4_K_M and Q6_K. The quantized files
   are small and committed under Fixtures/models/.
+- wide: a `mistral3` like the tiny one but with attention wider than the hidden size (4 heads of
+  128 over 256), untied output, FFN 512, as F16, Q8_0, Q4_K_M, Q5_K_M and Q6_K (committed too).
 - tekken: a tiny `llama` model with the real Tekken vocabulary (131 072 tokens, from mistral-common's
   tekken_240718.json), its 2-D weights seeded random Q8_0 blocks written directly (gguf-py's Q8_0
   quantizer rounds differently from llama.cpp's, so quantizing would not be reproducible without
@@ -248,14 +250,20 @@ def write_quantized_shape(path: Path, shape: Shape, vocab: dict, seed: int, mix:
     w = gguf.GGUFWriter(str(path), shape.arch)
     shape.keys(w)
     add_vocab(w, vocab)
-    w.add_file_type(15 if mix == "Q4_K_M" else 7)
+    w.add_file_type({"Q4_K_M": 15, "Q4_0": 2, "Q8_0": 7}[mix])
     w.add_quantization_version(2)
+    T = gguf.GGMLQuantizationType
     for name, dims, role in shape.tensors(len(vocab["tokens"])):
         layer = int(name.split(".")[1]) if name.startswith("blk.") else 0
         if mix == "Q4_K_M":
             qtype = q4_k_m_type(name, role, layer, shape.layers, shape.tied)
+        elif role == "norm":
+            qtype = T.F32
+        elif mix == "Q4_0":
+            # llama.cpp's Q4_0: Q6_K for the output matrix (the tied embedding when there is none).
+            qtype = T.Q6_K if role == "output" or (role == "embd" and shape.tied) else T.Q4_0
         else:
-            qtype = gguf.GGMLQuantizationType.F32 if role == "norm" else gguf.GGMLQuantizationType.Q8_0
+            qtype = T.Q8_0
         if qtype == gguf.GGMLQuantizationType.F32:
             w.add_tensor(name, float_weights(rng, dims, role))
         else:
@@ -285,6 +293,12 @@ TINY = {
                            yarn={"factor": 4.0, "original": 64, "log_mul": 1.0}, temperature=0.1),
 }
 TEKKEN = ("tekken-llama", Shape("llama", 256, 2, 4, 2, 64, 256, 1024, theta=1e8))
+# Held-out-like: the shape features the tiny models lack, where K-quant sums once left llama.cpp's
+# order -- attention width ≠ hidden (4 heads of 128 over hidden 256), every hidden-wide row a single
+# 256-wide super-block, untied output, YaRN -- in five types, F16 among them.
+WIDE = ("wide-mistral3", Shape("mistral3", 256, 2, 4, 2, 128, 512, 256, theta=1e6,
+                               yarn={"factor": 4.0, "original": 64, "log_mul": 1.0}, temperature=0.1))
+WIDE_QUANTS = {"F16": 1, "Q8_0": 7, "Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18}
 BIG = ("ministral3b-2layer", Shape("mistral3", 3072, 2, 32, 8, 128, 9216, 262144, theta=1e6,
                                     yarn={"factor": 16.0, "original": 16384, "log_mul": 1.0},
                                     temperature=0.1, tied=True))
@@ -363,20 +377,31 @@ def write_json(path: Path, data: dict) -> None:
 
 # --------------------------------------------------------------------------------------------
 
-def make_tiny() -> None:
+def make_quantized_set(name: str, shape: Shape, seed: int, quants: dict[str, int]) -> None:
+    """An F32 model of `shape` (toy vocabulary), quantized by llama.cpp to each of `quants`, each with
+    llama.cpp's outputs beside it; committed under Fixtures/models."""
     FIXTURES.mkdir(parents=True, exist_ok=True)
     CACHE.mkdir(parents=True, exist_ok=True)
     vocab = toy_vocab(320)
+    f32 = CACHE / f"{name}-F32.gguf"
+    write_f32(f32, shape, vocab, seed)
+    seqs = sequences(len(vocab["tokens"]), seed)
+    for quant, ftype in quants.items():
+        path = FIXTURES / f"{name}-{quant}.gguf"
+        quantize(f32, path, ftype)
+        result = llama_outputs(path, seqs, shape.ctx)
+        result["model"] = {"file": path.name, "sha256": sha256(path), "committed": True}
+        write_json(FIXTURES / f"{name}-{quant}.json", result)
+
+
+def make_tiny() -> None:
     for seed, (name, shape) in enumerate(TINY.items(), start=100):
-        f32 = CACHE / f"{name}-F32.gguf"
-        write_f32(f32, shape, vocab, seed)
-        seqs = sequences(len(vocab["tokens"]), seed)
-        for quant, ftype in QUANTS.items():
-            path = FIXTURES / f"{name}-{quant}.gguf"
-            quantize(f32, path, ftype)
-            result = llama_outputs(path, seqs, shape.ctx)
-            result["model"] = {"file": path.name, "sha256": sha256(path), "committed": True}
-            write_json(FIXTURES / f"{name}-{quant}.json", result)
+        make_quantized_set(name, shape, seed, QUANTS)
+
+
+def make_wide() -> None:
+    name, shape = WIDE
+    make_quantized_set(name, shape, 600, WIDE_QUANTS)
 
 
 def make_tekken() -> Path:
@@ -387,14 +412,24 @@ def make_tekken() -> Path:
     return path
 
 
-def make_full_3b(path: Path) -> Path:
-    """The full Ministral 3 3B shape (26 layers) in llama.cpp's Q4_K_M mix, for speed comparisons
-    (not a parity fixture): ~2.1 GB, seeded, reproducible."""
+def make_full_3b(path: Path, mix: str = "Q4_K_M") -> Path:
+    """The full Ministral 3 3B shape (26 layers) in llama.cpp's Q4_K_M mix (or Q4_0, Q8_0), for speed
+    comparisons (not a parity fixture): ~2.1 GB as Q4_K_M, seeded, reproducible."""
     name, shape = BIG
     full = Shape(shape.arch, shape.hidden, 26, shape.heads, shape.kv_heads, shape.head_dim, shape.ffn, shape.ctx,
                  theta=shape.theta, yarn=shape.yarn, temperature=shape.temperature, tied=shape.tied)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_quantized_shape(path, full, tekken_vocab(), 500, "Q4_K_M")
+    write_quantized_shape(path, full, tekken_vocab(), 500, mix)
+    return path
+
+
+def make_full_8b(path: Path, mix: str = "Q4_K_M") -> Path:
+    """The Ministral 3 8B shape (34 layers, hidden 4096, 32/8 heads of 128, FFN 14336, untied output,
+    Tekken vocabulary size) with seeded random weights, for speed comparisons: ~5.2 GB as Q4_K_M."""
+    full = Shape("mistral3", 4096, 34, 32, 8, 128, 14336, 262144, theta=1e6,
+                 yarn={"factor": 16.0, "original": 16384, "log_mul": 1.0}, temperature=0.1, tied=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_quantized_shape(path, full, tekken_vocab(), 800, mix)
     return path
 
 
@@ -411,13 +446,20 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--regenerate", action="store_true",
                     help="rebuild the uncommitted model files only (no llama.cpp needed) and check their SHA-256")
-    ap.add_argument("--only", choices=["tiny", "tekken", "big"], help="make one kind only")
+    ap.add_argument("--only", choices=["tiny", "wide", "tekken", "big"], help="make one kind only")
     ap.add_argument("--full-3b", type=Path, metavar="PATH",
-                    help="write the full 26-layer Ministral 3 3B-shaped Q4_K_M (for benchmarks) to PATH and exit")
+                    help="write the full 26-layer Ministral 3 3B-shaped model (for benchmarks) to PATH and exit")
+    ap.add_argument("--full-8b", type=Path, metavar="PATH",
+                    help="write the 34-layer Ministral 3 8B-shaped model (for benchmarks) to PATH and exit")
+    ap.add_argument("--mix", choices=["Q4_K_M", "Q4_0", "Q8_0"], default="Q4_K_M",
+                    help="the type mix of --full-3b / --full-8b (default Q4_K_M)")
     args = ap.parse_args()
 
     if args.full_3b:
-        print(f"wrote {make_full_3b(args.full_3b)}")
+        print(f"wrote {make_full_3b(args.full_3b, args.mix)}")
+        return 0
+    if args.full_8b:
+        print(f"wrote {make_full_8b(args.full_8b, args.mix)}")
         return 0
 
     if args.regenerate:
@@ -436,6 +478,8 @@ def main() -> int:
 
     if args.only in (None, "tiny"):
         make_tiny()
+    if args.only in (None, "wide"):
+        make_wide()
     if args.only in (None, "tekken"):
         name, shape = TEKKEN
         path = make_tekken()

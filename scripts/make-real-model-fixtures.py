@@ -4,7 +4,7 @@
     ~/.cache/brise/venv/bin/python scripts/make-real-model-fixtures.py [MODELS_DIR]
 
 Needs llama-cpp-python in the venv (see scripts/make-llamacpp-token-fixtures.py) and the real models
-fetched by scripts/fetch-models (MODELS_DIR, else $BRISE_MODELS_CACHE, else ~/.cache/brise/models).
+fetched by scripts/fetch-models (MODELS_DIR, else the models directory: scripts/models-dir).
 
 For each model and each of PROMPTS, the conversation is rendered with the model's own chat template
 (Qwen2.5's Jinja template from its GGUF; Gemma 3's published template, which its GGUF does not carry,
@@ -19,6 +19,10 @@ arithmetic Brise reproduces) two ways, as scripts/make-model-fixtures.py does:
 
 Each records the greedy continuation (argmax, up to 64 tokens, stopping after an end-of-generation
 token) and the top-2 logit margin at every step. Writes Fixtures/real-models/<model>.greedy.json.
+
+With --raw, the same for RAW_PROMPTS: plain text without a chat template, tokenized with BOS as
+llama.cpp's completion does, 32 greedy steps (where K-quant summation-order differences used to show
+first on the real Gemma 3 file). Writes Fixtures/real-models/<model>.raw.json.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import ctypes
 import hashlib
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -88,6 +93,61 @@ GEMMA3_TEMPLATE = """{{ bos_token }}
 """
 
 
+# Raw text, no template: prose, code, lists, numbers, another language, repetition.
+RAW_PROMPTS = [
+    "The old lighthouse keeper climbed the stairs every evening, and",
+    "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
+    "Shopping list:\n1. eggs\n2. milk\n3.",
+    "In 1969, the Apollo 11 mission",
+    "Le chat dort sur le canapé pendant que",
+    "SELECT name, COUNT(*) FROM orders",
+    "To install the package, run the following command:",
+    "1, 1, 2, 3, 5, 8, 13,",
+]
+RAW_STEPS = 32
+
+
+def open_pair(path: Path) -> tuple[Llama, Llama]:
+    """llama.cpp on `path` twice: the prompt as one batch (n_batch 512), and one token at a time."""
+    common = dict(model_path=str(path), n_ctx=512, n_threads=THREADS, n_threads_batch=THREADS,
+                  flash_attn=False, logits_all=False, verbose=False, seed=0)
+    return Llama(n_batch=512, n_ubatch=512, **common), Llama(n_batch=1, n_ubatch=1, **common)
+
+
+def write_fixture(target: Path, out: dict) -> None:
+    """`out` as JSON, one prompt per block with its number lists on single lines: small, diff-friendly."""
+    with open(target, "w", encoding="utf-8") as f:
+        head = {k: v for k, v in out.items() if k != "prompts"}
+        f.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "prompts": [\n')
+        f.write(",\n".join(json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in out["prompts"]))
+        f.write("\n ]\n}\n")
+    json.loads(target.read_text(encoding="utf-8"))
+    print(f"wrote {target.relative_to(REPO)}")
+
+
+def make_raw(models_dir: Path, name: str) -> None:
+    path = models_dir / name
+    batched, sequential = open_pair(path)
+    prompts = []
+    for text in RAW_PROMPTS:
+        ids = batched.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+        run = greedy(batched, ids, RAW_STEPS)
+        one = greedy(sequential, ids, RAW_STEPS)
+        agree = next((i for i, (a, b) in enumerate(zip(run["greedy"], one["greedy"])) if a != b), None)
+        print(f"{name} raw {len(prompts)}: {len(ids)} ids, min margin {min(one['margins']):.4f}, batched vs "
+              f"sequential: {'identical' if agree is None else f'differ from step {agree}'}")
+        prompts.append({"text": text, "ids": ids, "batched": run, "sequential": one,
+                        "batchedDiffersFromSequentialAt": agree})
+    del batched, sequential
+    write_fixture(FIXTURES / f"{name}.raw.json", {
+        "generator": "scripts/make-real-model-fixtures.py --raw",
+        "model": {"file": name, "sha256": sha256(path)},
+        "llamaCpp": {"version": llama_cpp.__version__, "threads": THREADS, "kvCache": "f16", "flashAttention": False,
+                     "nCtx": 512, "batchedNBatch": 512, "steps": RAW_STEPS, "stopsAtEndOfGeneration": True},
+        "prompts": prompts,
+    })
+
+
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -121,14 +181,14 @@ def builtin_render(name: str, messages: list[dict]) -> str:
     return buf.raw[:n].decode("utf-8")
 
 
-def greedy(llm: Llama, prompt: list[int]) -> dict:
-    """Evaluate the prompt (in llm.n_batch batches), then up to STEPS greedy tokens one at a time."""
+def greedy(llm: Llama, prompt: list[int], steps: int = STEPS) -> dict:
+    """Evaluate the prompt (in llm.n_batch batches), then up to `steps` greedy tokens one at a time."""
     vocab = llm.n_vocab()
     model_vocab = llama_cpp.llama_model_get_vocab(llm.model)
     llm.reset()
     llm.eval(prompt)
     tokens, margins = [], []
-    for _ in range(STEPS):
+    for _ in range(steps):
         row = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(vocab,)).astype(np.float32)
         top2 = np.argpartition(row, -2)[-2:]
         best = int(np.argmax(row))
@@ -143,10 +203,7 @@ def greedy(llm: Llama, prompt: list[int]) -> dict:
 
 def make(models_dir: Path, name: str, chat_format: str) -> None:
     path = models_dir / name
-    common = dict(model_path=str(path), n_ctx=512, n_threads=THREADS, n_threads_batch=THREADS,
-                  flash_attn=False, logits_all=False, verbose=False, seed=0)
-    batched = Llama(n_batch=512, n_ubatch=512, **common)
-    sequential = Llama(n_batch=1, n_ubatch=1, **common)
+    batched, sequential = open_pair(path)
     bos = token_text(batched, batched.token_bos())
     eos = token_text(batched, batched.token_eos())
     template = GEMMA3_TEMPLATE if chat_format == "gemma" else batched.metadata["tokenizer.chat_template"]
@@ -176,30 +233,26 @@ def make(models_dir: Path, name: str, chat_format: str) -> None:
                         "batchedDiffersFromSequentialAt": agree, "answer": answer})
     del batched, sequential
 
-    out = {
+    write_fixture(FIXTURES / f"{name}.greedy.json", {
         "generator": "scripts/make-real-model-fixtures.py",
         "model": {"file": name, "sha256": sha256(path)},
         "chatFormat": chat_format,
         "llamaCpp": {"version": llama_cpp.__version__, "threads": THREADS, "kvCache": "f16", "flashAttention": False,
                      "nCtx": 512, "batchedNBatch": 512, "steps": STEPS, "stopsAtEndOfGeneration": True},
         "prompts": prompts,
-    }
-    target = FIXTURES / f"{name}.greedy.json"
-    with open(target, "w", encoding="utf-8") as f:
-        # One prompt per block, its number lists on single lines: small, diff-friendly.
-        head = {k: v for k, v in out.items() if k != "prompts"}
-        f.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "prompts": [\n')
-        f.write(",\n".join(json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in prompts))
-        f.write("\n ]\n}\n")
-    json.loads(target.read_text(encoding="utf-8"))
-    print(f"wrote {target.relative_to(REPO)}")
+    })
 
 
 def main() -> int:
-    models_dir = Path(sys.argv[1] if len(sys.argv) > 1 else
-                      os.environ.get("BRISE_MODELS_CACHE", str(Path.home() / ".cache" / "brise" / "models")))
+    args = [a for a in sys.argv[1:] if a != "--raw"]
+    raw = "--raw" in sys.argv[1:]
+    models_dir = Path(args[0] if args else
+                      subprocess.run([str(REPO / "scripts" / "models-dir")], capture_output=True, text=True, check=True).stdout.strip())
     for name, chat_format in MODELS.items():
-        make(models_dir, name, chat_format)
+        if raw:
+            make_raw(models_dir, name)
+        else:
+            make(models_dir, name, chat_format)
     return 0
 
 

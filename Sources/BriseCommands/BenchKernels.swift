@@ -23,7 +23,7 @@ public struct BenchKernels: ParsableCommand {
     @Option(help: "GiB of weights per type for mat-vec (at least 1 to defeat the caches).")
     var gib = 1.0
 
-    @Option(help: "Activation vectors per mat-mat (a prefill batch).")
+    @Option(help: "Activation vectors per mat-mat: a prefill batch, or 2-8 for a small batch that streams the same weights as the mat-vec and prints its time over the mat-vec's.")
     var batch = 32
 
     @Option(help: "Matrices per mat-mat measurement (4096×4096 each).")

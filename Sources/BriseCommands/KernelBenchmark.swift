@@ -33,6 +33,10 @@ struct KernelBenchmark {
             var fractionOfReadBandwidth: Double
             var matmulBatch: Int
             var matmulGigaflopsPerSecond: Double
+            /// For a small batch (≤ `KernelChoice.smallBatch` columns: several streams decoded together,
+            /// speculative verification), the mat-mat streams the same ≥ 1 GiB as the mat-vec; this is
+            /// its time over the mat-vec's (1.0: the extra columns are free).
+            var matmulTimeOverMatvec: Double?
         }
 
         /// The highest read bandwidth measured at each thread count during the run (the wall).
@@ -91,10 +95,12 @@ struct KernelBenchmark {
                             }
                         }
                     }
-                    let matmulSet = matrices.prefix(matmulMatrices)
+                    // A small batch streams every matrix, as decode does; a prefill batch reuses a few.
+                    let small = batch <= KernelChoice.smallBatch
+                    let matmulSet = small ? matrices[...] : matrices.prefix(matmulMatrices)
                     let matmulSeconds = x.withUnsafeBufferPointer { x in
                         y.withUnsafeMutableBufferPointer { y in
-                            bestTime(passes: 2) {
+                            bestTime(passes: small ? Self.passes : 2) {
                                 for matrix in matmulSet { multiplier.multiply(matrix, batch: x, count: batch, into: y) }
                             }
                         }
@@ -105,13 +111,15 @@ struct KernelBenchmark {
                     let row = Report.Row(
                         path: path.rawValue, type: type.rawValue, threads: threads, matvecBytes: bytes,
                         matvecGigabytesPerSecond: gbps, fractionOfReadBandwidth: gbps * 1e9 / local,
-                        matmulBatch: batch, matmulGigaflopsPerSecond: flops / matmulSeconds / 1e9)
+                        matmulBatch: batch, matmulGigaflopsPerSecond: flops / matmulSeconds / 1e9,
+                        matmulTimeOverMatvec: small ? matmulSeconds / matvecSeconds : nil)
                     rows.append(row)
                     progress(
                         String(
                             format: "%-10@ %-5@ %dt  mat-vec %6.1f GB/s (%3.0f%%)  mat-mat %6.1f GFLOP/s",
                             path.rawValue, type.rawValue, threads, row.matvecGigabytesPerSecond,
-                            row.fractionOfReadBandwidth * 100, row.matmulGigaflopsPerSecond))
+                            row.fractionOfReadBandwidth * 100, row.matmulGigaflopsPerSecond)
+                            + (small ? String(format: " (%.2f× the mat-vec's time)", matmulSeconds / matvecSeconds) : ""))
                 }
             }
         }
@@ -148,6 +156,8 @@ extension KernelBenchmark.Report {
         var header = "path        type "
         for t in threads { header += String(format: "  mat-vec %dt (GB/s, %% of read)", t) }
         for t in threads { header += String(format: "  mat-mat %dt GFLOP/s", t) }
+        let small = rows.contains { $0.matmulTimeOverMatvec != nil }
+        if small { for t in threads { header += String(format: "  %dt time/mat-vec", t) } }
         out += header + "\n"
         var keys: [String] = []
         for row in rows where !keys.contains("\(row.path)/\(row.type)") { keys.append("\(row.path)/\(row.type)") }
@@ -163,6 +173,12 @@ extension KernelBenchmark.Report {
             for t in threads {
                 let r = group.first { $0.threads == t }
                 line += String(format: "  %19.1f", r?.matmulGigaflopsPerSecond ?? 0)
+            }
+            if small {
+                for t in threads {
+                    let r = group.first { $0.threads == t }
+                    line += String(format: "  %14.2f×", r?.matmulTimeOverMatvec ?? 0)
+                }
             }
             out += line + "\n"
         }

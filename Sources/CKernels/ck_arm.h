@@ -278,6 +278,14 @@ CK_INL float32x4_t CK_FN(load_bf16w)(const uint8_t *p) {
 }
 CK_INL float CK_FN(scalar_f32w)(const uint8_t *p) { return ck_load_f32(p); }
 CK_INL float CK_FN(scalar_f16w)(const uint8_t *p) { return ck_half_to_float(ck_load_u16(p)); }
+// Activations as each weight type takes them: F16 weights multiply F16-rounded activations
+// (llama.cpp's vec_dot_type for F16), the others f32 ones.
+CK_INL float32x4_t CK_FN(load_f32x)(const float *p) { return vld1q_f32(p); }
+CK_INL float32x4_t CK_FN(load_bf16x)(const float *p) { return vld1q_f32(p); }
+CK_INL float32x4_t CK_FN(load_f16x)(const float *p) { return vcvt_f32_f16(vcvt_f16_f32(vld1q_f32(p))); }
+CK_INL float CK_FN(scalar_f32x)(float v) { return v; }
+CK_INL float CK_FN(scalar_bf16x)(float v) { return v; }
+CK_INL float CK_FN(scalar_f16x)(float v) { return ck_half_to_float(ck_float_to_half(v)); }
 CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_load_u16(p)); }
 
 #define CK_MK_FLOAT(t, ESZ)                                                                             \
@@ -295,13 +303,13 @@ CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_
             const float32x4_t w0 = CK_FN(load_##t##w)(w + (ESZ) * i);                                   \
             const float32x4_t w1 = CK_FN(load_##t##w)(w + (ESZ) * (i + 4));                             \
             _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
-                a0[c] = vfmaq_f32(a0[c], w0, vld1q_f32(x[c] + i));                                      \
-                a1[c] = vfmaq_f32(a1[c], w1, vld1q_f32(x[c] + i + 4));                                  \
+                a0[c] = vfmaq_f32(a0[c], w0, CK_FN(load_##t##x)(x[c] + i));                             \
+                a1[c] = vfmaq_f32(a1[c], w1, CK_FN(load_##t##x)(x[c] + i + 4));                         \
             }                                                                                           \
         }                                                                                               \
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
             float s = vaddvq_f32(vaddq_f32(a0[c], a1[c]));                                              \
-            for (size_t k = i; k < n; ++k) s += CK_FN(scalar_##t##w)(w + (ESZ) * k) * x[c][k];          \
+            for (size_t k = i; k < n; ++k) s += CK_FN(scalar_##t##w)(w + (ESZ) * k) * CK_FN(scalar_##t##x)(x[c][k]); \
             out[c] = s;                                                                                 \
         }                                                                                               \
     }

@@ -85,17 +85,7 @@ static void ck_build_tables(void) {
     ck_avx512_fill_table(&k_tables[CK_PATH_AVX512]);
     ck_avx2_fill_table(&k_tables[CK_PATH_AVX512VNNI]);
     ck_avx512vnni_fill_table(&k_tables[CK_PATH_AVX512VNNI]);
-    // Measured choice (brise bench kernels, AMD EPYC Zen 4, 2026-11-29): for Q4_K the plain AVX-512
-    // kernels beat the VNNI ones (mat-vec 28.5 vs 21.6 GB/s at 1 thread, 51 vs 42 at 2; mat-mat 351 vs
-    // 334 GFLOP/s), so the VNNI table uses them. Same integer results (the agreement tests check both).
-    {
-        ck_kernels *vnni = &k_tables[CK_PATH_AVX512VNNI];
-        const ck_kernels *plain = &k_tables[CK_PATH_AVX512];
-        vnni->vec_dot[CK_TYPE_Q4_K] = plain->vec_dot[CK_TYPE_Q4_K];
-        vnni->matvec[CK_TYPE_Q4_K] = plain->matvec[CK_TYPE_Q4_K];
-        vnni->matmul[CK_TYPE_Q4_K] = plain->matmul[CK_TYPE_Q4_K];
-        vnni->isums[CK_TYPE_Q4_K] = plain->isums[CK_TYPE_Q4_K];
-    }
+    // Which path runs each type is measured at load (Kernels.KernelChoice), not fixed here.
 #endif
 #if defined(__aarch64__)
     ck_neon_fill_table(&k_tables[CK_PATH_NEON]);

@@ -210,7 +210,8 @@ float ck_vec_dot_f32(size_t n, const void *w, const float *x) {
 float ck_vec_dot_f16(size_t n, const void *w, const float *x) {
     const uint8_t *p = w;
     float s = 0.0f;
-    for (size_t i = 0; i < n; ++i) s += h2f(p + 2 * i) * x[i];
+    // F16 weights take F16 activations (llama.cpp's vec_dot_type for F16): x rounded to F16 first.
+    for (size_t i = 0; i < n; ++i) s += h2f(p + 2 * i) * ck_half_to_float(ck_float_to_half(x[i]));
     return s;
 }
 float ck_vec_dot_bf16(size_t n, const void *w, const float *x) {

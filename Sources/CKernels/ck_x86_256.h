@@ -229,7 +229,9 @@ CK_INL void CK_FN(q5_K_unpack)(const block_q5_K *w, __m256i q[8]) {
         }                                                                                               \
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] =                                   \
             CK_FN(hsum_ps)(_mm256_sub_ps(acc[c], accm[c]));                                             \
-    }                                                                                                   \
+    }
+
+#define CK_ISUMS_K4(t, BLK)                                                                             \
     static CK_TGT void CK_FN(isums_##t)(size_t nb, const void *wv, const void *xv, int32_t *out) {       \
         const BLK *w = wv;                                                                              \
         const block_q8_K *x = xv;                                                                       \
@@ -245,7 +247,40 @@ CK_INL void CK_FN(q5_K_unpack)(const block_q5_K *w, __m256i q[8]) {
     }
 
 CK_MK_K4(q4_K, block_q4_K)
-CK_MK_K4(q5_K, block_q5_K)
+CK_ISUMS_K4(q4_K, block_q4_K)
+CK_ISUMS_K4(q5_K, block_q5_K)
+
+// llama.cpp's x86 ggml_vec_dot_q5_K_q8_K (__AVX2__ branch): the 8 int32 lanes of q4_K_isum are its
+// lanes (lane l = bytes 4l..4l+3 of every sub-block, scaled), one FMA per super-block with
+// y.d * x.d; the mins as a scalar, summs += (-y.d * x.dmin) * (integer mins·bsums), in block order;
+// hsum_float_8(acc) + summs.
+CK_INL void CK_FN(mk_q5_K)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {
+    const block_q5_K *w = wv;
+    const block_q8_K *x[4];
+    __m256 acc[4];
+    float summs[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        acc[c] = _mm256_setzero_ps();
+        summs[c] = 0.0f;
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        __m256i q[8];
+        CK_FN(q5_K_unpack)(&w[b], q);
+        const __m128i scm = CK_FN(k4_scales)(w[b].scales);
+        int16_t sc[8];
+        _mm_storeu_si128((__m128i *)sc, _mm_cvtepu8_epi16(scm));
+        const float dw = CK_FN(h2f)(&w[b].d), dmw = CK_FN(h2f)(&w[b].dmin);
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const block_q8_K *a = &x[c][b];
+            const float da = ck_load_f32(&a->d);
+            acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(da * dw), _mm256_cvtepi32_ps(CK_FN(q4_K_isum)(q, sc, a)), acc[c]);
+            const float dmin = -da * dmw;
+            summs[c] += dmin * (float)CK_FN(hsum_epi32)(CK_FN(k4_msum)(scm, a));
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]) + summs[c];
+}
 
 // Q6_K: q in 0..63 (|pair| <= 2*63*127 = 16002 in vpmaddubsw); the -32 offset is applied once per
 // super-block as 32 * sum_g sc_g * bsum_g (the Q8_K bsums are exactly Q6_K's 16-element groups).
@@ -358,8 +393,41 @@ CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_
     }
 
 CK_MK_FLOAT(f32, 4)
-CK_MK_FLOAT(f16, 2)
 CK_MK_FLOAT(bf16, 2)
+
+// F16 weights in llama.cpp's order (its AVX/AVX2 build): activations converted to F16 (round to
+// nearest even), ggml_vec_dot_f16 with 4 accumulators over steps of 32 (accumulator j takes elements
+// i + 8j .. i + 8j + 7), reduced 0+2, 1+3, then 0+1, then low 128 + high 128 and two horizontal
+// adds ((0+1) + (2+3)), into a double that also takes the products past the last step one by one.
+CK_INL __m256 CK_FN(f16_round)(__m256 v) {
+    return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+CK_INL void CK_FN(mk_f16)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
+    const uint8_t *w = wv;
+    const float *x[4];
+    __m256 s[4][4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) s[c][j] = _mm256_setzero_ps();
+    }
+    const size_t np = n & ~(size_t)31;
+    for (size_t i = 0; i < np; i += 32) {
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
+            const __m256 wj = CK_FN(load_f16w)(w + 2 * (i + 8 * (size_t)j));
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) s[c][j] =
+                _mm256_fmadd_ps(wj, CK_FN(f16_round)(_mm256_loadu_ps(x[c] + i + 8 * j)), s[c][j]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        const __m256 v = _mm256_add_ps(_mm256_add_ps(s[c][0], s[c][2]), _mm256_add_ps(s[c][1], s[c][3]));
+        const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        const __m128 t1 = _mm_hadd_ps(t0, t0);
+        double sum = (double)_mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+        for (size_t k = np; k < n; ++k)
+            sum += (double)(CK_FN(scalar_f16w)(w + 2 * k) * ck_half_to_float(ck_float_to_half(x[c][k])));
+        out[c] = (float)sum;
+    }
+}
 
 // Q4_0 and Q4_K mat-vec / mat-mat / dot: llama.cpp's order, 8 rows per ymm (their mk_ above only
 // serve the isums).

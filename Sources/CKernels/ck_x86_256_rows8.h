@@ -39,11 +39,12 @@ CK_INL __m256 CK_FN(halves8)(__m256i g, int hi) {
     return _mm256_cvtph_ps(_mm256_castsi256_si128(t));
 }
 
-// Prefetches one block-step's share (8 blocks of BYTES) of the next group, a linear stream.
+// Prefetches one block-step's share (8 blocks of BYTES) of the next group, a linear stream, into L2
+// (T1: into L1 it evicted the lines in use; see r16_prefetch in ck_x86_512_rows16.h).
 CK_INL void CK_FN(r8_prefetch)(const char *pf, size_t b, size_t bytes) {
     if (!pf) return;
     const char *q = pf + b * 8 * bytes;
-    for (size_t k = 0; k < 8 * bytes; k += 64) _mm_prefetch(q + k, _MM_HINT_T0);
+    for (size_t k = 0; k < 8 * bytes; k += 64) _mm_prefetch(q + k, _MM_HINT_T1);
 }
 
 // MARK: - Q4_0
@@ -209,16 +210,18 @@ CK_INL void CK_FN(store_rows8)(float *y, __m256 v, int nv) {
         for (size_t r = r0; r < r1; r += 8) {                                                           \
             const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;                                              \
             const char *g0 = (const char *)w + r * rs;                                                  \
+            const char *pf0 = r + 8 < r1 ? (const char *)w + (r + 8) * rs : NULL;                       \
             for (size_t j0 = 0; j0 < nvec; j0 += 4) {                                                   \
+                const char *pf = j0 == 0 ? pf0 : NULL; /* the first pass streams, the rest hit cache */ \
                 const size_t nc = nvec - j0 < 4 ? nvec - j0 : 4;                                        \
                 const void *xs[4];                                                                      \
                 for (size_t c = 0; c < nc; ++c) xs[c] = (const char *)xq + (j0 + c) * xstride;          \
                 __m256 o[4];                                                                            \
                 switch (nc) {                                                                           \
-                case 4: CK_FN(r8_##t)(4, nb, g0, rs, nv, xs, o, NULL); break;                           \
-                case 3: CK_FN(r8_##t)(3, nb, g0, rs, nv, xs, o, NULL); break;                           \
-                case 2: CK_FN(r8_##t)(2, nb, g0, rs, nv, xs, o, NULL); break;                           \
-                default: CK_FN(r8_##t)(1, nb, g0, rs, nv, xs, o, NULL); break;                          \
+                case 4: CK_FN(r8_##t)(4, nb, g0, rs, nv, xs, o, pf); break;                           \
+                case 3: CK_FN(r8_##t)(3, nb, g0, rs, nv, xs, o, pf); break;                           \
+                case 2: CK_FN(r8_##t)(2, nb, g0, rs, nv, xs, o, pf); break;                           \
+                default: CK_FN(r8_##t)(1, nb, g0, rs, nv, xs, o, pf); break;                          \
                 }                                                                                       \
                 for (size_t c = 0; c < nc; ++c) CK_FN(store_rows8)(y + (j0 + c) * ys + r, o[c], nv);    \
             }                                                                                           \

@@ -169,7 +169,7 @@ CK_MK_QX_0(q5_0, block_q5_0,
 // Walking 4 rows side by side defeats the hardware prefetchers (measured on Zen 4 with 1 GiB of
 // weights: 4 pairs 20 GB/s, 1 pair 12 GB/s, the old one-row kernel 30 GB/s), so the mat-vec
 // prefetches the NEXT group of rows as one linear stream, at the rate this group is consumed
-// (2 pairs without: 13 GB/s; with: 31-36 GB/s).
+// (2 pairs without: 13 GB/s; with: 31-36 GB/s), into L2 (T1) like the 16-row kernels.
 #define CK_Q8_MV_PAIRS 2
 CK_INL float CK_FN(hsum_lo8)(__m512 v) { return CK_FN(hsum256_ps)(_mm512_castps512_ps256(v)); }
 CK_INL float CK_FN(hsum_hi8)(__m512 v) {
@@ -194,7 +194,7 @@ CK_INL float CK_FN(hsum_hi8)(__m512 v) {
             if (pf) {                                                                                   \
                 const char *q = pf + b * (size_t)(np * 2 * (int)sizeof(BLK));                           \
                 _Pragma("GCC unroll 8") for (int k = 0; k < (np * 2 * (int)sizeof(BLK) + 63) / 64; ++k) { \
-                    _mm_prefetch(q + 64 * k, _MM_HINT_T0);                                              \
+                    _mm_prefetch(q + 64 * k, _MM_HINT_T1);                                              \
                 }                                                                                       \
             }                                                                                           \
             __m256i ya[4];                                                                              \
@@ -272,11 +272,13 @@ CK_INL float CK_FN(hsum_hi8)(__m512 v) {
                     const BLK *rows[2] = {(const void *)((const char *)w + r * rs),                     \
                                           (const void *)((const char *)w + (r + two) * rs)};            \
                     float o[8][4];                                                                      \
+                    /* The first column pass streams the weights: prefetch the next pair (into L2). */ \
+                    const char *pf = j0 == 0 ? (const char *)w + (r + 2) * rs : NULL;                   \
                     switch (nc) {                                                                       \
-                    case 4: CK_FN(mk2_##t)(1, 4, nb, rows, xs, o, NULL); break;                         \
-                    case 3: CK_FN(mk2_##t)(1, 3, nb, rows, xs, o, NULL); break;                         \
-                    case 2: CK_FN(mk2_##t)(1, 2, nb, rows, xs, o, NULL); break;                         \
-                    default: CK_FN(mk2_##t)(1, 1, nb, rows, xs, o, NULL); break;                        \
+                    case 4: CK_FN(mk2_##t)(1, 4, nb, rows, xs, o, pf); break;                           \
+                    case 3: CK_FN(mk2_##t)(1, 3, nb, rows, xs, o, pf); break;                           \
+                    case 2: CK_FN(mk2_##t)(1, 2, nb, rows, xs, o, pf); break;                           \
+                    default: CK_FN(mk2_##t)(1, 1, nb, rows, xs, o, pf); break;                          \
                     }                                                                                   \
                     for (size_t c = 0; c < nc; ++c) {                                                   \
                         y[(j0 + c) * ys + r] = o[0][c];                                                 \
@@ -402,7 +404,9 @@ CK_INL __m512i CK_FN(k4_isum)(const __m512i q[4], const __m512i scv[4], const bl
         }                                                                                               \
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] =                                   \
             CK_FN(hsum_ps)(acc[c]) - CK_FN(hsum256_ps)(accm[c]);                                        \
-    }                                                                                                   \
+    }
+
+#define CK_ISUMS_K4(t, BLK)                                                                             \
     static CK_TGT void CK_FN(isums_##t)(size_t nb, const void *wv, const void *xv, int32_t *out) {       \
         const BLK *w = wv;                                                                              \
         const block_q8_K *x = xv;                                                                       \
@@ -417,7 +421,44 @@ CK_INL __m512i CK_FN(k4_isum)(const __m512i q[4], const __m512i scv[4], const bl
     }
 
 CK_MK_K4(q4_K, block_q4_K)
-CK_MK_K4(q5_K, block_q5_K)
+CK_ISUMS_K4(q4_K, block_q4_K)
+CK_ISUMS_K4(q5_K, block_q5_K)
+
+// llama.cpp's x86 ggml_vec_dot_q5_K_q8_K (__AVX2__ branch, also its AVX-512 build's; Q5_K is not
+// repacked on x86): per super-block, an 8-lane int32 sum (lane l = the products at bytes 4l..4l+3
+// of every 32-byte sub-block, times its scale), converted and multiplied by y.d * x.d in one FMA
+// into an 8-lane float accumulator; the mins apart, as a scalar: summs += (-y.d * x.dmin) * (the
+// integer sum of mins times bsums), in block order; hsum_float_8(acc) + summs. Our zmm lane l and
+// l + 8 hold sub-block 2c and 2c + 1 of that lane, so adding the integer halves (exact) gives its
+// lanes and the float part follows its order.
+CK_INL void CK_FN(mk_q5_K)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {
+    const block_q5_K *w = wv;
+    const block_q8_K *x[4];
+    __m512 acc[4];
+    float summs[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        acc[c] = _mm512_setzero_ps();
+        summs[c] = 0.0f;
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        __m512i q[4], scv[4];
+        CK_FN(q5_K_unpack)(&w[b], q);
+        const __m128i scm = CK_FN(k4_scales)(w[b].scales);
+        CK_FN(k4_scale_vecs)(scm, scv);
+        const float dw = CK_FN(h2f)(&w[b].d), dmw = CK_FN(h2f)(&w[b].dmin);
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const block_q8_K *a = &x[c][b];
+            const float da = ck_load_f32(&a->d);
+            const __m512i is = CK_FN(k4_isum)(q, scv, a);
+            const __m512i is8 = _mm512_add_epi32(is, _mm512_shuffle_i64x2(is, is, _MM_SHUFFLE(1, 0, 3, 2)));
+            acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(da * dw), _mm512_cvtepi32_ps(is8), acc[c]);
+            const float dmin = -da * dmw;
+            summs[c] += dmin * (float)CK_FN(hsum256_epi32)(CK_FN(k4_msum)(scm, a));
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_lo8)(acc[c]) + summs[c];
+}
 
 // Q6_K: zmm p (0..3) holds 32-element chunks 2p and 2p+1 = elements 64p .. 64p+63, matching one
 // contiguous Q8_K load; its four 16-groups take scales 4p .. 4p+3.
@@ -537,8 +578,43 @@ CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_
     }
 
 CK_MK_FLOAT(f32, 4)
-CK_MK_FLOAT(f16, 2)
 CK_MK_FLOAT(bf16, 2)
+
+// F16 weights in llama.cpp's order: its F16 mat-vec first converts the activations to F16 (round to
+// nearest even; F16's vec_dot_type), then ggml_vec_dot_f16 keeps 4 accumulators over steps of 64
+// (accumulator j takes elements i + 16j .. i + 16j + 15), reduces them (0+2, 1+3, then 0+1) and
+// across lanes (high 256 + low 256, high 128 + low 128, (0+2) + (1+3): our hsum_ps), into a double
+// that also takes the products past the last step one by one. Its batched path (tinyBLAS) only
+// serves batches of 2 or more; the token-by-token run, which we match, is this one. The activation
+// rounding is done here on the fly (an F16 value widened to float is exact, and so is the product of
+// two of them).
+CK_INL __m512 CK_FN(f16_round)(__m512 v) {
+    return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+CK_INL void CK_FN(mk_f16)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
+    const uint8_t *w = wv;
+    const float *x[4];
+    __m512 s[4][4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) s[c][j] = _mm512_setzero_ps();
+    }
+    const size_t np = n & ~(size_t)63;
+    for (size_t i = 0; i < np; i += 64) {
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
+            const __m512 wj = CK_FN(load_f16w)(w + 2 * (i + 16 * (size_t)j));
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) s[c][j] =
+                _mm512_fmadd_ps(wj, CK_FN(f16_round)(_mm512_loadu_ps(x[c] + i + 16 * j)), s[c][j]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        const __m512 t0 = _mm512_add_ps(s[c][0], s[c][2]), t1 = _mm512_add_ps(s[c][1], s[c][3]);
+        double sum = (double)CK_FN(hsum_ps)(_mm512_add_ps(t0, t1));
+        for (size_t k = np; k < n; ++k)
+            sum += (double)(CK_FN(scalar_f16w)(w + 2 * k) * ck_half_to_float(ck_float_to_half(x[c][k])));
+        out[c] = (float)sum;
+    }
+}
 
 // Q4_0 and Q4_K mat-vec / mat-mat / dot: llama.cpp's order, 16 rows per zmm (their mk_ above only
 // serve the isums).
@@ -546,6 +622,7 @@ CK_MK_FLOAT(bf16, 2)
 
 CK_DEFINE_MAT(q5_K, CK_QKK)
 CK_DEFINE_MAT(q6_K, CK_QKK)
+#include "ck_x86_512_q6k.h"
 CK_DEFINE_MAT(f32, 1)
 CK_DEFINE_MAT(f16, 1)
 CK_DEFINE_MAT(bf16, 1)
@@ -554,4 +631,7 @@ CK_DEFINE_MAT(bf16, 1)
 
 CK_INTERNAL void CK_FN(fill_table)(ck_kernels *k) {
     CK_SET_ALL_KERNELS(k)
+#if CK_VNNI
+    k->matmul[CK_TYPE_Q6_K] = CK_FN(matmul_q6_K_r16p);  // the repacked prefill for large batches
+#endif
 }

@@ -47,20 +47,20 @@ CK_INL __m512i CK_FN(row_offsets16)(size_t rs, int nvalid) {
 // scalar reference (same order) runs.
 #define CK_R16_MAX_STRIDE ((size_t)INT32_MAX / 16)
 
-// Prefetches one block-step's share (16 blocks of BYTES) of the group after next, a linear stream
-// (walking 16 rows side by side defeats the hardware prefetchers; see the Q8_0 kernels). Measured at
-// 1 thread, 512 MiB of 3072-column weights in 2048-row calls, best of 8 (Zen 4, GB/s): Q4_K without
-// 18, 1 group ahead 26.1-26.8, 2 ahead 27.1-28.5, 3 ahead 25, 4 ahead 23 (one row at a time, the
-// old kernel: 29); Q4_0 without 9, 1-4 ahead 27.4-29.0. Into L2 only (T1): Q4_K 17.
-// Groups of 16 rows the mat-vec prefetches ahead (2; with the r16mv kernel, 0-3 measured the same at
-// 2 threads on the 3B-shaped file: 10.1-10.8 tokens/s). A build may override it with -D.
+// Prefetches one block-step's share (16 blocks of BYTES) of the group CK_R16_PF_GROUPS ahead, a linear
+// stream (walking 16 rows side by side defeats the hardware prefetchers), into L2 (T1), not L1: a group
+// of 3072-column Q4_K rows is 27 KiB, so prefetching a group or two ahead into the 32 KiB L1 evicted the
+// lines in use. Measured on Zen 4 at 1 thread over 1 GiB (GB/s; read wall ~25): a bare 16-row walk
+// reading 1.7 KiB-strided rows: no prefetch 16, T0 15, T1 24.4-24.7 (1-6 groups ahead alike); the Q4_K
+// mat-vec: T0 8.5-9.1 whatever the distance, T1 1 group ahead 20.0, 2 ahead 18.0, 3-4 ahead 16.5; Q4_0
+// T0 11.6, T1 16.3. A build may override the distance with -D.
 #ifndef CK_R16_PF_GROUPS
-#define CK_R16_PF_GROUPS 2
+#define CK_R16_PF_GROUPS 1
 #endif
 CK_INL void CK_FN(r16_prefetch)(const char *pf, size_t b, size_t bytes) {
     if (!pf) return;
     const char *q = pf + b * 16 * bytes;
-    for (size_t k = 0; k < 16 * bytes; k += 64) _mm_prefetch(q + k, _MM_HINT_T0);
+    for (size_t k = 0; k < 16 * bytes; k += 64) _mm_prefetch(q + k, _MM_HINT_T1);
 }
 
 // MARK: - Q4_0
@@ -153,9 +153,30 @@ CK_INL void CK_FN(k4_group_scales)(const char *base, __m512i offs, __m512i mp[4]
     *dmw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g0, 16)));
 }
 
-// One group of 16 rows times nc columns (as r16_q4_0). The isums: each row's 16-lane partial vector,
-// reduced over rows 4g..4g+3 by red_a / red_b, then red_c twice. The mins: lane-per-row from the
-// gathered scale words (bytes 4..11 of the scales), as ggml's get_scale_min_k4 computes them.
+// The 16 rows' block-b sub-block scales sc0..sc7 (6 bits each, as ggml's get_scale_min_k4 computes
+// them), 8 bytes per row, row i at byte 8 * k4_sc_slot(i) of out: computed for all 16 rows at once from
+// two dword gathers (scales[0..3] and scales[8..11]) instead of row by row in scalar code.
+CK_INL int CK_FN(k4_sc_slot)(int i) { return (i / 4) * 2 + (i % 4 < 2 ? i % 4 : 8 + i % 4 - 2); }
+CK_INL void CK_FN(k4_group_sc)(const char *base, __m512i offs, uint64_t out[16]) {
+    const __m512i a = _mm512_i32gather_epi32(offs, (const void *)(base + 4), 1);   // scales[0..3]
+    const __m512i c = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1);  // scales[8..11]
+    const __m512i lo = _mm512_and_si512(a, _mm512_set1_epi32(0x3f3f3f3f));
+    const __m512i hi = _mm512_or_si512(_mm512_and_si512(c, _mm512_set1_epi32(0x0f0f0f0f)),
+                                       _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(a, 6), _mm512_set1_epi32(0x03030303)), 4));
+    // Per 128-bit lane L: unpacklo = rows 4L, 4L+1 (sc_lo then sc_hi each), unpackhi = rows 4L+2, 4L+3.
+    _mm512_storeu_si512((void *)out, _mm512_unpacklo_epi32(lo, hi));
+    _mm512_storeu_si512((void *)(out + 8), _mm512_unpackhi_epi32(lo, hi));
+}
+
+// One group of 16 rows times nc (1..4) columns: res[c] lane i = row i times column c. A row's block
+// unpacks from two whole 64-byte loads of qs (low nibbles of bytes 0..63 are elements 0..31 and 64..95,
+// high nibbles 32..63 and 96..127; likewise bytes 64..127 for 128..255), so each column's activations
+// are laid out once per block in that order (shared by the 16 rows), and each zmm's two sub-block scales
+// come from one in-lane byte shuffle of the row's 8 scales (shared by the columns). Each row's 16-lane
+// partial vector is reduced over rows 4g..4g+3 by red_a / red_b, then red_c twice, landing row i in lane
+// i; the mins are lane-per-row from the gathered scale words (bytes 4..11 of the scales), as ggml's
+// get_scale_min_k4 computes them. The integer sums are exact whatever the lanes, so only the float chain
+// matters: per block, one FMA for the sums and one for the mins per (row, column), as in the header.
 CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
                             __m512 res[4], const char *pf) {
     const block_q4_K *rows[16];
@@ -163,6 +184,21 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
         rows[i] = (const block_q4_K *)(w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs);
     }
     const __m512i offs = CK_FN(row_offsets16)(rs, nvalid);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    // In-lane shuffles picking, for zmm k, sub-block scale s0 (first 256 bits) and s1 (second) as int16
+    // from a 128-bit lane holding sc0..sc7: k = 0: (0, 2), 1: (1, 3), 2: (4, 6), 3: (5, 7).
+    // In-lane shuffles turning a row's 8 scale bytes (broadcast to every 64 bits) into zmm k's int16
+    // scales: sub-block s0 for the first 256 bits, s1 for the second; k = 0: (0, 2), 1: (1, 3),
+    // 2: (4, 6), 3: (5, 7). The high byte of each int16 is zeroed (index 0x80).
+    __m512i ctrl[4];
+    {
+        static const int pick[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
+            const __m256i lo = _mm256_set1_epi16((short)(pick[k][0] | 0x8000));
+            const __m256i hi = _mm256_set1_epi16((short)(pick[k][1] | 0x8000));
+            ctrl[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        }
+    }
     const block_q8_K *x[4];
     __m512 accm[4];
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
@@ -172,16 +208,34 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
     }
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(r16_prefetch)(pf, b, sizeof(block_q4_K));
+        __m512i act[4][4];
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const int8_t *aq = x[c][b].qs;
+            _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
+                const int o = 128 * (k / 2) + 32 * (k % 2);
+                act[c][k] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(aq + o))),
+                                               _mm256_loadu_si256((const __m256i *)(aq + o + 64)), 1);
+            }
+        }
+        uint64_t scb[16];
+        CK_FN(k4_group_sc)((const char *)&rows[0][b], offs, scb);
         __m512i v[4], w[4][2];  // reduced as soon as possible: fewer live registers for 4 columns
         _Pragma("GCC unroll 4") for (int g = 0; g < 4; ++g) {
             __m512i a[4][2];
             _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
                 const block_q4_K *blk = &rows[4 * g + j][b];
-                __m512i q[4], scv[4];
-                CK_FN(q4_K_unpack)(blk, q);
-                CK_FN(k4_scale_vecs)(CK_FN(k4_scales)(blk->scales), scv);
+                const __m512i v0 = _mm512_loadu_si512((const void *)blk->qs);
+                const __m512i v1 = _mm512_loadu_si512((const void *)(blk->qs + 64));
+                const __m512i q[4] = {_mm512_and_si512(v0, m4), _mm512_and_si512(_mm512_srli_epi16(v0, 4), m4),
+                                      _mm512_and_si512(v1, m4), _mm512_and_si512(_mm512_srli_epi16(v1, 4), m4)};
+                const __m512i sc = _mm512_set1_epi64((long long)scb[CK_FN(k4_sc_slot)(4 * g + j)]);
+                __m512i scs[4];
+                _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) scs[k] = _mm512_shuffle_epi8(sc, ctrl[k]);
                 _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-                    const __m512i is = CK_FN(k4_isum)(q, scv, &x[c][b]);
+                    __m512i is = _mm512_setzero_si512();
+                    _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
+                        is = CK_FN(dpwssd)(is, _mm512_maddubs_epi16(q[k], act[c][k]), scs[k]);
+                    }
                     if (j % 2 == 0) a[c][j / 2] = is;
                     else a[c][j / 2] = CK_FN(red_a)(a[c][j / 2], is);
                 }
@@ -209,74 +263,12 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = _mm512_sub_ps(res[c], accm[c]);
 }
 
-// Mat-vec (one column) of a group of 16 rows, the same sums as r16_q4_K with nc = 1, fewer
-// instructions per row-block: a row's block unpacks from two whole 64-byte loads of qs (low nibbles
-// of bytes 0..63 are elements 0..31 and 64..95, high nibbles 32..63 and 96..127; likewise for bytes
-// 64..127), so the activations are laid out once per block in that order (shared by the 16 rows),
-// and each zmm's two sub-block scales come from one in-lane byte shuffle of the row's 8 scales. The
-// integer sums are exact, so only the float chain's order matters, and it is r16_q4_K's.
+// The Q4_K mat-vec group: r16_q4_K with one column.
 CK_INL __m512 CK_FN(r16mv_q4_K)(size_t nb, const char *w0, size_t rs, int nvalid, const block_q8_K *x, const char *pf) {
-    const block_q4_K *rows[16];
-    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) {
-        rows[i] = (const block_q4_K *)(w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs);
-    }
-    const __m512i offs = CK_FN(row_offsets16)(rs, nvalid);
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    // In-lane shuffles picking, for zmm k, sub-block scale s0 (first 256 bits) and s1 (second) as int16
-    // from a 128-bit lane holding sc0..sc7: k = 0: (0, 2), 1: (1, 3), 2: (4, 6), 3: (5, 7).
-    __m512i ctrl[4];
-    {
-        static const int pick[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};
-        _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
-            const __m256i lo = _mm256_set1_epi16((short)(2 * pick[k][0] | (2 * pick[k][0] + 1) << 8));
-            const __m256i hi = _mm256_set1_epi16((short)(2 * pick[k][1] | (2 * pick[k][1] + 1) << 8));
-            ctrl[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-        }
-    }
-    __m512 res = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
-    for (size_t b = 0; b < nb; ++b) {
-        CK_FN(r16_prefetch)(pf, b, sizeof(block_q4_K));
-        const int8_t *aq = x[b].qs;
-        __m512i act[4];
-        _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
-            const int o = 128 * (k / 2) + 32 * (k % 2);
-            act[k] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(aq + o))),
-                                        _mm256_loadu_si256((const __m256i *)(aq + o + 64)), 1);
-        }
-        __m512i v = _mm512_setzero_si512(), w[2];
-        _Pragma("GCC unroll 4") for (int g = 0; g < 4; ++g) {
-            __m512i a[2];
-            _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
-                const block_q4_K *blk = &rows[4 * g + j][b];
-                const __m512i v0 = _mm512_loadu_si512((const void *)blk->qs);
-                const __m512i v1 = _mm512_loadu_si512((const void *)(blk->qs + 64));
-                const __m512i q[4] = {_mm512_and_si512(v0, m4), _mm512_and_si512(_mm512_srli_epi16(v0, 4), m4),
-                                      _mm512_and_si512(v1, m4), _mm512_and_si512(_mm512_srli_epi16(v1, 4), m4)};
-                const __m512i sc = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(CK_FN(k4_scales)(blk->scales)));
-                __m512i is = _mm512_setzero_si512();
-                _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
-                    is = CK_FN(dpwssd)(is, _mm512_maddubs_epi16(q[k], act[k]), _mm512_shuffle_epi8(sc, ctrl[k]));
-                }
-                if (j % 2 == 0) a[j / 2] = is;
-                else a[j / 2] = CK_FN(red_a)(a[j / 2], is);
-            }
-            const __m512i vg = CK_FN(red_b)(a[0], a[1]);
-            if (g % 2 == 0) v = vg;
-            else w[g / 2] = CK_FN(red_c)(v, vg);
-        }
-        __m512i mp[4];
-        __m512 dw, dmw;
-        CK_FN(k4_group_scales)((const char *)&rows[0][b], offs, mp, &dw, &dmw);
-        const __m512i is = CK_FN(red_c)(w[0], w[1]);
-        __m512i bp[4];
-        CK_FN(k4_bsum_pairs)(&x[b], bp);
-        __m512i ms = _mm512_setzero_si512();
-        _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) ms = CK_FN(dpwssd)(ms, mp[k], bp[k]);
-        const __m512 da = _mm512_set1_ps(ck_load_f32(&x[b].d));
-        res = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), _mm512_mul_ps(dw, da), res);
-        accm = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(dmw, da), accm);
-    }
-    return _mm512_sub_ps(res, accm);
+    const void *xs[1] = {x};
+    __m512 o[4];
+    CK_FN(r16_q4_K)(1, nb, w0, rs, nvalid, xs, o, pf);
+    return o[0];
 }
 
 // The Q4_0 mat-vec group: r16_q4_0 with one column.
@@ -286,6 +278,201 @@ CK_INL __m512 CK_FN(r16mv_q4_0)(size_t nb, const char *w0, size_t rs, int nvalid
     CK_FN(r16_q4_0)(1, nb, w0, rs, nvalid, xs, o, pf);
     return o[0];
 }
+
+// MARK: - Q4_K prefill: 16 rows repacked, lanes = rows (VNNI)
+
+// For a large batch, a group of 16 rows is repacked once (its qs as dwords of the 16 rows side by side,
+// plus its scales as lane-per-row vectors) into stack scratch and then multiplied by every column: each
+// vpdpbusd takes one repacked dword per row (4 nibbles of one sub-block, the other 4 of the next) and one
+// broadcast dword of the column's activations, so its 16 lanes are 16 rows' 4-element sums and no lane
+// reduction is needed; a sub-block's 8 steps are scaled by the rows' 6-bit scales (vpmulld) into the
+// block sum. The integer block sums are exact, the float chain (one FMA for the sums, one for the mins,
+// per block, row and column) is r16_q4_K's: the same bits. Rows of up to CK_R16P_MAX_BLOCKS blocks
+// (12288 columns; 36 KiB of scratch per 12 blocks on the worker's stack); longer rows take r16_q4_K.
+#define CK_R16P_MAX_BLOCKS 48
+// The smallest batch that takes the repacked kernel: the repack is amortised over the columns (streaming
+// 1 GiB at 1 thread, GFLOP/s repacked vs not: batch 8 99 vs 120, 12 146 vs 122, 16 184 vs 122).
+#ifndef CK_R16P_MIN_BATCH
+#define CK_R16P_MIN_BATCH 10
+#endif
+
+typedef struct {
+    __m512i qs[32];  // [pair p * 8 + dword t]: lane i = bytes 4t..4t+3 of row i's qs[32p..32p+31]
+    __m512i sc[8];   // sub-block scales, lane per row (int32)
+    __m512i mp[4];   // mins as int16 pairs, as k4_group_scales
+    __m512 dw, dmw;  // d and dmin, lane per row
+} CK_FN(r16p_block_q4_K);
+
+CK_INL void CK_FN(r16p_pack_q4_K)(const char *base, __m512i offs, CK_FN(r16p_block_q4_K) *out) {
+    const char *qs = base + offsetof(block_q4_K, qs);
+    _Pragma("GCC unroll 32") for (int k = 0; k < 32; ++k) {
+        out->qs[k] = _mm512_i32gather_epi32(offs, (const void *)(qs + 4 * k), 1);
+    }
+    const __m512i a = _mm512_i32gather_epi32(offs, (const void *)(base + 4), 1);   // scales[0..3]
+    const __m512i c = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1);  // scales[8..11]
+    const __m512i lo = _mm512_and_si512(a, _mm512_set1_epi32(0x3f3f3f3f));
+    const __m512i hi = _mm512_or_si512(_mm512_and_si512(c, _mm512_set1_epi32(0x0f0f0f0f)),
+                                       _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(a, 6), _mm512_set1_epi32(0x03030303)), 4));
+    const __m512i ff = _mm512_set1_epi32(0xff);
+    _Pragma("GCC unroll 4") for (int s = 0; s < 4; ++s) {
+        out->sc[s] = _mm512_and_si512(_mm512_srli_epi32(lo, 8 * s), ff);
+        out->sc[4 + s] = _mm512_and_si512(_mm512_srli_epi32(hi, 8 * s), ff);
+    }
+    CK_FN(k4_group_scales)(base, offs, out->mp, &out->dw, &out->dmw);
+}
+
+// The repacked group (nb blocks) times nc columns.
+CK_INL void CK_FN(r16p_q4_K)(int nc, size_t nb, const CK_FN(r16p_block_q4_K) *pk, const void *const *xv, __m512 res[4]) {
+    const block_q8_K *x[4];
+    __m512 accm[4];
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        res[c] = _mm512_setzero_ps();
+        accm[c] = _mm512_setzero_ps();
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        const CK_FN(r16p_block_q4_K) *blk = &pk[b];
+        __m512i is[4];
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) is[c] = _mm512_setzero_si512();
+        for (int p = 0; p < 4; ++p) {
+            __m512i lo[4], hi[4];
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) lo[c] = hi[c] = _mm512_setzero_si512();
+            _Pragma("GCC unroll 8") for (int t = 0; t < 8; ++t) {
+                const __m512i v = blk->qs[8 * p + t];
+                const __m512i ql = _mm512_and_si512(v, m4), qh = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                    const int8_t *aq = x[c][b].qs + 64 * p + 4 * t;
+                    lo[c] = _mm512_dpbusd_epi32(lo[c], ql, _mm512_set1_epi32((int)ck_load_u32(aq)));
+                    hi[c] = _mm512_dpbusd_epi32(hi[c], qh, _mm512_set1_epi32((int)ck_load_u32(aq + 32)));
+                }
+            }
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                is[c] = _mm512_add_epi32(is[c], _mm512_mullo_epi32(lo[c], blk->sc[2 * p]));
+                is[c] = _mm512_add_epi32(is[c], _mm512_mullo_epi32(hi[c], blk->sc[2 * p + 1]));
+            }
+        }
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            __m512i bp[4];
+            CK_FN(k4_bsum_pairs)(&x[c][b], bp);
+            __m512i ms = _mm512_setzero_si512();
+            _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) ms = CK_FN(dpwssd)(ms, blk->mp[k], bp[k]);
+            const __m512 da = _mm512_set1_ps(ck_load_f32(&x[c][b].d));
+            res[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[c]), _mm512_mul_ps(blk->dw, da), res[c]);
+            accm[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(blk->dmw, da), accm[c]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = _mm512_sub_ps(res[c], accm[c]);
+}
+
+// MARK: - Q4_0 prefill: 16 rows repacked, lanes = rows (VNNI)
+
+// As the Q4_K one: a group of 16 rows is repacked once (qs dwords of the 16 rows side by side, d lane per
+// row) and multiplied by every column with vpdpbusd over broadcast activation dwords. The weights keep
+// their unsigned nibbles q as the signed operand would need q - 8, so the roles swap: the activations,
+// offset to unsigned (a + 128, once per block and column into a 128-byte buffer), meet the signed
+// weights q - 8, and the offset's share, 128 * Σ(q - 8) per row and block, is computed at the repack and
+// taken off: Σ(a + 128)(q - 8) - 128 Σ(q - 8) = Σ a (q - 8), exactly. Same float chain as r16_q4_0.
+#define CK_R16P0_MAX_BLOCKS 320  // 10240 columns: 120 KiB of scratch; longer rows take r16_q4_0
+
+typedef struct {
+    __m512i qs[4];  // dword t: lane i = bytes 4t..4t+3 of row i's qs
+    __m512i corr;   // 128 * Σ (q - 8), lane per row
+    __m512 dw;      // d, lane per row
+} CK_FN(r16p_block_q4_0);
+
+CK_INL void CK_FN(r16p_pack_q4_0)(const char *base, __m512i offs, CK_FN(r16p_block_q4_0) *out) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8), u128 = _mm512_set1_epi8((char)0x80);
+    __m512i corr = _mm512_setzero_si512();
+    _Pragma("GCC unroll 4") for (int t = 0; t < 4; ++t) {
+        const __m512i v = _mm512_i32gather_epi32(offs, (const void *)(base + offsetof(block_q4_0, qs) + 4 * t), 1);
+        out->qs[t] = v;
+        corr = _mm512_dpbusd_epi32(corr, u128, _mm512_sub_epi8(_mm512_and_si512(v, m4), eight));
+        corr = _mm512_dpbusd_epi32(corr, u128, _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), eight));
+    }
+    out->corr = corr;
+    out->dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offs, (const void *)base, 1)));
+}
+
+CK_INL void CK_FN(r16p_q4_0)(int nc, size_t nb, const CK_FN(r16p_block_q4_0) *pk, const void *const *xv, __m512 res[4]) {
+    const block_q8_0 *x[4];
+    const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
+    const __m256i u128 = _mm256_set1_epi8((char)0x80);
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        res[c] = _mm512_setzero_ps();
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        const CK_FN(r16p_block_q4_0) *blk = &pk[b];
+        uint32_t au[4][8];  // column c's activations + 128, as dwords
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            _mm256_storeu_si256((__m256i *)au[c], _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)x[c][b].qs), u128));
+        }
+        __m512i is[4];
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) is[c] = _mm512_sub_epi32(_mm512_setzero_si512(), blk->corr);
+        _Pragma("GCC unroll 4") for (int t = 0; t < 4; ++t) {
+            const __m512i v = blk->qs[t];
+            const __m512i ql = _mm512_sub_epi8(_mm512_and_si512(v, m4), eight);
+            const __m512i qh = _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), eight);
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                is[c] = _mm512_dpbusd_epi32(is[c], _mm512_set1_epi32((int)au[c][t]), ql);
+                is[c] = _mm512_dpbusd_epi32(is[c], _mm512_set1_epi32((int)au[c][4 + t]), qh);
+            }
+        }
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const __m512 d = _mm512_mul_ps(blk->dw, _mm512_set1_ps(CK_FN(h2f)(&x[c][b].d)));
+            res[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[c]), d, res[c]);
+        }
+    }
+}
+
+// The repacked mat-mat over rows r0..r1 (t: q4_K or q4_0, QB its block elements, BLK its block type,
+// MAXB the most blocks per row), or 0 (nothing done) when it does not apply: each group of 16 rows is
+// packed once, then multiplied by the columns 4 at a time while the next group streams into L2 (its
+// lines spread over the column passes).
+#if CK_VNNI
+#define CK_DEFINE_R16P(t, QB, BLK, MAXB)                                                                \
+    CK_INL int CK_FN(matmul_big_##t)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, \
+                                     float *y, size_t ys, size_t r0, size_t r1, size_t cols) {          \
+        const size_t nb = cols / (QB);                                                                  \
+        if (nvec < CK_R16P_MIN_BATCH || nb == 0 || nb > (MAXB) || rs > CK_R16_MAX_STRIDE) return 0;     \
+        CK_FN(r16p_block_##t) pk[MAXB];                                                                 \
+        for (size_t r = r0; r < r1; r += 16) {                                                          \
+            const int nv = r1 - r < 16 ? (int)(r1 - r) : 16;                                            \
+            const __mmask16 m = (__mmask16)((1u << nv) - 1);                                            \
+            const char *g0 = (const char *)w + r * rs;                                                  \
+            const __m512i offs = CK_FN(row_offsets16)(rs, nv);                                          \
+            for (size_t b = 0; b < nb; ++b) CK_FN(r16p_pack_##t)(g0 + b * sizeof(BLK), offs, &pk[b]);   \
+            const size_t lines = r + 16 < r1 ? (16 * rs + 63) / 64 : 0, passes = (nvec + 3) / 4;        \
+            for (size_t j0 = 0; j0 < nvec; j0 += 4) {                                                   \
+                const size_t nc = nvec - j0 < 4 ? nvec - j0 : 4;                                        \
+                for (size_t l = lines * (j0 / 4) / passes; l < lines * (j0 / 4 + 1) / passes; ++l) {    \
+                    _mm_prefetch(g0 + 16 * rs + 64 * l, _MM_HINT_T1);                                   \
+                }                                                                                       \
+                const void *xs[4];                                                                      \
+                for (size_t c = 0; c < nc; ++c) xs[c] = (const char *)xq + (j0 + c) * xstride;          \
+                __m512 o[4];                                                                            \
+                switch (nc) {                                                                           \
+                case 4: CK_FN(r16p_##t)(4, nb, pk, xs, o); break;                                       \
+                case 3: CK_FN(r16p_##t)(3, nb, pk, xs, o); break;                                       \
+                case 2: CK_FN(r16p_##t)(2, nb, pk, xs, o); break;                                       \
+                default: CK_FN(r16p_##t)(1, nb, pk, xs, o); break;                                      \
+                }                                                                                       \
+                for (size_t c = 0; c < nc; ++c) _mm512_mask_storeu_ps(y + (j0 + c) * ys + r, m, o[c]);  \
+            }                                                                                           \
+        }                                                                                               \
+        return 1;                                                                                       \
+    }
+#else
+#define CK_DEFINE_R16P(t, QB, BLK, MAXB)                                                                \
+    CK_INL int CK_FN(matmul_big_##t)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, \
+                                     float *y, size_t ys, size_t r0, size_t r1, size_t cols) {          \
+        (void)w, (void)rs, (void)xq, (void)xstride, (void)nvec, (void)y, (void)ys, (void)r0, (void)r1, (void)cols; \
+        return 0;                                                                                       \
+    }
+#endif
+CK_DEFINE_R16P(q4_K, CK_QKK, block_q4_K, CK_R16P_MAX_BLOCKS)
+CK_DEFINE_R16P(q4_0, CK_QK4_0, block_q4_0, CK_R16P0_MAX_BLOCKS)
 
 // MARK: - Drivers (mat-vec: groups of 16 rows, prefetching the next group; mat-mat: per group, the
 // columns 4 at a time, so a group's weights come from L1/L2 after the first 4 columns)
@@ -316,6 +503,7 @@ CK_INL __m512 CK_FN(r16mv_q4_0)(size_t nb, const char *w0, size_t rs, int nvalid
     static CK_TGT void CK_FN(matmul_##t)(const void *w, size_t rs, const void *xq, size_t xstride,       \
                                          size_t nvec, float *y, size_t ys, size_t r0, size_t r1,        \
                                          size_t cols) {                                                 \
+        if (CK_FN(matmul_big_##t)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols)) return;               \
         const size_t nb = cols / (QB);                                                                  \
         if (rs > CK_R16_MAX_STRIDE) {                                                                   \
             for (size_t r = r0; r < r1; ++r) {                                                          \
@@ -329,16 +517,19 @@ CK_INL __m512 CK_FN(r16mv_q4_0)(size_t nb, const char *w0, size_t rs, int nvalid
             const int nv = r1 - r < 16 ? (int)(r1 - r) : 16;                                            \
             const __mmask16 m = (__mmask16)((1u << nv) - 1);                                            \
             const char *g0 = (const char *)w + r * rs;                                                  \
+            const size_t ahead = r + 16 * CK_R16_PF_GROUPS;                                            \
+            const char *pf0 = CK_R16_PF_GROUPS > 0 && ahead < r1 ? (const char *)w + ahead * rs : NULL; \
             for (size_t j0 = 0; j0 < nvec; j0 += 4) {                                                   \
+                const char *pf = j0 == 0 ? pf0 : NULL; /* the first pass streams, the rest hit cache */ \
                 const size_t nc = nvec - j0 < 4 ? nvec - j0 : 4;                                        \
                 const void *xs[4];                                                                      \
                 for (size_t c = 0; c < nc; ++c) xs[c] = (const char *)xq + (j0 + c) * xstride;          \
                 __m512 o[4];                                                                            \
                 switch (nc) {                                                                           \
-                case 4: CK_FN(r16_##t)(4, nb, g0, rs, nv, xs, o, NULL); break;                          \
-                case 3: CK_FN(r16_##t)(3, nb, g0, rs, nv, xs, o, NULL); break;                          \
-                case 2: CK_FN(r16_##t)(2, nb, g0, rs, nv, xs, o, NULL); break;                          \
-                default: CK_FN(r16_##t)(1, nb, g0, rs, nv, xs, o, NULL); break;                         \
+                case 4: CK_FN(r16_##t)(4, nb, g0, rs, nv, xs, o, pf); break;                          \
+                case 3: CK_FN(r16_##t)(3, nb, g0, rs, nv, xs, o, pf); break;                          \
+                case 2: CK_FN(r16_##t)(2, nb, g0, rs, nv, xs, o, pf); break;                          \
+                default: CK_FN(r16_##t)(1, nb, g0, rs, nv, xs, o, pf); break;                         \
                 }                                                                                       \
                 for (size_t c = 0; c < nc; ++c) _mm512_mask_storeu_ps(y + (j0 + c) * ys + r, m, o[c]);  \
             }                                                                                           \

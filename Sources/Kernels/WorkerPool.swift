@@ -35,6 +35,9 @@ public final class WorkerPool: @unchecked Sendable {
         set { active.store(min(threadCount, max(1, newValue)), ordering: .relaxed) }
     }
 
+    /// Each worker thread's stack (virtual; only the pages touched become resident).
+    static let threadStackBytes = 4 << 20
+
     /// Starts `threadCount - 1` worker threads (the caller is the last one).
     ///
     /// - Parameter threadCount: Threads per operation, at least 1.
@@ -48,8 +51,17 @@ public final class WorkerPool: @unchecked Sendable {
             // pool itself, so the pool's deinit can run, stop the threads and join them.
             let context = Unmanaged.passRetained(WorkerStart(shared: shared, index: index)).toOpaque()
             var thread = pthread_t()
+            // A stated stack size, not the process's RLIMIT_STACK (which `ulimit -s` may make small):
+            // the repacked prefill kernels keep up to ~141 KiB of scratch on the worker's stack.
+            let attributes = UnsafeMutablePointer<pthread_attr_t>.allocate(capacity: 1)
+            pthread_attr_init(attributes)
+            defer {
+                pthread_attr_destroy(attributes)
+                attributes.deallocate()
+            }
+            pthread_attr_setstacksize(attributes, Self.threadStackBytes)
             let status = pthread_create(
-                &thread, nil,
+                &thread, attributes,
                 { raw in
                     let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
                     start.shared.workerLoop(index: start.index)

@@ -227,7 +227,7 @@ static int close_enough(float a, float b, double M, size_t nterms) {
 
 // MARK: - Buffers
 
-enum { MAXCOLS = 4096, MAXROWS = 24, MAXVEC = 9 };
+enum { MAXCOLS = 4096, MAXROWS = 24, MAXVEC = 20 };  // batches of 10+ (Q4_0, Q4_K) and 16+ (Q6_K) take the repacked mat-mats
 static uint8_t g_w[MAXROWS * (MAXCOLS * 4 + 64)];
 static float g_x[MAXVEC][MAXCOLS];
 static uint8_t g_xq[MAXVEC][MAXCOLS / 256 * 292 + MAXCOLS / 32 * 34 + 64];
@@ -244,6 +244,10 @@ static int is_float_type(ck_type t) { return t == CK_TYPE_F32 || t == CK_TYPE_F1
 // Builds activation vector j for weight type t: floats, then the scalar quantizer (or raw extremes).
 static const void *make_act(ck_type t, int j, size_t cols, int raw) {
     rnd_floats(g_x[j], cols);
+    // F16 weights take F16-rounded activations (as in llama.cpp): one past F16's range turns the
+    // sum infinite on every path alike, so they are kept in range for the sums to be compared.
+    if (t == CK_TYPE_F16)
+        for (size_t i = 0; i < cols; ++i) g_x[j][i] = fmaxf(-65000.0f, fminf(65000.0f, g_x[j][i]));
     if (is_float_type(t)) return g_x[j];
     const ck_type at = ck_type_get_traits(t)->act_type;
     if (raw) rnd_raw_q8(at, g_xq[j], cols);

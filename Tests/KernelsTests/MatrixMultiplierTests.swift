@@ -31,7 +31,9 @@ import TestSupport
         let multiplier = try MatrixMultiplier(path: .scalar, pool: pool(1))
         var xq = x
         switch w.type.activationFormat {
-        case .f32: break
+        case .f32:
+            // F16 weights take F16 activations (llama.cpp's vec_dot_type for F16).
+            if w.type == .f16 { xq = x.map { Float(Float16($0)) } }
         case .q8_0: xq = roundTrip(x, blockBytes: 34) { ck_quantize_row_q8_0($0, $1, $2) } dequantize: { ck_dequantize_row_q8_0($0, $1, $2) }
         case .q8_K: xq = roundTrip(x, blockBytes: 292) { ck_quantize_row_q8_K($0, $1, $2) } dequantize: { ck_dequantize_row_q8_K($0, $1, $2) }
         }

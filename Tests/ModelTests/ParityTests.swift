@@ -24,6 +24,9 @@ import TestSupport
     static let committed = ["tiny-llama", "tiny-mistral3"].flatMap { model in
         ["Q8_0", "Q4_0", "Q5_0", "Q4_K_M", "Q6_K"].map { "\(model)-\($0)" }
     }
+    /// Attention wider than the hidden size, single-super-block rows, untied output, YaRN
+    /// (scripts/make-model-fixtures.py --only wide).
+    static let wide = ["F16", "Q8_0", "Q4_K_M", "Q5_K_M", "Q6_K"].map { "wide-mistral3-\($0)" }
     static let regenerated = ["tekken-llama-Q8_0", "ministral3b-2layer-Q4_K_M"]
 
     static func load(_ name: String) throws -> Fixture {
@@ -91,7 +94,7 @@ import TestSupport
             // measured exact.
             let kernelPath = try KernelPath.select(environment: ProcessInfo.processInfo.environment)
             let exact = ([.avx512, .avx512vnni].contains(kernelPath)
-                    && ["Q8_0", "Q5_0", "Q6_K", "Q4_0", "Q4_K_M"].contains { fixture.name.hasSuffix($0) })
+                    && ["Q8_0", "Q5_0", "Q6_K", "Q4_0", "Q4_K_M", "Q5_K_M", "F16"].contains { fixture.name.hasSuffix($0) })
                 || ([.avx2, .avxvnni].contains(kernelPath) && fixture.name.hasSuffix("Q8_0"))
             if exact {
                 #expect(maxDifference == 0, "\(fixture.name) \(sequence): max |Δ| \(maxDifference) on a \(kernelPath) llama.cpp-order model")
@@ -153,6 +156,11 @@ import TestSupport
 
     @Test(arguments: committed)
     func committedFixtures(name: String) throws {
+        try Self.check(try Self.load(name))
+    }
+
+    @Test(arguments: wide)
+    func wideFixtures(name: String) throws {
         try Self.check(try Self.load(name))
     }
 
