@@ -143,7 +143,7 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
                 request.q8KVBytesPerToken.map {
                     saturating(fixed, plus: saturating(saturating($0, times: requested), times: slots)) <= budget
                 } ?? false
-            var advice = fitting >= contextStep ? "use --ctx \(fitting) or less" : Self.noContextAdvice(fixed: fixed, budget: budget)
+            var advice = fitting >= contextStep ? "use --context \(fitting) or less" : Self.noContextAdvice(fixed: fixed, budget: budget)
             if q8Fits { advice += fitting >= contextStep ? ", or --kv-type q8_0" : "; or use --kv-type q8_0" }
             if slots > 1, !slotAdvice(requested).isEmpty { advice += "; \(slotAdvice(requested))" }
             throw MemoryPlanError(needed: wanted.totalBytes, budget: budget, budgetSource: budgetSource, advice: advice)

@@ -77,17 +77,29 @@ extension ModelSession {
             add(b.projected, into: b.x, count: count * hidden)
 
             normalize(rows: count, width: hidden, from: b.x, weight: layer.ffnNorm, into: b.h)
-            project([(layer.gate, b.gate, nil), (layer.up, b.up, nil)], b.h, rows: count)
             // Row by row: the exp-based ops give each element the same algorithm as llama.cpp only
-            // when a call starts at a row's start.
-            for t in 0..<count {
-                let gate = UnsafeBufferPointer(start: b.gate + t * ffn, count: ffn)
-                let up = UnsafeBufferPointer(start: b.up + t * ffn, count: ffn)
-                let out = UnsafeMutableBufferPointer(start: b.gate + t * ffn, count: ffn)
-                switch model.feedForward {
-                case .swiglu: ops.swiglu(gate: gate, up: up, into: out)
-                case .geglu: ops.geglu(gate: gate, up: up, into: out)
+            // when a call starts at a row's start -- or, within a row, at a multiple of the vector width
+            // (16, 8 or 4 floats), as band starts (multiples of 1024) are.
+            let feedForward = model.feedForward
+            let ops = ops
+            func combine(_ band: Range<Int>, up: UnsafeMutablePointer<Float>, upRow: Int) {
+                for t in 0..<count {
+                    let gate = UnsafeMutableBufferPointer(start: b.gate + t * ffn + band.lowerBound, count: band.count)
+                    let up = UnsafeBufferPointer(start: up + t * upRow, count: band.count)
+                    switch feedForward {
+                    case .swiglu: ops.swiglu(gate: UnsafeBufferPointer(gate), up: up, into: gate)
+                    case .geglu: ops.geglu(gate: UnsafeBufferPointer(gate), up: up, into: gate)
+                    }
                 }
+            }
+            if count > 1 {
+                multiplier.multiplyInBands(
+                    layer.gate, layer.up, batch: UnsafeBufferPointer(start: b.h, count: count * hidden), count: count,
+                    bandRows: Buffers.ffnBand, first: b.gate, secondBand: b.up
+                ) { band in combine(band, up: b.up, upRow: band.count) }
+            } else {
+                project([(layer.gate, b.gate, nil), (layer.up, b.up, nil)], b.h, rows: count)
+                combine(0..<ffn, up: b.up, upRow: ffn)
             }
             project(layer.down, b.gate, rows: count, into: b.projected)
             if let norm = layer.postFeedForwardNorm {

@@ -20,7 +20,7 @@ extension ModelSession {
         let qDim = (c.headCount.max() ?? 1) * c.keyLength
         let kvDim = (c.headCountKV.max() ?? 1) * c.keyLength
         let ffn = c.feedForwardLength.max() ?? 1
-        let floats = batch * (2 * hidden + 2 * qDim + 2 * kvDim + hidden + 2 * ffn) + vocabulary
+        let floats = batch * (2 * hidden + qDim + 2 * kvDim + ffn) + Buffers.upCount(tokens: batch, ffn: ffn) + vocabulary
         // Q8 activations: about 1.07 bytes per float of the widest input (34/32 for Q8_0, 292/256 for Q8_K).
         let quantized = batch * max(hidden, ffn, qDim) * 292 / 256
         return floats * 4 + quantized

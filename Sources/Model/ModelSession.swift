@@ -58,7 +58,7 @@ public final class ModelSession: @unchecked Sendable {
             throw ModelError(
                 .unsupportedTensorType, "a \(cacheType.rawValue) KV cache needs a head dimension in whole 32-blocks, not \(c.keyLength)")
         }
-        // The caches must fit in memory before they are allocated: a bad --ctx is an error, not a trap.
+        // The caches must fit in memory before they are allocated: a bad --context is an error, not a trap.
         let windows = model.layers.map(\.slidingWindow)
         let (cacheBytes, overflow) = KVCache.byteCount(
             windows: windows, kvHeads: c.headCountKV[0], headDimension: c.keyLength, type: cacheType,
@@ -254,10 +254,16 @@ struct Buffers {
     let q: UnsafeMutablePointer<Float>  // tokens × q dim
     let k: UnsafeMutablePointer<Float>  // tokens × kv dim
     let v: UnsafeMutablePointer<Float>  // tokens × kv dim
-    let attention: UnsafeMutablePointer<Float>  // tokens × q dim
-    let projected: UnsafeMutablePointer<Float>  // tokens × hidden
-    let gate: UnsafeMutablePointer<Float>  // tokens × ffn
-    let up: UnsafeMutablePointer<Float>  // tokens × ffn
+    /// The attention output, tokens × q dim: written over `q`, head by head (every attention kernel
+    /// copies its query head into scratch, rounded or quantized, before it writes the output head).
+    var attention: UnsafeMutablePointer<Float> { q }
+    /// The output projections (attention, FFN down), tokens × hidden: written over `h`, whose normed
+    /// input the Q/K/V or gate/up projections have consumed by then.
+    var projected: UnsafeMutablePointer<Float> { h }
+    let gate: UnsafeMutablePointer<Float>  // tokens × ffn: the gate projection, then the FFN's activation
+    /// The up projection: ffn floats for one token; for a batch, one band of `ffnBand` rows per token
+    /// (`MatrixMultiplier.multiplyInBands`), combined into `gate` band by band.
+    let up: UnsafeMutablePointer<Float>
     let logits: UnsafeMutablePointer<Float>  // logitRows × vocabulary
     let owner: Owner
 
@@ -265,6 +271,13 @@ struct Buffers {
         var pointers: [UnsafeMutablePointer<Float>] = []
         deinit { pointers.forEach { $0.deallocate() } }
     }
+
+    /// FFN rows per band of a batch's up projection: a multiple of every path's vector width, so each
+    /// band's SwiGLU/GeGLU elements take the vector path they take in a whole-row call.
+    static let ffnBand = 1024
+
+    /// The floats of `up` for batches of `tokens`.
+    static func upCount(tokens: Int, ffn: Int) -> Int { tokens > 1 ? max(ffn, tokens * min(ffn, ffnBand)) : ffn }
 
     init(configuration c: ModelConfiguration, vocabulary: Int, tokens: Int, logitRows: Int) {
         self.tokens = tokens
@@ -285,10 +298,8 @@ struct Buffers {
         q = make(tokens * qDim)
         k = make(tokens * kvDim)
         v = make(tokens * kvDim)
-        attention = make(tokens * qDim)
-        projected = make(tokens * hidden)
         gate = make(tokens * ffn)
-        up = make(tokens * ffn)
+        up = make(Self.upCount(tokens: tokens, ffn: ffn))
         logits = make(logitRows * vocabulary)
         self.owner = owner
     }

@@ -22,7 +22,7 @@ struct BytePairEncoder: Sendable {
     init(vocabulary: Vocabulary, ignoreMerges: Bool) {
         vocabularySize = vocabulary.count
         self.ignoreMerges = ignoreMerges
-        var table = ByteStringTable(capacity: vocabulary.count + vocabulary.merges.count / 4)
+        var table = ByteStringTable(capacity: vocabulary.count + vocabulary.mergeCount / 4)
         // Tokens whose text is a byte-to-unicode string, normal tokens first so they win a tie.
         for pass in 0..<2 {
             for id in 0..<vocabulary.count {
@@ -41,13 +41,13 @@ struct BytePairEncoder: Sendable {
             return id
         }
         byteSymbols = (0..<256).map { intern([UInt8($0)]) }
-        var mergeTable = MergeTable(capacity: vocabulary.merges.count)
-        for (rank, line) in vocabulary.merges.enumerated() {
+        var mergeTable = MergeTable(capacity: vocabulary.mergeCount)
+        vocabulary.forEachMerge { rank, line in
             // llama.cpp splits at the first space after the first byte.
-            guard line.count > 1, let space = line[1...].firstIndex(of: 0x20) else { continue }
+            guard line.count > 1, let space = line.dropFirst().firstIndex(of: 0x20) else { return }
             guard let left = ByteUnicode.decode(line[..<space]), let right = ByteUnicode.decode(line[(space + 1)...]),
                 !left.isEmpty, !right.isEmpty
-            else { continue }  // strings outside the byte mapping can never match a pre-token
+            else { return }  // strings outside the byte mapping can never match a pre-token
             let leftID = intern(left)
             let rightID = intern(right)
             let resultID = intern(left + right)

@@ -30,8 +30,21 @@ public struct Vocabulary: Sendable {
     public let addSpacePrefix: Bool
     /// The chat template (`tokenizer.chat_template`): Jinja text or a bare llama.cpp template name.
     public let chatTemplate: String?
-    /// The BPE merges (`"left right"` strings), for byte-level BPE vocabularies.
-    let merges: [[UInt8]]
+    /// The BPE merges (`"left right"` strings), for byte-level BPE vocabularies, packed end to end:
+    /// merge i is `mergeBytes[mergeStarts[i]..<mergeStarts[i + 1]]` (Tekken has 269 443 of them: one
+    /// array each took 11 MiB of heap, packed they take 3).
+    private let mergeBytes: [UInt8]
+    private let mergeStarts: [Int32]
+
+    /// The number of BPE merges.
+    var mergeCount: Int { mergeStarts.count - 1 }
+
+    /// Calls `body` with each merge's bytes, in rank order.
+    func forEachMerge(_ body: (_ rank: Int, _ text: ArraySlice<UInt8>) -> Void) {
+        for rank in 0..<mergeCount {
+            body(rank, mergeBytes[Int(mergeStarts[rank])..<Int(mergeStarts[rank + 1])])
+        }
+    }
 
     private let textBytes: [UInt8]
     private let textStarts: [Int32]
@@ -154,22 +167,24 @@ public struct Vocabulary: Sendable {
             guard let mergeArray = try metadata.array("tokenizer.ggml.merges"), mergeArray.elementType == .string else {
                 throw TokenizerError(.missingVocabulary, "a gpt2 vocabulary needs the string array tokenizer.ggml.merges")
             }
-            var merges: [[UInt8]] = []
-            merges.reserveCapacity(mergeArray.count)
+            var packed: [UInt8] = []
+            var starts: [Int32] = [0]
+            starts.reserveCapacity(mergeArray.count + 1)
             // The BPE encoder interns each merge's sides and result next to the token texts, with 32-bit
             // offsets: keep the merges to 256 MiB (real vocabularies have a few MiB).
-            var mergeBytes = 0
             try mergeArray.forEachStringBytes { _, text in
-                mergeBytes += text.count
-                guard mergeBytes <= 256 << 20 else {
+                guard packed.count + text.count <= 256 << 20 else {
                     throw TokenizerError(.invalidVocabulary, "tokenizer.ggml.merges holds more than 256 MiB of text")
                 }
-                merges.append(Array(text))
+                packed.append(contentsOf: text)
+                starts.append(Int32(packed.count))
             }
-            self.merges = merges
+            mergeBytes = packed
+            mergeStarts = starts
         } else {
             preTokenizer = nil
-            merges = []
+            mergeBytes = []
+            mergeStarts = [0]
         }
 
         // llama.cpp's defaults per model, then the metadata's values when they are in range.

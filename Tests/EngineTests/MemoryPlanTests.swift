@@ -62,7 +62,7 @@ import TestSupport
         } catch let error as MemoryPlanError {
             #expect(error.description.contains("needs 2.9"), "\(error)")
             #expect(error.description.contains("budget 2.24 GiB (cgroup v2 /x/memory.max)"), "\(error)")
-            #expect(error.description.contains("use --ctx"), "\(error)")
+            #expect(error.description.contains("use --context"), "\(error)")
         } catch {
             Issue.record("\(error)")
         }
@@ -73,7 +73,7 @@ import TestSupport
             _ = try MemoryPlan.make(request, budget: 2_600_000_000, budgetSource: "test")
             Issue.record("planned 4096 F16 tokens into 2.6 GB")
         } catch let error as MemoryPlanError {
-            #expect(error.advice.contains("use --ctx") && error.advice.hasSuffix("or --kv-type q8_0"), "\(error)")
+            #expect(error.advice.contains("use --context") && error.advice.hasSuffix("or --kv-type q8_0"), "\(error)")
         } catch {
             Issue.record("\(error)")
         }

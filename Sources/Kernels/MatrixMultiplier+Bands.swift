@@ -1,0 +1,87 @@
+internal import CKernels
+
+/// Two matrices of the same shape over one input, band of rows by band of rows: an FFN's gate and up
+/// projections for a batch, so that up's output needs only a band's worth of memory. The caller
+/// combines each band (SwiGLU into the gate's output) before the next one overwrites it; a batch of
+/// 512 tokens on a 9216-wide FFN then holds 18 MiB of up outputs as 2 MiB.
+///
+/// Every weight row is still read once per call (a band is a range of rows, multiplied against the
+/// whole batch), the input is quantized once, and each row goes through the same kernel with the
+/// same activation bytes as in `multiply(_:batch:count:into:)`: the outputs are bit-identical to it.
+extension MatrixMultiplier {
+    /// `Y₁ = X · W₁ᵀ` in full and `Y₂ = X · W₂ᵀ` one band of rows at a time, calling `afterBand`
+    /// after each band.
+    ///
+    /// - Parameters:
+    ///   - first: The first weights (`rows × columns`), e.g. the FFN gate.
+    ///   - second: The second weights, the same shape, e.g. the FFN up projection.
+    ///   - x: `count × columns` activations, row-major.
+    ///   - count: The number of activation rows (2 or more).
+    ///   - bandRows: Rows per band, a multiple of 64.
+    ///   - y: `count × rows` outputs of `first`, row-major.
+    ///   - z: `count × bandRows` floats: band `b`'s outputs of `second`, row-major with a row length
+    ///     of the band's row count (the last band may be shorter).
+    ///   - afterBand: Called with each band's row range once both outputs hold it.
+    public func multiplyInBands(
+        _ first: WeightMatrix, _ second: WeightMatrix, batch x: UnsafeBufferPointer<Float>, count: Int, bandRows: Int,
+        first y: UnsafeMutablePointer<Float>, secondBand z: UnsafeMutablePointer<Float>,
+        afterBand: (Range<Int>) -> Void
+    ) {
+        precondition(first.rows == second.rows && first.columns == second.columns, "the two matrices differ in shape")
+        precondition(count > 1 && x.count >= count * first.columns && bandRows > 0 && bandRows % 64 == 0, "bad batch or band")
+        let table = table(rows: count)
+        guard let firstKernel = table.matmul(for: first.type), let secondKernel = table.matmul(for: second.type) else {
+            preconditionFailure("no \(first.type)/\(second.type) mat-mat on the \(path) path")
+        }
+        let rows = first.rows
+        let columns = first.columns
+        // Chunks of a quarter band per thread (multiples of 16 rows), both matrices in one dispatch.
+        let step = max(16, (bandRows / (pool.threadCount * 2) + 15) / 16 * 16)
+
+        func run(_ band: Range<Int>, firstActivations: (UnsafeRawPointer, Int)?, secondActivations: (UnsafeRawPointer, Int)?) {
+            var chunks: [(second: Bool, rows: Range<Int>)] = []
+            for (isSecond, present) in [(false, firstActivations != nil), (true, secondActivations != nil)] where present {
+                var start = band.lowerBound
+                while start < band.upperBound {
+                    chunks.append((isSecond, start..<min(band.upperBound, start + step)))
+                    start += step
+                }
+            }
+            // The second output's band starts at z: row r of it is at z + t · width + (r − band start).
+            let width = band.count
+            let shifted = z - band.lowerBound
+            let chunkList = chunks
+            pool.parallelFor(count: chunks.count, chunk: 1) { range in
+                for c in range {
+                    let (isSecond, chunk) = chunkList[c]
+                    if isSecond, let (xq, xqStride) = secondActivations {
+                        secondKernel(
+                            second.base, second.rowStride, xq, xqStride, count, shifted, width, chunk.lowerBound,
+                            chunk.upperBound, columns)
+                    } else if let (xq, xqStride) = firstActivations {
+                        firstKernel(
+                            first.base, first.rowStride, xq, xqStride, count, y, rows, chunk.lowerBound, chunk.upperBound,
+                            columns)
+                    }
+                }
+            }
+        }
+
+        let bands = stride(from: 0, to: rows, by: bandRows).map { $0..<min(rows, $0 + bandRows) }
+        if first.type.activationFormat == second.type.activationFormat {
+            withActivations(for: first, x, count: count) { xq, xqStride in
+                for band in bands {
+                    run(band, firstActivations: (xq, xqStride), secondActivations: (xq, xqStride))
+                    afterBand(band)
+                }
+            }
+        } else {
+            // Activations in two formats share one scratch: quantized again per band (a rare mix).
+            for band in bands {
+                withActivations(for: first, x, count: count) { run(band, firstActivations: ($0, $1), secondActivations: nil) }
+                withActivations(for: second, x, count: count) { run(band, firstActivations: nil, secondActivations: ($0, $1)) }
+                afterBand(band)
+            }
+        }
+    }
+}
