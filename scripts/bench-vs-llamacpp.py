@@ -7,10 +7,11 @@ Without MODEL, it uses (and first makes, ~2.1 GB, ~1 minute) the full-size synth
 3B-shaped Q4_K_M file (26 layers, real shapes, seeded random weights) from
 scripts/make-model-fixtures.py --full-3b, in $BRISE_FIXTURE_CACHE (~/.cache/brise/fixture-models).
 
-llama.cpp runs through llama-cpp-python (pip install llama-cpp-python into the venv, built with
-CMAKE_ARGS=-DGGML_NATIVE=ON), in a child process per configuration so each peak RSS is its own; it is
-measured with flash attention off and on and its best result is the one compared (prompt and
-generation separately). Brise runs `.build/release/brise bench --json` (swift build -c release).
+llama.cpp runs through llama-cpp-python's C API (pip install llama-cpp-python into the venv, built
+with CMAKE_ARGS=-DGGML_NATIVE=ON), in a child process per configuration so each peak RSS is its own:
+flash attention off/on × weight repacking on/off (use_extra_bufts), the prompt as one llama_batch
+(n_batch = n_ubatch = -p, logits for its last token only); its best configuration is the one compared
+(prompt and generation separately). Brise runs before and after llama.cpp; its better run counts. Brise runs `.build/release/brise bench --json` (swift build -c release).
 Both: the same threads, a prompt of -p random tokens as one batch, then -n tokens generated one at a
 time from an empty cache, repeated (mean reported); both take a warm-up run first.
 """
@@ -28,34 +29,57 @@ CACHE = Path(os.environ.get("BRISE_FIXTURE_CACHE", Path.home() / ".cache" / "bri
 
 LLAMA_CHILD = r"""
 import json, random, resource, sys, time
-from llama_cpp import Llama
-path, p, n, threads, flash, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1", int(sys.argv[6])
+import llama_cpp as L
+path, p, n, threads, flash, repack, reps = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]),
+                                            sys.argv[5] == "1", sys.argv[6] == "1", int(sys.argv[7]))
+L.llama_backend_init()
 t0 = time.perf_counter()
-llm = Llama(model_path=path, n_ctx=p + n + 8, n_batch=max(p, 1), n_ubatch=max(p, 1), n_threads=threads,
-            n_threads_batch=threads, flash_attn=flash, verbose=False, logits_all=False)
+mp = L.llama_model_default_params()
+mp.use_extra_bufts = repack  # llama.cpp's CPU weight repacking (its default: on)
+model = L.llama_model_load_from_file(path.encode(), mp)
+cp = L.llama_context_default_params()
+cp.n_ctx = p + n + 16
+cp.n_batch = cp.n_ubatch = max(p, 1)  # the prompt in one batch, not split
+cp.n_threads = cp.n_threads_batch = threads
+cp.flash_attn_type = 1 if flash else 0
+ctx = L.llama_init_from_model(model, cp)
 load = time.perf_counter() - t0
-vocab = llm.n_vocab()
+vocab = L.llama_vocab_n_tokens(L.llama_model_get_vocab(model))
+batch = L.llama_batch_init(max(p, 1), 0, 1)
 rng = random.Random(0)
-llm.reset(); llm.eval([rng.randrange(vocab) for _ in range(min(p, 8) + 1)])  # warm-up
+
+def decode(tokens, start):  # logits for the last token only, as a prompt or one decode step needs
+    batch.n_tokens = len(tokens)
+    for i, tok in enumerate(tokens):
+        batch.token[i] = tok; batch.pos[i] = start + i; batch.n_seq_id[i] = 1; batch.seq_id[i][0] = 0
+        batch.logits[i] = 1 if i == len(tokens) - 1 else 0
+    if L.llama_decode(ctx, batch) != 0:
+        sys.exit("llama_decode failed")
+
+def clear():
+    L.llama_memory_clear(L.llama_get_memory(ctx), True)
+
+clear(); decode([rng.randrange(vocab) for _ in range(min(p, 8) + 1)], 0)  # warm-up
 pp, tg = [], []
 for _ in range(reps):
     if p:
-        llm.reset(); toks = [rng.randrange(vocab) for _ in range(p)]
-        t = time.perf_counter(); llm.eval(toks); pp.append(p / (time.perf_counter() - t))
+        clear(); toks = [rng.randrange(vocab) for _ in range(p)]
+        t = time.perf_counter(); decode(toks, 0); pp.append(p / (time.perf_counter() - t))
     if n:
-        llm.reset(); tok = rng.randrange(vocab)
-        t = time.perf_counter()
-        for _ in range(n):
-            llm.eval([tok]); tok = rng.randrange(vocab)
+        clear(); t = time.perf_counter()
+        for i in range(n):
+            decode([rng.randrange(vocab)], i)
         tg.append(n / (time.perf_counter() - t))
 print(json.dumps({"load": load, "pp": sum(pp) / len(pp) if pp else 0, "tg": sum(tg) / len(tg) if tg else 0,
                   "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 """
 
+CONFIGS = [(flash, repack) for repack in (True, False) for flash in (False, True)]
 
-def run_llama(model: Path, p: int, n: int, threads: int, flash: bool, reps: int) -> dict:
+
+def run_llama(model: Path, p: int, n: int, threads: int, flash: bool, repack: bool, reps: int) -> dict:
     out = subprocess.run([sys.executable, "-c", LLAMA_CHILD, str(model), str(p), str(n), str(threads),
-                          "1" if flash else "0", str(reps)], capture_output=True, text=True)
+                          "1" if flash else "0", "1" if repack else "0", str(reps)], capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"llama.cpp failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -91,24 +115,31 @@ def main() -> int:
                            check=True)
 
     size = model.stat().st_size
-    llama = {flash: run_llama(model, args.p, args.n, args.threads, flash, args.repetitions) for flash in (False, True)}
-    brise = run_brise(model, args.p, args.n, args.threads, args.repetitions)
+    # Alternate: Brise, then llama.cpp's four configurations, Brise again, so drift hits both sides.
+    ours = [run_brise(model, args.p, args.n, args.threads, args.repetitions)]
+    llama = {c: run_llama(model, args.p, args.n, args.threads, *c, args.repetitions) for c in CONFIGS}
+    ours.append(run_brise(model, args.p, args.n, args.threads, args.repetitions))
+    brise = dict(ours[0])
+    brise["promptTokensPerSecond"] = max(r["promptTokensPerSecond"] for r in ours)
+    brise["generationTokensPerSecond"] = max(r["generationTokensPerSecond"] for r in ours)
+    brise["peakResidentBytes"] = max(r["peakResidentBytes"] for r in ours)
 
     best_pp = max(llama.values(), key=lambda r: r["pp"])
     best_tg = max(llama.values(), key=lambda r: r["tg"])
     gib = 1 << 30
     print(f"model {model} ({size / 1e9:.2f} GB), {args.threads} threads, pp{args.p} / tg{args.n}, "
-          f"mean of {args.repetitions}")
-    print(f"{'':24}{'prompt tok/s':>14}{'gen tok/s':>12}{'load s':>9}{'peak RSS GiB':>14}")
-    for flash, r in llama.items():
-        print(f"{'llama.cpp, flash ' + ('on' if flash else 'off'):24}{r['pp']:14.2f}{r['tg']:12.2f}"
-              f"{r['load']:9.2f}{r['rss'] / gib:14.2f}")
-    print(f"{'brise (' + brise['kernelPath'] + ')':24}{brise['promptTokensPerSecond']:14.2f}"
-          f"{brise['generationTokensPerSecond']:12.2f}{brise['loadSeconds']:9.2f}{brise['peakResidentBytes'] / gib:14.2f}")
+          f"mean of {args.repetitions}; llama.cpp through its C API (prompt as one batch), Brise best of 2 runs")
+    print(f"{'':34}{'prompt tok/s':>14}{'gen tok/s':>12}{'load s':>9}{'peak RSS GiB':>14}")
+    for (flash, repack), r in llama.items():
+        name = f"llama.cpp, flash {'on' if flash else 'off'}, repack {'on' if repack else 'off'}"
+        print(f"{name:34}{r['pp']:14.2f}{r['tg']:12.2f}{r['load']:9.2f}{r['rss'] / gib:14.2f}")
+    for i, r in enumerate(ours):
+        print(f"{'brise run ' + str(i + 1) + ' (' + r['kernelPath'] + ')':34}{r['promptTokensPerSecond']:14.2f}"
+              f"{r['generationTokensPerSecond']:12.2f}{r['loadSeconds']:9.2f}{r['peakResidentBytes'] / gib:14.2f}")
     print(f"ratio brise / llama.cpp's best: prompt {brise['promptTokensPerSecond'] / best_pp['pp']:.2f}x, "
           f"generation {brise['generationTokensPerSecond'] / best_tg['tg']:.2f}x")
     print(f"brise resident vs file + KV cache: {brise['peakResidentBytes'] / gib:.2f} GiB vs "
-          f"{(size + brise['kvCacheBytes']) / gib:.2f} GiB")
+          f"{(size + brise['kvCacheBytes']) / gib:.2f} GiB (+{(brise['peakResidentBytes'] - size - brise['kvCacheBytes']) / (1 << 20):.0f} MiB)")
     return 0
 
 
