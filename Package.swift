@@ -118,7 +118,7 @@ let package = Package(
         // MARK: - Tests
         .target(
             name: "TestSupport",
-            dependencies: ["GGUF"],
+            dependencies: ["GGUF", "ModelStore"],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),

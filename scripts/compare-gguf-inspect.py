@@ -26,7 +26,7 @@ Output: `ok FILE: K keys, T tensors`, or `FAIL FILE: ...` followed by the first 
 file; then `N passed, N failed`. Exit status 1 if any file failed (2 on usage errors).
 
 --self-test checks this script's own comparison logic without a brise binary: for each FILE
-(default: the two real models in $BRISE_MODELS_CACHE or ~/.cache/brise/models, plus
+(default: the two real models in the models directory, scripts/models-dir, plus
 Fixtures/gguf/*.gguf) it builds the Brise-shaped JSON from gguf-py, checks that it passes (also
 through a fake `brise` executable, and in a Swift-like number spelling: integral floats without a
 fraction, negative zero as -0), and that each of a set of single-value perturbations is caught.
@@ -478,7 +478,7 @@ def self_test(files: list[Path]) -> int:
 
 
 def default_self_test_files() -> list[Path]:
-    models = Path(os.environ.get("BRISE_MODELS_CACHE", Path.home() / ".cache" / "brise" / "models"))
+    models = Path(subprocess.run([str(REPO / "scripts" / "models-dir")], capture_output=True, text=True, check=True).stdout.strip())
     files = [models / "gemma-3-270m-q4_k_m.gguf", models / "qwen2.5-coder-0.5b-instruct-q4.gguf"]
     files = [f for f in files if f.exists()]
     files += sorted((REPO / "Fixtures" / "gguf").glob("*.gguf"))

@@ -17,6 +17,7 @@ plus a few texts with parse_special=True and with add_special=True.
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,7 +39,7 @@ SPECIAL_TEXTS = [
 
 def main() -> int:
     models_dir = Path(sys.argv[1] if len(sys.argv) > 1 else
-                      os.environ.get("BRISE_MODELS_CACHE", str(Path.home() / ".cache" / "brise" / "models")))
+                      subprocess.run([str(REPO / "scripts" / "models-dir")], capture_output=True, text=True, check=True).stdout.strip())
     corpus = json.loads((FIXTURES / "corpus.json").read_text(encoding="utf-8"))
     out = {"generator": "scripts/make-llamacpp-token-fixtures.py", "llama_cpp_python": llama_cpp.__version__,
            "note": "plain: add_special=False, parse_special=False, one row per corpus.json entry", "models": {}}

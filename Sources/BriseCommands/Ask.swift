@@ -9,7 +9,7 @@ public struct Ask: AsyncParsableCommand {
         abstract: "Ask brised a question (through its socket) and stream the answer.",
         discussion: "The question goes through the model's chat template; --raw sends it as a plain prompt to continue.")
 
-    @Argument(help: "The question (or prompt, with --raw).")
+    @Argument(help: "The question (or prompt, with --raw); - reads it from standard input.")
     var question: String
 
     @Option(help: "A system message before the question.")
@@ -22,7 +22,24 @@ public struct Ask: AsyncParsableCommand {
 
     public init() {}
 
+    public func validate() throws {
+        if question != "-", question.allSatisfy(\.isWhitespace) {
+            throw ValidationError("the question is empty (give a question, or - to read it from standard input)")
+        }
+    }
+
     public func run() async throws {
+        let question: String
+        do {
+            question = try TextArgument.resolve(self.question)
+        } catch {
+            FileHandle.standardError.write(Data("brise ask: \(error)\n".utf8))
+            throw ExitCode(66)
+        }
+        guard !question.allSatisfy(\.isWhitespace) else {
+            FileHandle.standardError.write(Data("brise ask: standard input held no question\n".utf8))
+            throw ExitCode(64)
+        }
         let client = daemon.client
         let stream: AsyncThrowingStream<BriseClient.Event, any Error>
         if raw {

@@ -16,7 +16,9 @@ public struct Budget: ParsableCommand {
     @Option(help: "A GGUF model to plan memory for.")
     var model: String?
 
-    @Option(help: "Context length to plan for (default: the largest that fits, at most 4096 and the model's).")
+    @Option(
+        name: [.customLong("context"), .customLong("ctx")],
+        help: "Context length to plan for (default: the largest that fits, at most 4096 and the model's).")
     var ctx: Int?
 
     @Option(help: "Memory budget, e.g. 2G or 512M (the cgroup's limit applies when lower).")
@@ -28,7 +30,7 @@ public struct Budget: ParsableCommand {
         if let memoryBudget, MemoryBudget.parse(memoryBudget) == nil {
             throw ValidationError("--memory-budget takes a size like 2G, 512M or 1000000")
         }
-        if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
+        if let ctx, ctx < 1 { throw ValidationError("--context must be at least 1") }
     }
 
     public func run() throws {

@@ -23,14 +23,24 @@ public struct ChatREPL: AsyncParsableCommand {
         let client = daemon.client
         var history: [Message] = system.map { [Message(role: "system", content: $0)] } ?? []
         let interactive = isatty(0) == 1
+        // The daemon is asked first, so a wrong socket fails now, not after the first question.
+        let model: ModelReply
+        do {
+            model = try await client.model()
+        } catch let error as BriseClientError {
+            FileHandle.standardError.write(Data("brise chat: \(error.message)\n".utf8))
+            throw ExitCode(error.code == .connection ? 69 : 1)
+        }
         if interactive {
-            let model = try? await client.model()
             FileHandle.standardError.write(
-                Data("brise chat with \(model?.name ?? "brised") — /reset, /status, /exit; Ctrl-C stops an answer\n".utf8))
+                Data("brise chat with \(model.name) — /reset, /status, /exit; Ctrl-C stops an answer\n".utf8))
         }
         while true {
             if interactive { FileHandle.standardOutput.write(Data("› ".utf8)) }
-            guard let line = readLine() else { break }
+            guard let line = readLine() else {
+                if interactive { FileHandle.standardOutput.write(Data("\n".utf8)) }  // Ctrl-D: end the prompt's line
+                break
+            }
             let input = line.trimmingCharacters(in: .whitespaces)
             switch input {
             case "": continue
@@ -58,7 +68,12 @@ public struct ChatREPL: AsyncParsableCommand {
             } catch let error as BriseClientError {
                 history.removeLast()
                 FileHandle.standardError.write(Data("brise chat: \(error.message)\n".utf8))
-                if error.code == .connection || error.code == .shuttingDown { throw ExitCode(69) }
+                if error.code == .connection || error.code == .shuttingDown {
+                    // On a terminal the conversation is kept for when brised is back (a restart);
+                    // a script's input ends here.
+                    guard interactive else { throw ExitCode(69) }
+                    FileHandle.standardError.write(Data("(the conversation is kept: ask again once brised is back)\n".utf8))
+                }
             }
         }
     }

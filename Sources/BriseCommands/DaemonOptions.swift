@@ -23,6 +23,18 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: "Min-p (0 = off).")
     var minP: Double?
 
+    @Option(help: "Repetition penalty (1 = off; default: the daemon's).")
+    var repeatPenalty: Double?
+
+    @Option(help: "Presence penalty (0 = off).")
+    var presencePenalty: Double?
+
+    @Option(help: "Frequency penalty (0 = off).")
+    var frequencyPenalty: Double?
+
+    @Option(help: "Tokens the penalties look back over.")
+    var repeatLastN: Int?
+
     @Option(help: "Seed of the random draw (default: a fresh one per request).")
     var seed: UInt64?
 
@@ -39,8 +51,9 @@ struct DaemonOptions: ParsableArguments {
 
     var options: SamplingOptions {
         SamplingOptions(
-            temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed, maxTokens: maxTokens,
-            stop: stop.isEmpty ? nil : stop)
+            temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty,
+            presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty, penaltyLastN: repeatLastN, seed: seed,
+            maxTokens: maxTokens, stop: stop.isEmpty ? nil : stop)
     }
 }
 

@@ -52,7 +52,9 @@ public struct Generate: ParsableCommand {
     @Option(help: "Worker threads (default: what the affinity mask and the cgroup CPU quota allow; see brise budget).")
     var threads: Int?
 
-    @Option(help: "Context length (default: the largest that fits the memory budget, at most 4096 and the model's).")
+    @Option(
+        name: [.customLong("context"), .customLong("ctx")],
+        help: "Context length (default: the largest that fits the memory budget, at most 4096 and the model's; as brised's --context).")
     var ctx: Int?
 
     @Option(help: "Memory budget, e.g. 2G or 512M (the cgroup's limit applies when lower).")
@@ -67,13 +69,19 @@ public struct Generate: ParsableCommand {
     @Option(help: "Directory of thermal_zone* to watch (the kernel's by default).")
     var thermalZones = "/sys/class/thermal"
 
-    @Option(help: "°C where generation starts pausing after each token (more as it gets hotter).")
+    @Option(
+        name: [.customLong("thermal-soft-limit"), .customLong("soft-limit")],
+        help: "°C where generation starts pausing after each token (more as it gets hotter).")
     var softLimit: Double = 70
 
-    @Option(help: "°C where generation pauses until it is below the soft limit again.")
+    @Option(
+        name: [.customLong("thermal-hard-limit"), .customLong("hard-limit")],
+        help: "°C where generation pauses until it is below the soft limit again.")
     var hardLimit: Double = 85
 
-    @Option(help: "Seconds a token may wait in a thermal pause before the request fails.")
+    @Option(
+        name: [.customLong("thermal-max-wait-seconds"), .customLong("max-thermal-wait")],
+        help: "Seconds a token may wait in a thermal pause before the request fails.")
     var maxThermalWait: Double = 60
 
     @Option(help: "Cap generation at this many tokens per second (fanless boxes).")
@@ -88,7 +96,7 @@ public struct Generate: ParsableCommand {
         guard (prompt == nil) != (tokens == nil) else { throw ValidationError("give exactly one of --prompt and --tokens") }
         guard TokenCount(maxTokens) != nil else { throw ValidationError("-n must be in 0…\(TokenCount.limit)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let ctx, ctx < 1 { throw ValidationError("--ctx must be at least 1") }
+        if let ctx, ctx < 1 { throw ValidationError("--context must be at least 1") }
         if chat, tokens != nil { throw ValidationError("--chat needs --prompt") }
         _ = try thermalLimits()
         _ = try cacheType()
@@ -145,6 +153,7 @@ public struct Generate: ParsableCommand {
             modelPath: model, contextLength: ctx, memoryBudget: memoryBudget.flatMap(MemoryBudget.parse), lockWeights: mlock,
             threads: threads, cacheType: try cacheType(),
             environment: ProcessInfo.processInfo.environment)
+        if let warning = loaded.contextWarning { print("brise generate: warning: \(warning)", to: &stderr) }
         let promptIDs: [Int32]
         if let tokens {
             let parsed = tokens.split(separator: ",").map { Int32($0.trimmingCharacters(in: .whitespaces)) }
@@ -157,7 +166,14 @@ public struct Generate: ParsableCommand {
                 throw ModelError(.invalidToken, "\(model) has no vocabulary: use --tokens")
             }
             if chat {
-                promptIDs = try ChatEncoder(tokenizer: tokenizer).encode([ChatMessage(.user, prompt ?? "")])
+                let encoder = try ChatEncoder(tokenizer: tokenizer)
+                if tokenizer.vocabulary.chatTemplate == nil {
+                    // A base model often has the control tokens but was never tuned to follow them.
+                    print(
+                        "brise generate: \(model) has no chat template; --chat assumes the \(encoder.format.rawValue) format from its "
+                            + "control tokens, which a base model may not follow", to: &stderr)
+                }
+                promptIDs = try encoder.encode([ChatMessage(.user, prompt ?? "")])
             } else {
                 promptIDs = tokenizer.encode(prompt ?? "", addSpecial: true)
             }
@@ -179,7 +195,7 @@ public struct Generate: ParsableCommand {
         } catch let error as ModelError where error.code == .contextOverflow {
             throw ModelError(
                 .contextOverflow,
-                "the prompt (\(promptIDs.count) tokens) and -n \(maxTokens) exceed the context of \(context.contextLength) (--ctx)")
+                "the prompt (\(promptIDs.count) tokens) and -n \(maxTokens) exceed the context of \(context.contextLength) (--context)")
         }
         out.write(Data("\n".utf8))
         if verbose {

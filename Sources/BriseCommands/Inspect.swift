@@ -47,7 +47,7 @@ public struct Inspect: ParsableCommand {
         }
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]  // the same order every run
             let data = try encoder.encode(report)
             print(String(decoding: data, as: UTF8.self))
         } else {

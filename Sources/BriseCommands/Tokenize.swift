@@ -16,7 +16,7 @@ public struct Tokenize: ParsableCommand {
     @Option(name: .long, help: "The GGUF model (or vocabulary) file.")
     var model: String
 
-    @Argument(help: "The text to tokenize.")
+    @Argument(help: "The text to tokenize; - reads it from standard input.")
     var text: String
 
     @Flag(help: "Also print each token's piece.")
@@ -38,6 +38,14 @@ public struct Tokenize: ParsableCommand {
             var stderr = StandardError()
             print("brise tokenize: \(model): \(error)", to: &stderr)
             throw ExitCode.failure
+        }
+        let text: String
+        do {
+            text = try TextArgument.resolve(self.text)
+        } catch {
+            var stderr = StandardError()
+            print("brise tokenize: \(error)", to: &stderr)
+            throw ExitCode(66)
         }
         let ids = tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
         if pieces {

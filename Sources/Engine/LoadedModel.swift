@@ -106,6 +106,17 @@ extension LoadedModel {
     /// Positions per slot.
     public var contextLength: Int { session.contextLength }
 
+    /// The model's training context (`<arch>.context_length`).
+    public var trainingContext: Int { model.configuration.contextLength }
+
+    /// A warning when the context is longer than the model was trained for (allowed, as in llama.cpp,
+    /// but positions past it are extrapolated and answers may degrade), else `nil`.
+    public var contextWarning: String? {
+        guard contextLength > trainingContext else { return nil }
+        return "the context of \(contextLength) positions is longer than the \(trainingContext) the model was trained for; "
+            + "past that its answers may degrade"
+    }
+
     /// The kernel path, and the per-type choices when they differ from it (for logs).
     public var kernelSummary: String { "\(kernelChoice)" }
 

@@ -56,12 +56,16 @@ public enum Daemon {
             try await serve(configuration: configuration, environment: environment, logger: logger)
             return 0
         } catch let error as DaemonError {
-            logger.critical("\(error.message)", metadata: ["code": "\(error.code)"])
-            if !journal { printError("brised: \(error.message)") }
+            // Once: to the journal with its code, or as one plain line on a terminal (the stream
+            // handler writes to the same stderr, so logging it there too printed it twice).
+            if journal {
+                logger.critical("\(error.message)", metadata: ["code": "\(error.code)"])
+            } else {
+                printError("brised: \(error.message)")
+            }
             return error.code == .configuration || error.code == .permission ? 78 : 1
         } catch {
-            logger.critical("\(error)")
-            if !journal { printError("brised: \(error)") }
+            if journal { logger.critical("\(error)") } else { printError("brised: \(error)") }
             return 1
         }
     }
@@ -81,6 +85,10 @@ public enum Daemon {
             throw DaemonError(.configuration, "\(error)")
         }
 
+        // A second brised on a live socket is refused before it maps and warms a model it cannot serve
+        // (the server checks again when it binds).
+        if case .path(let path) = listener { try SocketFile.prepare(path) }
+
         // Loading maps the file and plans memory: milliseconds for a warm page cache, longer from a
         // slow disk; the warm-up step touches every weight once. Ask systemd for time meanwhile.
         let modelPath = try ModelLocation.resolve(
@@ -97,6 +105,7 @@ public enum Daemon {
         } catch {
             throw DaemonError(.model, "\(modelPath): \(error)")
         }
+        if let warning = loaded.contextWarning { logger.warning("\(warning)") }
         notifier.status("warming up \(modelPath)")
         do {
             try loaded.warmUp()

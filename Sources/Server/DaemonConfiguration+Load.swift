@@ -58,6 +58,16 @@ extension DaemonConfiguration {
                 name = String(argument[..<equals])
                 value = String(argument[argument.index(after: equals)...])
             }
+            let setting = settings.first(where: { $0.flag == name })
+            if value == nil, setting?.isBoolean == true {
+                // A boolean flag alone means true; a following true/false (or yes/no, 1/0, on/off) is its value.
+                if index < arguments.count, (try? DaemonConfiguration.boolean(arguments[index], "")) != nil {
+                    value = arguments[index]
+                    index += 1
+                } else {
+                    value = "true"
+                }
+            }
             if value == nil {
                 guard index < arguments.count else { throw DaemonError(.configuration, "\(name) needs a value") }
                 value = arguments[index]
@@ -67,7 +77,7 @@ extension DaemonConfiguration {
                 configFile = value
                 continue
             }
-            guard let setting = settings.first(where: { $0.flag == name }) else {
+            guard let setting else {
                 throw DaemonError(.configuration, "unknown option \(name) (see brised --help)")
             }
             flagValues.append((setting, value ?? ""))

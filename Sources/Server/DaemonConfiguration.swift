@@ -80,6 +80,8 @@ extension DaemonConfiguration {
 
         /// The command-line flag.
         public var flag: String { "--" + key.replacingOccurrences(of: "_", with: "-") }
+        /// Whether the setting is a boolean: its flag alone means true (`--mlock`), as in `brise generate`.
+        public var isBoolean: Bool { defaultValue == "false" || defaultValue == "true" }
         /// The environment variable.
         public var environmentVariable: String { "BRISE_" + key.uppercased() }
     }

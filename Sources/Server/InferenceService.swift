@@ -31,6 +31,12 @@ final class InferenceService: Sendable {
         self.version = version
         let loaded = engine.loaded
         chatEncoder = loaded.tokenizer.flatMap { try? ChatEncoder(tokenizer: $0) }
+        if let tokenizer = loaded.tokenizer, tokenizer.vocabulary.chatTemplate == nil, let format = chatEncoder?.format {
+            // A base model often has the control tokens but was never tuned to follow them.
+            logger.warning(
+                "the model has no chat template (tokenizer.chat_template); Chat assumes the \(format.rawValue) format from its control tokens, which a base model may not follow"
+            )
+        }
         builder = RequestBuilder(
             tokenizer: loaded.tokenizer, chatEncoder: chatEncoder, contextLength: loaded.contextLength,
             vocabularySize: loaded.vocabularySize, defaultMaxTokens: configuration.defaultMaxTokens)

@@ -24,9 +24,12 @@ enum ModelLocation {
         if let known = KnownModels.model(named: model) { names.append(known.fileName) }
         let candidates = names.map { directory.path + "/" + $0 }
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+        // Suggest `brise pull` only for a name it knows.
+        let advice =
+            KnownModels.model(named: model) != nil
+            ? "`brise pull \(model)` downloads it there, or give a path"
+            : "give a path, or a file in that directory (`brise models` lists them; `brise models --known` the names `brise pull` downloads)"
         throw DaemonError(
-            .model,
-            "model \"\(model)\" is not in \(directory) (looked for \(names.joined(separator: ", "))); "
-                + "`brise pull \(model)` downloads known models there, or give a path")
+            .model, "model \"\(model)\" is not in \(directory) (looked for \(names.joined(separator: ", "))); \(advice)")
     }
 }

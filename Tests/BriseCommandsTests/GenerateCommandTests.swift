@@ -57,6 +57,13 @@ import TestSupport
              "--prompt", "What is the capital of France?", "-n", "16", "--temperature", "0"])
         #expect(result.exitStatus == 0, "\(result.standardError)")
         #expect(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "The capital of France is Paris.")
+        #expect(!result.standardError.contains("no chat template"), "the Qwen file carries its template")
+        // Gemma 3 270M's file carries no chat template: --chat says which format it assumed.
+        let gemma = try ChildProcess.run(
+            Self.brise,
+            ["generate", "--model", Fixtures.realModelsDirectory + "/gemma-3-270m-q4_k_m.gguf", "--chat", "--prompt", "Hi", "-n", "2"])
+        #expect(gemma.exitStatus == 0, "\(gemma.standardError)")
+        #expect(gemma.standardError.contains("has no chat template; --chat assumes the gemma format"), "\(gemma.standardError)")
     }
 
     @Test func benchModelReportsRatesLoadAndMemory() throws {
@@ -113,7 +120,7 @@ import TestSupport
         let tooLong = try ChildProcess.run(
             Self.brise, ["generate", "--model", model, "--tokens", "1,2", "--ctx", "100000", "--memory-budget", "40M"])
         #expect(tooLong.exitStatus == 1)
-        #expect(tooLong.standardError.contains("use --ctx"), "\(tooLong.standardError)")
+        #expect(tooLong.standardError.contains("use --context"), "\(tooLong.standardError)")
     }
 
     /// A real v1 memory cgroup of 1 GiB: a 2 GB model is refused, naming the cgroup file.
@@ -194,6 +201,19 @@ import Glibc
             Self.brise, ["generate", "--model", Self.model, "--tokens", "1", "--soft-limit", "90", "--hard-limit", "80"])
         #expect(result.exitStatus != 0)
         #expect(result.standardError.contains("soft limit"), "\(result.standardError)")
+        // brised's names work too (the old ones above stay as aliases).
+        let named = try ChildProcess.run(
+            Self.brise,
+            ["generate", "--model", Self.model, "--tokens", "1", "--thermal-soft-limit", "90", "--thermal-hard-limit", "80"])
+        #expect(named.exitStatus != 0 && named.standardError.contains("soft limit"), "\(named.standardError)")
+        // The committed tiny models were trained for 256 positions: more is allowed, with a warning.
+        let long = try ChildProcess.run(Self.brise, ["generate", "--model", Self.model, "--tokens", "1,2", "-n", "2", "--context", "512"])
+        #expect(long.exitStatus == 0 && long.standardError.contains("longer than the 256 the model was trained for"), "\(long.standardError)")
+        let fits = try ChildProcess.run(Self.brise, ["generate", "--model", Self.model, "--tokens", "1,2", "-n", "2", "--context", "128"])
+        #expect(fits.exitStatus == 0 && !fits.standardError.contains("trained for"), "\(fits.standardError)")
+        let context = try ChildProcess.run(
+            Self.brise, ["generate", "--model", Self.model, "--tokens", "1,2,3", "-n", "100", "--context", "16"])
+        #expect(context.exitStatus == 1 && context.standardError.contains("exceed the context of 16 (--context)"))
     }
 }
 

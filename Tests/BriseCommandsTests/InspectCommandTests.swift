@@ -21,6 +21,13 @@ import Glibc
         try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
+    /// Two runs print the same bytes (keys sorted, not in a dictionary's per-process order).
+    @Test func jsonIsTheSameEveryRun() throws {
+        let path = Fixtures.path("models/tiny-mistral3-Q4_K_M.gguf")
+        let runs = try (0..<3).map { _ in try ChildProcess.run(Self.brise, ["inspect", "--json", path]).standardOutput }
+        #expect(!runs[0].isEmpty && runs.allSatisfy { $0 == runs[0] })
+    }
+
     @Test(arguments: Fixtures.ggufFixtureNames)
     func jsonAgreesWithGGUFPy(name: String) throws {
         let (actual, _) = try Self.inspectJSON(Fixtures.path("gguf/\(name).gguf"))

@@ -103,4 +103,16 @@ import Testing
         #expect(first?["name"]?.stringValue == "ministral-3-3b")
         #expect(first?["sha256"]?.stringValue == "9ed150d4367e68df0ac8e1540f6ddc65b42d0ee26378329d1ecbca60f93fc5f8")
     }
+
+    /// scripts/fetch-models puts the real models where `brise models` looks (one models directory):
+    /// with the environment the tests run in, both are listed.
+    @Test(.enabled(if: Fixtures.realModelsPresent, Comment(rawValue: Fixtures.missingRealModelsMessage)))
+    func fetchedModelsAreListed() throws {
+        // (BRISE_MODELS_CACHE, the scripts' older variable, is not brise's: pass its directory on.)
+        let legacy = ProcessInfo.processInfo.environment["BRISE_MODELS_CACHE"].map { ["BRISE_MODELS_DIR": $0] } ?? [:]
+        let result = try ChildProcess.run(Self.brise, ["models"], environment: legacy)
+        #expect(result.exitStatus == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains(Fixtures.realModelsDirectory), "\(result.standardOutput)")
+        for name in Fixtures.realModelNames { #expect(result.standardOutput.contains(name), "\(result.standardOutput)") }
+    }
 }

@@ -108,6 +108,15 @@ extension Daemon {
             let ask = try ChildProcess.run(brise, ["ask", "--temperature", "0", "-n", "24", "What is the capital of France?"], environment: environment)
             #expect(ask.exitStatus == 0)
             #expect(ask.standardOutput.contains("Paris"), "\(ask.standardOutput)")
+            // - reads the question from standard input (with generate's sampling flags); an empty one is refused.
+            let piped = try ChildProcess.run(
+                "/bin/sh", ["-c", "printf 'What is the capital of France?' | '\(brise)' ask --temperature 0 --repeat-penalty 1.05 -n 24 -"],
+                environment: environment)
+            #expect(piped.exitStatus == 0 && piped.standardOutput.contains("Paris"), "\(piped.standardOutput) \(piped.standardError)")
+            let empty = try ChildProcess.run(brise, ["ask", "  "], environment: environment)
+            #expect(empty.exitStatus == 64 && empty.standardError.contains("the question is empty"), "\(empty.standardError)")
+            let emptyInput = try ChildProcess.run("/bin/sh", ["-c", "'\(brise)' ask - < /dev/null"], environment: environment)
+            #expect(emptyInput.exitStatus == 64 && emptyInput.standardError.contains("no question"), "\(emptyInput.standardError)")
 
             let chatInput = daemon.directory.appendingPathComponent("chat-input")
             try "My name is Ana.\nWhat is my name? Answer with the name only.\n/exit\n".write(to: chatInput, atomically: true, encoding: .utf8)
@@ -121,6 +130,10 @@ extension Daemon {
             #expect(status.exitStatus == 0 && status.standardOutput.contains("\"state\" : \"idle\""), "\(status.standardOutput)")
             let down = try ChildProcess.run(brise, ["status", "--socket", daemon.directory.appendingPathComponent("x.sock").path])
             #expect(down.exitStatus == 69 && down.standardError.contains("cannot connect"))
+            // brise chat asks the daemon before the first question: a bad socket fails at once, not with exit 0.
+            let chatDown = try ChildProcess.run(
+                "/bin/sh", ["-c", "'\(brise)' chat --socket '\(daemon.directory.appendingPathComponent("x.sock").path)' < /dev/null"])
+            #expect(chatDown.exitStatus == 69 && chatDown.standardError.contains("cannot connect"), "\(chatDown.standardError)")
 
             let question = "Say hello in French."
             let swiftExample = try ChildProcess.run(ChildProcess.builtProduct("brise-example"), [question], environment: environment)

@@ -76,6 +76,10 @@ extension Daemon {
             let missing = try Self.brised(["--model", "ministral-3-3b", "--models-dir", models.path, "--socket", socket])
             #expect(missing.exitStatus == 1)
             #expect(missing.standardError.contains("brise pull ministral-3-3b") && missing.standardError.contains("Ministral-3-3B-Instruct-2512-Q4_K_M.gguf"))
+            // A name brise pull does not know is not sent there.
+            let unknown = try Self.brised(["--model", "qwen", "--models-dir", models.path, "--socket", socket])
+            #expect(unknown.exitStatus == 1)
+            #expect(!unknown.standardError.contains("brise pull qwen") && unknown.standardError.contains("brise models --known"), "\(unknown.standardError)")
         }
 
         @Test func fileThenEnvironmentThenFlags() throws {

@@ -95,6 +95,10 @@ extension Daemon {
             let second = try DaemonProcess.brised(["--model", Daemon.tinyModel, "--socket", socket], directory: first.directory)
             #expect(second.waitForExit(timeout: 30) == 1)
             #expect(second.standardError.contains("already listening"))
+            // ...before it loads a model (which would map and warm a file it cannot serve).
+            #expect(!second.standardError.contains("loading the model"), "\(second.standardError)")
+            // The fatal error is printed once on a terminal, not also as a log line.
+            #expect(second.standardError.components(separatedBy: "already listening").count == 2, "\(second.standardError)")
             // Kill the first without cleanup: its socket file stays, stale.
             first.signal(SIGKILL)
             _ = first.waitForExit(timeout: 10)

@@ -44,6 +44,9 @@ extension Daemon {
                 "sysusers": system + "/sysusers.d/brise.conf",
                 "tmpfiles": system + "/tmpfiles.d/brise.conf",
                 "config": "/etc/brise/brised.toml",
+                "bash": prefix + "/share/bash-completion/completions/brise",
+                "zsh": prefix + "/share/zsh/site-functions/_brise",
+                "fish": prefix + "/share/fish/vendor_completions.d/brise.fish",
             ]
         }
 
@@ -76,6 +79,11 @@ extension Daemon {
             #expect(
                 try String(contentsOfFile: root.path + files["config"]!, encoding: .utf8)
                     == String(contentsOfFile: Self.repositoryPath("systemd/brised.toml"), encoding: .utf8))
+            // The completions are brise's own, naming its subcommands and their flags.
+            let bash = try String(contentsOfFile: root.path + files["bash"]!, encoding: .utf8)
+            #expect(bash.contains("complete") && bash.contains("generate") && bash.contains("--context"), "\(bash.prefix(300))")
+            #expect(try String(contentsOfFile: root.path + files["zsh"]!, encoding: .utf8).hasPrefix("#compdef brise"))
+            #expect(try String(contentsOfFile: root.path + files["fish"]!, encoding: .utf8).contains("complete -c 'brise'"))
             // A staging install never touches the running system.
             #expect(!result.standardOutput.contains("running:"))
 

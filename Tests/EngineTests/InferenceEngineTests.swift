@@ -163,11 +163,14 @@ import Testing
         let engine = InferenceEngine(loaded: loaded, configuration: .init(queueLimit: 4))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await engine.run() }
-            // Posted back to back: the first is admitted, the second waits (200 steps at least), then
-            // the shutdown.
+            // Posted back to back: the first is admitted at once (a free slot), the second waits (200
+            // steps at least), then the shutdown; the model thread takes them in this order. (Waiting
+            // for the first output instead lets the tiny model finish all 200 steps before the second
+            // arrives.) A generous drain: the suite runs tests side by side, and 200 steps once took
+            // over 60 s.
             let running = engine.submit(Self.request(Self.prompts[1], maxTokens: 200))
             let waiting = engine.submit(Self.request(Self.prompts[1]))
-            engine.shutdown(deadline: .now.advanced(by: .seconds(60)))
+            engine.shutdown(deadline: .now.advanced(by: .seconds(600)))
             var iterator = running.makeAsyncIterator()
             do {
                 _ = try await Self.collect(waiting)

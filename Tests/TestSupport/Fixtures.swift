@@ -1,4 +1,5 @@
 public import Foundation
+import ModelStore
 
 /// Paths of the repository's committed fixtures and of the real models fetched outside it.
 public enum Fixtures {
@@ -15,11 +16,14 @@ public enum Fixtures {
         repositoryRoot.appendingPathComponent("Fixtures").appendingPathComponent(relative).path
     }
 
-    /// The directory `scripts/fetch-models` puts the real small models in.
+    /// The directory `scripts/fetch-models` puts the real small models in: the models directory
+    /// `brise models` lists (`ModelsDirectory`'s rule, as scripts/models-dir applies it), or
+    /// `$BRISE_MODELS_CACHE`, the scripts' older variable, when set.
     public static var realModelsDirectory: String {
         let environment = ProcessInfo.processInfo.environment
         if let directory = environment["BRISE_MODELS_CACHE"], !directory.isEmpty { return directory }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/brise/models").path
+        return (try? ModelsDirectory.resolve(flag: nil, environment: environment).path)
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/brise/models").path
     }
 
     /// The real small models the tests use when present (`scripts/fetch-models` fetches them).

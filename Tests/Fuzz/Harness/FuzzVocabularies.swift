@@ -5,7 +5,7 @@ public import Tokenization
 
 /// The vocabularies the fuzz targets run on: the committed tiny model's (always), and, where present,
 /// the Mistral tokenizer fixtures (`~/.cache/brise/tokenizers`: Tekken, SentencePiece v1/v3/v7, v13)
-/// and the real Qwen2.5 and Gemma 3 files (`~/.cache/brise/models`).
+/// and the real Qwen2.5 and Gemma 3 files (the models directory, `scripts/models-dir`).
 public struct FuzzVocabularies: Sendable {
     /// One loaded vocabulary with what is built on it.
     public struct Entry: Sendable {
