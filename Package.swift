@@ -32,6 +32,11 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        .systemLibrary(
             name: "COpenBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
@@ -55,6 +60,8 @@ let package = Package(
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(name: "Kernels", dependencies: ["CKernels"]),
+        // The line editor under `brise chat` (libedit, with a reader that makes Ctrl-C abandon a line).
+        .target(name: "CLineEditor", dependencies: ["CEditLine"]),
         .target(name: "Sampling"),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
@@ -94,6 +101,7 @@ let package = Package(
             name: "BriseCommands",
             dependencies: [
                 "BriseClient",
+                "CLineEditor",
                 "Engine",
                 "GGUF",
                 "Kernels",

@@ -67,7 +67,10 @@ enum AnswerPrinter {
     }
 
     /// Prints `stream` as it arrives.
-    static func print(_ stream: AsyncThrowingStream<BriseClient.Event, any Error>, verbose: Bool) async throws -> Outcome {
+    static func print(
+        _ stream: AsyncThrowingStream<BriseClient.Event, any Error>, verbose: Bool,
+        style: TerminalStyle = TerminalStyle(fileDescriptor: 2)
+    ) async throws -> Outcome {
         let interrupts = InterruptWatcher()
         defer { interrupts.stop() }
         let spinner = Spinner()
@@ -97,12 +100,12 @@ enum AnswerPrinter {
                 let line = String(
                     format: "[%@] prompt %d tokens (%d cached) in %.2f s; %d tokens at %.1f tokens/s\n",
                     summary?.finishReason ?? "?", usage.promptTokens, usage.cachedTokens, usage.promptSeconds, usage.generatedTokens, rate)
-                FileHandle.standardError.write(Data(line.utf8))
+                FileHandle.standardError.write(Data(style.dim(line).utf8))
             }
             return .finished(text: text, summary: summary)
         } catch where task.isCancelled {
             FileHandle.standardOutput.write(Data("\n".utf8))
-            FileHandle.standardError.write(Data("(cancelled)\n".utf8))
+            FileHandle.standardError.write(Data((style.yellow("(cancelled)") + "\n").utf8))
             return .cancelled(text: "")
         }
     }
