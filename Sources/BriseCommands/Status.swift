@@ -1,5 +1,6 @@
 public import ArgumentParser
 import BriseClient
+import Engine
 import Foundation
 import WireProtocol
 
@@ -10,7 +11,7 @@ public struct Status: AsyncParsableCommand {
     @Option(help: "brised's socket (default: $BRISE_SOCKET, else /run/brise/brised.sock).")
     var socket: String?
 
-    @Flag(help: "Print JSON (the GetStatus and GetModel replies).")
+    @Flag(help: "Print JSON (the GetStatus and GetModel replies; camelCase keys, as every brise --json).")
     var json = false
 
     public init() {}
@@ -27,20 +28,19 @@ public struct Status: AsyncParsableCommand {
                     var model: ModelReply
                 }
                 let encoder = JSONEncoder()
-                encoder.keyEncodingStrategy = .convertToSnakeCase
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(Both(status: status, model: model)), as: UTF8.self))
                 return
             }
-            func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+            let size = MemoryPlan.formatted
             print("state        \(status.state)")
             print("requests     \(status.activeRequests) active, \(status.queuedRequests) queued")
             if let slots = status.slots { print("slots        \(status.activeRequests) of \(slots) busy") }
             print("speed        \(status.tokensPerSecond.map { String(format: "%.1f tokens/s (all streams, last steps)", $0) } ?? "no request yet")")
             print("threads      \(status.threads)")
-            print("memory       \(mib(status.residentBytes)) resident; plan \(mib(status.memoryPlanBytes)) of a \(mib(status.memoryBudgetBytes)) budget")
+            print("memory       \(size(status.residentBytes)) resident; plan \(size(status.memoryPlanBytes)) of a \(size(status.memoryBudgetBytes)) budget")
             print("thermal      \(status.thermal ?? "-")")
-            print("model        \(model.name) (\(model.architecture), \(mib(model.fileBytes)), context \(model.contextLength), chat \(model.chatFormat ?? "none"))")
+            print("model        \(model.name) (\(model.architecture), \(size(model.fileBytes)), context \(model.contextLength), chat \(model.chatFormat ?? "none"))")
             print("file         \(model.file)")
         } catch let error as BriseClientError {
             FileHandle.standardError.write(Data("brise status: \(error.message)\n".utf8))

@@ -171,7 +171,9 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
             + "scratch \(Self.formatted(scratchBytes)), overhead \(Self.formatted(overheadBytes))"
     }
 
-    static func formatted(_ bytes: Int) -> String {
+    /// Bytes as people read them, one rule everywhere (logs, `brise status`, `brise budget`): GiB with
+    /// two decimals from 1 GiB up, MiB with one below.
+    public static func formatted(_ bytes: Int) -> String {
         let gib = Double(bytes) / Double(1 << 30)
         if gib >= 1 { return "\((gib * 100).rounded() / 100) GiB" }
         return "\((Double(bytes) / Double(1 << 20) * 10).rounded() / 10) MiB"

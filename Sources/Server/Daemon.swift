@@ -40,6 +40,9 @@ public enum Daemon {
         case .printConfiguration:
             print(configuration.tomlText, terminator: "")
             return 0
+        case .dumpHelp:
+            print(DaemonConfiguration.toolInfoJSON)
+            return 0
         case .serve:
             break
         }

@@ -12,6 +12,8 @@ extension DaemonConfiguration {
         case version
         /// Print the effective configuration as TOML, then exit (after validating it).
         case printConfiguration
+        /// Print the flags as swift-argument-parser's tool description (JSON), then exit.
+        case dumpHelp
     }
 
     /// The config file used when none is named: `$CONFIGURATION_DIRECTORY/brised.toml` under systemd
@@ -47,6 +49,7 @@ extension DaemonConfiguration {
             case "-h", "--help": action = .help; continue
             case "--version": action = .version; continue
             case "--print-config": action = .printConfiguration; continue
+            case "--experimental-dump-help": action = .dumpHelp; continue
             default: break
             }
             guard argument.hasPrefix("--") else {

@@ -145,7 +145,7 @@ final class InferenceService: Sendable {
         let s = status
         let rate = s.tokensPerSecond.map { String(format: "%.1f tokens/s", $0) } ?? "no tokens yet"
         return "\(s.state); \(s.activeRequests) of \(s.slots ?? 1) slots busy, \(s.queuedRequests) queued; \(rate); \(s.threads) threads; thermal \(s.thermal ?? "-"); "
-            + "RSS \(s.residentBytes >> 20) MiB, plan \(s.memoryPlanBytes >> 20) MiB of \(s.memoryBudgetBytes >> 20) MiB"
+            + "RSS \(MemoryPlan.formatted(s.residentBytes)), plan \(MemoryPlan.formatted(s.memoryPlanBytes)) of \(MemoryPlan.formatted(s.memoryBudgetBytes))"
     }
 
     /// A fresh random seed, for a request that gives none.

@@ -47,6 +47,8 @@ extension Daemon {
                 "bash": prefix + "/share/bash-completion/completions/brise",
                 "zsh": prefix + "/share/zsh/site-functions/_brise",
                 "fish": prefix + "/share/fish/vendor_completions.d/brise.fish",
+                "brise.1": prefix + "/share/man/man1/brise.1",
+                "brised.1": prefix + "/share/man/man1/brised.1",
             ]
         }
 
