@@ -184,21 +184,30 @@ import Testing
         var big = try TinyGGUF.model(shape: .init(embedding: 128, vocabulary: 4096), seed: 11).serialized()
         big += [UInt8](repeating: 0, count: (16 << 20) - big.count)  // padding after the data section
         try setup.server.serve(big, as: "big.gguf")
-        let puller = ModelPull(directory: setup.directory.path, options: PullOptions(maxRetries: 2, retryDelay: 0.01, idleTimeout: 10))
-        let before = Self.residentBytes()
-        let state = Mutex((calls: 0, peak: before))
-        let result = try puller.pull(setup.source("files", "big.gguf", size: big.count)) { _ in
-            let calls = state.withLock { $0.calls += 1; return $0.calls }
-            if calls % 8 == 0 {
-                usleep(2_000)
-                let now = Self.residentBytes()
-                state.withLock { $0.peak = max($0.peak, now) }
+        // The process's RSS is the measure, and other suites run in this process at the same time:
+        // a neighbour's allocation can land inside one pull. Buffering the download would grow the
+        // RSS by ~16 MiB on every pull, so the smallest growth of up to three pulls is what counts.
+        var growths: [Int] = []
+        for attempt in 0..<3 {
+            let puller = ModelPull(
+                directory: setup.directory.appendingPathComponent("attempt-\(attempt)").path,
+                options: PullOptions(maxRetries: 2, retryDelay: 0.01, idleTimeout: 10))
+            let before = Self.residentBytes()
+            let state = Mutex((calls: 0, peak: before))
+            let result = try puller.pull(setup.source("files", "big.gguf", size: big.count)) { _ in
+                let calls = state.withLock { $0.calls += 1; return $0.calls }
+                if calls % 8 == 0 {
+                    usleep(2_000)
+                    let now = Self.residentBytes()
+                    state.withLock { $0.peak = max($0.peak, now) }
+                }
             }
+            #expect(try setup.bytes(at: result.path) == big)
+            #expect(try setup.server.requests().count == attempt + 1, "one request per pull: nothing paused or restarted")
+            growths.append(state.withLock { $0.peak } - before)
+            if growths.last! < 12 << 20 { break }
         }
-        #expect(try setup.bytes(at: result.path) == big)
-        #expect(try setup.server.requests().count == 1, "one request: nothing paused or restarted")
-        let growth = state.withLock { $0.peak } - before
-        #expect(growth < 12 << 20, "memory grew \(growth >> 20) MiB while 16 MiB arrived through a slow disk")
+        #expect(growths.min()! < 12 << 20, "memory grew \(growths.map { $0 >> 20 }) MiB while 16 MiB arrived through a slow disk")
     }
 
     static func residentBytes() -> Int {
