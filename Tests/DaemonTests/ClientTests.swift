@@ -119,12 +119,18 @@ extension Daemon {
             #expect(emptyInput.exitStatus == 64 && emptyInput.standardError.contains("no question"), "\(emptyInput.standardError)")
 
             let chatInput = daemon.directory.appendingPathComponent("chat-input")
-            try "My name is Ana.\nWhat is my name? Answer with the name only.\n/exit\n".write(to: chatInput, atomically: true, encoding: .utf8)
+            let saved = daemon.directory.appendingPathComponent("chat.json")
+            // A """ block is one message; commands are not sent to the model.
+            try "\"\"\"My name is Ana.\nI live in Lyon.\n\"\"\"\nWhat is my name? Answer with the name only.\n/save \(saved.path)\n/exit\n"
+                .write(to: chatInput, atomically: true, encoding: .utf8)
             let chat = try ChildProcess.run(
                 "/bin/sh", ["-c", "'\(brise)' chat --temperature 0 -n 24 < '\(chatInput.path)'"], environment: environment)
             #expect(chat.exitStatus == 0)
             let answers = chat.standardOutput.split(separator: "\n")
             #expect(answers.count >= 2 && answers.last?.contains("Ana") == true, "the conversation is kept: \(chat.standardOutput)")
+            let messages = (try JSONSerialization.jsonObject(with: Data(contentsOf: saved)) as? [String: Any])?["messages"] as? [[String: String]]
+            #expect(messages?.filter { $0["role"] == "user" }.map { $0["content"] ?? "" }
+                == ["My name is Ana.\nI live in Lyon.", "What is my name? Answer with the name only."], "\(String(describing: messages))")
 
             let status = try ChildProcess.run(brise, ["status", "--json"], environment: environment)
             #expect(status.exitStatus == 0 && status.standardOutput.contains("\"state\" : \"idle\""), "\(status.standardOutput)")
