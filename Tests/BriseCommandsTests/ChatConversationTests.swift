@@ -83,4 +83,21 @@ import WireProtocol
         try Data(count: Conversation.maximumFileBytes + 1).write(to: big)
         #expect(throws: ConversationFileError.self) { try Conversation.load(from: big) }
     }
+
+    /// Colour only on a terminal, and never with NO_COLOR set or TERM=dumb.
+    @Test func colourFollowsTheTerminalAndNoColor() throws {
+        let terminal = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        try #require(terminal >= 0)
+        defer { close(terminal) }
+        #expect(TerminalStyle(fileDescriptor: terminal, environment: ["TERM": "xterm"]).enabled)
+        #expect(TerminalStyle(fileDescriptor: terminal, environment: ["TERM": "xterm"]).red("x") == "\u{1B}[31mx\u{1B}[0m")
+        #expect(!TerminalStyle(fileDescriptor: terminal, environment: ["TERM": "xterm", "NO_COLOR": "1"]).enabled)
+        #expect(TerminalStyle(fileDescriptor: terminal, environment: ["TERM": "xterm", "NO_COLOR": ""]).enabled)
+        #expect(!TerminalStyle(fileDescriptor: terminal, environment: ["TERM": "dumb"]).enabled)
+        var pipeEnds: [Int32] = [0, 0]
+        try #require(pipe(&pipeEnds) == 0)
+        defer { close(pipeEnds[0]); close(pipeEnds[1]) }
+        #expect(!TerminalStyle(fileDescriptor: pipeEnds[1], environment: ["TERM": "xterm"]).enabled)
+        #expect(TerminalStyle(fileDescriptor: pipeEnds[1], environment: [:]).red("x") == "x")
+    }
 }
