@@ -56,6 +56,20 @@ public struct BriseClient: Sendable {
         }
     }
 
+    /// The text between `prompt` (before the gap) and `suffix` (after it), through the model's
+    /// fill-in-the-middle tokens, streaming the text (`GetModel`'s `fillInTheMiddle` says whether the
+    /// model has them).
+    public func complete(_ prompt: String, suffix: String? = nil, options: SamplingOptions? = nil) -> AsyncThrowingStream<Event, any Error> {
+        stream(
+            method: InferenceInterface.Method.complete.qualifiedName,
+            parameters: CompleteParameters(prompt: prompt, suffix: suffix, options: options), reply: GenerateReply.self
+        ) { reply in
+            reply.finishReason == nil && reply.usage == nil
+                ? .text(reply.text)
+                : .finished(Summary(finishReason: reply.finishReason, usage: reply.usage, toolCalls: []))
+        }
+    }
+
     /// Answers a conversation through the model's chat template, streaming the text.
     public func chat(_ messages: [Message], tools: [ToolDefinition]? = nil, options: SamplingOptions? = nil)
         -> AsyncThrowingStream<Event, any Error>

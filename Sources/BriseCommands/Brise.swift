@@ -8,7 +8,7 @@ public struct Brise: AsyncParsableCommand {
         abstract: "Brise: an on-device runtime for Mistral's small models.",
         version: BriseVersion.current,
         subcommands: [
-            Ask.self, ChatREPL.self, Status.self, Generate.self, Tokenize.self, Inspect.self, Bench.self, Budget.self, Models.self,
+            Ask.self, ChatREPL.self, Complete.self, Status.self, Generate.self, Tokenize.self, Inspect.self, Bench.self, Budget.self, Models.self,
             Pull.self,
         ]
     )

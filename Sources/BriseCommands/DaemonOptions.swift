@@ -69,7 +69,7 @@ enum AnswerPrinter {
     /// Prints `stream` as it arrives.
     static func print(
         _ stream: AsyncThrowingStream<BriseClient.Event, any Error>, verbose: Bool,
-        style: TerminalStyle = TerminalStyle(fileDescriptor: 2)
+        style: TerminalStyle = TerminalStyle(fileDescriptor: 2), endLine: Bool = true
     ) async throws -> Outcome {
         let interrupts = InterruptWatcher()
         defer { interrupts.stop() }
@@ -94,7 +94,7 @@ enum AnswerPrinter {
         defer { spinner.stop() }
         do {
             let (text, summary) = try await task.value
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            if endLine { FileHandle.standardOutput.write(Data("\n".utf8)) }
             if verbose, let usage = summary?.usage {
                 let rate = usage.generationSeconds > 0 ? Double(usage.generatedTokens) / usage.generationSeconds : 0
                 let line = String(

@@ -117,6 +117,11 @@ extension LoadedModel {
             + "past that its answers may degrade"
     }
 
+    /// How the model is asked to fill in the middle (nil: no vocabulary, or no FIM tokens in it).
+    public var fillInTheMiddle: FillInTheMiddle? {
+        tokenizer.flatMap { FillInTheMiddle(vocabulary: $0.vocabulary, metadata: file.metadata) }
+    }
+
     /// The kernel path, and the per-type choices when they differ from it (for logs).
     public var kernelSummary: String { "\(kernelChoice)" }
 

@@ -18,6 +18,18 @@ extension InferenceService {
         _ = await send(VarlinkReply.encode(final))
     }
 
+    /// `Complete`: the code between a prefix and a suffix (fill in the middle), streamed as Generate.
+    func complete(_ call: VarlinkCall, hungUp: Flag, send: @escaping Send) async throws {
+        try requireServing()
+        let request = try builder.complete(call, randomSeed: randomSeed)
+        let result = try await run(request, method: "Complete", hungUp: hungUp) { chunk in
+            call.more ? await send(VarlinkReply.encode(GenerateReply(text: chunk), continues: true)) : true
+        }
+        guard let (outcome, usage, text) = result else { return }
+        let final = GenerateReply(text: call.more ? "" : text, finishReason: outcome.finishReason.rawValue, usage: usage)
+        _ = await send(VarlinkReply.encode(final))
+    }
+
     /// `Chat`: the messages through the model's chat template; tool calls parsed from the answer.
     func chat(_ call: VarlinkCall, hungUp: Flag, send: @escaping Send) async throws {
         try requireServing()

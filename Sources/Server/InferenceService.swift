@@ -39,7 +39,8 @@ final class InferenceService: Sendable {
         }
         builder = RequestBuilder(
             tokenizer: loaded.tokenizer, chatEncoder: chatEncoder, contextLength: loaded.contextLength,
-            vocabularySize: loaded.vocabularySize, defaultMaxTokens: configuration.defaultMaxTokens)
+            vocabularySize: loaded.vocabularySize, defaultMaxTokens: configuration.defaultMaxTokens,
+            fillInTheMiddle: loaded.fillInTheMiddle)
     }
 
     /// Sends one reply (bytes with their NUL); returns false when the connection is gone.
@@ -74,6 +75,8 @@ final class InferenceService: Sendable {
                 try await generate(call, hungUp: hungUp, send: reply)
             case InferenceInterface.Method.chat.qualifiedName:
                 try await chat(call, hungUp: hungUp, send: reply)
+            case InferenceInterface.Method.complete.qualifiedName:
+                try await complete(call, hungUp: hungUp, send: reply)
             case InferenceInterface.Method.tokenize.qualifiedName:
                 _ = await reply(VarlinkReply.encode(try builder.tokenize(call)))
             case InferenceInterface.Method.detokenize.qualifiedName:
@@ -108,7 +111,8 @@ final class InferenceService: Sendable {
         let loaded = engine.loaded
         return ModelReply(
             name: loaded.name, architecture: loaded.architecture, file: loaded.filePath, fileBytes: loaded.fileBytes,
-            contextLength: loaded.contextLength, vocabularySize: loaded.vocabularySize, chatFormat: chatEncoder?.format.rawValue)
+            contextLength: loaded.contextLength, vocabularySize: loaded.vocabularySize, chatFormat: chatEncoder?.format.rawValue,
+            fillInTheMiddle: builder.fillInTheMiddle != nil)
     }
 
     var status: StatusReply {

@@ -22,8 +22,14 @@ package struct RequestBuilder: Sendable {
     package let vocabularySize: Int
     /// `max_tokens` when a request gives none (cut to what the context has left).
     package let defaultMaxTokens: Int
+    /// The model's fill-in-the-middle layout (nil: `Complete` is refused).
+    package let fillInTheMiddle: FillInTheMiddle?
 
-    package init(tokenizer: Tokenizer?, chatEncoder: ChatEncoder?, contextLength: Int, vocabularySize: Int, defaultMaxTokens: Int) {
+    package init(
+        tokenizer: Tokenizer?, chatEncoder: ChatEncoder?, contextLength: Int, vocabularySize: Int, defaultMaxTokens: Int,
+        fillInTheMiddle: FillInTheMiddle? = nil
+    ) {
+        self.fillInTheMiddle = fillInTheMiddle
         self.tokenizer = tokenizer
         self.chatEncoder = chatEncoder
         self.contextLength = contextLength
@@ -47,6 +53,42 @@ package struct RequestBuilder: Sendable {
         let tokenizer = try requireTokenizer()
         let prompt = tokenizer.encode(parameters.prompt, addSpecial: true)
         return try request(prompt, parameters.options, randomSeed: randomSeed)
+    }
+
+    /// `Complete`: the code between `prompt` and `suffix`, through the model's fill-in-the-middle
+    /// tokens. A prompt too long for the context keeps what is nearest the gap, leaving the answer
+    /// `max_tokens` (or, absent, the default up to a quarter of the context).
+    ///
+    /// - Throws: `WireError` `.invalidParameter` (also for a model without FIM tokens) or `.contextOverflow`.
+    package func complete(_ call: VarlinkCall, randomSeed: () -> UInt64) throws(WireError) -> GenerationRequest {
+        let parameters = try call.parameters(CompleteParameters.self)
+        let tokenizer = try requireTokenizer()
+        guard let fillInTheMiddle else {
+            throw .invalidParameter(
+                parameter: "prompt",
+                reason: "the model has no fill-in-the-middle tokens ([PREFIX]/[SUFFIX], <|fim_prefix|>…); use Generate")
+        }
+        let answerRoom = parameters.options?.maxTokens ?? min(defaultMaxTokens, max(1, contextLength / 4))
+        let suffix = parameters.suffix ?? ""
+        let prompt = fillInTheMiddle.encode(
+            prefix: parameters.prompt, suffix: suffix, tokenizer: tokenizer, limit: contextLength - min(answerRoom, contextLength - 1))
+        var options = parameters.options ?? SamplingOptions()
+        if let line = Self.suffixStop(suffix), (options.stop ?? []).count < ParameterBounds.stopStrings, !(options.stop ?? []).contains(line) {
+            options.stop = (options.stop ?? []) + [line]
+        }
+        return try request(prompt, options, randomSeed: randomSeed)
+    }
+
+    /// Where a fill-in-the-middle answer ends when the model writes on past the gap: the suffix's first
+    /// non-blank line (without its indentation), once it appears in the answer — the middle is done
+    /// when what follows it begins. Only a line of at least 4 characters other than brackets and
+    /// punctuation (a lone `}` or `)` would end answers that merely close a block), at most 256 bytes.
+    static func suffixStop(_ suffix: String) -> String? {
+        guard let line = suffix.split(separator: "\n", omittingEmptySubsequences: true)
+            .map({ $0.trimmingCharacters(in: .whitespaces) }).first(where: { !$0.isEmpty })
+        else { return nil }
+        guard line.filter({ $0.isLetter || $0.isNumber }).count >= 4, line.utf8.count <= ParameterBounds.stopStringBytes else { return nil }
+        return line
     }
 
     /// `Chat`: the messages through the model's chat template.

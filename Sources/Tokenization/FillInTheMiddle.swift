@@ -45,15 +45,37 @@ public struct FillInTheMiddle: Sendable, Equatable {
     }
 
     /// The prompt for the code between `prefix` and `suffix` (either may be empty).
-    public func encode(prefix: String, suffix: String, tokenizer: Tokenizer) -> [TokenID] {
+    ///
+    /// - Parameter limit: The most tokens the prompt may have. A longer one keeps what is nearest the
+    ///   gap, as llama.cpp's `/infill` does: the end of the prefix (three quarters of the room, or
+    ///   more when the suffix needs less) and the start of the suffix.
+    public func encode(prefix: String, suffix: String, tokenizer: Tokenizer, limit: Int = .max) -> [TokenID] {
+        var prefixTokens: [TokenID]
+        var suffixTokens: [TokenID]
+        let frame: Int
+        switch layout {
+        case .mistral:
+            prefixTokens = tokenizer.encode(prefix)
+            suffixTokens = suffix.isEmpty ? [] : Array(tokenizer.encode("☺" + suffix).dropFirst(2))
+            frame = 2 + (tokenizer.vocabulary.bos == nil ? 0 : 1)
+        case .prefixSuffixMiddle:
+            prefixTokens = tokenizer.encode(prefix)
+            suffixTokens = tokenizer.encode(suffix)
+            frame = 3 + (tokenizer.vocabulary.addBOS && tokenizer.vocabulary.bos != nil ? 1 : 0)
+        }
+        let room = max(0, limit - frame)
+        if prefixTokens.count + suffixTokens.count > room {
+            let suffixKeep = min(suffixTokens.count, max(room / 4, room - prefixTokens.count))
+            let prefixKeep = min(prefixTokens.count, room - suffixKeep)
+            prefixTokens = Array(prefixTokens.suffix(prefixKeep))
+            suffixTokens = Array(suffixTokens.prefix(suffixKeep))
+        }
         switch layout {
         case .mistral(let prefixToken, let suffixToken):
-            let prefixTokens = tokenizer.encode(prefix)
-            let suffixTokens = suffix.isEmpty ? [] : Array(tokenizer.encode("☺" + suffix).dropFirst(2))
             return (tokenizer.vocabulary.bos.map { [$0] } ?? []) + [suffixToken] + suffixTokens + [prefixToken] + prefixTokens
         case .prefixSuffixMiddle(let prefixToken, let suffixToken, let middleToken):
             let bos = tokenizer.vocabulary.addBOS ? tokenizer.vocabulary.bos.map { [$0] } ?? [] : []
-            return bos + [prefixToken] + tokenizer.encode(prefix) + [suffixToken] + tokenizer.encode(suffix) + [middleToken]
+            return bos + [prefixToken] + prefixTokens + [suffixToken] + suffixTokens + [middleToken]
         }
     }
 }

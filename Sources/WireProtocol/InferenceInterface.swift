@@ -7,6 +7,7 @@ public enum InferenceInterface {
     public enum Method: String, Sendable, CaseIterable {
         case generate = "Generate"
         case chat = "Chat"
+        case complete = "Complete"
         case tokenize = "Tokenize"
         case detokenize = "Detokenize"
         case getModel = "GetModel"

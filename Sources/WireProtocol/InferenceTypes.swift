@@ -148,6 +148,19 @@ public struct GenerateParameters: Codable, Sendable, Equatable {
     }
 }
 
+/// `Complete` parameters: the text before the gap (`prompt`) and after it (`suffix`).
+public struct CompleteParameters: Codable, Sendable, Equatable {
+    public var prompt: String
+    public var suffix: String?
+    public var options: SamplingOptions?
+
+    public init(prompt: String, suffix: String? = nil, options: SamplingOptions? = nil) {
+        self.prompt = prompt
+        self.suffix = suffix
+        self.options = options
+    }
+}
+
 /// A `Generate` reply: a chunk of text, or (last) the finish reason and usage.
 public struct GenerateReply: Codable, Sendable, Equatable {
     public var text: String
@@ -261,8 +274,13 @@ public struct ModelReply: Codable, Sendable, Equatable {
     public var contextLength: Int
     public var vocabularySize: Int
     public var chatFormat: String?
+    /// Whether `Complete` works (the model has fill-in-the-middle tokens).
+    public var fillInTheMiddle: Bool?
 
-    public init(name: String, architecture: String, file: String, fileBytes: Int, contextLength: Int, vocabularySize: Int, chatFormat: String? = nil) {
+    public init(
+        name: String, architecture: String, file: String, fileBytes: Int, contextLength: Int, vocabularySize: Int,
+        chatFormat: String? = nil, fillInTheMiddle: Bool? = nil
+    ) {
         self.name = name
         self.architecture = architecture
         self.file = file
@@ -270,6 +288,7 @@ public struct ModelReply: Codable, Sendable, Equatable {
         self.contextLength = contextLength
         self.vocabularySize = vocabularySize
         self.chatFormat = chatFormat
+        self.fillInTheMiddle = fillInTheMiddle
     }
 }
 

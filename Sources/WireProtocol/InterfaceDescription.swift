@@ -5,7 +5,7 @@ extension InferenceInterface {
     public static let description = #"""
 # Brise: local inference for Mistral's small models, over a Unix socket.
 #
-# Generate and Chat stream: call them with "more": true and each reply carries new text with
+# Generate, Chat and Complete stream: call them with "more": true and each reply carries new text with
 # "continues": true; the last reply has the finish reason and the usage. Closing the connection
 # cancels the request within one token.
 interface io.brise.Inference
@@ -80,6 +80,18 @@ method Generate(prompt: string, options: ?SamplingOptions) -> (
   usage: ?Usage
 )
 
+# Fills in the middle: the text that belongs between prompt (what comes before the cursor) and
+# suffix (what comes after it), through the model's fill-in-the-middle tokens: Mistral's
+# [SUFFIX]/[PREFIX] (Codestral; encoded as mistral-common encodes FIM), or the prefix/suffix/middle
+# tokens of coder models such as Qwen2.5-Coder (<|fim_prefix|>…, in llama.cpp's /infill order).
+# GetModel's fill_in_the_middle says whether the model has them; without them this is an
+# InvalidParameter naming "prompt". Streams like Generate.
+method Complete(prompt: string, suffix: ?string, options: ?SamplingOptions) -> (
+  text: string,
+  finish_reason: ?string,
+  usage: ?Usage
+)
+
 # Answers a conversation through the model's chat template; tool calls are parsed.
 method Chat(messages: []Message, tools: ?[]ToolDefinition, options: ?SamplingOptions) -> (
   text: string,
@@ -102,7 +114,8 @@ method GetModel() -> (
   file_bytes: int,
   context_length: int,
   vocabulary_size: int,
-  chat_format: ?string
+  chat_format: ?string,
+  fill_in_the_middle: ?bool
 )
 
 # What the daemon is doing, and its budgets. active_requests run in slots (busy of slots);

@@ -63,4 +63,29 @@ import Tokenization
             #expect(gemmaFIM == nil)
         }
     }
+
+    /// A prompt over the limit keeps what is nearest the gap: the end of the prefix and the start of
+    /// the suffix, three quarters of the room to the prefix unless the suffix needs less.
+    @Test(.enabled(if: TokenizerFixtures.realModelPresent("qwen2.5-coder-0.5b-instruct-q4.gguf"), TokenizerFixtures.missingRealModels))
+    func aLongPromptKeepsWhatIsNearestTheGap() throws {
+        let (fim, tokenizer) = try Self.layout(TokenizerFixtures.realModelPath("qwen2.5-coder-0.5b-instruct-q4.gguf"))
+        let layout = try #require(fim)
+        let prefix = (0..<400).map { "line_\($0) = \($0)\n" }.joined()
+        let suffix = (0..<400).map { "after_\($0) = \($0)\n" }.joined()
+        let whole = layout.encode(prefix: prefix, suffix: suffix, tokenizer: tokenizer)
+        let cut = layout.encode(prefix: prefix, suffix: suffix, tokenizer: tokenizer, limit: 500)
+        #expect(whole.count > 2000 && cut.count == 500)
+        #expect(cut.first == 151659 && cut.last == 151660)
+        let suffixAt = try #require(cut.firstIndex(of: 151661))
+        let keptPrefix = Array(cut[1..<suffixAt])
+        let keptSuffix = Array(cut[(suffixAt + 1)..<(cut.count - 1)])
+        #expect(keptPrefix.count == 373 && keptSuffix.count == 124)  // 497 after the 3 FIM tokens: 3/4 and 1/4
+        #expect(Array(tokenizer.encode(prefix).suffix(keptPrefix.count)) == keptPrefix, "the end of the prefix")
+        #expect(Array(tokenizer.encode(suffix).prefix(keptSuffix.count)) == keptSuffix, "the start of the suffix")
+        // A short suffix leaves the rest to the prefix; a prompt within the limit is whole.
+        let shortSuffix = layout.encode(prefix: prefix, suffix: "return x\n", tokenizer: tokenizer, limit: 500)
+        let returnTokens = tokenizer.encode("return x\n")
+        #expect(shortSuffix.count == 500 && Array(shortSuffix.suffix(returnTokens.count + 2)) == [151661] + returnTokens + [151660])
+        #expect(layout.encode(prefix: "a", suffix: "b", tokenizer: tokenizer, limit: 500) == layout.encode(prefix: "a", suffix: "b", tokenizer: tokenizer))
+    }
 }

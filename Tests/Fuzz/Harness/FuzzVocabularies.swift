@@ -14,6 +14,8 @@ public struct FuzzVocabularies: Sendable {
         public let chatEncoder: ChatEncoder?
         /// The model's context length (the tiny model's, or 4096 for a vocabulary-only file).
         public let contextLength: Int
+        /// The fill-in-the-middle layout, where the vocabulary has one.
+        public let fillInTheMiddle: FillInTheMiddle?
     }
 
     public let entries: [Entry]
@@ -44,7 +46,8 @@ public struct FuzzVocabularies: Sendable {
             let context = (try? ModelConfiguration(metadata: file.metadata)).map { min($0.contextLength, 4096) } ?? 4096
             return Entry(
                 name: URL(fileURLWithPath: path).lastPathComponent, tokenizer: tokenizer,
-                chatEncoder: try? ChatEncoder(tokenizer: tokenizer), contextLength: max(context, 16))
+                chatEncoder: try? ChatEncoder(tokenizer: tokenizer), contextLength: max(context, 16),
+                fillInTheMiddle: FillInTheMiddle(vocabulary: tokenizer.vocabulary, metadata: file.metadata))
         }
     }
 

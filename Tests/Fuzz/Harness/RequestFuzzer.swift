@@ -7,7 +7,7 @@ import WireProtocol
 
 /// Fuzz target 1: bytes as a client sends them, through everything up to the forward pass — Varlink
 /// framing, call decoding, parameter decoding and bounds, the model-dependent checks, prompt
-/// encoding, the chat template and the sampler's construction — in process, on the tiny model (and
+/// encoding, the chat template, fill-in-the-middle prompts and the sampler's construction — in process, on the tiny model (and
 /// the other vocabularies when present). Any input must end in a reply or a `WireError`; a trap is a
 /// finding.
 public final class RequestFuzzer: Sendable {
@@ -20,7 +20,7 @@ public final class RequestFuzzer: Sendable {
         builders = vocabularies.entries.map { entry in
             RequestBuilder(
                 tokenizer: entry.tokenizer, chatEncoder: entry.chatEncoder, contextLength: entry.contextLength,
-                vocabularySize: entry.tokenizer.vocabulary.count, defaultMaxTokens: 512)
+                vocabularySize: entry.tokenizer.vocabulary.count, defaultMaxTokens: 512, fillInTheMiddle: entry.fillInTheMiddle)
         }
         logits = builders.map { builder in (0..<builder.vocabularySize).map { Float(($0 &* 7919) % 97) / 10 } }
     }
@@ -65,6 +65,8 @@ public final class RequestFuzzer: Sendable {
         switch call.method {
         case InferenceInterface.Method.generate.qualifiedName:
             try check(builder.generate(call, randomSeed: randomSeed), builder, logits: logits)
+        case InferenceInterface.Method.complete.qualifiedName:
+            try check(builder.complete(call, randomSeed: randomSeed), builder, logits: logits)
         case InferenceInterface.Method.chat.qualifiedName:
             let built = try builder.chat(call, randomSeed: randomSeed)
             try check(built.request, builder, logits: logits)
