@@ -152,16 +152,16 @@ public enum Daemon {
         let server = VarlinkServer(
             listener: listener, service: service, policy: policy, configuration: configuration, state: state, engine: engine,
             notifier: notifier, logger: logger)
+        let http = configuration.httpSocket.map {
+            HTTPServer(path: $0, api: HTTPAPI(service: service, state: state), policy: policy, configuration: configuration, state: state, logger: logger)
+        }
         let reporter = StatusReporter(service: service, notifier: notifier, interval: .seconds(2))
         let group = ServiceGroup(
             configuration: .init(
                 // Shut down last to first: the reporter, then the server (which begins the engine's
                 // drain and waits for its connections), then the engine's thread.
-                services: [
-                    .init(service: engine),
-                    .init(service: server),
-                    .init(service: reporter),
-                ],
+                services: [.init(service: engine), .init(service: server)] + (http.map { [.init(service: $0)] } ?? [])
+                    + [.init(service: reporter)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

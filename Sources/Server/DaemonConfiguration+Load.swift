@@ -227,6 +227,7 @@ extension DaemonConfiguration {
         lines.append("socket = \(quote(socket))")
         lines.append("socket_mode = \"0\(String(socketMode, radix: 8))\"")
         if let socketGroup { lines.append("socket_group = \(quote(socketGroup))") }
+        lines.append("http_socket = \(quote(httpSocket ?? ""))")
         lines.append("allowed_users = \(list(allowedUsers))")
         lines.append("allowed_groups = \(list(allowedGroups))")
         lines.append("threads = \(threads ?? 0)")

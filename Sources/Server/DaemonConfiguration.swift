@@ -16,6 +16,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var socketMode: UInt32 = 0o660
     /// Group that owns a socket brised binds itself (nil: the daemon's group).
     public var socketGroup: String?
+    /// A second socket for the HTTP API (OpenAI / La Plateforme shapes); nil: no HTTP face.
+    public var httpSocket: String?
     /// Users (names or uids) allowed to call; with `allowedGroups` both empty, everyone who can open
     /// the socket is allowed (the socket's mode and group are then the only gate).
     public var allowedUsers: [String] = []
@@ -108,6 +110,11 @@ extension DaemonConfiguration {
         Setting(key: "socket_group", help: "Group owning a socket brised binds (name or gid).", defaultValue: "the daemon's group") {
             $0.socketGroup = try nonEmpty($1, "socket_group")
         },
+        Setting(
+            key: "http_socket",
+            help: "A Unix socket for the HTTP API (OpenAI / La Plateforme shapes; same mode, group and peer check as socket); empty: off.",
+            defaultValue: "(off)"
+        ) { $0.httpSocket = $1.isEmpty ? nil : try path($1, "http_socket") },
         Setting(
             key: "allowed_users",
             help: "Users (names or uids) allowed to call. With allowed_groups, both empty means anyone who can open the socket.",

@@ -60,7 +60,7 @@ extension InferenceService {
     ///
     /// - Returns: The outcome, usage and whole text, or nil when the client hung up (nothing more to send).
     /// - Throws: `WireError` mapped from the engine's `EngineError` (`Busy`, `Timeout`, `ShuttingDown`, …).
-    private func run(
+    func run(
         _ request: GenerationRequest, method: String, hungUp: Flag, emit: @escaping @Sendable (String) async -> Bool
     ) async throws -> (GenerationOutcome, Usage, String)? {
         let engine = self.engine

@@ -163,7 +163,7 @@ final class VarlinkServer: Service, Sendable {
     }
 
     /// The peer's credentials (`SO_PEERCRED`), read when the connection is accepted.
-    private static func peerCredentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+    static func peerCredentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
         guard let provider = channel as? any SocketOptionProvider else {
             return channel.eventLoop.makeSucceededFuture(nil)
         }

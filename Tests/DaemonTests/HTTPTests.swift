@@ -1,0 +1,152 @@
+import BriseClient
+import Foundation
+import TestSupport
+import Testing
+import WireProtocol
+
+/// brised's HTTP face on a Unix socket, through the official openai and mistralai SDKs and curl.
+extension Daemon {
+    @Suite struct HTTP {
+        static let sdkClient = Fixtures.repositoryRoot.appendingPathComponent("Tests/DaemonTests/clients/http_sdk_client.py").path
+
+        static var sdksAvailable: Bool {
+            Daemon.pythonVarlinkAvailable
+                && (try? ChildProcess.run(Daemon.venvPython, ["-c", "import openai, httpx, httpx2, mistralai.client"]))?.exitStatus == 0
+        }
+
+        static func curl(_ socket: String, _ arguments: [String]) throws -> (status: Int, body: String) {
+            let result = try ChildProcess.run(
+                "/usr/bin/env", ["curl", "-s", "--max-time", "60", "-o", "-", "-w", "\n%{http_code}", "--unix-socket", socket] + arguments)
+            let lines = result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false)
+            return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+        }
+
+        /// Chat (whole and streamed: the same greedy text as Varlink Chat), completions, FIM through
+        /// mistralai's `fim.complete`, the models list, and the SDKs' own error classes for bad values.
+        @Test(.enabled(if: Fixtures.realModelsPresent && HTTP.sdksAvailable, "needs the real models and the SDKs in the venv"))
+        func officialSDKsOverTheUnixSocket() async throws {
+            let directory = try DaemonProcess.makeDirectory()
+            let http = directory.appendingPathComponent("http.sock").path
+            let (daemon, socket) = try Daemon.start(model: Daemon.qwen, ["--context", "1024", "--http-socket", http])
+            let result = try ChildProcess.run(Daemon.venvPython, [Self.sdkClient, http])
+            #expect(result.exitStatus == 0, "\(result.standardError)")
+            let out = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+
+            // The same answer as Varlink's Chat, greedy.
+            var varlinkText = ""
+            let client = BriseClient(location: SocketLocation(path: socket))
+            for try await event in client.chat(
+                [Message(role: "user", content: "What is the capital of France? Answer in one word.")],
+                options: SamplingOptions(temperature: 0, maxTokens: 16))
+            {
+                if case .text(let chunk) = event { varlinkText += chunk }
+            }
+            let chat = try #require(out["chat"] as? [String: Any])
+            #expect(chat["text"] as? String == varlinkText && varlinkText.contains("Paris"), "\(chat) vs \(varlinkText)")
+            #expect(chat["finish"] as? String == "stop")
+            let streamed = try #require(out["chat_stream"] as? [String: Any])
+            #expect(streamed["text"] as? String == varlinkText)
+            #expect(streamed["usage"] as? Int == chat["completion_tokens"] as? Int)
+            #expect(out["mistral_chat"] as? String == varlinkText)
+            let completion = try #require(out["completion"] as? [String: Any])
+            #expect((completion["text"] as? String)?.contains("a + b") == true, "\(completion)")
+            let fim = try #require(out["fim"] as? [String: Any])
+            #expect((fim["text"] as? String)?.contains("a, b = b, a + b") == true && fim["finish"] as? String == "stop", "\(fim)")
+            #expect((out["models"] as? [String])?.first?.contains("Qwen2.5") == true)
+            let errors = try #require(out["errors"] as? [String: [String: Any]])
+            for (name, param) in [("top_p", "top_p"), ("n", "n"), ("messages", "messages"), ("unknown", "frobnicate"), ("overflow", "max_tokens")] {
+                #expect(errors[name]?["class"] as? String == "BadRequestError" && errors[name]?["status"] as? Int == 400, "\(name): \(String(describing: errors[name]))")
+                #expect(errors[name]?["param"] as? String == param, "\(name)")
+            }
+            withExtendedLifetime(daemon) {}
+        }
+
+        /// Statuses for what is not a good request, the peer check, body limits, keep-alive, and a
+        /// client hanging up mid-stream; the daemon keeps serving throughout.
+        @Test func statusesLimitsAndHangUps() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            let http = directory.appendingPathComponent("http.sock").path
+            let (daemon, _) = try Daemon.start(["--http-socket", http, "--max-message-bytes", "4096"])
+            let health = try Self.curl(http, ["http://brised/health"])
+            #expect(health.status == 200 && health.body.contains("\"ok\""))
+            #expect(try Self.curl(http, ["http://brised/nowhere"]).status == 404)
+            #expect(try Self.curl(http, ["-X", "DELETE", "http://brised/v1/models"]).status == 405)
+            #expect(try Self.curl(http, ["-d", "not json", "http://brised/v1/chat/completions"]).status == 400)
+            let large = try Self.curl(http, ["-d", "{\"prompt\": \"\(String(repeating: "x", count: 8000))\"}", "http://brised/v1/completions"])
+            #expect(large.status == 413 && large.body.contains("max_message_bytes"), "\(large)")
+            let format = try Self.curl(http, ["-d", #"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#, "http://brised/v1/chat/completions"])
+            #expect(format.status == 400 && format.body.contains("\"param\":\"response_format\""), "\(format)")
+            // The tiny model has no FIM tokens: a 400 naming prompt.
+            let fim = try Self.curl(http, ["-d", #"{"prompt":"def f():","suffix":"return 1"}"#, "http://brised/v1/fim/completions"])
+            #expect(fim.status == 400 && fim.body.contains("fill-in-the-middle"), "\(fim)")
+            // Two requests on one connection (keep-alive), then garbage: a 400 and the connection closed.
+            let script = """
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+                s.sendall(b"GET /health HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nGET /v1/models HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                data = b""
+                while data.count(b"HTTP/1.1 200") < 2:
+                    chunk = s.recv(65536)
+                    if not chunk: break
+                    data += chunk
+                print(data.count(b"HTTP/1.1 200"))
+                g = socket.socket(socket.AF_UNIX); g.connect(sys.argv[1]); g.sendall(b"\\x00\\x01garbage\\r\\n\\r\\n")
+                reply = b""
+                while True:
+                    chunk = g.recv(65536)
+                    if not chunk: break
+                    reply += chunk
+                print(reply.split(b"\\r\\n")[0].decode())
+                # A streamed answer the client leaves after the first event.
+                h = socket.socket(socket.AF_UNIX); h.connect(sys.argv[1])
+                body = b'{"prompt":"abc","max_tokens":200,"stream":true,"temperature":0}'
+                h.sendall(b"POST /v1/completions HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: " + str(len(body)).encode() + b"\\r\\n\\r\\n" + body)
+                first = b""
+                while b"data:" not in first:
+                    chunk = h.recv(65536)
+                    if not chunk: break
+                    first += chunk
+                h.close()
+                print(b"data:" in first)
+                # 4 MB of headers, 20,000 headers, a lying Content-Length: an error status or a close.
+                for request in [b"GET /health HTTP/1.1\\r\\nX-Big: " + b"a" * (4 << 20) + b"\\r\\n\\r\\n",
+                                b"GET /health HTTP/1.1\\r\\n" + b"".join(b"X-%d: v\\r\\n" % i for i in range(20000)) + b"\\r\\n",
+                                b"POST /v1/completions HTTP/1.1\\r\\nContent-Length: 999999999999\\r\\n\\r\\n{}"]:
+                    b = socket.socket(socket.AF_UNIX); b.settimeout(90); b.connect(sys.argv[1])
+                    try:
+                        b.sendall(request)
+                        b.shutdown(socket.SHUT_WR)
+                        reply = b.recv(65536)
+                    except OSError:
+                        reply = b""
+                    status = reply.split(b"\\r\\n")[0].decode(errors="replace")
+                    print("refused" if (status == "" or status.split(" ")[1][0] in "45") else status)
+                """
+            let raw = try ChildProcess.run("/usr/bin/env", ["python3", "-c", script, http])
+            let lines = raw.standardOutput.split(separator: "\n")
+            #expect(lines == ["2", "HTTP/1.1 400 Bad Request", "True", "refused", "refused", "refused"], "\(raw.standardOutput) \(raw.standardError)")
+            // Still serving, and the hung-up stream did not hold the model.
+            let after = try Self.curl(http, ["-d", #"{"prompt":"abc","max_tokens":4,"temperature":0}"#, "http://brised/v1/completions"])
+            #expect(after.status == 200 && after.body.contains("\"text_completion\""), "\(after)")
+            withExtendedLifetime(daemon) {}
+        }
+
+        /// A peer the policy does not allow (curl as `nobody`, the socket open to all) gets 403 on the
+        /// HTTP socket, as on Varlink; an allowed one is served.
+        @Test(.enabled(if: Daemon.PeerCredentials.canSwitchUsers, "needs root and setpriv"))
+        func aPeerThatIsNotAllowedGets403() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            chmod(directory.path, 0o755)
+            let http = directory.appendingPathComponent("http.sock").path
+            let (daemon, _) = try Daemon.start(["--http-socket", http, "--socket-mode", "0666", "--allowed-users", "root"])
+            let nobody = getpwnam("nobody")!.pointee
+            let asNobody = try ChildProcess.run(
+                Daemon.PeerCredentials.setpriv,
+                ["--reuid=\(nobody.pw_uid)", "--regid=\(nobody.pw_gid)", "--clear-groups", "/usr/bin/curl", "-s", "-w", "\n%{http_code}",
+                 "--unix-socket", http, "http://brised/health"])
+            #expect(asNobody.standardOutput.hasSuffix("\n403") && asNobody.standardOutput.contains("permission_denied"), "\(asNobody.standardOutput) \(asNobody.standardError)")
+            #expect(try Self.curl(http, ["http://brised/health"]).status == 200)
+            withExtendedLifetime(daemon) {}
+        }
+    }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The official openai and mistralai SDKs (PyPI) against brised's HTTP socket, over a Unix-socket
+transport. Prints one JSON object with what each call returned (or the SDK's error class)."""
+import json
+import sys
+
+import httpx
+import httpx2
+import openai
+from mistralai.client import Mistral
+
+socket = sys.argv[1]
+out = {}
+
+client = openai.OpenAI(
+    api_key="unused", base_url="http://brised/v1", max_retries=0,
+    http_client=httpx2.Client(transport=httpx2.HTTPTransport(uds=socket)))
+question = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
+
+chat = client.chat.completions.create(model="any", messages=question, temperature=0, max_tokens=16)
+out["chat"] = {"text": chat.choices[0].message.content, "finish": chat.choices[0].finish_reason,
+               "prompt_tokens": chat.usage.prompt_tokens, "completion_tokens": chat.usage.completion_tokens}
+
+pieces, usage = [], None
+for chunk in client.chat.completions.create(model="any", messages=question, temperature=0, max_tokens=16,
+                                            stream=True, stream_options={"include_usage": True}):
+    if chunk.choices and chunk.choices[0].delta.content:
+        pieces.append(chunk.choices[0].delta.content)
+    if chunk.usage:
+        usage = chunk.usage.completion_tokens
+out["chat_stream"] = {"pieces": pieces, "text": "".join(pieces), "usage": usage}
+
+completion = client.completions.create(model="any", prompt="def add(a, b):\n    return", temperature=0, max_tokens=8)
+out["completion"] = {"text": completion.choices[0].text, "finish": completion.choices[0].finish_reason}
+
+out["models"] = [m.id for m in client.models.list().data]
+
+errors = {}
+for name, kwargs in {
+    "top_p": dict(messages=question, top_p=7),
+    "n": dict(messages=question, n=2),
+    "messages": dict(messages="hello"),
+    "unknown": dict(messages=question, extra_body={"frobnicate": 1}),
+    "overflow": dict(messages=question, max_tokens=100000),
+}.items():
+    try:
+        client.chat.completions.create(model="any", **kwargs)
+        errors[name] = "no error"
+    except openai.APIStatusError as error:
+        body = error.body if isinstance(error.body, dict) else {}
+        errors[name] = {"class": type(error).__name__, "status": error.status_code, "param": body.get("param")}
+out["errors"] = errors
+
+mistral = Mistral(api_key="unused", server_url="http://brised", client=httpx.Client(transport=httpx.HTTPTransport(uds=socket)))
+fim = mistral.fim.complete(model="codestral-latest", prompt="def fibonacci(n):\n    a, b = 0, 1\n    for _ in range(n):\n        ",
+                           suffix="\n    return a\n", temperature=0, max_tokens=32)
+out["fim"] = {"text": fim.choices[0].message.content, "finish": fim.choices[0].finish_reason}
+mchat = mistral.chat.complete(model="any", messages=question, temperature=0, max_tokens=16, random_seed=7)
+out["mistral_chat"] = mchat.choices[0].message.content
+
+print(json.dumps(out))
