@@ -11,7 +11,7 @@ extension Daemon {
 
         static var sdksAvailable: Bool {
             Daemon.pythonVarlinkAvailable
-                && (try? ChildProcess.run(Daemon.venvPython, ["-c", "import openai, httpx, httpx2, mistralai.client"]))?.exitStatus == 0
+                && (try? ChildProcess.run(Daemon.venvPython, ["-c", "import openai, httpx, mistralai.client"]))?.exitStatus == 0
         }
 
         static func curl(_ socket: String, _ arguments: [String]) throws -> (status: Int, body: String) {

@@ -5,8 +5,12 @@ import json
 import sys
 
 import httpx
-import httpx2
 import openai
+
+try:  # newer openai releases ship their own httpx fork
+    import httpx2 as openai_httpx
+except ImportError:
+    openai_httpx = httpx
 from mistralai.client import Mistral
 
 socket = sys.argv[1]
@@ -14,7 +18,7 @@ out = {}
 
 client = openai.OpenAI(
     api_key="unused", base_url="http://brised/v1", max_retries=0,
-    http_client=httpx2.Client(transport=httpx2.HTTPTransport(uds=socket)))
+    http_client=openai_httpx.Client(transport=openai_httpx.HTTPTransport(uds=socket)))
 question = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
 
 chat = client.chat.completions.create(model="any", messages=question, temperature=0, max_tokens=16)
