@@ -76,8 +76,9 @@ public enum Daemon {
     private static func serve(configuration: DaemonConfiguration, environment: [String: String], logger: Logger) async throws {
         let notifier = SystemdNotifier(environment: environment)
         let policy = try AccessPolicy(users: configuration.allowedUsers, groups: configuration.allowedGroups)
-        let listener: VarlinkServer.Listener =
-            if let fd = try SocketActivation.takeListeningSocket() { .descriptor(fd) } else { .path(configuration.socket) }
+        let activated = try SocketActivation.takeListeningSockets()
+        let listener: VarlinkServer.Listener = activated.varlink.map { .descriptor($0) } ?? .path(configuration.socket)
+        let httpListener: VarlinkServer.Listener? = activated.http.map { .descriptor($0) } ?? configuration.httpSocket.map { .path($0) }
         let limits: ThermalGovernor<ContinuousClock>.Limits
         do {
             limits = try .init(
@@ -152,8 +153,8 @@ public enum Daemon {
         let server = VarlinkServer(
             listener: listener, service: service, policy: policy, configuration: configuration, state: state, engine: engine,
             notifier: notifier, logger: logger)
-        let http = configuration.httpSocket.map {
-            HTTPServer(path: $0, api: HTTPAPI(service: service, state: state), policy: policy, configuration: configuration, state: state, logger: logger)
+        let http = httpListener.map {
+            HTTPServer(listener: $0, api: HTTPAPI(service: service, state: state), policy: policy, configuration: configuration, state: state, logger: logger)
         }
         let reporter = StatusReporter(service: service, notifier: notifier, interval: .seconds(2))
         let group = ServiceGroup(

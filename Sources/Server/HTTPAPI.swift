@@ -46,8 +46,16 @@ struct HTTPAPI: Sendable {
                 try await answer(OpenAIRequest(.completion, body: body), hungUp: hungUp, writer: writer)
             case ("POST", "/v1/fim/completions"):
                 try await answer(OpenAIRequest(.fim, body: body), hungUp: hungUp, writer: writer)
+            case ("POST", "/tokenize"):
+                // llama-server's shape: {"content", "add_special"} → {"tokens"}.
+                let call = try Self.call(.tokenize, body, rename: ["content": "text"], allowed: ["content", "add_special", "parse_special"])
+                await Self.json(writer, status: 200, .object(["tokens": .array(try service.builder.tokenize(call).tokens.map { .int(Int64($0)) })]))
+            case ("POST", "/detokenize"):
+                // {"tokens"} → {"content"}.
+                let call = try Self.call(.detokenize, body, rename: [:], allowed: ["tokens"])
+                await Self.json(writer, status: 200, .object(["content": .string(try service.builder.detokenize(call).text)]))
             case (_, "/health"), (_, "/v1/health"), (_, "/v1/models"), (_, "/v1/chat/completions"), (_, "/v1/completions"),
-                (_, "/v1/fim/completions"):
+                (_, "/v1/fim/completions"), (_, "/tokenize"), (_, "/detokenize"):
                 throw HTTPError(status: 405, type: "invalid_request_error", message: "\(method) is not allowed on \(route)", code: "method_not_allowed")
             default:
                 throw HTTPError(status: 404, type: "invalid_request_error", message: "no endpoint \(route)", code: "not_found")
@@ -189,6 +197,21 @@ struct HTTPAPI: Sendable {
                 text.map { [.object(["index": 0, "text": .string($0), "finish_reason": finish.map(WireJSON.string) ?? .null, "logprobs": .null])] }
                     ?? []),
         ])
+    }
+
+    /// A body of plain fields as the Varlink call `method` (fields renamed to the wire's names);
+    /// a field not in `allowed` is refused.
+    private static func call(_ method: InferenceInterface.Method, _ body: [UInt8], rename: [String: String], allowed: Set<String>) throws -> VarlinkCall {
+        guard case .object(let fields)? = try? JSONDecoder().decode(WireJSON.self, from: Data(body)) else {
+            throw HTTPError.invalid(nil, "the body is not a JSON object")
+        }
+        var parameters: [String: WireJSON] = [:]
+        for (key, value) in fields {
+            guard allowed.contains(key) else { throw HTTPError.invalid(key, "\(key): not supported by brised") }
+            parameters[rename[key] ?? key] = value
+        }
+        let envelope: WireJSON = .object(["method": .string(method.qualifiedName), "parameters": .object(parameters)])
+        return try VarlinkCall(bytes: encode(envelope))
     }
 
     // MARK: - Encoding

@@ -17,15 +17,15 @@ import Glibc
 /// bodies over `max_message_bytes` get 413; a connection idle for `idle_timeout_seconds` between
 /// requests is closed.
 final class HTTPServer: Service, Sendable {
-    let path: String
+    let listener: VarlinkServer.Listener
     let api: HTTPAPI
     let policy: AccessPolicy
     let configuration: DaemonConfiguration
     let state: DaemonState
     let logger: Logger
 
-    init(path: String, api: HTTPAPI, policy: AccessPolicy, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) {
-        self.path = path
+    init(listener: VarlinkServer.Listener, api: HTTPAPI, policy: AccessPolicy, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) {
+        self.listener = listener
         self.api = api
         self.policy = policy
         self.configuration = configuration
@@ -60,20 +60,31 @@ final class HTTPServer: Service, Sendable {
                     }
                 }
             }
-        try SocketFile.prepare(path)
-        let previous = umask(0o177)
         let serverChannel: any Channel
-        do {
-            serverChannel = try await bootstrap.bind(unixDomainSocketPath: path).get()
-        } catch {
+        switch listener {
+        case .path(let path):
+            try SocketFile.prepare(path)
+            let previous = umask(0o177)
+            do {
+                serverChannel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+            } catch {
+                umask(previous)
+                continuation.finish()
+                throw DaemonError(.socket, "cannot listen on \(path) (http_socket): \(error)")
+            }
             umask(previous)
-            continuation.finish()
-            throw DaemonError(.socket, "cannot listen on \(path) (http_socket): \(error)")
+            try SocketFile.setPermissions(path, mode: configuration.socketMode, group: configuration.socketGroup)
+        case .descriptor(let fd):
+            do {
+                serverChannel = try await bootstrap.withBoundSocket(fd).get()
+            } catch {
+                continuation.finish()
+                throw error
+            }
         }
-        umask(previous)
-        try SocketFile.setPermissions(path, mode: configuration.socketMode, group: configuration.socketGroup)
         serverChannel.closeFuture.whenComplete { _ in continuation.finish() }
-        logger.info("HTTP listening", metadata: ["socket": "\(path)"])
+        let where_ = if case .path(let path) = listener { path } else { "the HTTP socket systemd passed" }
+        logger.info("HTTP listening", metadata: ["socket": "\(where_)"])
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for await connection in connections {
@@ -83,7 +94,7 @@ final class HTTPServer: Service, Sendable {
         } onGracefulShutdown: {
             serverChannel.close(promise: nil)
         }
-        unlink(path)
+        if case .path(let path) = listener { unlink(path) }
     }
 
     private func serve(_ connection: Connection) async {

@@ -76,6 +76,13 @@ extension Daemon {
             #expect(large.status == 413 && large.body.contains("max_message_bytes"), "\(large)")
             let format = try Self.curl(http, ["-d", #"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#, "http://brised/v1/chat/completions"])
             #expect(format.status == 400 && format.body.contains("\"param\":\"response_format\""), "\(format)")
+            // /tokenize and /detokenize, as llama-server shapes them.
+            let tokens = try Self.curl(http, ["-d", #"{"content":"hello world","add_special":false}"#, "http://brised/tokenize"])
+            #expect(tokens.status == 200 && tokens.body.hasPrefix("{\"tokens\":["), "\(tokens)")
+            let ids = tokens.body.dropFirst("{\"tokens\":".count).dropLast()
+            let text = try Self.curl(http, ["-d", "{\"tokens\":\(ids)}", "http://brised/detokenize"])
+            #expect(text.status == 200 && text.body == #"{"content":"hello world"}"#, "\(text)")
+            #expect(try Self.curl(http, ["-d", #"{"tokens":[99999999]}"#, "http://brised/detokenize"]).status == 400)
             // The tiny model has no FIM tokens: a 400 naming prompt.
             let fim = try Self.curl(http, ["-d", #"{"prompt":"def f():","suffix":"return 1"}"#, "http://brised/v1/fim/completions"])
             #expect(fim.status == 400 && fim.body.contains("fill-in-the-middle"), "\(fim)")

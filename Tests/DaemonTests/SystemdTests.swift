@@ -55,6 +55,29 @@ extension Daemon {
             #expect(FileManager.default.fileExists(atPath: socket))
         }
 
+        /// Both sockets from systemd, told apart by name (brised.socket and brised-http.socket with
+        /// FileDescriptorName=http): Varlink answers on one, HTTP on the other.
+        @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: Systemd.socketActivate)))
+        func varlinkAndHTTPSocketsFromSystemd() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            let varlink = directory.appendingPathComponent("varlink.sock").path
+            let http = directory.appendingPathComponent("http.sock").path
+            let daemon = try DaemonProcess(
+                Systemd.socketActivate,
+                [
+                    "-l", varlink, "-l", http, "--fdname=varlink:http",
+                    "-E", "BRISE_MODEL=\(Daemon.tinyModel)", "-E", "BRISE_LOG_LEVEL=warning", ChildProcess.builtProduct("brised"),
+                ],
+                directory: directory)
+            let client = try retrying { try VarlinkTestClient(path: varlink) }
+            let replies = try client.collect("io.brise.Inference.GetModel")
+            #expect((replies.first?["parameters"] as? [String: Any])?["architecture"] as? String == "llama")
+            let health = try ChildProcess.run("/usr/bin/env", ["curl", "-s", "--max-time", "30", "--unix-socket", http, "http://brised/health"])
+            #expect(health.standardOutput.contains("\"ok\""), "\(health.standardOutput) \(health.standardError)")
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
+
         /// SIGTERM during a long generation: the client gets a final reply or ShuttingDown, the
         /// daemon exits 0 within the configured bound and removes the socket file it created.
         @Test func sigtermDuringGenerationDrainsAndExits() throws {

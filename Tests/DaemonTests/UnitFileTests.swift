@@ -41,6 +41,7 @@ extension Daemon {
                 "brised": prefix + "/bin/brised",
                 "service": system + "/systemd/system/brised.service",
                 "socket": system + "/systemd/system/brised.socket",
+                "http-socket": system + "/systemd/system/brised-http.socket",
                 "sysusers": system + "/sysusers.d/brise.conf",
                 "tmpfiles": system + "/tmpfiles.d/brise.conf",
                 "config": "/etc/brise/brised.toml",
@@ -161,11 +162,11 @@ extension Daemon {
             }
 
             let files = Self.layout(prefix: prefix)
-            let units = [files["socket"]!, files["service"]!]
+            let units = [files["socket"]!, files["http-socket"]!, files["service"]!]
             let result = try ChildProcess.run(Self.analyze, ["verify", "--root=\(root.path)"] + units)
             print("systemd-analyze verify (PREFIX=\(prefix)): exit \(result.exitStatus.map(String.init) ?? "signal"), output: \"\(result.standardOutput + result.standardError)\"")
             #expect(result.exitStatus == 0, "\(result.standardOutput)\(result.standardError)")
-            let ours = Self.lines(result).filter { $0.contains("brised.") || $0.contains("brise.") }
+            let ours = Self.lines(result).filter { $0.contains("brised.") || $0.contains("brised-http.") || $0.contains("brise.") }
             #expect(ours.isEmpty, "verify warned about our units: \(ours)")
 
             // The check is real: without the binary ExecStart= names, verify fails.
@@ -197,7 +198,7 @@ extension Daemon {
         }
 
         /// Every directive in the units has a comment line right above it saying why.
-        @Test(arguments: ["systemd/brised.service", "systemd/brised.socket"])
+        @Test(arguments: ["systemd/brised.service", "systemd/brised.socket", "systemd/brised-http.socket"])
         func everyDirectiveIsExplained(file: String) throws {
             let lines = try String(contentsOfFile: Self.repositoryPath(file), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
             for (index, line) in lines.enumerated() where !line.isEmpty && !line.hasPrefix("#") && !line.hasPrefix("[") {
