@@ -141,6 +141,9 @@ public struct ThermalGovernor<C: Clock>: Sendable where C.Duration == Duration, 
         lastEnd = now
     }
 
+    /// The hottest zone's last reading in °C (nil: no thermal zone).
+    public var lastTemperature: Double? { temperature }
+
     /// A one-line summary for status lines.
     public var summary: String {
         let temp = temperature.map { "\(($0 * 10).rounded() / 10) °C" } ?? "no thermal zone"

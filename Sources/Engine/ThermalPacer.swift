@@ -43,6 +43,8 @@ public final class ThermalPacer: Sendable {
 
     /// A one-line summary for status lines (temperature and state).
     public var summary: String { state.withLock { $0.governor.summary } }
+    /// The last temperature read, in °C (nil: no thermal zone).
+    public var temperature: Double? { state.withLock { $0.governor.lastTemperature } }
 
     /// How many of `maximum` worker threads to use now: all when cool; fewer as the temperature
     /// climbs through the pacing band (at least one; one while paused), so the SoC draws less power

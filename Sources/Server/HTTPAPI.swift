@@ -46,6 +46,12 @@ struct HTTPAPI: Sendable {
                 try await answer(OpenAIRequest(.completion, body: body), hungUp: hungUp, writer: writer)
             case ("POST", "/v1/fim/completions"):
                 try await answer(OpenAIRequest(.fim, body: body), hungUp: hungUp, writer: writer)
+            case ("GET", "/metrics"):
+                let status = service.status
+                let body = service.metrics.scrape(status: status, contextLength: service.modelReply.contextLength, pacer: service.pacer)
+                guard await writer.head(200, "text/plain; version=0.0.4; charset=utf-8") else { return }
+                _ = await writer.body(body)
+                await writer.end()
             case ("POST", "/tokenize"):
                 // llama-server's shape: {"content", "add_special"} → {"tokens"}.
                 let call = try Self.call(.tokenize, body, rename: ["content": "text"], allowed: ["content", "add_special", "parse_special"])
@@ -55,14 +61,16 @@ struct HTTPAPI: Sendable {
                 let call = try Self.call(.detokenize, body, rename: [:], allowed: ["tokens"])
                 await Self.json(writer, status: 200, .object(["content": .string(try service.builder.detokenize(call).text)]))
             case (_, "/health"), (_, "/v1/health"), (_, "/v1/models"), (_, "/v1/chat/completions"), (_, "/v1/completions"),
-                (_, "/v1/fim/completions"), (_, "/tokenize"), (_, "/detokenize"):
+                (_, "/v1/fim/completions"), (_, "/tokenize"), (_, "/detokenize"), (_, "/metrics"):
                 throw HTTPError(status: 405, type: "invalid_request_error", message: "\(method) is not allowed on \(route)", code: "method_not_allowed")
             default:
                 throw HTTPError(status: 404, type: "invalid_request_error", message: "no endpoint \(route)", code: "not_found")
             }
         } catch let error as HTTPError {
+            if route.hasPrefix("/v1/") && method == "POST" { service.metrics.request(method: "http.\(route)", result: error.code ?? "http_\(error.status)") }
             await Self.json(writer, status: error.status, error.body)
         } catch let error as WireError {
+            if route.hasPrefix("/v1/") { service.metrics.request(method: "http.\(route)", result: HTTPError(error).code ?? "error") }
             await Self.json(writer, status: HTTPError(error).status, HTTPError(error).body)
         } catch {
             await Self.json(writer, status: 500, HTTPError(status: 500, type: "server_error", message: "\(error)").body)
@@ -104,7 +112,7 @@ struct HTTPAPI: Sendable {
         }
         let result: (GenerationOutcome, Usage, String)?
         do {
-            result = try await service.run(generation, method: "HTTP \(request.call.method.split(separator: ".").last ?? "")", hungUp: hungUp) { text in
+            result = try await service.run(generation, method: "http.\(request.call.method.split(separator: ".").last ?? "")", hungUp: hungUp) { text in
                 guard request.stream else { return true }
                 let chunk = chatShape
                     ? Self.chunk(id, created, model, delta: .object(["content": .string(text)]), finish: nil)

@@ -101,10 +101,13 @@ extension InferenceService {
                 return (nil, "")
             }
         } catch let error as EngineError {
-            throw WireError(error)
+            let wire = WireError(error)
+            metrics.request(method: method, result: ServiceMetrics.result(wire))
+            throw wire
         }
         guard let outcome = consumed.0, !hungUp.isSet else {
             logger.info("\(method) cancelled: the client hung up")
+            metrics.request(method: method, result: "cancelled")
             return nil
         }
         let text = consumed.1
@@ -121,6 +124,8 @@ extension InferenceService {
         let usage = Usage(
             promptTokens: outcome.promptTokens, cachedTokens: outcome.cachedTokens, generatedTokens: outcome.generated.count,
             promptSeconds: outcome.promptSeconds, generationSeconds: outcome.generationSeconds)
+        metrics.request(method: method, result: "ok")
+        metrics.finished(usage)
         return (outcome, usage, text)
     }
 

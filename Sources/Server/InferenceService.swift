@@ -14,6 +14,8 @@ final class InferenceService: Sendable {
     let pacer: ThermalPacer
     let logger: Logger
     let version: String
+    /// Figures for `GET /metrics`.
+    let metrics: ServiceMetrics
     /// The model's chat encoder, built once (nil: no vocabulary, or a template Brise does not know).
     let chatEncoder: ChatEncoder?
     /// Checks and builds each call's request.
@@ -29,6 +31,7 @@ final class InferenceService: Sendable {
         self.pacer = pacer
         self.logger = logger
         self.version = version
+        metrics = ServiceMetrics(version: version)
         let loaded = engine.loaded
         chatEncoder = loaded.tokenizer.flatMap { try? ChatEncoder(tokenizer: $0) }
         if let tokenizer = loaded.tokenizer, tokenizer.vocabulary.chatTemplate == nil, let format = chatEncoder?.format {
@@ -92,6 +95,9 @@ final class InferenceService: Sendable {
                 throw WireError.interfaceNotFound(interface: call.interface)
             }
         } catch let error as WireError {
+            if call.interface == InferenceInterface.name {
+                metrics.request(method: String(call.method.split(separator: ".").last ?? ""), result: ServiceMetrics.result(error))
+            }
             _ = await reply(VarlinkReply.encode(error: error))
         } catch {
             logger.error("request failed", metadata: ["method": "\(call.method)", "error": "\(error)"])

@@ -11,7 +11,7 @@ extension Daemon {
 
         static var sdksAvailable: Bool {
             Daemon.pythonVarlinkAvailable
-                && (try? ChildProcess.run(Daemon.venvPython, ["-c", "import openai, httpx, mistralai.client"]))?.exitStatus == 0
+                && (try? ChildProcess.run(Daemon.venvPython, ["-c", "import openai, httpx, mistralai.client, prometheus_client"]))?.exitStatus == 0
         }
 
         static func curl(_ socket: String, _ arguments: [String]) throws -> (status: Int, body: String) {
@@ -58,6 +58,29 @@ extension Daemon {
                 #expect(errors[name]?["class"] as? String == "BadRequestError" && errors[name]?["status"] as? Int == 400, "\(name): \(String(describing: errors[name]))")
                 #expect(errors[name]?["param"] as? String == param, "\(name)")
             }
+
+            // /metrics, read by prometheus_client's parser: the requests above are counted, by face
+            // and result, with their tokens; the gauges are there.
+            let parse = """
+                import sys, json, subprocess
+                from prometheus_client.parser import text_string_to_metric_families
+                text = subprocess.run(["curl", "-s", "--unix-socket", sys.argv[1], "http://brised/metrics"], capture_output=True, text=True).stdout
+                out = {}
+                for family in text_string_to_metric_families(text):
+                    for sample in family.samples:
+                        key = sample.name + "".join(f"|{k}={v}" for k, v in sorted(sample.labels.items()))
+                        out[key] = sample.value
+                print(json.dumps(out))
+                """
+            let scraped = try ChildProcess.run(Daemon.venvPython, ["-c", parse, http])
+            let samples = try #require(try JSONSerialization.jsonObject(with: Data(scraped.standardOutput.utf8)) as? [String: Double], "\(scraped.standardError)")
+            #expect((samples["brise_requests_total|method=http.Chat|result=ok"] ?? 0) >= 3, "\(samples.keys.sorted())")
+            #expect((samples["brise_requests_total|method=Chat|result=ok"] ?? 0) >= 1)
+            #expect((samples["brise_requests_total|method=http.Complete|result=ok"] ?? 0) >= 1)
+            #expect((samples["brise_requests_total|method=http./v1/chat/completions|result=invalid_parameter"] ?? 0) >= 5)
+            #expect((samples["brise_generated_tokens_total"] ?? 0) > 0 && (samples["brise_prompt_tokens_total"] ?? 0) > 0)
+            #expect((samples["brise_prompt_seconds_count"] ?? 0) >= 5)
+            #expect(samples["brise_slots"] != nil && samples["brise_memory_plan_bytes"] != nil && samples["brise_build_info|version=\(BriseVersion.current)"] == 1)
             withExtendedLifetime(daemon) {}
         }
 
