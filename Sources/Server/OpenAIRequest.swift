@@ -1,8 +1,8 @@
 import Foundation
-import WireProtocol
+package import WireProtocol
 
 /// An HTTP error in the OpenAI / La Plateforme shape: `{"error": {"message", "type", "param", "code"}}`.
-struct HTTPError: Error, Sendable, Equatable {
+package struct HTTPError: Error, Sendable, Equatable {
     var status: Int
     var type: String
     var message: String
@@ -46,7 +46,7 @@ struct HTTPError: Error, Sendable, Equatable {
         self.code = code
     }
 
-    var body: WireJSON {
+    package var body: WireJSON {
         .object([
             "error": .object([
                 "message": .string(message), "type": .string(type), "param": param.map(WireJSON.string) ?? .null,
@@ -59,14 +59,14 @@ struct HTTPError: Error, Sendable, Equatable {
 /// An OpenAI / La Plateforme request body turned into the Varlink call `InferenceService` checks and
 /// serves, so both faces share every bound, error and the engine: `/v1/chat/completions` → `Chat`,
 /// `/v1/completions` → `Generate` (with a `suffix`: `Complete`), `/v1/fim/completions` → `Complete`.
-struct OpenAIRequest: Sendable {
-    enum Endpoint: Sendable {
+package struct OpenAIRequest: Sendable {
+    package enum Endpoint: Sendable, CaseIterable {
         case chat, completion, fim
     }
 
     /// The call, ready for the request builder.
-    var call: VarlinkCall
-    var endpoint: Endpoint
+    package var call: VarlinkCall
+    package var endpoint: Endpoint
     /// The answer as server-sent events.
     var stream: Bool
     /// `stream_options.include_usage`: a last event with the usage.
@@ -82,7 +82,7 @@ struct OpenAIRequest: Sendable {
     /// - Throws: `HTTPError` 400 naming the field for a body that is not a JSON object, a field of the
     ///   wrong type or a field Brise does not support (`n` > 1, `logprobs`, `response_format` other
     ///   than text, …): refused, never silently ignored.
-    init(_ endpoint: Endpoint, body: [UInt8]) throws(HTTPError) {
+    package init(_ endpoint: Endpoint, body: [UInt8]) throws(HTTPError) {
         self.endpoint = endpoint
         let parsed: WireJSON
         do {

@@ -7,7 +7,8 @@ import WireProtocol
 
 /// Fuzz target 1: bytes as a client sends them, through everything up to the forward pass — Varlink
 /// framing, call decoding, parameter decoding and bounds, the model-dependent checks, prompt
-/// encoding, the chat template, fill-in-the-middle prompts and the sampler's construction — in process, on the tiny model (and
+/// encoding, the chat template, fill-in-the-middle prompts, the HTTP API's bodies (OpenAIRequest) and the
+/// sampler's construction — in process, on the tiny model (and
 /// the other vocabularies when present). Any input must end in a reply or a `WireError`; a trap is a
 /// finding.
 public final class RequestFuzzer: Sendable {
@@ -32,8 +33,23 @@ public final class RequestFuzzer: Sendable {
     @discardableResult
     public func run(_ data: [UInt8]) -> Int {
         guard let selector = data.first, !builders.isEmpty else { return 0 }
-        let index = Int(selector) % builders.count
+        let index = Int(selector & 0x3F) % builders.count
         let builder = builders[index]
+        // Selector bit 7: the rest is an HTTP API body (bit 6 and the next byte pick the endpoint),
+        // through OpenAIRequest into the same builder, as the HTTP face serves it.
+        if selector & 0x80 != 0 {
+            let endpoints = OpenAIRequest.Endpoint.allCases
+            let endpoint = endpoints[(Int(selector >> 6 & 1) + Int(data.dropFirst().first ?? 0)) % endpoints.count]
+            do {
+                let request = try OpenAIRequest(endpoint, body: Array(data.dropFirst(2)))
+                try Self.serve(request.call, builder, logits: logits[index])
+            } catch let error as HTTPError {
+                _ = error.body
+            } catch {
+                _ = VarlinkReply.encode(error: error as? WireError ?? .invalidParameter(parameter: "?", reason: "?"))
+            }
+            return 1
+        }
         var framer = VarlinkFramer(maximumMessageBytes: 1 << 16)
         let messages: [[UInt8]]
         do {
