@@ -59,6 +59,22 @@ extension Daemon {
                 #expect(errors[name]?["param"] as? String == param, "\(name)")
             }
 
+            // The examples: the openai SDK and curl over the socket; a missing question, an unreachable socket.
+            let example = Fixtures.repositoryRoot.appendingPathComponent("examples/http")
+            let sdkExample = try ChildProcess.run(
+                Daemon.venvPython, [example.appendingPathComponent("openai_chat.py").path, "What is the capital of France? Answer in one word."],
+                environment: ["BRISE_HTTP_SOCKET": http])
+            #expect(sdkExample.exitStatus == 0 && sdkExample.standardOutput.contains("Paris"), "\(sdkExample.standardOutput) \(sdkExample.standardError)")
+            let curlExample = try ChildProcess.run(
+                example.appendingPathComponent("ask.sh").path, ["What is the capital of \"France\"?\nAnswer in one word."], environment: ["BRISE_HTTP_SOCKET": http])
+            #expect(curlExample.exitStatus == 0 && curlExample.standardOutput.contains("Paris"), "\(curlExample.standardOutput) \(curlExample.standardError)")
+            #expect(try ChildProcess.run(example.appendingPathComponent("ask.sh").path, []).exitStatus == 2)
+            let nowhere = directory.appendingPathComponent("none.sock").path
+            #expect(try ChildProcess.run(example.appendingPathComponent("ask.sh").path, ["hi"], environment: ["BRISE_HTTP_SOCKET": nowhere]).exitStatus == 1)
+            let sdkNowhere = try ChildProcess.run(
+                Daemon.venvPython, [example.appendingPathComponent("openai_chat.py").path, "hi"], environment: ["BRISE_HTTP_SOCKET": nowhere])
+            #expect(sdkNowhere.exitStatus == 1 && sdkNowhere.standardError.contains("cannot reach brised"), "\(sdkNowhere.standardError)")
+
             // /metrics, read by prometheus_client's parser: the requests above are counted, by face
             // and result, with their tokens; the gauges are there.
             let parse = """
