@@ -73,12 +73,32 @@ public enum Daemon {
         }
     }
 
+    /// The API key: the first line of `path` (at most 4 KiB, not empty, no spaces).
+    ///
+    /// - Throws: `DaemonError` `.configuration` naming the file and what is wrong.
+    static func apiKey(_ path: String) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw DaemonError(.configuration, "api_key_file \(path) cannot be read")
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: 4097)) ?? Data()
+        guard data.count <= 4096, let text = String(data: data, encoding: .utf8) else {
+            throw DaemonError(.configuration, "api_key_file \(path) is not UTF-8 text of at most 4 KiB")
+        }
+        let key = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: .whitespaces)
+        guard !key.isEmpty, !key.contains(where: { $0.isWhitespace }) else {
+            throw DaemonError(.configuration, "api_key_file \(path) holds no key (its first line, without spaces)")
+        }
+        return Array(key.utf8)
+    }
+
     private static func serve(configuration: DaemonConfiguration, environment: [String: String], logger: Logger) async throws {
         let notifier = SystemdNotifier(environment: environment)
         let policy = try AccessPolicy(users: configuration.allowedUsers, groups: configuration.allowedGroups)
         let activated = try SocketActivation.takeListeningSockets()
         let listener: VarlinkServer.Listener = activated.varlink.map { .descriptor($0) } ?? .path(configuration.socket)
         let httpListener: VarlinkServer.Listener? = activated.http.map { .descriptor($0) } ?? configuration.httpSocket.map { .path($0) }
+        let tcpListener: HTTPServer.Listener? = try configuration.httpListen.map { .tcp($0, apiKey: try Self.apiKey(configuration.apiKeyFile ?? "")) }
         let limits: ThermalGovernor<ContinuousClock>.Limits
         do {
             limits = try .init(
@@ -153,7 +173,7 @@ public enum Daemon {
         let server = VarlinkServer(
             listener: listener, service: service, policy: policy, configuration: configuration, state: state, engine: engine,
             notifier: notifier, logger: logger)
-        let http = httpListener.map {
+        let http = ([httpListener.map { HTTPServer.Listener.unix($0) }, tcpListener]).compactMap { $0 }.map {
             HTTPServer(listener: $0, api: HTTPAPI(service: service, state: state), policy: policy, configuration: configuration, state: state, logger: logger)
         }
         let reporter = StatusReporter(service: service, notifier: notifier, interval: .seconds(2))
@@ -161,7 +181,7 @@ public enum Daemon {
             configuration: .init(
                 // Shut down last to first: the reporter, then the server (which begins the engine's
                 // drain and waits for its connections), then the engine's thread.
-                services: [.init(service: engine), .init(service: server)] + (http.map { [.init(service: $0)] } ?? [])
+                services: [.init(service: engine), .init(service: server)] + http.map { .init(service: $0) }
                     + [.init(service: reporter)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

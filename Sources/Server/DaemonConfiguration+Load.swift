@@ -228,6 +228,9 @@ extension DaemonConfiguration {
         lines.append("socket_mode = \"0\(String(socketMode, radix: 8))\"")
         if let socketGroup { lines.append("socket_group = \(quote(socketGroup))") }
         lines.append("http_socket = \(quote(httpSocket ?? ""))")
+        lines.append("http_listen = \(quote(httpListen?.description ?? ""))")
+        lines.append("api_key_file = \(quote(apiKeyFile ?? ""))")
+        lines.append("http_listen_allow_remote = \(httpListenAllowRemote)")
         lines.append("allowed_users = \(list(allowedUsers))")
         lines.append("allowed_groups = \(list(allowedGroups))")
         lines.append("threads = \(threads ?? 0)")

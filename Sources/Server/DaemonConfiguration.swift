@@ -18,6 +18,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var socketGroup: String?
     /// A second socket for the HTTP API (OpenAI / La Plateforme shapes); nil: no HTTP face.
     public var httpSocket: String?
+    /// A TCP address for the HTTP API (`127.0.0.1:PORT`, `[::1]:PORT`); nil: none. Needs `apiKeyFile`.
+    public var httpListen: HTTPAddress?
+    /// The file holding the key TCP clients send as `Authorization: Bearer KEY`.
+    public var apiKeyFile: String?
+    /// Allow `httpListen` on an address other than loopback.
+    public var httpListenAllowRemote = false
     /// Users (names or uids) allowed to call; with `allowedGroups` both empty, everyone who can open
     /// the socket is allowed (the socket's mode and group are then the only gate).
     public var allowedUsers: [String] = []
@@ -116,6 +122,21 @@ extension DaemonConfiguration {
             defaultValue: "(off)"
         ) { $0.httpSocket = $1.isEmpty ? nil : try path($1, "http_socket") },
         Setting(
+            key: "http_listen",
+            help: "A loopback TCP address for the HTTP API (127.0.0.1:PORT or [::1]:PORT), only with api_key_file; empty: off.",
+            defaultValue: "(off)"
+        ) { $0.httpListen = $1.isEmpty ? nil : try HTTPAddress(parsing: $1) },
+        Setting(
+            key: "api_key_file",
+            help: "A file with the key TCP clients must send as Authorization: Bearer KEY (its first line).",
+            defaultValue: "(none)"
+        ) { $0.apiKeyFile = $1.isEmpty ? nil : try path($1, "api_key_file") },
+        Setting(
+            key: "http_listen_allow_remote",
+            help: "Allow http_listen on an address other than loopback (the key is then all that guards the model).",
+            defaultValue: "false"
+        ) { $0.httpListenAllowRemote = try boolean($1, "http_listen_allow_remote") },
+        Setting(
             key: "allowed_users",
             help: "Users (names or uids) allowed to call. With allowed_groups, both empty means anyone who can open the socket.",
             defaultValue: "[] (anyone who can open the socket)"
@@ -208,6 +229,16 @@ extension DaemonConfiguration {
     public func validate() throws(DaemonError) {
         guard model != nil else {
             throw DaemonError(.configuration, "no model: give --model FILE, BRISE_MODEL or model = \"…\" in the config file")
+        }
+        if let httpListen {
+            guard apiKeyFile != nil else {
+                throw DaemonError(.configuration, "http_listen = \"\(httpListen)\" needs api_key_file: TCP clients have no credentials to check")
+            }
+            guard httpListen.isLoopback || httpListenAllowRemote else {
+                throw DaemonError(
+                    .configuration,
+                    "http_listen = \"\(httpListen)\" is not a loopback address; set http_listen_allow_remote = true to serve other machines")
+            }
         }
         guard thermalSoftLimit < thermalHardLimit else {
             throw DaemonError(

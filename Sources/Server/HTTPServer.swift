@@ -10,21 +10,27 @@ import WireProtocol
 import Glibc
 #endif
 
-/// brised's HTTP face (OpenAI / La Plateforme shapes) on a Unix socket: SwiftNIO's HTTP/1.1 codec
+/// brised's HTTP face (OpenAI / La Plateforme shapes) on a Unix socket (or, with an API key, loopback TCP): SwiftNIO's HTTP/1.1 codec
 /// (NIOHTTP1) on the same kind of listener as Varlink, so the peer-credential check is the same code
 /// path (`SO_PEERCRED` at accept, `AccessPolicy`) and requests reach the same `InferenceService` and
 /// scheduler. One request at a time per connection (keep-alive; pipelined requests wait their turn);
 /// bodies over `max_message_bytes` get 413; a connection idle for `idle_timeout_seconds` between
 /// requests is closed.
 final class HTTPServer: Service, Sendable {
-    let listener: VarlinkServer.Listener
+    /// Where to listen: a Unix socket (peers checked by credentials), or TCP (peers checked by key).
+    enum Listener: Sendable {
+        case unix(VarlinkServer.Listener)
+        case tcp(HTTPAddress, apiKey: [UInt8])
+    }
+
+    let listener: Listener
     let api: HTTPAPI
     let policy: AccessPolicy
     let configuration: DaemonConfiguration
     let state: DaemonState
     let logger: Logger
 
-    init(listener: VarlinkServer.Listener, api: HTTPAPI, policy: AccessPolicy, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) {
+    init(listener: Listener, api: HTTPAPI, policy: AccessPolicy, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) {
         self.listener = listener
         self.api = api
         self.policy = policy
@@ -45,8 +51,10 @@ final class HTTPServer: Service, Sendable {
         let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
-            .childChannelInitializer { channel in
-                VarlinkServer.peerCredentials(of: channel).flatMap { peer in
+            .childChannelInitializer { [listener] channel in
+                let credentials: EventLoopFuture<PeerCredentials?> =
+                    if case .tcp = listener { channel.eventLoop.makeSucceededFuture(nil) } else { VarlinkServer.peerCredentials(of: channel) }
+                return credentials.flatMap { peer in
                     do {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandlers(IdleStateHandler(readTimeout: idle), HTTPIdleCloser())
@@ -62,7 +70,14 @@ final class HTTPServer: Service, Sendable {
             }
         let serverChannel: any Channel
         switch listener {
-        case .path(let path):
+        case .tcp(let address, _):
+            do {
+                serverChannel = try await bootstrap.bind(host: address.host, port: address.port).get()
+            } catch {
+                continuation.finish()
+                throw DaemonError(.socket, "cannot listen on \(address) (http_listen): \(error)")
+            }
+        case .unix(.path(let path)):
             try SocketFile.prepare(path)
             let previous = umask(0o177)
             do {
@@ -74,7 +89,7 @@ final class HTTPServer: Service, Sendable {
             }
             umask(previous)
             try SocketFile.setPermissions(path, mode: configuration.socketMode, group: configuration.socketGroup)
-        case .descriptor(let fd):
+        case .unix(.descriptor(let fd)):
             do {
                 serverChannel = try await bootstrap.withBoundSocket(fd).get()
             } catch {
@@ -83,7 +98,12 @@ final class HTTPServer: Service, Sendable {
             }
         }
         serverChannel.closeFuture.whenComplete { _ in continuation.finish() }
-        let where_ = if case .path(let path) = listener { path } else { "the HTTP socket systemd passed" }
+        let where_ =
+            switch listener {
+            case .unix(.path(let path)): path
+            case .unix(.descriptor): "the HTTP socket systemd passed"
+            case .tcp(let address, _): "tcp \(address)"
+            }
         logger.info("HTTP listening", metadata: ["socket": "\(where_)"])
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -94,7 +114,7 @@ final class HTTPServer: Service, Sendable {
         } onGracefulShutdown: {
             serverChannel.close(promise: nil)
         }
-        if case .path(let path) = listener { unlink(path) }
+        if case .unix(.path(let path)) = listener { unlink(path) }
     }
 
     private func serve(_ connection: Connection) async {
@@ -111,7 +131,9 @@ final class HTTPServer: Service, Sendable {
         let limit = configuration.maxMessageBytes
         do {
             try await connection.channel.executeThenClose { inbound, outbound in
-                guard let peer = connection.peer, policy.allows(peer) else {
+                var apiKey: [UInt8]?
+                if case .tcp(_, let key) = listener { apiKey = key }
+                guard apiKey != nil || connection.peer.map(policy.allows) == true else {
                     let error = HTTPError(
                         WireError.permissionDenied(uid: Int(connection.peer?.uid ?? 0), gid: Int(connection.peer?.gid ?? 0)))
                     try await Self.refuse(inbound, outbound, error)
@@ -136,6 +158,12 @@ final class HTTPServer: Service, Sendable {
                         return
                     }
                     let keepAlive = head.isKeepAlive
+                    if let apiKey, !Self.authorized(head.headers, key: apiKey) {
+                        let error = HTTPError(status: 401, type: "authentication_error", message: "send the API key as Authorization: Bearer KEY", code: "invalid_api_key")
+                        try await Self.respond(outbound, status: 401, body: HTTPAPI.encode(error.body), keepAlive: keepAlive, extra: [("www-authenticate", "Bearer")])
+                        if !keepAlive { return }
+                        continue
+                    }
                     let writer = HTTPAPI.Writer(
                         head: { status, type in
                             var headers = HTTPHeaders([("content-type", type), ("server", "brised")])
@@ -181,11 +209,21 @@ final class HTTPServer: Service, Sendable {
         try await respond(outbound, status: error.status, body: HTTPAPI.encode(error.body), keepAlive: false)
     }
 
+    /// Whether the request carries the key (`Authorization: Bearer KEY`), compared in constant time.
+    static func authorized(_ headers: HTTPHeaders, key: [UInt8]) -> Bool {
+        guard let value = headers.first(name: "authorization"), value.lowercased().hasPrefix("bearer ") else { return false }
+        let sent = Array(value.utf8.dropFirst("bearer ".count))
+        var difference = UInt8(sent.count == key.count ? 0 : 1)
+        for index in 0..<key.count { difference |= key[index] ^ (index < sent.count ? sent[index] : 0) }
+        return difference == 0
+    }
+
     /// A whole response with a JSON body.
     private static func respond(
-        _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, status: Int, body: [UInt8], keepAlive: Bool
+        _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, status: Int, body: [UInt8], keepAlive: Bool,
+        extra: [(String, String)] = []
     ) async throws {
-        var headers = HTTPHeaders([("content-type", "application/json"), ("server", "brised")])
+        var headers = HTTPHeaders([("content-type", "application/json"), ("server", "brised")] + extra)
         if !keepAlive { headers.add(name: "connection", value: "close") }
         try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)))
         try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))

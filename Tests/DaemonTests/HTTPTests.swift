@@ -194,5 +194,45 @@ extension Daemon {
             #expect(try Self.curl(http, ["http://brised/health"]).status == 200)
             withExtendedLifetime(daemon) {}
         }
+
+        /// Loopback TCP only with a key: none or a wrong one is 401 (with WWW-Authenticate), the right
+        /// one is served; a non-loopback address or a missing key file stops brised at start-up.
+        @Test func tcpNeedsTheAPIKey() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            let keyFile = directory.appendingPathComponent("key")
+            try "s3cret-key\n".write(to: keyFile, atomically: true, encoding: .utf8)
+            let port = 20000 + Int(getpid() % 20000)
+            let (daemon, _) = try Daemon.start(["--http-listen", "127.0.0.1:\(port)", "--api-key-file", keyFile.path])
+            let url = "http://127.0.0.1:\(port)/v1/completions"
+            let body = #"{"prompt":"abc","max_tokens":3,"temperature":0}"#
+            func post(_ headers: [String]) throws -> ChildProcess.Result {
+                var deadline = 0
+                while true {
+                    let result = try ChildProcess.run("/usr/bin/env", ["curl", "-s", "-i", "--max-time", "30", "-d", body] + headers + [url])
+                    if result.standardOutput.hasPrefix("HTTP/") || deadline >= 50 { return result }
+                    deadline += 1
+                    Thread.sleep(forTimeInterval: 0.2)  // the TCP listener may come up just after the Varlink socket
+                }
+            }
+            let none = try post([])
+            #expect(none.standardOutput.hasPrefix("HTTP/1.1 401") && none.standardOutput.lowercased().contains("www-authenticate: bearer"), "\(none.standardOutput)")
+            #expect(try post(["-H", "Authorization: Bearer wrong"]).standardOutput.hasPrefix("HTTP/1.1 401"))
+            #expect(try post(["-H", "Authorization: Bearer s3cret-key-and-more"]).standardOutput.hasPrefix("HTTP/1.1 401"))
+            let good = try post(["-H", "Authorization: Bearer s3cret-key"])
+            #expect(good.standardOutput.hasPrefix("HTTP/1.1 200") && good.standardOutput.contains("text_completion"), "\(good.standardOutput)")
+            withExtendedLifetime(daemon) {}
+
+            let brised = ChildProcess.builtProduct("brised")
+            let model = ["--model", Daemon.tinyModel, "--socket", directory.appendingPathComponent("x.sock").path]
+            let remote = try ChildProcess.run(brised, model + ["--http-listen", "0.0.0.0:\(port + 1)", "--api-key-file", keyFile.path])
+            #expect(remote.exitStatus == 78 && remote.standardError.contains("http_listen_allow_remote"), "\(remote.standardError)")
+            let keyless = try ChildProcess.run(brised, model + ["--http-listen", "127.0.0.1:\(port + 1)"])
+            #expect(keyless.exitStatus == 78 && keyless.standardError.contains("needs api_key_file"), "\(keyless.standardError)")
+            let badAddress = try ChildProcess.run(brised, model + ["--http-listen", "example.com:80", "--api-key-file", keyFile.path])
+            #expect(badAddress.exitStatus == 78 && badAddress.standardError.contains("literal address"), "\(badAddress.standardError)")
+            try "\n".write(to: keyFile, atomically: true, encoding: .utf8)
+            let emptyKey = try ChildProcess.run(brised, model + ["--http-listen", "127.0.0.1:\(port + 1)", "--api-key-file", keyFile.path])
+            #expect(emptyKey.exitStatus != 0 && emptyKey.standardError.contains("holds no key"), "\(emptyKey.standardError)")
+        }
     }
 }
