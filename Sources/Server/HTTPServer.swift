@@ -69,33 +69,20 @@ final class HTTPServer: Service, Sendable {
                 }
             }
         let serverChannel: any Channel
-        switch listener {
-        case .tcp(let address, _):
-            do {
-                serverChannel = try await bootstrap.bind(host: address.host, port: address.port).get()
-            } catch {
-                continuation.finish()
-                throw DaemonError(.socket, "cannot listen on \(address) (http_listen): \(error)")
+        do {
+            switch listener {
+            case .tcp(let address, _):
+                do {
+                    serverChannel = try await bootstrap.bind(host: address.host, port: address.port).get()
+                } catch {
+                    throw DaemonError(.socket, "cannot listen on \(address) (http_listen): \(error)")
+                }
+            case .unix(let unix):
+                serverChannel = try await unix.bind(bootstrap, configuration: configuration, setting: "http_socket")
             }
-        case .unix(.path(let path)):
-            try SocketFile.prepare(path)
-            let previous = umask(0o177)
-            do {
-                serverChannel = try await bootstrap.bind(unixDomainSocketPath: path).get()
-            } catch {
-                umask(previous)
-                continuation.finish()
-                throw DaemonError(.socket, "cannot listen on \(path) (http_socket): \(error)")
-            }
-            umask(previous)
-            try SocketFile.setPermissions(path, mode: configuration.socketMode, group: configuration.socketGroup)
-        case .unix(.descriptor(let fd)):
-            do {
-                serverChannel = try await bootstrap.withBoundSocket(fd).get()
-            } catch {
-                continuation.finish()
-                throw error
-            }
+        } catch {
+            continuation.finish()
+            throw error
         }
         serverChannel.closeFuture.whenComplete { _ in continuation.finish() }
         let where_ =

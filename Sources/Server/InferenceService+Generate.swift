@@ -9,20 +9,19 @@ extension InferenceService {
     /// `Generate`: the prompt as plain text (BOS added as the model wants), continued.
     func generate(_ call: VarlinkCall, hungUp: Flag, send: @escaping Send) async throws {
         try requireServing()
-        let request = try builder.generate(call, randomSeed: randomSeed)
-        let result = try await run(request, method: "Generate", hungUp: hungUp) { chunk in
-            call.more ? await send(VarlinkReply.encode(GenerateReply(text: chunk), continues: true)) : true
-        }
-        guard let (outcome, usage, text) = result else { return }
-        let final = GenerateReply(text: call.more ? "" : text, finishReason: outcome.finishReason.rawValue, usage: usage)
-        _ = await send(VarlinkReply.encode(final))
+        try await stream(builder.generate(call, randomSeed: randomSeed), call, method: "Generate", hungUp: hungUp, send: send)
     }
 
     /// `Complete`: the code between a prefix and a suffix (fill in the middle), streamed as Generate.
     func complete(_ call: VarlinkCall, hungUp: Flag, send: @escaping Send) async throws {
         try requireServing()
-        let request = try builder.complete(call, randomSeed: randomSeed)
-        let result = try await run(request, method: "Complete", hungUp: hungUp) { chunk in
+        try await stream(builder.complete(call, randomSeed: randomSeed), call, method: "Complete", hungUp: hungUp, send: send)
+    }
+
+    /// Runs a plain-text request and replies as `Generate` does: chunks with `more`, then the finish
+    /// reason and usage (and the whole text without `more`).
+    private func stream(_ request: GenerationRequest, _ call: VarlinkCall, method: String, hungUp: Flag, send: @escaping Send) async throws {
+        let result = try await run(request, method: method, hungUp: hungUp) { chunk in
             call.more ? await send(VarlinkReply.encode(GenerateReply(text: chunk), continues: true)) : true
         }
         guard let (outcome, usage, text) = result else { return }

@@ -21,6 +21,32 @@ final class VarlinkServer: Service, Sendable {
         case path(String)
         /// A listening socket systemd passed.
         case descriptor(Int32)
+
+        /// The listening channel: the socket systemd passed, or a Unix socket bound at the path —
+        /// without permissions for others until `socket_mode` and `socket_group` are set, so nobody
+        /// connects between bind and chmod.
+        ///
+        /// - Parameter setting: The setting that named the path, for the error.
+        /// - Throws: `DaemonError` `.socket` when the path cannot be bound.
+        func bind(_ bootstrap: ServerBootstrap, configuration: DaemonConfiguration, setting: String) async throws -> any Channel {
+            switch self {
+            case .path(let path):
+                try SocketFile.prepare(path)
+                let previous = umask(0o177)
+                let channel: any Channel
+                do {
+                    channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+                } catch {
+                    umask(previous)
+                    throw DaemonError(.socket, "cannot listen on \(path) (\(setting)): \(error)")
+                }
+                umask(previous)
+                try SocketFile.setPermissions(path, mode: configuration.socketMode, group: configuration.socketGroup)
+                return channel
+            case .descriptor(let fd):
+                return try await bootstrap.withBoundSocket(fd).get()
+            }
+        }
     }
 
     let listener: Listener
@@ -76,28 +102,11 @@ final class VarlinkServer: Service, Sendable {
                 }
             }
         let serverChannel: any Channel
-        switch listener {
-        case .path(let path):
-            try SocketFile.prepare(path)
-            // Nobody else may connect between bind and chmod: create the socket file without
-            // permissions for others, then set the configured mode.
-            let previous = umask(0o177)
-            do {
-                serverChannel = try await bootstrap.bind(unixDomainSocketPath: path).get()
-            } catch {
-                umask(previous)
-                continuation.finish()
-                throw DaemonError(.socket, "cannot listen on \(path): \(error)")
-            }
-            umask(previous)
-            try SocketFile.setPermissions(path, mode: configuration.socketMode, group: configuration.socketGroup)
-        case .descriptor(let fd):
-            do {
-                serverChannel = try await bootstrap.withBoundSocket(fd).get()
-            } catch {
-                continuation.finish()
-                throw error
-            }
+        do {
+            serverChannel = try await listener.bind(bootstrap, configuration: configuration, setting: "socket")
+        } catch {
+            continuation.finish()
+            throw error
         }
         // Once the listening socket is closed no connection can arrive: the stream ends after the
         // ones already accepted.
