@@ -12,7 +12,7 @@ public struct BenchModel: ParsableCommand {
         commandName: "model",
         abstract: "Benchmark a model: prompt and generation tokens/s, load time, peak RSS (release builds).")
 
-    @Option(help: "The GGUF model file.")
+    @Option(help: "The GGUF model: a file, or a name in the models directory.")
     var model: String
 
     @Option(name: [.customShort("p"), .long], help: "Prompt tokens processed as one batch.")
@@ -79,9 +79,10 @@ public struct BenchModel: ParsableCommand {
     /// The model with `slots` KV caches of `context` positions; a clear message and exit 1 when it
     /// cannot be loaded.
     func load(context: Int, slots: Int) throws -> LoadedModel {
+        let path = try ModelArgument.path(model, command: "bench")
         do {
             return try LoadedModel(
-                modelPath: model, contextLength: context, threads: threads, cacheType: KVCacheType(rawValue: kvType) ?? .f16,
+                modelPath: path, contextLength: context, threads: threads, cacheType: KVCacheType(rawValue: kvType) ?? .f16,
                 slots: slots, environment: ProcessInfo.processInfo.environment)
         } catch {
             var stderr = StandardError()

@@ -13,7 +13,7 @@ public struct Budget: ParsableCommand {
     @Option(help: "Read /proc and /sys under this directory instead of / (for tests and diagnosis).")
     var root = ""
 
-    @Option(help: "A GGUF model to plan memory for.")
+    @Option(help: "A GGUF model to plan memory for: a file, or a name in the models directory.")
     var model: String?
 
     @Option(
@@ -35,7 +35,8 @@ public struct Budget: ParsableCommand {
 
     public func run() throws {
         print("cpu     \(CPUBudget.detect(root: root))")
-        guard let model else { return }
+        guard let name = self.model else { return }
+        let model = try ModelArgument.path(name, command: "budget")
         var stderr = StandardError()
         do {
             let file = try GGUFFile(path: model)

@@ -12,7 +12,7 @@ public struct Generate: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Generate text from a prompt with a model, in process (llama, mistral3, qwen2 and gemma3 models).")
 
-    @Option(help: "The GGUF model file.")
+    @Option(help: "The GGUF model: a file, or a name in the models directory (as brised --model takes it).")
     var model: String
 
     @Option(help: "The prompt text.")
@@ -125,9 +125,10 @@ public struct Generate: ParsableCommand {
     }
 
     public func run() throws {
+        let model = try ModelArgument.path(self.model, command: "generate")
         var stderr = StandardError()
         do {
-            try generate(&stderr)
+            try generate(model: model, &stderr)
         } catch let error as ValidationError {
             throw error  // ArgumentParser reports usage errors itself
         } catch let error as SamplingError {
@@ -147,7 +148,7 @@ public struct Generate: ParsableCommand {
         return type
     }
 
-    private func generate(_ stderr: inout StandardError) throws {
+    private func generate(model: String, _ stderr: inout StandardError) throws {
         try parameters.validate()
         let loaded = try LoadedModel(
             modelPath: model, contextLength: ctx, memoryBudget: memoryBudget.flatMap(MemoryBudget.parse), lockWeights: mlock,

@@ -15,7 +15,7 @@ public struct Inspect: ParsableCommand {
             """
     )
 
-    @Argument(help: "The GGUF file.")
+    @Argument(help: "The GGUF file, or a model name in the models directory (as brised --model takes it).")
     var file: String
 
     @Flag(help: "Print JSON: the summary, every metadata key (arrays: type, length, first elements) and every tensor.")
@@ -33,6 +33,7 @@ public struct Inspect: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        let file = try ModelArgument.path(self.file, command: "inspect")
         if let context, context <= 0 {
             throw ValidationError("--context must be a positive number of tokens")
         }

@@ -13,7 +13,7 @@ public struct Tokenize: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The GGUF model (or vocabulary) file.")
+    @Option(name: .long, help: "The GGUF model (or vocabulary): a file, or a name in the models directory.")
     var model: String
 
     @Argument(help: "The text to tokenize; - reads it from standard input.")
@@ -31,6 +31,7 @@ public struct Tokenize: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        let model = try ModelArgument.path(self.model, command: "tokenize")
         let tokenizer: Tokenizer
         do {
             tokenizer = try Tokenizer(path: model)

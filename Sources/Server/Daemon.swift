@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import ModelStore
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -115,8 +116,12 @@ public enum Daemon {
 
         // Loading maps the file and plans memory: milliseconds for a warm page cache, longer from a
         // slow disk; the warm-up step touches every weight once. Ask systemd for time meanwhile.
-        let modelPath = try ModelLocation.resolve(
-            configuration.model ?? "", modelsDirectory: configuration.modelsDir, environment: environment)
+        let modelPath: String
+        do {
+            modelPath = try ModelLocation.resolve(configuration.model ?? "", modelsDirectory: configuration.modelsDir, environment: environment)
+        } catch {
+            throw DaemonError(.model, error.message)
+        }
         notifier.status("loading \(modelPath)")
         notifier.extendTimeout(by: .seconds(120))
         logger.info("loading the model", metadata: ["model": "\(modelPath)"])

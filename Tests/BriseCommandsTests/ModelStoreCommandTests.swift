@@ -95,6 +95,30 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: models + "/.partial").isEmpty)
     }
 
+    /// The in-process commands take a model by name, as brised --model does: a file in the models
+    /// directory with or without .gguf; an unknown name says where it looked (exit 66).
+    @Test func commandsTakeModelNames() throws {
+        let models = FileManager.default.temporaryDirectory.appendingPathComponent("brise-names-\(UUID())")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: models) }
+        try FileManager.default.copyItem(
+            atPath: Fixtures.path("models/tiny-llama-Q8_0.gguf"), toPath: models.appendingPathComponent("tiny-llama-Q8_0.gguf").path)
+        let environment = ["BRISE_MODELS_DIR": models.path]
+        let inspect = try ChildProcess.run(Self.brise, ["inspect", "tiny-llama-Q8_0", "--json"], environment: environment)
+        #expect(inspect.exitStatus == 0 && inspect.standardOutput.contains(models.path), "\(inspect.standardError)")
+        let tokenize = try ChildProcess.run(Self.brise, ["tokenize", "--model", "tiny-llama-Q8_0.gguf", "hello"], environment: environment)
+        #expect(tokenize.exitStatus == 0 && !tokenize.standardOutput.isEmpty)
+        let generate = try ChildProcess.run(
+            Self.brise, ["generate", "--model", "tiny-llama-Q8_0", "--prompt", "abc", "-n", "4", "--temperature", "0"], environment: environment)
+        #expect(generate.exitStatus == 0, "\(generate.standardError)")
+        let budget = try ChildProcess.run(Self.brise, ["budget", "--model", "tiny-llama-Q8_0"], environment: environment)
+        #expect(budget.exitStatus == 0 && budget.standardOutput.contains("memory"), "\(budget.standardOutput) \(budget.standardError)")
+        let unknown = try ChildProcess.run(Self.brise, ["generate", "--model", "no-such-model", "--prompt", "abc"], environment: environment)
+        #expect(unknown.exitStatus == 66 && unknown.standardError.contains("is not in \(models.path)"), "\(unknown.standardError)")
+        let known = try ChildProcess.run(Self.brise, ["inspect", "ministral-3-3b"], environment: environment)
+        #expect(known.exitStatus == 66 && known.standardError.contains("brise pull ministral-3-3b"), "\(known.standardError)")
+    }
+
     @Test func knownNamesAreListed() throws {
         let result = try ChildProcess.run(Self.brise, ["models", "--known", "--json"])
         #expect(result.exitStatus == 0, "\(result.standardError)")
