@@ -198,7 +198,14 @@ extension Daemon {
                 q = socket.socket(socket.AF_UNIX); q.settimeout(30); q.connect(sys.argv[1]); q.sendall(b"GET /health HTTP/1.1\\r\\nConnection: close\\r\\n\\r\\n")
                 print(q.recv(65536).split(b"\\r\\n")[0].decode())
                 """
+            let residentBefore = daemon.statusBytes("VmRSS") ?? 0
             let raw = try ChildProcess.run("/usr/bin/env", ["python3", "-c", script, http])
+            let residentAfter = daemon.statusBytes("VmRSS") ?? 0
+            // Bounded buffers: the hostile load leaves the daemon's memory about where it was.
+            if !Daemon.underSanitizer {
+                #expect(residentAfter - residentBefore < 32 << 20, "RSS \(residentBefore >> 20) → \(residentAfter >> 20) MiB")
+            }
+            print("hostile HTTP load: brised RSS \(residentBefore >> 20) → \(residentAfter >> 20) MiB")
             let lines = raw.standardOutput.split(separator: "\n")
             #expect(lines == ["2", "HTTP/1.1 400 Bad Request", "True", "refused", "refused", "refused", "200", "HTTP/1.1 400 Bad Request", "HTTP/1.1 404 Not Found", "HTTP/1.1 413 Payload Too Large", "HTTP/1.1 200 OK"], "\(raw.standardOutput) \(raw.standardError)")
             // Still serving, and the hung-up stream did not hold the model.
