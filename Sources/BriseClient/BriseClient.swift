@@ -44,16 +44,19 @@ public struct BriseClient: Sendable {
         public var toolCalls: [ToolCall]
     }
 
+    /// A `Generate` or `Complete` reply as an event: text while it streams, then the summary.
+    private static func plainTextEvent(_ reply: GenerateReply) -> Event {
+        reply.finishReason == nil && reply.usage == nil
+            ? .text(reply.text)
+            : .finished(Summary(finishReason: reply.finishReason, usage: reply.usage, toolCalls: []))
+    }
+
     /// Continues `prompt` (plain text, no chat template), streaming the text.
     public func generate(_ prompt: String, options: SamplingOptions? = nil) -> AsyncThrowingStream<Event, any Error> {
         stream(
             method: InferenceInterface.Method.generate.qualifiedName,
-            parameters: GenerateParameters(prompt: prompt, options: options), reply: GenerateReply.self
-        ) { reply in
-            reply.finishReason == nil && reply.usage == nil
-                ? .text(reply.text)
-                : .finished(Summary(finishReason: reply.finishReason, usage: reply.usage, toolCalls: []))
-        }
+            parameters: GenerateParameters(prompt: prompt, options: options), reply: GenerateReply.self,
+            map: Self.plainTextEvent)
     }
 
     /// The text between `prompt` (before the gap) and `suffix` (after it), through the model's
@@ -62,12 +65,8 @@ public struct BriseClient: Sendable {
     public func complete(_ prompt: String, suffix: String? = nil, options: SamplingOptions? = nil) -> AsyncThrowingStream<Event, any Error> {
         stream(
             method: InferenceInterface.Method.complete.qualifiedName,
-            parameters: CompleteParameters(prompt: prompt, suffix: suffix, options: options), reply: GenerateReply.self
-        ) { reply in
-            reply.finishReason == nil && reply.usage == nil
-                ? .text(reply.text)
-                : .finished(Summary(finishReason: reply.finishReason, usage: reply.usage, toolCalls: []))
-        }
+            parameters: CompleteParameters(prompt: prompt, suffix: suffix, options: options), reply: GenerateReply.self,
+            map: Self.plainTextEvent)
     }
 
     /// Answers a conversation through the model's chat template, streaming the text.

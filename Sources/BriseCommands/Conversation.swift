@@ -45,7 +45,9 @@ struct Conversation: Equatable {
     mutating func reset() { entries.removeAll() }
 
     /// Indices of messages whose length is not known yet.
-    var uncounted: [Int] { entries.indices.filter { entries[$0].tokens == nil } + (system?.tokens == nil ? [-1] : []) }
+    var uncounted: [Int] {
+        entries.indices.filter { entries[$0].tokens == nil } + (system != nil && system?.tokens == nil ? [-1] : [])
+    }
 
     /// Records a message's length (`index` -1 is the system message).
     mutating func setTokens(_ tokens: Int, at index: Int) {

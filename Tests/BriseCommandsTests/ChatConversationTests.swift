@@ -58,6 +58,12 @@ import WireProtocol
         #expect(conversation.estimatedTokens == nil)
         #expect(conversation.trim(toFit: 10) == 0)
         #expect(conversation.uncounted == [conversation.entries.count - 1])
+        // Without a system message there is no system length to count.
+        var bare = Conversation()
+        bare.append(role: "user", "hi")
+        #expect(bare.uncounted == [0])
+        bare.setSystem("Be brief.")
+        #expect(bare.uncounted == [0, -1])
     }
 
     @Test func savesAndLoadsAndRefusesWhatIsNotAConversation() throws {
