@@ -64,6 +64,8 @@ let package = Package(
         // The line editor under `brise chat` (libedit, with a reader that makes Ctrl-C abandon a line).
         .target(name: "CLineEditor", dependencies: ["CEditLine"]),
         .target(name: "Sampling"),
+        // Grammars over bytes (GBNF, JSON Schema, regular expressions), their matcher and token masks.
+        .target(name: "StructuredOutput"),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
         .target(
@@ -134,6 +136,7 @@ let package = Package(
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TestSupport"]),
+        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "WireProtocol", "TestSupport"]),
