@@ -1,0 +1,192 @@
+// MARK: - Arrays and objects
+
+extension SchemaCompilation {
+    /// An array under `prefixItems`/`items` (draft-07: array `items` + `additionalItems`),
+    /// `minItems`/`maxItems`: a chain of rules by count, ending in a loop when unbounded.
+    mutating func emitArray(_ view: SchemaView, pointer: String) throws(GrammarError) -> Element {
+        let minItems = view.minItems
+        let maxItems = view.maxItems
+        if let m = maxItems, m < minItems { return try kit.never() }
+        if let u = view.uniqueItems, (maxItems ?? 2) > 1 {
+            throw Self.unsupported("uniqueItems", u, "unique array items cannot be enforced by a grammar")
+        }
+        guard minItems <= limits.maxRepetition, (maxItems ?? 0) <= limits.maxRepetition else {
+            throw GrammarError(
+                .tooLarge, "an array length bound above \(limits.maxRepetition)", location: pointer, keyword: "maxItems")
+        }
+        let prefixCount = view.arrayClauses.map(\.prefix.count).max() ?? 0
+        func schemas(_ i: Int) -> [SchemaLocation] {
+            view.arrayClauses.compactMap { c in i < c.prefix.count ? c.prefix[i] : c.items }
+        }
+        var elements: [Element] = []
+        for i in 0..<prefixCount { elements.append(try compile(schemas(i))) }
+        let tail = try compile(schemas(prefixCount))
+        func element(_ i: Int) -> Element { i < prefixCount ? elements[i] : tail }
+
+        let ws = try kit.ws()
+        let open = GrammarKit.byte("[")
+        let close = GrammarKit.byte("]")
+        let comma = GrammarKit.byte(",")
+        var last = maxItems ?? max(prefixCount, minItems, 1)
+        if maxItems == nil { last = max(last, 1) }
+        var alternatives: [[Element]] = []
+        if minItems == 0 { alternatives.append([open, ws, close]) }
+        if last >= 1 {
+            // next[c]: what may follow after c elements.
+            var next: [Int] = [0]
+            for _ in 1...last { next.append(try kit.builder.declare("items")) }
+            for c in 1...last {
+                var rule: [[Element]] = []
+                if c >= minItems { rule.append([ws, close]) }
+                if maxItems == nil, c == last {
+                    rule.append([ws, comma, ws, tail, .rule(next[c])])
+                } else if c < last {
+                    rule.append([ws, comma, ws, element(c), .rule(next[c + 1])])
+                }
+                try kit.builder.define(next[c], rule)
+            }
+            alternatives.append([open, ws, element(0), .rule(next[1])])
+        }
+        return try kit.builder.group("array", alternatives)
+    }
+
+    /// An object under `properties`/`additionalProperties`/`required`/`dependentRequired`/
+    /// `minProperties`/`maxProperties`.
+    mutating func emitObject(_ view: SchemaView, pointer: String) throws(GrammarError) -> Element {
+        var names: [String] = []
+        var seen = Set<String>()
+        func add(_ name: String) {
+            if seen.insert(name).inserted { names.append(name) }
+        }
+        for clause in view.objectClauses { for p in clause.properties { add(p.key) } }
+        for r in view.required { add(r) }
+        for d in view.dependentRequired {
+            add(d.key)
+            for n in d.needs { add(n) }
+        }
+        // Per clause, its properties by key (the first of a duplicated key, as `JSONNode[key]`).
+        let byKey: [[String: SchemaLocation]] = view.objectClauses.map { c in
+            Dictionary(c.properties.map { ($0.key, $0.schema) }, uniquingKeysWith: { first, _ in first })
+        }
+        var named: [(key: String, value: Element)] = []
+        for name in names {
+            let list = view.objectClauses.indices.compactMap { i in
+                byKey[i][name] ?? view.objectClauses[i].additional
+            }
+            named.append((name, try compile(list)))
+        }
+        let additionalList = view.objectClauses.compactMap(\.additional)
+        var additional: Element?
+        if !additionalList.contains(where: { if case .bool(false) = $0.node { return true } else { return false } }) {
+            additional = try compile(additionalList)
+        }
+        return try objectRule(
+            named: named, required: Set(view.required), additional: additional,
+            dependentRequired: view.dependentRequired, minProperties: view.minProperties,
+            maxProperties: view.maxProperties, pointer: pointer)
+    }
+
+    /// The rules of an object with named members (each at most once, in any order when there are
+    /// at most `maxOrderFreeProperties` of them, else in the given order), and other keys (distinct
+    /// from the named ones) with values `additional` when not nil.
+    mutating func objectRule(
+        named: [(key: String, value: Element)], required: Set<String>, additional: Element?,
+        dependentRequired: [(key: String, needs: [String])], minProperties: Int, maxProperties: Int?,
+        pointer: String
+    ) throws(GrammarError) -> Element {
+        let ws = try kit.ws()
+        let colon = GrammarKit.byte(":")
+        let comma = GrammarKit.byte(",")
+        let open = GrammarKit.byte("{")
+        let close = GrammarKit.byte("}")
+        let n = named.count
+        let requiredIndices = named.indices.filter { required.contains(named[$0].key) }
+        if let maxProperties, maxProperties < requiredIndices.count { return try kit.never() }
+        var members: [Element] = []
+        for m in named {
+            members.append(try kit.builder.add("prop", [[try kit.builder.group("key", [try kit.stringLiteral(m.key)]), ws, colon, ws, m.value]]))
+        }
+        var extra: Element?
+        if let additional {
+            let key = try kit.string(excluding: named.map(\.key))
+            extra = try kit.builder.add("extra", [[key, ws, colon, ws, additional]])
+        }
+        let countsMatter = minProperties > requiredIndices.count || maxProperties.map { $0 < n || extra != nil } ?? false
+        if extra != nil, countsMatter {
+            throw Self.unsupported(
+                maxProperties != nil ? "maxProperties" : "minProperties", pointer,
+                "property counts are enforced only when additionalProperties is false")
+        }
+        var alternatives: [[Element]] = []
+        if n <= maxOrderFreeProperties {
+            // Any order: a state per set of named keys used so far.
+            let index = Dictionary(uniqueKeysWithValues: named.enumerated().map { ($1.key, $0) })
+            let requiredMask = requiredIndices.reduce(0) { $0 | (1 << $1) }
+            let dependencies: [(Int, Int)] = dependentRequired.compactMap { d in
+                guard let k = index[d.key] else { return nil }
+                return (1 << k, d.needs.reduce(0) { $0 | (index[$1].map { 1 << $0 } ?? 0) })
+            }
+            func accepts(_ s: Int) -> Bool {
+                guard s & requiredMask == requiredMask else { return false }
+                for (trigger, needs) in dependencies where s & trigger != 0 && s & needs != needs { return false }
+                let count = s.nonzeroBitCount
+                return count >= minProperties && count <= (maxProperties ?? Int.max)
+            }
+            var after: [Int] = []
+            var member: [Int] = []
+            for _ in 0..<(1 << n) {
+                after.append(try kit.builder.declare("after"))
+                member.append(try kit.builder.declare("member"))
+            }
+            for s in 0..<(1 << n) {
+                var m: [[Element]] = []
+                for i in 0..<n where s & (1 << i) == 0 { m.append([members[i], .rule(after[s | (1 << i)])]) }
+                if let extra { m.append([extra, .rule(after[s])]) }
+                try kit.builder.define(member[s], m)
+                var a: [[Element]] = []
+                if accepts(s) { a.append([ws, close]) }
+                if !m.isEmpty { a.append([ws, comma, ws, .rule(member[s])]) }
+                try kit.builder.define(after[s], a)
+            }
+            if accepts(0) { alternatives.append([open, ws, close]) }
+            alternatives.append([open, ws, .rule(member[0])])
+        } else {
+            // Declared order only: slot p may emit key p or skip it (when not required).
+            if !dependentRequired.isEmpty {
+                throw Self.unsupported(
+                    "dependentRequired", pointer, "with more than \(maxOrderFreeProperties) named properties")
+            }
+            if countsMatter {
+                throw Self.unsupported(
+                    "maxProperties", pointer, "with more than \(maxOrderFreeProperties) named properties")
+            }
+            let lastRequired = requiredIndices.last ?? -1
+            var slot: [Int] = []
+            var after: [Int] = []
+            var member: [Int] = []
+            for _ in 0...n {
+                slot.append(try kit.builder.declare("slot"))
+                after.append(try kit.builder.declare("after"))
+                member.append(try kit.builder.declare("member"))
+            }
+            for p in 0...n {
+                var s: [[Element]] = []
+                if p < n {
+                    s.append([members[p], .rule(after[p + 1])])
+                    if !required.contains(named[p].key) { s.append([.rule(slot[p + 1])]) }
+                }
+                try kit.builder.define(slot[p], s)
+                var m: [[Element]] = [[.rule(slot[p])]]
+                if let extra { m.append([extra, .rule(after[p])]) }
+                try kit.builder.define(member[p], m)
+                var a: [[Element]] = []
+                if p > lastRequired { a.append([ws, close]) }
+                a.append([ws, comma, ws, .rule(member[p])])
+                try kit.builder.define(after[p], a)
+            }
+            if lastRequired < 0 { alternatives.append([open, ws, close]) }
+            alternatives.append([open, ws, .rule(member[0])])
+        }
+        return try kit.builder.group("object", alternatives)
+    }
+}

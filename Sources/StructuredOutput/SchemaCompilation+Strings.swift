@@ -1,0 +1,62 @@
+// MARK: - Strings
+
+extension SchemaCompilation {
+    /// A string under `minLength`/`maxLength` (code points), `pattern` and `format`.
+    ///
+    /// A free string accepts every JSON spelling of its characters (a surrogate-pair escape is one
+    /// code point). A pattern or a format is enforced on the canonical spelling (see
+    /// `GrammarKit.character`); it combines with length bounds only when the pattern or format
+    /// already implies them (else `.unsupported`), and with another pattern or format not at all.
+    mutating func emitString(_ view: SchemaView, pointer: String) throws(GrammarError) -> Element {
+        let quote = GrammarKit.byte("\"")
+        if let maxLength = view.maxLength, maxLength < view.minLength { return try kit.never() }
+        if view.patterns.count + view.formats.count > 1 {
+            let p = view.patterns.count > 1 ? view.patterns[1].pointer : view.formats.last?.pointer ?? pointer
+            throw Self.unsupported(
+                view.patterns.count > 1 ? "pattern" : "format", p, "more than one pattern or format on one string")
+        }
+        var content: Element
+        var bounds: (min: Int, max: Int?)
+        if let (pattern, p) = view.patterns.first {
+            do {
+                let c = try RegexCompiler(limits: limits).content(pattern, kit: &kit, encoding: .jsonString)
+                content = c.element
+                bounds = (c.minLength, c.maxLength)
+            } catch {
+                var e = error
+                e.location = p
+                e.keyword = "pattern"
+                throw e
+            }
+        } else if let (format, p) = view.formats.first {
+            do {
+                content = try kit.format(format)
+                bounds = GrammarKit.formatLengths[format] ?? (0, nil)
+            } catch {
+                var e = error
+                e.location = p
+                e.keyword = "format"
+                throw e
+            }
+        } else {
+            guard view.minLength <= limits.maxRepetition, (view.maxLength ?? 0) <= limits.maxRepetition else {
+                throw GrammarError(
+                    .tooLarge, "a string length bound above \(limits.maxRepetition)", location: pointer,
+                    keyword: "maxLength")
+            }
+            let chars = try kit.builder.repeated(
+                [try kit.freeCharacter()], min: view.minLength, max: view.maxLength, base: "chars")
+            return try kit.builder.group("str", [[quote, chars, quote]])
+        }
+        // A pattern or format with length bounds: exact only when implied.
+        let implied = bounds.min >= view.minLength && (view.maxLength.map { m in bounds.max.map { $0 <= m } ?? false } ?? true)
+        if !implied {
+            if let m = view.maxLength, bounds.min > m { return try kit.never() }
+            if let bmax = bounds.max, bmax < view.minLength { return try kit.never() }
+            throw Self.unsupported(
+                view.maxLength != nil ? "maxLength" : "minLength", pointer,
+                "length bounds together with a pattern or format are enforced only when implied by it")
+        }
+        return try kit.builder.group("str", [[quote, content, quote]])
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import Testing
+
+@testable import StructuredOutput
+
+@Suite struct JSONSchemaCompilerTests {
+    func grammar(_ schema: String) throws(GrammarError) -> Grammar {
+        try JSONSchemaCompiler().compile(text: Array(schema.utf8))
+    }
+
+    func accepts(_ g: Grammar, _ text: String) -> Bool {
+        GrammarMatcher.matches(g, Array(text.utf8))
+    }
+
+    func code(_ schema: String) -> GrammarError.Code? {
+        do throws(GrammarError) {
+            _ = try grammar(schema)
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+
+    @Test func objectsAcceptAnyOrderEachKeyOnceAndRequiredKeys() throws {
+        let g = try grammar(
+            #"{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"},"c":{"type":"boolean"}},"required":["a","b"],"additionalProperties":false}"#
+        )
+        for ok in [#"{"a":1,"b":"x"}"#, #"{"b":"x","a":1}"#, #"{"c":true,"b":"","a":-3}"#, "{ \"a\": 1, \"b\": \"x\" }",
+            "{\n  \"b\": \"x\",\n  \"a\": 1\n}"]
+        {
+            #expect(accepts(g, ok), "\(ok)")
+        }
+        for bad in [#"{"a":1}"#, #"{"a":1,"b":"x","a":2}"#, #"{"a":1,"b":"x","d":1}"#, #"{"a":"1","b":"x"}"#, "{}",
+            #"{"a":1,"b":"x",}"#, "{\"a\":1,          \"b\":\"x\"}"]
+        {
+            #expect(!accepts(g, bad), "\(bad)")
+        }
+    }
+
+    @Test func additionalKeysMustDifferFromNamedKeys() throws {
+        let g = try grammar(
+            #"{"properties":{"ab":{"type":"integer"},"a\"b":{"type":"null"}},"additionalProperties":{"type":"string"}}"#)
+        #expect(accepts(g, #"{"ab":1,"a":"x","abc":"y","":"z"}"#))
+        #expect(accepts(g, #"{"a\"b":null,"b":"x"}"#))
+        #expect(!accepts(g, #"{"ab":"x"}"#))
+        #expect(!accepts(g, #"{"a\"b":"x"}"#))
+        #expect(!accepts(g, #"{"x":1}"#))
+        // Many properties: the declared order only, still exact.
+        let many = (0..<12).map { "\"p\($0)\":{\"type\":\"integer\"}" }.joined(separator: ",")
+        let h = try grammar(#"{"properties":{\#(many)},"required":["p3"],"additionalProperties":false}"#)
+        #expect(accepts(h, #"{"p1":1,"p3":2,"p11":3}"#))
+        #expect(!accepts(h, #"{"p1":1}"#))
+        #expect(!accepts(h, #"{"p3":1,"p3":2}"#))
+    }
+
+    @Test func integerBoundsAreExact() throws {
+        let g = try grammar(#"{"type":"integer","minimum":-15,"exclusiveMaximum":130.0}"#)
+        for v in -40...200 {
+            #expect(accepts(g, String(v)) == (v >= -15 && v < 130), "\(v)")
+        }
+        #expect(accepts(g, "7.0"))
+        #expect(accepts(g, "-0"))
+        #expect(!accepts(g, "7.5"))
+        #expect(!accepts(g, "007"))
+        #expect(!accepts(g, "1e2"))
+        let wide = try grammar(#"{"type":"integer","minimum":1000000000000000000000,"maximum":1000000000000000000005}"#)
+        #expect(accepts(wide, "1000000000000000000003"))
+        #expect(!accepts(wide, "1000000000000000000006"))
+    }
+
+    @Test func numberBoundsAreExact() throws {
+        let g = try grammar(#"{"type":"number","exclusiveMinimum":-1.25,"maximum":3.5}"#)
+        for (text, ok) in [("-1.25", false), ("-1.24", true), ("-1.2500001", false), ("-1.2", true), ("3.5", true),
+            ("3.50000", true), ("3.5000001", false), ("0", true), ("-0.0", true), ("4", false), ("-2", false), ("3", true)]
+        {
+            #expect(accepts(g, text) == ok, "\(text)")
+        }
+        let free = try grammar(#"{"type":"number"}"#)
+        #expect(accepts(free, "-1.5e+10"))
+        #expect(!accepts(free, "1."))
+    }
+
+    @Test func stringsCountCodePointsAndHonourEscapes() throws {
+        let g = try grammar(#"{"type":"string","minLength":2,"maxLength":3}"#)
+        #expect(accepts(g, #""ab""#))
+        #expect(accepts(g, #""😀é""#))
+        #expect(accepts(g, #""\ud83d\ude00\n""#))
+        #expect(!accepts(g, #""😀""#))
+        #expect(!accepts(g, #""abcd""#))
+        #expect(!accepts(g, #""\ud83d""#))
+        #expect(!accepts(g, "\"a\nb\""))
+        let p = try grammar(#"{"type":"string","pattern":"^[a-z]+\"$"}"#)
+        #expect(accepts(p, #""abc\"""#))
+        #expect(!accepts(p, #""abc""#))
+    }
+
+    @Test func constAndEnumCompareSemantically() throws {
+        let g = try grammar(#"{"const":{"a":[1,"x"],"b":null}}"#)
+        #expect(accepts(g, #"{"b":null,"a":[1.0,"x"]}"#))
+        #expect(accepts(g, #"{ "a": [ 1, "x" ], "b": null }"#))
+        #expect(!accepts(g, #"{"a":[1,"x"]}"#))
+        #expect(!accepts(g, #"{"a":[1,"x"],"b":null,"c":1}"#))
+        let e = try grammar(#"{"enum":["a\nb",2,false],"type":["string","integer"]}"#)
+        #expect(accepts(e, #""a\nb""#))
+        #expect(accepts(e, "2.0"))
+        #expect(!accepts(e, "false"))
+    }
+
+    @Test func recursiveReferencesBecomeRecursiveRules() throws {
+        let g = try grammar(
+            ##"{"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer"},"next":{"anyOf":[{"$ref":"#/$defs/node"},{"type":"null"}]}},"required":["v","next"],"additionalProperties":false}},"$ref":"#/$defs/node"}"##
+        )
+        #expect(accepts(g, #"{"v":1,"next":{"next":{"v":3,"next":null},"v":2}}"#))
+        #expect(!accepts(g, #"{"v":1,"next":{"v":2}}"#))
+        let pointer = try grammar(##"{"$defs":{"a/b":{"type":"null"},"c%d":{"type":"boolean"}},"anyOf":[{"$ref":"#/$defs/a~1b"},{"$ref":"#/$defs/c%25d"}]}"##)
+        #expect(accepts(pointer, "null"))
+        #expect(accepts(pointer, "true"))
+        #expect(!accepts(pointer, "1"))
+    }
+
+    @Test func formatsAreExact() throws {
+        let date = try grammar(#"{"format":"date","type":"string"}"#)
+        #expect(accepts(date, #""2024-02-29""#))
+        #expect(accepts(date, #""2000-02-29""#))
+        #expect(!accepts(date, #""1900-02-29""#))
+        #expect(!accepts(date, #""2023-02-29""#))
+        #expect(!accepts(date, #""2023-04-31""#))
+        let ip = try grammar(#"{"format":"ipv4","type":"string"}"#)
+        #expect(accepts(ip, #""255.0.10.1""#))
+        #expect(!accepts(ip, #""256.0.0.1""#))
+        #expect(!accepts(ip, #""01.0.0.1""#))
+        let time = try grammar(#"{"format":"date-time","type":"string"}"#)
+        #expect(accepts(time, #""1985-04-12T23:20:50.52Z""#))
+        #expect(accepts(time, #""1998-12-31T15:59:60-08:00""#))
+        #expect(!accepts(time, #""1998-12-31T15:59:60Z""#))
+    }
+
+    @Test func refusesWhatItCannotEnforce() {
+        #expect(code(#"{"if":{"type":"string"},"then":{"minLength":1}}"#) == .unsupported)
+        #expect(code(#"{"type":"array","uniqueItems":true}"#) == .unsupported)
+        #expect(code(#"{"frobnicate":1}"#) == .unsupported)
+        #expect(code(#"{"format":"hostname"}"#) == .unsupported)
+        #expect(code(#"{"oneOf":[{"type":"integer"},{"minimum":2}]}"#) == .unsupported)
+        #expect(code(#"{"not":{"minimum":2}}"#) == .unsupported)
+        #expect(code(#"{"$ref":"http://example.com/x.json"}"#) == .badReference)
+        #expect(code(##"{"$ref":"#/$defs/missing"}"##) == .badReference)
+        #expect(code("false") == .unsatisfiable)
+        #expect(code(#"{"type":"string","minLength":3,"maxLength":2}"#) == .unsatisfiable)
+        #expect(code(#"{"type":"integer","minimum":"x"}"#) == .invalidSchema)
+        #expect(code("{") == .syntax)
+        // Irrelevant to the only type allowed: ignored, not refused.
+        #expect(code(#"{"type":"string","uniqueItems":true,"multipleOf":3}"#) == nil)
+    }
+
+    @Test func oneOfCompilesWhenBranchesAreDisjoint() throws {
+        let g = try grammar(
+            #"{"oneOf":[{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind"]},{"type":"object","properties":{"kind":{"const":"b"}},"required":["kind"]},{"type":"string"}]}"#
+        )
+        #expect(accepts(g, #"{"kind":"a","x":1}"#))
+        #expect(accepts(g, #"{"kind":"b","x":"s"}"#))
+        #expect(accepts(g, #""s""#))
+        #expect(!accepts(g, #"{"kind":"a","x":"s"}"#))
+    }
+
+    @Test func hostileSchemasFailFast() throws {
+        let clock = ContinuousClock()
+        let deep: String = String(repeating: #"{"items":"#, count: 5000) + "{}" + String(repeating: "}", count: 5000)
+        let values: [String] = (0..<60_000).map { "\"value-\($0)\"" }
+        let wide: String = "{\"enum\":[" + values.joined(separator: ",") + "]}"
+        let nested: String = String(repeating: #"{"allOf":["#, count: 3000) + "{}" + String(repeating: "]}", count: 3000)
+        var hostile: [String] = [deep, wide, nested]
+        hostile.append(#"{"type":"string","maxLength":1000000000}"#)
+        hostile.append(#"{"type":"array","minItems":100000000}"#)
+        hostile.append(#"{"type":"string","pattern":"(a{1000}){1000}"}"#)
+        hostile.append(#"{"type":"integer","minimum":1e100000}"#)
+        for schema in hostile {
+            var thrown: GrammarError?
+            let elapsed = clock.measure {
+                do throws(GrammarError) { _ = try grammar(schema) } catch { thrown = error }
+            }
+            // The 0.8 MB enum mostly measures parsing it: ~0.1 s optimized, ~0.8 s in a debug build.
+            let budget: Duration = schema.count > 100_000 ? .seconds(2) : .seconds(1)
+            #expect(elapsed < budget, "\(schema.prefix(30)) took \(elapsed)")
+            #expect(thrown != nil, "\(schema.prefix(30)) compiled")
+        }
+    }
+
+    @Test func deepButLegalSchemasCompile() throws {
+        let depth = 200
+        let schema: String = String(repeating: #"{"type":"array","items":"#, count: depth) + #"{"type":"null"}"#
+            + String(repeating: "}", count: depth)
+        let g = try grammar(schema)
+        #expect(accepts(g, String(repeating: "[", count: depth) + "null" + String(repeating: "]", count: depth)))
+        #expect(!accepts(g, String(repeating: "[", count: depth) + "1" + String(repeating: "]", count: depth)))
+    }
+
+    @Test func jsonObjectGrammarAcceptsAnyObjectOnly() {
+        let g = JSONSchemaCompiler.jsonObjectGrammar()
+        #expect(accepts(g, #"{"a":[1,{"b":null}],"c":"\u00e9"}"#))
+        #expect(accepts(g, "{}"))
+        #expect(!accepts(g, "[]"))
+        #expect(!accepts(g, #"{"a":}"#))
+        #expect(!accepts(g, #"{"a":1,}"#))
+        #expect(accepts(JSONSchemaCompiler.anyJSONValue(), "-0.5e-3"))
+    }
+
+    // MARK: - The official test suite
+
+    static let suiteFiles = [
+        "type", "properties", "required", "additionalProperties", "enum", "const", "items", "prefixItems", "minItems",
+        "maxItems", "anyOf", "oneOf", "allOf", "ref", "defs", "minLength", "maxLength", "pattern", "minimum", "maximum",
+        "exclusiveMinimum", "exclusiveMaximum", "boolean_schema", "optional/format/date", "optional/format/time",
+        "optional/format/date-time", "optional/format/uuid", "optional/format/email", "optional/format/ipv4",
+    ]
+
+    /// Runs JSON-Schema-Test-Suite cases from `BRISE_SCHEMA_SUITE` (a `tests/draft2020-12`
+    /// directory): every valid instance should match (compact and pretty-printed), no invalid one may.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["BRISE_SCHEMA_SUITE"] != nil))
+    func officialSuite() throws {
+        let dir = try #require(ProcessInfo.processInfo.environment["BRISE_SCHEMA_SUITE"])
+        guard FileManager.default.fileExists(atPath: dir) else {
+            print("BRISE_SCHEMA_SUITE=\(dir) does not exist; skipping")
+            return
+        }
+        var cases = 0
+        var compiled = 0
+        var valid = 0
+        var validAccepted = 0
+        var invalidAccepted: [String] = []
+        for file in Self.suiteFiles {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(file).json"))
+            for c in try JSONNode.parse(Array(data)).elements ?? [] {
+                cases += 1
+                let tests = c["tests"]?.elements ?? []
+                let schema = try #require(c["schema"])
+                let g: Grammar
+                do throws(GrammarError) {
+                    g = try JSONSchemaCompiler().compile(schema)
+                } catch {
+                    if error.code == .unsatisfiable, tests.allSatisfy({ $0["valid"] == .bool(false) }) { compiled += 1 }
+                    continue
+                }
+                compiled += 1
+                for t in tests {
+                    let data = try #require(t["data"])
+                    for text in [data.serialized(), data.serialized(indent: 2)] {
+                        let ok = accepts(g, text)
+                        if t["valid"] == .bool(true) {
+                            valid += 1
+                            if ok { validAccepted += 1 }
+                        } else if ok {
+                            invalidAccepted.append("\(file): \(c["description"]?.stringValue ?? "") / \(text)")
+                        }
+                    }
+                }
+            }
+        }
+        print("schema suite: compiled \(compiled)/\(cases), valid accepted \(validAccepted)/\(valid), invalid accepted \(invalidAccepted.count)")
+        #expect(invalidAccepted.isEmpty, "\(invalidAccepted)")
+        #expect(Double(validAccepted) >= 0.98 * Double(valid))
+        #expect(Double(compiled) >= 0.85 * Double(cases))
+    }
+}
