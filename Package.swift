@@ -65,13 +65,15 @@ let package = Package(
         .target(name: "CLineEditor", dependencies: ["CEditLine"]),
         .target(name: "Sampling"),
         // Grammars over bytes (GBNF, JSON Schema, regular expressions), their matcher and token masks.
-        .target(name: "StructuredOutput"),
+        // Optimized in every configuration, as CKernels: token masks walk vocabularies of 150k tokens,
+        // and unoptimized they would make the tests that check them against brute force crawl.
+        .target(name: "StructuredOutput", swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
         .target(
             name: "Engine",
             dependencies: [
-                "GGUF", "Kernels", "Model", "Sampling", "Tokenization",
+                "GGUF", "Kernels", "Model", "Sampling", "StructuredOutput", "Tokenization",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -113,6 +115,7 @@ let package = Package(
                 "Model",
                 "ModelStore",
                 "Sampling",
+                "StructuredOutput",
                 "Tokenization",
                 "WireProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -137,7 +140,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TestSupport"]),
         .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "GGUF", "StructuredOutput", "Tokenization", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "WireProtocol", "TestSupport"]),
         // End to end: starts the real brised binary on real sockets and talks to it with independent clients.
@@ -155,7 +158,7 @@ let package = Package(
         // MARK: - Fuzzing (Tests/Fuzz): the targets' logic, replayed over the committed corpus by swift test
         .target(
             name: "FuzzHarness",
-            dependencies: ["Engine", "GGUF", "Model", "Sampling", "Server", "Tokenization", "WireProtocol", "TestSupport"],
+            dependencies: ["Engine", "GGUF", "Model", "Sampling", "Server", "StructuredOutput", "Tokenization", "WireProtocol", "TestSupport"],
             path: "Tests/Fuzz/Harness"
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzHarness", "TestSupport"], path: "Tests/Fuzz/CorpusTests"),

@@ -9,7 +9,7 @@ public struct Brise: AsyncParsableCommand {
         version: BriseVersion.current,
         subcommands: [
             Ask.self, ChatREPL.self, Complete.self, Status.self, Generate.self, Tokenize.self, Inspect.self, Bench.self, Budget.self, Models.self,
-            Pull.self,
+            Pull.self, Schema.self,
         ]
     )
 

@@ -30,6 +30,12 @@ public struct Generate: ParsableCommand {
     @Option(help: "Stop when this text appears (repeatable); it is not printed.")
     var stop: [String] = []
 
+    @Option(name: .customLong("json-schema"), help: "A JSON Schema file the answer must validate against (as response_format json_schema).")
+    var jsonSchema: String?
+
+    @Option(help: "A GBNF grammar file (llama.cpp's syntax) the answer must match.")
+    var grammar: String?
+
     @Option(help: "Temperature (0 = greedy).")
     var temperature: Float = 0.8
     @Option(help: "Top-k (0 = off).")
@@ -183,7 +189,19 @@ public struct Generate: ParsableCommand {
         let pacer = ThermalPacer(limits: try thermalLimits(), zones: ThermalZones(directory: thermalZones))
         let out = FileHandle.standardOutput
         var first = true
-        let request = GenerationRequest(prompt: promptIDs, sampling: parameters, maxTokens: TokenCount(clamping: maxTokens), stop: stop)
+        var compiled: CompiledGrammar?
+        if jsonSchema != nil || grammar != nil {
+            guard let tokenizer = loaded.tokenizer else { throw ValidationError("\(model) has no vocabulary: --json-schema and --grammar need one") }
+            let format = try ConstraintFiles(schema: jsonSchema, grammar: grammar).format(command: "generate", prefix: "brise")
+            do {
+                compiled = try GrammarCompiler(tokenizer: tokenizer).compile(format)
+            } catch {
+                print("brise generate: \(jsonSchema != nil ? "--json-schema" : "--grammar"): \(error.message)", to: &stderr)
+                throw ExitCode(3)
+            }
+        }
+        let request = GenerationRequest(
+            prompt: promptIDs, sampling: parameters, maxTokens: TokenCount(clamping: maxTokens), stop: stop, grammar: compiled)
         let outcome: GenerationOutcome
         do {
             outcome = try context.generate(request, emitIDs: tokens != nil, pacer: pacer) { output in

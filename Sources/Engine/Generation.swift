@@ -16,9 +16,13 @@ public struct GenerationRequest: Sendable {
     public var maxTokens: TokenCount
     /// Texts that end the generation; they are not emitted.
     public var stop: [String]
+    /// The grammar the answer must match (nil: free text). Tokens it forbids are masked before
+    /// sampling; the answer may end only where the grammar is complete.
+    public var grammar: CompiledGrammar?
 
     /// Creates a request.
-    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: TokenCount, stop: [String] = []) {
+    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: TokenCount, stop: [String] = [], grammar: CompiledGrammar? = nil) {
+        self.grammar = grammar
         self.prompt = prompt
         self.sampling = sampling
         self.maxTokens = maxTokens

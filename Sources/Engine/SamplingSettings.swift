@@ -44,9 +44,10 @@ extension GenerationRequest {
     /// A request from `settings`.
     ///
     /// - Throws: `EngineError` `.invalidRequest` for a sampling value out of range.
-    public init(prompt: [Int32], settings: SamplingSettings, seed: UInt64, maxTokens: TokenCount, stop: [String] = [])
-        throws(EngineError)
-    {
-        self.init(prompt: prompt, sampling: try settings.parameters(seed: seed), maxTokens: maxTokens, stop: stop)
+    public init(
+        prompt: [Int32], settings: SamplingSettings, seed: UInt64, maxTokens: TokenCount, stop: [String] = [],
+        grammar: CompiledGrammar? = nil
+    ) throws(EngineError) {
+        self.init(prompt: prompt, sampling: try settings.parameters(seed: seed), maxTokens: maxTokens, stop: stop, grammar: grammar)
     }
 }

@@ -1,4 +1,5 @@
 import Sampling
+import StructuredOutput
 public import Tokenization
 
 /// One sequence's state between forward passes: its sampler (and random stream), the penalty
@@ -26,6 +27,8 @@ public struct SequenceState: Sendable {
     private var detokenizer: StreamingDetokenizer?
     private var stops: StopSequences
     private let textMode: Bool
+    private var constraint: GrammarConstraint?
+    private var masked: [Float] = []
 
     /// Creates the state of a request.
     ///
@@ -43,6 +46,7 @@ public struct SequenceState: Sendable {
         textMode = !emitIDs && tokenizer != nil
         detokenizer = textMode ? tokenizer.map { StreamingDetokenizer(tokenizer: $0) } : nil
         stops = StopSequences(request.stop)
+        constraint = request.grammar.map { GrammarConstraint(cache: $0.cache, endTokens: endOfGeneration.sorted()) }
     }
 
     /// Whether the request asks for no tokens at all.
@@ -57,7 +61,13 @@ public struct SequenceState: Sendable {
     /// - Throws: `TokenizerError` from the detokenizer (an id it cannot render).
     public mutating func step(logits: UnsafeBufferPointer<Float>, emit: (GenerationOutput) -> Void) throws -> Step {
         guard generated.count < maxTokens else { return .finished(.length) }
-        let next = sampler.sample(logits: logits, history: history)
+        let next: Int32
+        if constraint != nil {
+            guard let picked = sampleConstrained(logits) else { return .finished(.stop) }
+            next = picked
+        } else {
+            next = sampler.sample(logits: logits, history: history)
+        }
         if endOfGeneration.contains(next) { return .finished(.stop) }
         generated.append(next)
         history.append(next)
@@ -71,8 +81,47 @@ public struct SequenceState: Sendable {
         } else if !textMode {
             emit(.token(next))
         }
+        // A grammar that is complete and allows nothing more ends the answer now (no extra step
+        // to sample the end token).
+        if constraint?.mustEnd == true { return .finished(.stop) }
         return generated.count < maxTokens ? .next(next) : .finished(.length)
     }
+
+    /// Samples among the tokens the grammar allows (the others' logits set to −∞ first, so the
+    /// whole sampler chain sees only allowed tokens) and advances the grammar. Nil when the grammar
+    /// allows nothing more (the text is complete and may not go on).
+    private mutating func sampleConstrained(_ logits: UnsafeBufferPointer<Float>) -> Int32? {
+        guard var constraint else { return nil }
+        defer { self.constraint = constraint }
+        let mask = constraint.allowedTokens()
+        if masked.count != logits.count { masked = [Float](repeating: 0, count: logits.count) }
+        var any = false
+        for w in mask.indices {
+            let bits = mask[w]
+            let base = w << 6
+            let end = min(base + 64, logits.count)
+            guard base < end else { break }
+            if bits == 0 {
+                for i in base..<end { masked[i] = -.infinity }
+                continue
+            }
+            any = true
+            for i in base..<end {
+                masked[i] = bits & (1 << UInt64(i - base)) != 0 ? logits[i] : -.infinity
+            }
+        }
+        guard any else { return nil }
+        var next = masked.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
+        if !constraint.accept(token: next) {
+            // Only a rounding edge of the draw can land on a masked token: take the best allowed one.
+            next = masked.withUnsafeBufferPointer { Sampler.argmax($0) }
+            guard constraint.accept(token: next) else { return nil }
+        }
+        return next
+    }
+
+    /// Whether the grammar (if any) is complete and allows nothing more: the next step would end.
+    public var grammarMustEnd: Bool { constraint?.mustEnd ?? false }
 
     /// Emits what the detokenizer and the stop matcher still hold (nothing after a stop string).
     public mutating func finish(emit: (GenerationOutput) -> Void) {

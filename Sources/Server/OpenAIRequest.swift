@@ -1,4 +1,5 @@
 import Foundation
+import Tokenization
 package import WireProtocol
 
 /// An HTTP error in the OpenAI / La Plateforme shape: `{"error": {"message", "type", "param", "code"}}`.
@@ -99,12 +100,13 @@ package struct OpenAIRequest: Sendable {
             includeUsage = try Self.bool(o["include_usage"], "stream_options.include_usage") ?? false
         }
         if let n = fields.removeValue(forKey: "n"), n != .int(1) { throw .invalid("n", "n: only 1 choice is supported") }
-        if let format = fields.removeValue(forKey: "response_format") {
-            guard case .object(let f) = format, f["type"] == .string("text") else {
-                throw .invalid("response_format", "response_format: only {\"type\": \"text\"} is supported for now (structured output is not built yet)")
-            }
-        }
         var options: [String: WireJSON] = [:]
+        if let format = fields.removeValue(forKey: "response_format"), format != .null {
+            guard case .object(let f) = format, case .string(let type)? = f["type"] else {
+                throw .invalid("response_format", "response_format: expected {\"type\": \"text\" | \"json_object\" | \"json_schema\", …}")
+            }
+            if type != "text" { options["response_format"] = format }
+        }
         for name in Self.optionFields {
             if let value = fields.removeValue(forKey: name) { options[name] = value }
         }
@@ -153,9 +155,24 @@ package struct OpenAIRequest: Sendable {
         if let unknown = fields.keys.sorted().first {
             throw .invalid(unknown, "\(unknown): not supported by brised")
         }
-        let envelope: WireJSON = .object(["method": .string(method.qualifiedName), "parameters": .object(parameters)])
+        // JSON objects lose their key order through WireJSON; a schema's order is the order its
+        // properties are offered in (and tools' schemas are rendered into the prompt), so those
+        // subtrees are taken from an order-keeping parse of the body.
+        var envelope = RequestBuilder.chatJSON(.object(["method": .string(method.qualifiedName), "parameters": .object(parameters)]))
+        if let ordered = try? ChatJSON(parsing: String(decoding: body, as: UTF8.self)) {
+            if let format = ordered["response_format"], options["response_format"] != nil {
+                envelope = envelope.replacing(["parameters", "options", "response_format"], with: format)
+            }
+            if endpoint == .chat, case .array(let tools)? = ordered["tools"], parameters["tools"] != nil {
+                for (index, tool) in tools.enumerated() {
+                    if let schema = tool["function"]?["parameters"] {
+                        envelope = envelope.replacing(["parameters", "tools", index, "parameters"], with: schema)
+                    }
+                }
+            }
+        }
         do {
-            call = try VarlinkCall(bytes: Array(try JSONEncoder().encode(envelope)))
+            call = try VarlinkCall(bytes: Array(envelope.serialized.utf8))
         } catch {
             throw .invalid(nil, "the request could not be built: \(error)")
         }

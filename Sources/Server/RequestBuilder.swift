@@ -24,6 +24,8 @@ package struct RequestBuilder: Sendable {
     package let defaultMaxTokens: Int
     /// The model's fill-in-the-middle layout (nil: `Complete` is refused).
     package let fillInTheMiddle: FillInTheMiddle?
+    /// Compiles `response_format` and `grammar` against the vocabulary (nil: no vocabulary).
+    package let grammars: GrammarCompiler?
 
     package init(
         tokenizer: Tokenizer?, chatEncoder: ChatEncoder?, contextLength: Int, vocabularySize: Int, defaultMaxTokens: Int,
@@ -31,6 +33,7 @@ package struct RequestBuilder: Sendable {
     ) {
         self.fillInTheMiddle = fillInTheMiddle
         self.tokenizer = tokenizer
+        grammars = tokenizer.map { GrammarCompiler(tokenizer: $0) }
         self.chatEncoder = chatEncoder
         self.contextLength = contextLength
         self.vocabularySize = vocabularySize
@@ -52,7 +55,7 @@ package struct RequestBuilder: Sendable {
         let parameters = try call.parameters(GenerateParameters.self)
         let tokenizer = try requireTokenizer()
         let prompt = tokenizer.encode(parameters.prompt, addSpecial: true)
-        return try request(prompt, parameters.options, randomSeed: randomSeed)
+        return try request(prompt, parameters.options, call: call, randomSeed: randomSeed)
     }
 
     /// `Complete`: the code between `prompt` and `suffix`, through the model's fill-in-the-middle
@@ -76,7 +79,7 @@ package struct RequestBuilder: Sendable {
         if let line = Self.suffixStop(suffix), (options.stop ?? []).count < ParameterBounds.stopStrings, !(options.stop ?? []).contains(line) {
             options.stop = (options.stop ?? []) + [line]
         }
-        return try request(prompt, options, randomSeed: randomSeed)
+        return try request(prompt, options, call: call, randomSeed: randomSeed)
     }
 
     /// Where a fill-in-the-middle answer ends when the model writes on past the gap: the suffix's first
@@ -135,7 +138,7 @@ package struct RequestBuilder: Sendable {
         } catch {
             throw .invalidParameter(parameter: "messages", reason: "\(error)")
         }
-        return ChatRequest(request: try request(prompt, parameters.options, randomSeed: randomSeed), tools: tools)
+        return ChatRequest(request: try request(prompt, parameters.options, call: call, randomSeed: randomSeed), tools: tools)
     }
 
     /// `Tokenize`.
@@ -168,8 +171,21 @@ package struct RequestBuilder: Sendable {
     /// A request for `prompt` with the client's options, every value checked against the model.
     ///
     /// - Throws: `WireError` `.invalidParameter` naming the field and its range, or `.contextOverflow`.
-    package func request(_ prompt: [TokenID], _ options: SamplingOptions?, randomSeed: () -> UInt64) throws(WireError) -> GenerationRequest {
+    package func request(
+        _ prompt: [TokenID], _ options: SamplingOptions?, call: VarlinkCall? = nil, randomSeed: () -> UInt64
+    ) throws(WireError) -> GenerationRequest {
         let (settings, maxTokens, stop) = try self.sampling(options, promptTokens: prompt.count)
+        var grammar: CompiledGrammar?
+        if let format = try outputFormat(options, call: call) {
+            guard let grammars else {
+                throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(format.parameter))", reason: "the model file has no vocabulary")
+            }
+            do {
+                grammar = try grammars.compile(format)
+            } catch {
+                throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(error.parameter ?? format.parameter))", reason: error.message)
+            }
+        }
         guard !prompt.isEmpty else { throw .invalidParameter(parameter: "prompt", reason: "the prompt has no tokens") }
         // Both are bounded (the prompt by the message size, maxTokens by type): the sum cannot overflow.
         guard prompt.count + maxTokens.value <= contextLength else {
@@ -177,10 +193,47 @@ package struct RequestBuilder: Sendable {
         }
         do {
             return try GenerationRequest(
-                prompt: prompt, settings: settings, seed: options?.seed ?? randomSeed(), maxTokens: maxTokens, stop: stop)
+                prompt: prompt, settings: settings, seed: options?.seed ?? randomSeed(), maxTokens: maxTokens, stop: stop,
+                grammar: grammar)
         } catch {
             throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(error.parameter ?? "options"))", reason: error.message)
         }
+    }
+
+    /// The answer's required shape from `response_format` and `grammar` (nil: free text). A JSON
+    /// Schema is taken from the call's own bytes when it has them, so its keys keep their order.
+    ///
+    /// - Throws: `WireError` `.invalidParameter` for an unknown type, a missing schema, or a grammar
+    ///   together with a JSON format.
+    package func outputFormat(_ options: SamplingOptions?, call: VarlinkCall?) throws(WireError) -> OutputFormat? {
+        guard let options else { return nil }
+        var format: OutputFormat?
+        if let responseFormat = options.responseFormat {
+            switch responseFormat.type {
+            case "text":
+                break
+            case "json_object":
+                format = .jsonObject
+            case "json_schema":
+                guard let jsonSchema = responseFormat.jsonSchema else {
+                    throw .invalidParameter(
+                        parameter: "options.response_format.json_schema", reason: "a json_schema response format needs json_schema.schema")
+                }
+                let ordered = call.flatMap { try? ChatJSON(parsing: String(decoding: $0.bytes, as: UTF8.self)) }
+                let schema = ordered?["parameters"]?["options"]?["response_format"]?["json_schema"]?["schema"]
+                format = .jsonSchema(schema?.serialized ?? Self.chatJSON(jsonSchema.schema).serialized)
+            default:
+                throw .invalidParameter(
+                    parameter: "options.response_format.type", reason: "\"\(responseFormat.type)\" is not text, json_object or json_schema")
+            }
+        }
+        if let grammar = options.grammar {
+            guard format == nil else {
+                throw .invalidParameter(parameter: "options.grammar", reason: "a grammar and a JSON response_format cannot be used together")
+            }
+            format = .grammar(grammar)
+        }
+        return format
     }
 
     /// The request's sampling choices (llama.cpp's defaults for the rest). Without `max_tokens`, the

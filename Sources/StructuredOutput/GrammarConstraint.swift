@@ -24,12 +24,19 @@ public struct GrammarConstraint: Sendable {
     public mutating func allowedTokens() -> [UInt64] {
         let trie = cache.trie
         var mask = [UInt64](repeating: 0, count: cache.words)
-        var positions: [Int32: [Int32]] = [:]
+        var groups: [[Int32]: (complete: Bool, stacks: [Int32])] = [:]
         for stack in matcher.stacks {
-            positions[matcher.arena.positions[Int(stack)], default: []].append(stack)
+            var key: [Int32] = []
+            var node = stack
+            while node >= 0, key.count < TokenMaskCache.depth {
+                key.append(matcher.arena.positions[Int(node)])
+                node = matcher.arena.parents[Int(node)]
+            }
+            groups[key, default: (node == StackArena.root, [])].stacks.append(stack)
         }
-        for (position, stacks) in positions {
-            let entry = cache.entry(position)
+        for (key, group) in groups {
+            let stacks = group.stacks
+            let entry = cache.entry(key, complete: group.complete)
             for w in mask.indices { mask[w] |= entry.accepted[w] }
             guard !entry.dependent.isEmpty else { continue }
             // Check the context-dependent tokens against the real stacks, in sorted order so

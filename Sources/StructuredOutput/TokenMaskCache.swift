@@ -1,14 +1,15 @@
 import Synchronization
 
-/// For one grammar and one vocabulary, what each grammar position allows regardless of what is
-/// below it on the stack, computed once per position on first use (the idea of XGrammar's
-/// adaptive token-mask cache):
+/// For one grammar and one vocabulary, what the top of a stack allows regardless of what is below
+/// it, computed once per stack top on first use (the idea of XGrammar's adaptive token-mask cache).
+/// The key is the stack's top `depth` positions (the position and the rules it returns into), so
+/// tokens that close a small rule and go on in its callers are still decided here:
 ///
-/// - `accepted`: tokens whose bytes are all matched inside the position's own rule (or that end
-///   exactly where the rule ends): allowed whatever the context;
-/// - `dependent`: tokens that run past the end of the rule into the unknown context: checked
-///   against the real stack at each step (usually a few, such as `",` after a string's body);
-/// - every other token is refused at that position.
+/// - `accepted`: tokens whose bytes are all matched within the known top of the stack (or that end
+///   exactly where it ends): allowed whatever lies below;
+/// - `dependent`: tokens that run past the known top into the unknown rest: checked against the real
+///   stack at each step (rare: a token spanning more than `depth` rule returns);
+/// - every other token is refused there.
 ///
 /// Shared by every sequence decoding with the grammar; thread-safe.
 public final class TokenMaskCache: Sendable {
@@ -22,7 +23,9 @@ public final class TokenMaskCache: Sendable {
         var dependent: [Int32]
     }
 
-    private let entries = Mutex<[Int32: Entry]>([:])
+    private let entries = Mutex<[[Int32]: Entry]>([:])
+    /// How many positions of a stack key a cache entry.
+    public static let depth = 12
 
     public init(automaton: GrammarAutomaton, trie: TokenTrie) {
         self.automaton = automaton
@@ -35,22 +38,25 @@ public final class TokenMaskCache: Sendable {
     /// How many positions have been computed.
     public var computedPositions: Int { entries.withLock { $0.count } }
 
-    func entry(_ position: Int32) -> Entry {
-        if let entry = entries.withLock({ $0[position] }) { return entry }
-        let entry = compute(position)
-        entries.withLock { $0[position] = entry }
+    /// The entry for a stack whose top positions are `key` (top first); when the stack has no
+    /// more than these, `complete` says so (its base is the root, not an unknown context).
+    func entry(_ key: [Int32], complete: Bool) -> Entry {
+        let mapKey = complete ? key + [-1] : key
+        if let entry = entries.withLock({ $0[mapKey] }) { return entry }
+        let entry = compute(key, complete: complete)
+        entries.withLock { $0[mapKey] = entry }
         return entry
     }
 
-    /// Walks the trie from a stack holding only `position` above an unknown context.
-    private func compute(_ position: Int32) -> Entry {
+    /// Walks the trie from a stack holding `key`'s positions above an unknown context (or the root).
+    private func compute(_ key: [Int32], complete: Bool) -> Entry {
         var accepted = [UInt64](repeating: 0, count: words)
         var dependent: [Int32] = []
         var arena = StackArena()
         // Stack sets, interned: id -> stacks; memo of (set, byte) -> (set, reached bottom).
         var sets: [[Int32]] = []
         var setIDs: [[Int32]: Int32] = [:]
-        var memo: [UInt32: (Int32, Bool)] = [:]
+        var memo: [UInt32: (Int32, Bool, Bool)] = [:]
         func intern(_ stacks: [Int32]) -> Int32 {
             if let id = setIDs[stacks] { return id }
             let id = Int32(sets.count)
@@ -59,13 +65,15 @@ public final class TokenMaskCache: Sendable {
             return id
         }
         let empty = intern([])
-        let start = intern([arena.node(position, StackArena.bottom)])
+        var base = complete ? StackArena.root : StackArena.bottom
+        for position in key.reversed() { base = arena.node(position, base) }
+        let start = intern([base])
         let automaton = self.automaton
-        func advance(_ set: Int32, _ byte: UInt8) -> (Int32, Bool) {
+        func advance(_ set: Int32, _ byte: UInt8) -> (Int32, Bool, Bool) {
             let key = UInt32(set) << 8 | UInt32(byte)
             if let hit = memo[key] { return hit }
             let out = arena.advance(sets[Int(set)], byte, automaton)
-            let result = (intern(out.stacks), out.reachedBottom)
+            let result = (intern(out.stacks), out.reachedBottom, out.accepting)
             memo[key] = result
             return result
         }
@@ -82,10 +90,10 @@ public final class TokenMaskCache: Sendable {
             var child = node + 1
             let end = Int(trie.subtreeEnd[node])
             while child < end {
-                let (next, bottomHere) = advance(frame.set, trie.edge[child])
+                let (next, bottomHere, completes) = advance(frame.set, trie.edge[child])
                 let hit = frame.hit || bottomHere
                 let tokens = trie.tokensStart[child]..<trie.tokensEnd[child]
-                if next != empty || bottomHere {
+                if next != empty || bottomHere || completes {
                     markAccepted(tokens)
                 } else if hit {
                     dependent.append(contentsOf: tokens)

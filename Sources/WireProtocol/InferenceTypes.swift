@@ -18,12 +18,19 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
     public var seed: UInt64?
     public var maxTokens: Int?
     public var stop: [String]?
+    /// The answer's shape (text, any JSON object, or a JSON Schema).
+    public var responseFormat: ResponseFormat?
+    /// A GBNF grammar the answer must match.
+    public var grammar: String?
 
     public init(
         temperature: Double? = nil, topK: Int? = nil, topP: Double? = nil, minP: Double? = nil,
         repetitionPenalty: Double? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil,
-        penaltyLastN: Int? = nil, seed: UInt64? = nil, maxTokens: Int? = nil, stop: [String]? = nil
+        penaltyLastN: Int? = nil, seed: UInt64? = nil, maxTokens: Int? = nil, stop: [String]? = nil,
+        responseFormat: ResponseFormat? = nil, grammar: String? = nil
     ) {
+        self.responseFormat = responseFormat
+        self.grammar = grammar
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
@@ -39,6 +46,7 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty, penaltyLastN, seed, maxTokens, stop
+        case responseFormat, grammar
     }
 
     public init(from decoder: any Decoder) throws {
@@ -55,6 +63,12 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
         maxTokens = try c.decodeIfPresent(.maxTokens, within: bounds.maxTokens)
         seed = try Self.decodeSeed(c)
         stop = try c.decodeIfPresent([String].self, forKey: .stop)
+        responseFormat = try c.decodeIfPresent(ResponseFormat.self, forKey: .responseFormat)
+        grammar = try c.decodeIfPresent(String.self, forKey: .grammar)
+        if let grammar, grammar.utf8.count > bounds.grammarBytes {
+            throw DecodingError.dataCorruptedError(
+                forKey: .grammar, in: c, debugDescription: "the grammar has \(grammar.utf8.count) bytes; at most \(bounds.grammarBytes)")
+        }
         if let stop {
             guard stop.count <= bounds.stopStrings else {
                 throw DecodingError.dataCorruptedError(
@@ -76,6 +90,34 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
         throw DecodingError.dataCorruptedError(
             forKey: .seed, in: c,
             debugDescription: "\(KeyedDecodingContainer<CodingKeys>.sent(c, .seed)) is not in \(ParameterBounds.seed)")
+    }
+}
+
+/// The shape of an answer: La Plateforme's and OpenAI's `response_format`.
+public struct ResponseFormat: Codable, Sendable, Equatable {
+    /// `text`, `json_object` or `json_schema`.
+    public var type: String
+    /// The schema, for `json_schema`.
+    public var jsonSchema: JSONSchemaFormat?
+
+    public init(type: String, jsonSchema: JSONSchemaFormat? = nil) {
+        self.type = type
+        self.jsonSchema = jsonSchema
+    }
+}
+
+/// A JSON Schema an answer must validate against.
+public struct JSONSchemaFormat: Codable, Sendable, Equatable {
+    public var name: String?
+    public var description: String?
+    public var schema: WireJSON
+    public var strict: Bool?
+
+    public init(name: String? = nil, description: String? = nil, schema: WireJSON, strict: Bool? = nil) {
+        self.name = name
+        self.description = description
+        self.schema = schema
+        self.strict = strict
     }
 }
 

@@ -28,6 +28,12 @@ interface io.brise.Inference
 #                       together must fit the context (else ContextOverflow); absent: the daemon's
 #                       default, cut to what the context has left
 #   stop                at most 16 strings, each 1 … 256 bytes
+#   response_format     the answer's shape: {"type": "text"}, {"type": "json_object"} (any JSON
+#                       object) or {"type": "json_schema", "json_schema": {"name": …, "schema": {…}}}
+#                       (JSON Schema draft 2020-12 / draft-07; a keyword Brise cannot enforce is an
+#                       InvalidParameter naming it and where it is)
+#   grammar             a GBNF grammar as llama.cpp writes them (root ::= …), at most 1 MiB;
+#                       not together with a JSON response_format
 type SamplingOptions (
   temperature: ?float,
   top_k: ?int,
@@ -39,7 +45,24 @@ type SamplingOptions (
   penalty_last_n: ?int,
   seed: ?int,
   max_tokens: ?int,
-  stop: ?[]string
+  stop: ?[]string,
+  response_format: ?ResponseFormat,
+  grammar: ?string
+)
+
+# The shape of an answer (La Plateforme's and OpenAI's response_format).
+#   type                "text", "json_object" or "json_schema"
+type ResponseFormat (
+  type: string,
+  json_schema: ?JSONSchemaFormat
+)
+
+# A JSON Schema the answer must validate against.
+type JSONSchemaFormat (
+  name: ?string,
+  description: ?string,
+  schema: object,
+  strict: ?bool
 )
 
 # Token counts and timings of a finished request.

@@ -35,6 +35,8 @@ public enum ParameterBounds {
     public static let stopStrings = 16
     /// `stop`: each string 1…256 bytes of UTF-8.
     public static let stopStringBytes = 256
+    /// `grammar`: at most 1 MiB of GBNF text.
+    public static let grammarBytes = 1 << 20
 }
 
 /// A closed range of integers a field accepts.

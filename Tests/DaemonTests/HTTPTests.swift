@@ -113,7 +113,7 @@ extension Daemon {
             #expect(try Self.curl(http, ["-d", "not json", "http://brised/v1/chat/completions"]).status == 400)
             let large = try Self.curl(http, ["-d", "{\"prompt\": \"\(String(repeating: "x", count: 8000))\"}", "http://brised/v1/completions"])
             #expect(large.status == 413 && large.body.contains("max_message_bytes"), "\(large)")
-            let format = try Self.curl(http, ["-d", #"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#, "http://brised/v1/chat/completions"])
+            let format = try Self.curl(http, ["-d", #"{"prompt":"x","response_format":{"type":"json_schema","json_schema":{"schema":{"type":"nope"}}}}"#, "http://brised/v1/completions"])
             #expect(format.status == 400 && format.body.contains("\"param\":\"response_format\""), "\(format)")
             // /tokenize and /detokenize, as llama-server shapes them.
             let tokens = try Self.curl(http, ["-d", #"{"content":"hello world","add_special":false}"#, "http://brised/tokenize"])

@@ -48,6 +48,18 @@ import Testing
         for (_, bytes) in inputs { GGUFFuzzer.run(bytes) }
     }
 
+    @Test func schemaCorpus() throws {
+        let inputs = try Self.inputs("schema")
+        #expect(inputs.count >= 8)
+        for (_, bytes) in inputs { GrammarFuzzer.runSchema(bytes) }
+    }
+
+    @Test func gbnfCorpus() throws {
+        let inputs = try Self.inputs("gbnf")
+        #expect(inputs.count >= 7)
+        for (_, bytes) in inputs { GrammarFuzzer.runGBNF(bytes) }
+    }
+
     @Test func configurationCorpus() throws {
         let inputs = try Self.inputs("config")
         #expect(inputs.count >= 4)
