@@ -72,14 +72,21 @@ def run_llguidance(groups, model):
     llama_cpp.llama_backend_init()
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
-    m = llama_cpp.llama_model_load_from_file(model.encode(), params)
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)  # llama.cpp logs the whole vocabulary load
+    try:
+        m = llama_cpp.llama_model_load_from_file(model.encode(), params)
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
     vocab = llama_cpp.llama_model_get_vocab(m)
     tok = llguidance.llamacpp.lltokenizer_from_vocab(vocab)
     out = []
     for keyword, group in groups:
         try:
             grammar = llguidance.LLMatcher.grammar_from_json_schema(group["schema"])
-            ok, _ = llguidance.LLMatcher.validate_grammar_with_warnings(grammar, tok) if hasattr(llguidance.LLMatcher, "validate_grammar_with_warnings") else (True, None)
+            is_error, _ = llguidance.LLMatcher.validate_grammar_with_warnings(grammar, tok)
+            ok = not is_error
         except Exception:
             ok = False
         if not ok:
