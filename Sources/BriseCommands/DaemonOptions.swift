@@ -87,6 +87,9 @@ enum AnswerPrinter {
                     summary = end
                 }
             }
+            // Cancelled before the first event (Ctrl-C while the prompt is evaluated), the stream just
+            // ends: that is a cancelled answer, not an empty one.
+            try Task.checkCancellation()
             return (text, summary)
         }
         interrupts.onInterrupt = { task.cancel() }
