@@ -139,7 +139,8 @@ extension Daemon {
                 #expect(parameter == "options.response_format" || parameter == "options.grammar" || parameter == "message", "\(name): \(reply ?? [:])")
                 // Generous for a debug build under load; the daemon's own figure is printed by
                 // scripts/schema-suite.py and the README.
-                #expect(seconds < 10, "\(name): \(seconds) s")
+                // (Not under a sanitizer: ASan makes the 1 MB schema take ~20 s.)
+                #expect(Daemon.underSanitizer || seconds < 10, "\(name): \(seconds) s")
             }
             // Still serving.
             let replies = try client.collect(Self.generate, ["prompt": "hello", "options": ["max_tokens": 4, "temperature": 0]], more: true)
