@@ -137,10 +137,9 @@ extension Daemon {
                 #expect(error == expected, "\(name): \(reply ?? [:])")
                 let parameter = (reply?["parameters"] as? [String: Any])?["parameter"] as? String
                 #expect(parameter == "options.response_format" || parameter == "options.grammar" || parameter == "message", "\(name): \(reply ?? [:])")
-                // Generous for a debug build under load; the daemon's own figure is printed by
-                // scripts/schema-suite.py and the README.
-                // (Not under a sanitizer: ASan makes the 1 MB schema take ~20 s.)
-                #expect(Daemon.underSanitizer || seconds < 10, "\(name): \(seconds) s")
+                // A guard against runaway work, not the speed figure (a debug build under load took 15 s on
+                // the 1 MB schema, ASan 20 s; the release daemon took 4.3 s on a loaded box: see the README).
+                #expect(Daemon.underSanitizer || seconds < 60, "\(name): \(seconds) s")
             }
             // Still serving.
             let replies = try client.collect(Self.generate, ["prompt": "hello", "options": ["max_tokens": 4, "temperature": 0]], more: true)
