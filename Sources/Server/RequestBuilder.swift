@@ -138,7 +138,7 @@ package struct RequestBuilder: Sendable {
         } catch {
             throw .invalidParameter(parameter: "messages", reason: "\(error)")
         }
-        return ChatRequest(request: try request(prompt, parameters.options, call: call, randomSeed: randomSeed), tools: tools)
+        return ChatRequest(request: try request(prompt, parameters.options, call: call, ordered: ordered, randomSeed: randomSeed), tools: tools)
     }
 
     /// `Tokenize`.
@@ -172,11 +172,12 @@ package struct RequestBuilder: Sendable {
     ///
     /// - Throws: `WireError` `.invalidParameter` naming the field and its range, or `.contextOverflow`.
     package func request(
-        _ prompt: [TokenID], _ options: SamplingOptions?, call: VarlinkCall? = nil, randomSeed: () -> UInt64
+        _ prompt: [TokenID], _ options: SamplingOptions?, call: VarlinkCall? = nil, ordered: ChatJSON? = nil,
+        randomSeed: () -> UInt64
     ) throws(WireError) -> GenerationRequest {
         let (settings, maxTokens, stop) = try self.sampling(options, promptTokens: prompt.count)
         var grammar: CompiledGrammar?
-        if let format = try outputFormat(options, call: call) {
+        if let format = try outputFormat(options, call: call, ordered: ordered) {
             guard let grammars else {
                 throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(format.parameter))", reason: "the model file has no vocabulary")
             }
@@ -205,7 +206,7 @@ package struct RequestBuilder: Sendable {
     ///
     /// - Throws: `WireError` `.invalidParameter` for an unknown type, a missing schema, or a grammar
     ///   together with a JSON format.
-    package func outputFormat(_ options: SamplingOptions?, call: VarlinkCall?) throws(WireError) -> OutputFormat? {
+    package func outputFormat(_ options: SamplingOptions?, call: VarlinkCall?, ordered: ChatJSON? = nil) throws(WireError) -> OutputFormat? {
         guard let options else { return nil }
         var format: OutputFormat?
         if let responseFormat = options.responseFormat {
@@ -219,7 +220,8 @@ package struct RequestBuilder: Sendable {
                     throw .invalidParameter(
                         parameter: "options.response_format.json_schema", reason: "a json_schema response format needs json_schema.schema")
                 }
-                let ordered = call.flatMap { try? ChatJSON(parsing: String(decoding: $0.bytes, as: UTF8.self)) }
+                // Chat has parsed the call already (for its tools); the others parse it here.
+                let ordered = ordered ?? call.flatMap { try? ChatJSON(parsing: String(decoding: $0.bytes, as: UTF8.self)) }
                 let schema = ordered?["parameters"]?["options"]?["response_format"]?["json_schema"]?["schema"]
                 format = .jsonSchema(schema?.serialized ?? Self.chatJSON(jsonSchema.schema).serialized)
             default:
