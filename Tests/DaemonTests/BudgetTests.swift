@@ -57,7 +57,10 @@ extension Daemon {
                 .first { FileManager.default.fileExists(atPath: $0) }
         }
 
-        /// With a budget just above what the planner needs for 4 slots of 1024 tokens, 20 concurrent
+        /// Clients of the memory test: twice the slots, so every slot stays full and the rest wait.
+        static let concurrentClients = 8
+
+        /// With a budget just above what the planner needs for 4 slots of 1024 tokens, 8 concurrent
         /// long requests (every slot full, the rest queued) never push the daemon's anonymous memory (RSS minus file-backed pages: the
         /// mapped weights are page cache) above the plan's share for it (KV cache, scratch, overhead).
         @Test(.enabled(if: Budgets.ministralShaped != nil, "needs a Ministral 3B-shaped fixture (scripts/test makes one)"))
@@ -85,11 +88,11 @@ extension Daemon {
             let weights = try GGUFFile(path: model).tensorByteCount
             let anonymousPlan = plan - weights
 
-            // Sample RssAnon every 100 ms on a thread while 20 clients each send a long prompt.
+            // Sample RssAnon every 100 ms on a thread while 8 clients (twice the slots) each send a long prompt.
             let sampler = MemorySampler(pid: daemon.pid)
             let prompt = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 20)
             var clients: [VarlinkTestClient] = []
-            for i in 0..<20 {
+            for i in 0..<Self.concurrentClients {
                 let client = try VarlinkTestClient(path: socket)
                 client.call(
                     "io.brise.Inference.Generate", ["prompt": "\(i): " + prompt, "options": ["max_tokens": 16, "temperature": 0]], more: true)
@@ -108,9 +111,9 @@ extension Daemon {
             let (anon, rss, samples) = sampler.stop()
             print(
                 "brised on \(URL(fileURLWithPath: model).lastPathComponent): budget \(budget >> 20) MiB, plan \(plan >> 20) MiB "
-                    + "(weights \(weights >> 20) MiB, the rest \(anonymousPlan >> 20) MiB); under 20 concurrent requests, "
+                    + "(weights \(weights >> 20) MiB, the rest \(anonymousPlan >> 20) MiB); under \(Self.concurrentClients) concurrent requests, "
                     + "\(samples) samples: peak RssAnon \(anon >> 20) MiB, peak VmRSS \(rss >> 20) MiB")
-            #expect(finished == 20)
+            #expect(finished == Self.concurrentClients)
             #expect(samples >= 10)
             if !Daemon.underSanitizer {
                 #expect(anon <= anonymousPlan, "anonymous \(anon) B exceeds the plan's \(anonymousPlan) B")

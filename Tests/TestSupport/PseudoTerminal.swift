@@ -1,4 +1,5 @@
 import Foundation
+public import Testing
 
 #if canImport(Glibc)
 public import Glibc
@@ -142,6 +143,44 @@ public final class PseudoTerminal {
             if exited { return exitStatus }
         }
         return nil
+    }
+
+    /// Waits for the program to exit with status 0; otherwise an issue saying what the program was
+    /// doing (see `diagnosis`), so a hang seen once on a busy machine can be understood afterwards.
+    public func expectCleanExit(timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation) {
+        let status = waitForExit(timeout: timeout)
+        if status != 0 {
+            Issue.record("exit status \(status.map(String.init) ?? "none: still running after \(timeout) s")\n\(diagnosis())", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// What the program is doing: the screen since the last match, its threads' states and kernel wait
+    /// channels, and a backtrace of every thread when gdb is installed.
+    public func diagnosis() -> String {
+        var lines = ["screen since the last match: \(recent.debugDescription)"]
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for task in tasks.sorted() {
+            let base = "/proc/\(pid)/task/\(task)"
+            let name = (try? String(contentsOfFile: base + "/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            let state = (try? String(contentsOfFile: base + "/stat", encoding: .utf8))
+                .flatMap { $0.split(separator: ")").last?.split(separator: " ").first.map(String.init) } ?? "?"
+            let channel = (try? String(contentsOfFile: base + "/wchan", encoding: .utf8)) ?? "?"
+            lines.append("thread \(task) \(name): state \(state), waiting in \(channel)")
+        }
+        for gdb in ["/usr/bin/gdb", "/usr/local/bin/gdb"] where FileManager.default.isExecutableFile(atPath: gdb) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+            process.arguments = ["30", gdb, "-p", "\(pid)", "-batch", "-nx", "-ex", "thread apply all bt 20"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            guard (try? process.run()) != nil else { break }
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            lines.append(String(decoding: output, as: UTF8.self))
+            break
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// Whether the program has exited (reaped).
