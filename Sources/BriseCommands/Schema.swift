@@ -56,7 +56,8 @@ struct ConstraintFiles: ParsableArguments {
     }
 }
 
-/// `brise schema compile --schema FILE`: the grammar a schema compiles to, as GBNF.
+/// `brise schema compile FILE` (or `--schema FILE`, `--grammar FILE`): the grammar a schema compiles
+/// to, as GBNF.
 public struct SchemaCompile: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "compile",
@@ -64,11 +65,23 @@ public struct SchemaCompile: ParsableCommand {
         discussion: "Exit status: 0 compiled, 3 the schema uses something Brise cannot enforce or is not a schema (the message names the keyword and where it is)."
     )
 
+    @Argument(help: "A JSON Schema file (the same as --schema).")
+    var schemaFile: String?
+
     @OptionGroup var files: ConstraintFiles
 
     public init() {}
 
     public func run() throws {
+        var files = files
+        if let schemaFile {
+            guard files.schema == nil else {
+                var stderr = StandardError()
+                print("brise schema compile: give the schema once (as FILE or --schema)", to: &stderr)
+                throw ExitCode(64)
+            }
+            files.schema = schemaFile
+        }
         let format = try files.format(command: "compile")
         do {
             print(try GrammarCompiler.grammar(for: format), terminator: "")
@@ -91,8 +104,9 @@ public struct SchemaCheck: ParsableCommand {
             Without --model the text's bytes go through the compiled grammar's matcher; with --model \
             the text is tokenized with the model's tokenizer and each token must be allowed by the mask \
             the daemon would apply at that step, then the end of generation.
-            Exit status: 0 accepted, 1 rejected (saying at which byte or token), 3 the schema or grammar \
-            cannot be compiled (naming the keyword).
+            Exit status: 0 accepted, 1 rejected (saying at which byte or token; also every text when the \
+            schema accepts no value, such as false), 3 the schema or grammar cannot be compiled (naming \
+            the keyword).
             """
     )
 
@@ -115,6 +129,11 @@ public struct SchemaCheck: ParsableCommand {
         do {
             grammar = try GrammarCompiler.grammar(for: format)
         } catch {
+            if Self.acceptsNothing(format) {
+                // Supported, and no text is valid (`false`, an allOf with a false branch…).
+                print("rejected: the schema accepts no value (\(error.message))")
+                throw ExitCode(1)
+            }
             print("brise schema check: not supported: \(error.message)", to: &stderr)
             throw ExitCode(3)
         }
@@ -151,7 +170,8 @@ public struct SchemaCheck: ParsableCommand {
         }
         let end = tokenizer.vocabulary.endOfGeneration(metadata: file.metadata)
         var constraint = compiled.makeConstraint(endTokens: end)
-        let ids = tokenizer.encode(String(decoding: input, as: UTF8.self), addSpecial: false)
+        // As the model would write it: an answer continues the prompt (no SentencePiece space first).
+        let ids = tokenizer.encode(String(decoding: input, as: UTF8.self), addSpecial: false, continuing: true)
         var offset = 0
         for (index, id) in ids.enumerated() {
             let mask = constraint.allowedTokens()
@@ -168,6 +188,17 @@ public struct SchemaCheck: ParsableCommand {
             throw ExitCode(1)
         }
         print("accepted (\(input.count) bytes, \(ids.count) tokens)")
+    }
+
+    /// Whether the format fails to compile only because no text satisfies it.
+    static func acceptsNothing(_ format: OutputFormat) -> Bool {
+        guard case .jsonSchema(let text) = format else { return false }
+        do throws(GrammarError) {
+            _ = try JSONSchemaCompiler().compile(text: Array(text.utf8))
+            return false
+        } catch {
+            return error.code == .unsatisfiable
+        }
     }
 
     static func context(_ bytes: [UInt8], _ at: Int) -> String {

@@ -7,19 +7,20 @@
 /// Supported: boolean schemas; `type`; `enum`/`const` (JSON Schema equality: `1` = `1.0`, any
 /// member order); `properties`, `required`, `additionalProperties`, `dependentRequired` (and
 /// array-valued `dependencies`), `minProperties`/`maxProperties` (when `additionalProperties` is
-/// false or the bound is implied); `prefixItems`, `items` (and draft-07 array `items` with
-/// `additionalItems`), `minItems`/`maxItems`; `minLength`/`maxLength` (code points); `pattern`
-/// (`RegexCompiler`); `format` (`date`, `time`, `date-time`, `uuid`, `ipv4`, `email`);
+/// false or the bound is implied); `patternProperties` with one pattern beside
+/// `additionalProperties: false` that no named key matches; `prefixItems`, `items` (and draft-07
+/// array `items` with `additionalItems`), `minItems`/`maxItems`; `minLength`/`maxLength` (code
+/// points); `pattern` (`RegexCompiler`; with length bounds through `PositionAutomaton`); `format` (`date`, `time`, `date-time`, `uuid`, `ipv4`, `email`);
 /// `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum` (any decimal bound, draft-04
 /// boolean forms too); `allOf` (merged keyword by keyword); `anyOf`; `oneOf` when its branches are
-/// provably disjoint (different types, distinct constants, a required discriminator property
-/// with distinct constants, disjoint numeric ranges); `not` of types, `enum` or `const`;
+/// provably disjoint, each branch taken with the schema around it (different types, distinct
+/// constants, a required discriminator property with distinct constants, disjoint numeric ranges); `not` of types, `enum` or `const`;
 /// `$ref` to `#`, `#/json/pointer` (`~0`, `~1`, percent-decoding), `#anchor`, and `$id`s within the
 /// document (recursive references become recursive rules); `$defs`/`definitions`. Annotations
 /// are ignored.
 ///
 /// Refused (`.unsupported`): `if`/`then`/`else`, `multipleOf`, `uniqueItems` (unless at most one
-/// item), `contains`, `patternProperties`, `propertyNames`, `dependentSchemas`, `unevaluated*`,
+/// item), `contains`, other `patternProperties`, `propertyNames`, `dependentSchemas`, `unevaluated*`,
 /// `$dynamicRef`, other formats, `oneOf` not provably disjoint, and any unknown keyword.
 /// Remote references throw `.badReference`.
 ///

@@ -54,28 +54,11 @@ public struct RegexCompiler: Sendable {
     func content(_ pattern: String, kit: inout GrammarKit, encoding: CharacterEncoding) throws(GrammarError)
         -> (element: Grammar.Element, minLength: Int, maxLength: Int?)
     {
-        var parser = RegexParser(pattern, limits: limits)
-        let node = try parser.parse()
-        let branches: [RegexNode]
-        if case .alternation(let xs) = node { branches = xs } else { branches = [node] }
         var alternatives: [[Grammar.Element]] = []
         var minLength = Int.max
         var maxLength: Int? = 0
-        for branch in branches {
-            var items: [RegexNode]
-            if case .sequence(let xs) = branch { items = xs } else { items = [branch] }
-            var anchoredStart = false
-            var anchoredEnd = false
-            while let first = items.first, case .start = first {
-                anchoredStart = true
-                items.removeFirst()
-            }
-            while let last = items.last, case .end = last {
-                anchoredEnd = true
-                items.removeLast()
-            }
-            let body = RegexNode.sequence(items)
-            if body.containsAnchor { throw parser.unsupported("an anchor inside the pattern") }
+        for branch in try branches(pattern) {
+            let (body, anchoredStart, anchoredEnd) = (branch.body, branch.anchoredStart, branch.anchoredEnd)
             let bounds = body.lengthBounds
             guard bounds.min <= limits.maxRepetition else {
                 throw GrammarError(
@@ -96,6 +79,49 @@ public struct RegexCompiler: Sendable {
             element = try kit.builder.group("pattern", alternatives)
         }
         return (element, minLength == Int.max ? 0 : minLength, maxLength)
+    }
+}
+
+extension RegexCompiler {
+    /// The pattern's top-level alternatives, each with its `^` and `$` taken off.
+    ///
+    /// - Throws: `GrammarError` (`.badPattern`, `.unsupported` for an anchor elsewhere, `.tooLarge`).
+    func branches(_ pattern: String) throws(GrammarError) -> [PositionAutomaton.Branch] {
+        var parser = RegexParser(pattern, limits: limits)
+        let node = try parser.parse()
+        let alternatives: [RegexNode]
+        if case .alternation(let xs) = node { alternatives = xs } else { alternatives = [node] }
+        var out: [PositionAutomaton.Branch] = []
+        for alternative in alternatives {
+            var items: [RegexNode]
+            if case .sequence(let xs) = alternative { items = xs } else { items = [alternative] }
+            var anchoredStart = false
+            var anchoredEnd = false
+            while let first = items.first, case .start = first {
+                anchoredStart = true
+                items.removeFirst()
+            }
+            while let last = items.last, case .end = last {
+                anchoredEnd = true
+                items.removeLast()
+            }
+            let body = RegexNode.sequence(items)
+            if body.containsAnchor { throw parser.unsupported("an anchor inside the pattern") }
+            out.append(PositionAutomaton.Branch(body: body, anchoredStart: anchoredStart, anchoredEnd: anchoredEnd))
+        }
+        return out
+    }
+
+    /// JSON string content the pattern matches with between `minLength` and `maxLength`
+    /// characters (see `GrammarKit.lengthBounded`).
+    ///
+    /// - Throws: `GrammarError` (`.badPattern`, `.unsupported`, `.tooLarge` when the automaton
+    ///   times the lengths grows past the limits).
+    func lengthBoundedContent(_ pattern: String, minLength: Int, maxLength: Int?, kit: inout GrammarKit) throws(GrammarError)
+        -> Grammar.Element
+    {
+        let automaton = try PositionAutomaton(branches: try branches(pattern), maxPositions: limits.maxRules / 8)
+        return try kit.lengthBounded(automaton, minLength: minLength, maxLength: maxLength, maxStates: limits.maxRules / 2)
     }
 }
 

@@ -77,20 +77,68 @@ extension SchemaCompilation {
         }
         let additionalList = view.objectClauses.compactMap(\.additional)
         var additional: Element?
-        if !additionalList.contains(where: { if case .bool(false) = $0.node { return true } else { return false } }) {
+        var extraKey: Element?
+        if view.objectClauses.contains(where: { !$0.patterns.isEmpty }) {
+            (extraKey, additional) = try patternMembers(view, names: names)
+        } else if !additionalList.contains(where: Self.isFalse) {
             additional = try compile(additionalList)
         }
         return try objectRule(
-            named: named, required: Set(view.required), additional: additional,
+            named: named, required: Set(view.required), additional: additional, extraKey: extraKey,
             dependentRequired: view.dependentRequired, minProperties: view.minProperties,
             maxProperties: view.maxProperties, pointer: pointer)
     }
 
+    static func isFalse(_ location: SchemaLocation?) -> Bool {
+        if case .bool(false)? = location?.node { return true }
+        return false
+    }
+
+    /// `patternProperties`, where a grammar enforces it exactly: one pattern (in one or more
+    /// clauses), `additionalProperties: false` beside it, and no named property whose key the pattern
+    /// matches. Then the other keys are exactly the keys the pattern matches (canonically spelled),
+    /// and their values satisfy the pattern's schemas and what the other clauses say of keys they do
+    /// not name. Returns the key and value elements of those members.
+    mutating func patternMembers(_ view: SchemaView, names: [String]) throws(GrammarError) -> (key: Element, value: Element) {
+        let entries = view.objectClauses.flatMap(\.patterns)
+        guard let (pattern, first) = entries.first else { throw GrammarError(.unsupported, "internal: no pattern") }
+        let pointer = first.pointer
+        if let other = entries.first(where: { $0.pattern != pattern }) {
+            throw Self.unsupported("patternProperties", other.schema.pointer, "more than one pattern for keys")
+        }
+        for clause in view.objectClauses where !clause.patterns.isEmpty && !Self.isFalse(clause.additional) {
+            throw Self.unsupported(
+                "patternProperties", pointer, "enforced only beside additionalProperties: false (other keys would need the pattern's complement)")
+        }
+        let compiler = RegexCompiler(limits: limits)
+        let key: Element
+        do throws(GrammarError) {
+            let keys = try compiler.grammar(for: pattern)
+            if let name = names.first(where: { GrammarMatcher.matches(keys, Array($0.utf8)) }) {
+                throw Self.unsupported(
+                    "patternProperties", pointer, "the named property \"\(name)\" also matches the pattern")
+            }
+            let content = try compiler.content(pattern, kit: &kit, encoding: .jsonString)
+            let quote = GrammarKit.byte("\"")
+            key = try kit.builder.group("pkey", [[quote, content.element, quote]])
+        } catch {
+            var e = error
+            if e.location == nil { e.location = pointer }
+            if e.keyword == nil || e.keyword == "pattern" { e.keyword = "patternProperties" }
+            throw e
+        }
+        var values = entries.map(\.schema)
+        for clause in view.objectClauses where clause.patterns.isEmpty {
+            if let a = clause.additional { values.append(a) }
+        }
+        return (key, try compile(values))
+    }
+
     /// The rules of an object with named members (each at most once, in any order when there are
     /// at most `maxOrderFreeProperties` of them, else in the given order), and other keys (distinct
-    /// from the named ones) with values `additional` when not nil.
+    /// from the named ones, or `extraKey`'s) with values `additional` when not nil.
     mutating func objectRule(
-        named: [(key: String, value: Element)], required: Set<String>, additional: Element?,
+        named: [(key: String, value: Element)], required: Set<String>, additional: Element?, extraKey: Element? = nil,
         dependentRequired: [(key: String, needs: [String])], minProperties: Int, maxProperties: Int?,
         pointer: String
     ) throws(GrammarError) -> Element {
@@ -108,7 +156,8 @@ extension SchemaCompilation {
         }
         var extra: Element?
         if let additional {
-            let key = try kit.string(excluding: named.map(\.key))
+            let key: Element
+            if let extraKey { key = extraKey } else { key = try kit.string(excluding: named.map(\.key)) }
             extra = try kit.builder.add("extra", [[key, ws, colon, ws, additional]])
         }
         let countsMatter = minProperties > requiredIndices.count || maxProperties.map { $0 < n || extra != nil } ?? false

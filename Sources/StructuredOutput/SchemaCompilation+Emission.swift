@@ -50,9 +50,9 @@ extension SchemaCompilation {
     /// `anyOf`/`oneOf`: the union over the first group's branches of (the rest ∧ branch).
     mutating func emitGroup(_ view: inout SchemaView, pointer: String) throws(GrammarError) -> Element {
         let group = view.groups.removeFirst()
-        if group.exclusive { try checkDisjoint(group) }
         var rest = view
         rest.groups = []
+        if group.exclusive { try checkDisjoint(group, within: rest) }
         let restIsFree = rest.isTypeOnly && rest.types == .all && view.groups.isEmpty
         var alternatives: [[Element]] = []
         for branch in group.branches {
@@ -195,11 +195,13 @@ extension SchemaCompilation {
 
     // MARK: - oneOf
 
-    /// Refuses a `oneOf` whose branches are not provably disjoint (then it equals `anyOf`).
-    mutating func checkDisjoint(_ group: SchemaView.Group) throws(GrammarError) {
+    /// Refuses a `oneOf` whose branches are not provably disjoint (then it equals `anyOf`). Each
+    /// branch is taken together with what the schema around it says (`rest`: its type, its
+    /// properties, its required keys), as it is emitted.
+    mutating func checkDisjoint(_ group: SchemaView.Group, within rest: SchemaView) throws(GrammarError) {
         var views: [SchemaView] = []
         for b in group.branches {
-            var v = SchemaView()
+            var v = rest
             var refStack: [String] = []
             try absorb(b, into: &v, refStack: &refStack)
             if let values = v.values { v.values = values.filter { v.types.contains(TypeSet(of: $0)) } }

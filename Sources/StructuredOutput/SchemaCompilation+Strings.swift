@@ -5,8 +5,9 @@ extension SchemaCompilation {
     ///
     /// A free string accepts every JSON spelling of its characters (a surrogate-pair escape is one
     /// code point). A pattern or a format is enforced on the canonical spelling (see
-    /// `GrammarKit.character`); it combines with length bounds only when the pattern or format
-    /// already implies them (else `.unsupported`), and with another pattern or format not at all.
+    /// `GrammarKit.character`). A pattern combines with any length bounds (its automaton paired
+    /// with a count, see `PositionAutomaton`); a format only with bounds it implies (else
+    /// `.unsupported`); neither with another pattern or format.
     mutating func emitString(_ view: SchemaView, pointer: String) throws(GrammarError) -> Element {
         let quote = GrammarKit.byte("\"")
         if let maxLength = view.maxLength, maxLength < view.minLength { return try kit.never() }
@@ -48,15 +49,30 @@ extension SchemaCompilation {
                 [try kit.freeCharacter()], min: view.minLength, max: view.maxLength, base: "chars")
             return try kit.builder.group("str", [[quote, chars, quote]])
         }
-        // A pattern or format with length bounds: exact only when implied.
+        // Length bounds the pattern or format implies need nothing more; contradictory ones leave
+        // no string.
         let implied = bounds.min >= view.minLength && (view.maxLength.map { m in bounds.max.map { $0 <= m } ?? false } ?? true)
-        if !implied {
-            if let m = view.maxLength, bounds.min > m { return try kit.never() }
-            if let bmax = bounds.max, bmax < view.minLength { return try kit.never() }
+        if implied { return try kit.builder.group("str", [[quote, content, quote]]) }
+        if let m = view.maxLength, bounds.min > m { return try kit.never() }
+        if let bmax = bounds.max, bmax < view.minLength { return try kit.never() }
+        // A pattern with other bounds: its automaton paired with a count of characters.
+        guard let (pattern, p) = view.patterns.first else {
             throw Self.unsupported(
                 view.maxLength != nil ? "maxLength" : "minLength", pointer,
-                "length bounds together with a pattern or format are enforced only when implied by it")
+                "length bounds together with a format are enforced only when implied by it")
         }
-        return try kit.builder.group("str", [[quote, content, quote]])
+        guard view.minLength <= limits.maxRepetition, (view.maxLength ?? 0) <= limits.maxRepetition else {
+            throw GrammarError(
+                .tooLarge, "a string length bound above \(limits.maxRepetition)", location: pointer, keyword: "maxLength")
+        }
+        do {
+            let bounded = try RegexCompiler(limits: limits).lengthBoundedContent(
+                pattern, minLength: view.minLength, maxLength: view.maxLength, kit: &kit)
+            return try kit.builder.group("str", [[quote, bounded, quote]])
+        } catch {
+            var e = error
+            e.location = e.keyword == "maxLength" ? pointer : p
+            throw e
+        }
     }
 }

@@ -236,21 +236,33 @@ struct SchemaCompilation {
             case "minContains", "maxContains":
                 if node["contains"] != nil { continue }  // reported at "contains"
             // MARK: objects
-            case "properties":
-                guard let props = value.members else { throw Self.invalid("properties must be an object", kp, key) }
+            case "properties", "patternProperties":
+                // One clause per schema: its properties, patterns and additionalProperties together.
+                if key == "patternProperties", node["properties"] != nil { continue }
                 var clause = SchemaView.ObjectClause()
-                clause.properties = props.map {
-                    (key: $0.key, schema: SchemaLocation(node: $0.value, pointer: kp + "/" + SchemaLocation.escape($0.key)))
+                if let props = node["properties"] {
+                    guard let members = props.members else {
+                        throw Self.invalid("properties must be an object", location.pointer + "/properties", "properties")
+                    }
+                    clause.properties = members.map {
+                        (key: $0.key, schema: SchemaLocation(node: $0.value, pointer: location.pointer + "/properties/" + SchemaLocation.escape($0.key)))
+                    }
+                }
+                if let patterns = node["patternProperties"] {
+                    let pp = location.pointer + "/patternProperties"
+                    guard let members = patterns.members else {
+                        throw Self.invalid("patternProperties must be an object", pp, "patternProperties")
+                    }
+                    clause.patterns = members.map {
+                        (pattern: $0.key, schema: SchemaLocation(node: $0.value, pointer: pp + "/" + SchemaLocation.escape($0.key)))
+                    }
                 }
                 clause.additional = location.child("additionalProperties")
                 view.objectClauses.append(clause)
             case "additionalProperties":
-                if node["properties"] == nil {
+                if node["properties"] == nil && node["patternProperties"] == nil {
                     view.objectClauses.append(.init(properties: [], additional: SchemaLocation(node: value, pointer: kp)))
                 }
-            case "patternProperties":
-                if let props = value.members, props.isEmpty { continue }
-                view.unsupported.append((.object, key, kp))
             case "propertyNames":
                 if case .bool(true) = value { continue }
                 if let props = value.members, props.isEmpty { continue }

@@ -5,7 +5,7 @@
 /// - `date`: RFC 3339 full-date, days per month exact, 29 February only in leap years
 ///   (Gregorian: by 4, not by 100 unless by 400, enumerated over the year's digits).
 /// - `time`: RFC 3339 full-time, `T`/`Z` either case; a leap second (`:60`) only where it is
-///   23:59:60 UTC and the offset is whole hours (leap seconds at half-hour offsets are refused).
+///   23:59:60 UTC, whatever the offset.
 /// - `date-time`: `date` `T` `time`.
 /// - `uuid`: 8-4-4-4-12 hexadecimal digits, either case.
 /// - `ipv4`: dotted quad, 0–255, no leading zeros.
@@ -75,13 +75,30 @@ extension GrammarKit {
         let fraction = try builder.optional([Self.byte("."), try builder.plus([d], base: "digits")], base: "secfrac")
         let offset = try builder.group("offset", [[Self.set("Zz")], [Self.set("+-"), hour, colon, minute]])
         var alternatives: [[Element]] = [[hour, colon, minute, colon, minute, fraction, offset]]
-        // Leap seconds: local time = 23:59 UTC shifted by a whole-hour offset.
-        alternatives.append(builder.literal("23:59:60") + [fraction, try builder.group("z", [[Self.set("Zz")], [Self.set("+-")] + builder.literal("00:00")])])
-        for h in 1..<24 {
-            func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-            alternatives.append(builder.literal("\(two(h - 1)):59:60") + [fraction] + builder.literal("+\(two(h)):00"))
-            alternatives.append(builder.literal("\(two(23 - h)):59:60") + [fraction] + builder.literal("-\(two(h)):00"))
+        // Leap seconds: the local time is 23:59 UTC shifted by the offset (any offset, to the
+        // minute). One rule per local hour holds its 60 minutes × 2 signs, each with the one offset
+        // that makes it 23:59 UTC.
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        var byHour: [[[Element]]] = Array(repeating: [], count: 24)
+        for sign in [1, -1] {
+            for offset in 0..<(24 * 60) {
+                let local = ((23 * 60 + 59 + sign * offset) % 1440 + 1440) % 1440
+                let text = ":\(two(local % 60)):60"
+                let zone: [Element]
+                if offset == 0 {
+                    guard sign == 1 else { continue }
+                    zone = [try builder.group("z", [[Self.set("Zz")], [Self.set("+-")] + builder.literal("00:00")])]
+                } else {
+                    zone = builder.literal("\(sign > 0 ? "+" : "-")\(two(offset / 60)):\(two(offset % 60))")
+                }
+                byHour[local / 60].append(builder.literal(text) + [fraction] + zone)
+            }
         }
+        var leap: [[Element]] = []
+        for (h, rest) in byHour.enumerated() {
+            leap.append(builder.literal(two(h)) + [try builder.add("leap\(two(h))", rest)])
+        }
+        alternatives.append([try builder.add("leapsecond", leap)])
         return try builder.group("time", alternatives)
     }
 

@@ -110,6 +110,8 @@ struct SchemaView: Sendable {
 
     struct ObjectClause: Sendable {
         var properties: [(key: String, schema: SchemaLocation)] = []
+        /// `patternProperties`: a regular expression over keys and the schema of their values.
+        var patterns: [(pattern: String, schema: SchemaLocation)] = []
         var additional: SchemaLocation?
     }
     var objectClauses: [ObjectClause] = []

@@ -71,13 +71,17 @@ public struct Tokenizer: Sendable {
     ///   - addSpecial: Whether to add BOS (and EOS) as the vocabulary asks (`add_bos_token`).
     ///   - parseSpecial: Whether control-token texts in `text` become control tokens. Only for trusted
     ///     template text, never for user input.
+    ///   - continuing: Whether `text` continues earlier text, as a model's answer continues its
+    ///     prompt: a SentencePiece vocabulary then adds no space before it.
     /// - Returns: The token ids.
-    public func encode(_ text: String, addSpecial: Bool = false, parseSpecial: Bool = false) -> [TokenID] {
+    public func encode(_ text: String, addSpecial: Bool = false, parseSpecial: Bool = false, continuing: Bool = false) -> [TokenID] {
         var text = text
-        return text.withUTF8 { encode(utf8: UnsafeRawBufferPointer($0), addSpecial: addSpecial, parseSpecial: parseSpecial) }
+        return text.withUTF8 {
+            encode(utf8: UnsafeRawBufferPointer($0), addSpecial: addSpecial, parseSpecial: parseSpecial, continuing: continuing)
+        }
     }
 
-    private func encode(utf8 bytes: UnsafeRawBufferPointer, addSpecial: Bool, parseSpecial: Bool) -> [TokenID] {
+    private func encode(utf8 bytes: UnsafeRawBufferPointer, addSpecial: Bool, parseSpecial: Bool, continuing: Bool) -> [TokenID] {
         var output: [TokenID] = []
         output.reserveCapacity(bytes.count / 3 + 2)
         if addSpecial && vocabulary.addBOS, let bos = vocabulary.bos { output.append(bos) }
@@ -85,7 +89,7 @@ public struct Tokenizer: Sendable {
         switch engine {
         case .sentencePiece(let encoder):
             // llama.cpp: a space goes before raw text that starts the input or follows a special token.
-            var previousWasSpecial = true
+            var previousWasSpecial = !continuing
             var escaped: [UInt8] = []
             for fragment in fragments {
                 switch fragment {

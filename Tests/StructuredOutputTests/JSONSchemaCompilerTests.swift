@@ -94,6 +94,83 @@ import Testing
         #expect(!accepts(p, #""abc""#))
     }
 
+    /// A pattern with length bounds it does not imply: every text over a small alphabet up to 5
+    /// characters is accepted exactly when the pattern alone accepts it and its length is in bounds.
+    @Test func patternsWithLengthBoundsAreExact() throws {
+        let patterns = ["^[ab]+(-[ab]+)*$", "^/", "b$", "a", "^(/[^/]*)*$", "^(a|ab)(b|)$", "(a-)?b{1,2}", "^a*$|^b/"]
+        let bounds: [(Int, Int?)] = [(0, 3), (2, 4), (3, nil), (0, 0), (5, 5), (1, 1)]
+        var texts = [""]
+        var frontier = [""]
+        for _ in 0..<5 {
+            frontier = frontier.flatMap { t in ["a", "b", "-", "/"].map { t + $0 } }
+            texts += frontier
+        }
+        for pattern in patterns {
+            let alone = try RegexCompiler().jsonStringGrammar(for: pattern)
+            let escaped = pattern.replacingOccurrences(of: "\\", with: "\\\\")
+            for (minLength, maxLength) in bounds {
+                let max = maxLength.map { #","maxLength":\#($0)"# } ?? ""
+                let schema = #"{"type":"string","pattern":"\#(escaped)","minLength":\#(minLength)\#(max)}"#
+                let g: Grammar
+                do throws(GrammarError) {
+                    g = try grammar(schema)
+                } catch {
+                    // Bounds that leave no string are refused as unsatisfiable.
+                    #expect(error.code == .unsatisfiable, "\(schema): \(error)")
+                    #expect(!texts.contains { t in accepts(alone, "\"\(t)\"") && t.count >= minLength && t.count <= (maxLength ?? .max) })
+                    continue
+                }
+                for t in texts {
+                    let expected = accepts(alone, "\"\(t)\"") && t.count >= minLength && t.count <= (maxLength ?? .max)
+                    #expect(accepts(g, "\"\(t)\"") == expected, "\(schema) on \(t)")
+                }
+            }
+        }
+        // The unanchored sides take any spelling, each escape one character.
+        let g = try grammar(#"{"type":"string","pattern":"^/","maxLength":3}"#)
+        for ok in [#""/\"a""#, #""/\u00e9a""#, #""/\ud83d\ude00""#, #""/""#] { #expect(accepts(g, ok), "\(ok)") }
+        for bad in [#""/\u00e9ab""#, #""a/""#, #""/abc""#] { #expect(!accepts(g, bad), "\(bad)") }
+        // A pattern automaton times the lengths past the limits is refused, naming maxLength.
+        do throws(GrammarError) {
+            _ = try grammar(#"{"type":"string","pattern":"(a|b|c|d|e|f|g|h)*x(a|b|c|d|e|f|g|h)*","maxLength":9000}"#)
+            Issue.record("a huge bounded pattern compiled")
+        } catch {
+            #expect(error.code == .tooLarge && error.keyword == "maxLength", "\(error)")
+        }
+    }
+
+    /// patternProperties beside additionalProperties false: the other keys are exactly the pattern's.
+    @Test func patternPropertiesWithNoOtherKeys() throws {
+        let g = try grammar(
+            #"{"type":"object","properties":{"id":{"type":"integer"}},"patternProperties":{"^[A-Z_][A-Z0-9_]*$":{"type":"string","maxLength":3}},"additionalProperties":false,"required":["id"]}"#
+        )
+        for ok in [#"{"id":1}"#, #"{"id":1,"PATH":"abc"}"#, #"{"HOME":"x","id":2,"A_1":""}"#] { #expect(accepts(g, ok), "\(ok)") }
+        for bad in [#"{"id":1,"path":"x"}"#, #"{"id":1,"PATH":"abcd"}"#, #"{"id":1,"PATH":2}"#, #"{"PATH":"x"}"#, #"{"id":1,"1A":"x"}"#] {
+            #expect(!accepts(g, bad), "\(bad)")
+        }
+        // In allOf: the other clause's additionalProperties applies to the pattern's keys too.
+        let h = try grammar(
+            #"{"allOf":[{"patternProperties":{"^x":{"type":"integer"}},"additionalProperties":false},{"additionalProperties":{"minimum":10}}]}"#)
+        #expect(accepts(h, #"{"x1":10,"xy":11}"#))
+        #expect(!accepts(h, #"{"x1":9}"#))
+        #expect(!accepts(h, #"{"y":10}"#))
+        // Where the grammar would need a pattern's complement or an intersection: refused, named.
+        for schema in [
+            #"{"patternProperties":{"^x":{"type":"integer"}}}"#,
+            #"{"patternProperties":{"^x":{},"^y":{}},"additionalProperties":false}"#,
+            #"{"properties":{"xa":{}},"patternProperties":{"^x":{"type":"integer"}},"additionalProperties":false}"#,
+        ] {
+            do throws(GrammarError) {
+                _ = try grammar(schema)
+                Issue.record("\(schema) compiled")
+            } catch {
+                #expect(error.code == .unsupported && error.keyword == "patternProperties", "\(schema): \(error)")
+            }
+        }
+        // An empty patternProperties is nothing.
+        #expect(accepts(try grammar(#"{"patternProperties":{}}"#), #"{"a":1}"#))
+    }
+
     @Test func constAndEnumCompareSemantically() throws {
         let g = try grammar(#"{"const":{"a":[1,"x"],"b":null}}"#)
         #expect(accepts(g, #"{"b":null,"a":[1.0,"x"]}"#))
@@ -133,6 +210,14 @@ import Testing
         #expect(accepts(time, #""1985-04-12T23:20:50.52Z""#))
         #expect(accepts(time, #""1998-12-31T15:59:60-08:00""#))
         #expect(!accepts(time, #""1998-12-31T15:59:60Z""#))
+        // A leap second is 23:59:60 UTC, at any offset to the minute.
+        let t = try grammar(#"{"format":"time","type":"string"}"#)
+        for ok in ["23:59:60Z", "23:59:60+00:00", "01:29:60+01:30", "23:29:60+23:30", "15:59:60-08:00", "00:29:60-23:30", "05:44:60.5+05:45"] {
+            #expect(accepts(t, "\"\(ok)\""), "\(ok)")
+        }
+        for bad in ["22:59:60Z", "23:58:60Z", "23:59:60+01:00", "23:59:60+00:30", "23:59:60-01:00", "23:59:60-00:30", "01:29:60+01:31", "12:00:60Z"] {
+            #expect(!accepts(t, "\"\(bad)\""), "\(bad)")
+        }
     }
 
     @Test func refusesWhatItCannotEnforce() {
@@ -160,6 +245,20 @@ import Testing
         #expect(accepts(g, #"{"kind":"b","x":"s"}"#))
         #expect(accepts(g, #""s""#))
         #expect(!accepts(g, #"{"kind":"a","x":"s"}"#))
+        // The type and the required discriminator may sit beside the oneOf, not in its branches.
+        let h = try grammar(
+            #"{"type":"object","required":["op"],"oneOf":[{"properties":{"op":{"const":"read"},"path":{"type":"string"}},"additionalProperties":false},{"properties":{"op":{"enum":["write","append"]},"path":{"type":"string"},"text":{"type":"string"}},"required":["text"],"additionalProperties":false}]}"#
+        )
+        #expect(accepts(h, #"{"op":"read","path":"/a"}"#))
+        #expect(accepts(h, #"{"op":"append","path":"/a","text":"x"}"#))
+        #expect(!accepts(h, #"{"op":"read","text":"x"}"#))
+        #expect(!accepts(h, #"{"op":"write","path":"/a"}"#))
+        #expect(!accepts(h, #"{"path":"/a"}"#))
+        #expect(!accepts(h, #""read""#))
+        // Without the discriminator being required, both branches may match {}: still refused.
+        #expect(
+            code(#"{"type":"object","oneOf":[{"properties":{"op":{"const":"a"}}},{"properties":{"op":{"const":"b"}}}]}"#)
+                == .unsupported)
     }
 
     @Test func hostileSchemasFailFast() throws {

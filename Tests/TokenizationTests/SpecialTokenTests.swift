@@ -22,6 +22,26 @@ import Tokenization
         }
     }
 
+    /// Text that continues earlier text (an answer after its prompt) gets no SentencePiece space in
+    /// front; the space comes back when it starts the input. Tekken has no such space either way.
+    @Test(.enabled(if: TokenizerFixtures.mistralVocabulariesPresent, TokenizerFixtures.missingVocabularies))
+    func continuingTextHasNoSpacePrefix() throws {
+        for name in [TokenizerFixtures.spmV3, TokenizerFixtures.spmV7, TokenizerFixtures.tekken] {
+            let tokenizer = try TokenizerFixtures.tokenizer(name)
+            let text = #"{"name": "Eve"}"#
+            let continuing = tokenizer.encode(text, continuing: true)
+            #expect(try tokenizer.decode(continuing) == text, "\(name)")
+            let pieces = continuing.map { (try? tokenizer.pieceBytes($0, renderSpecial: false)) ?? [] }
+            #expect(Array(pieces.joined()) == Array(text.utf8), "\(name): \(pieces)")
+            let starting = tokenizer.encode(text)
+            if tokenizer.vocabulary.addSpacePrefix {
+                #expect(starting != continuing && (try? tokenizer.pieceBytes(starting[0], renderSpecial: false))?.first == 0x20, "\(name)")
+            } else {
+                #expect(starting == continuing, "\(name)")
+            }
+        }
+    }
+
     @Test(.enabled(if: TokenizerFixtures.mistralVocabulariesPresent, TokenizerFixtures.missingVocabularies))
     func bosAndControlIDsFromMetadata() throws {
         let tekken = try TokenizerFixtures.tokenizer(TokenizerFixtures.tekken)
