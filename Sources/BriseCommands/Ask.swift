@@ -7,7 +7,11 @@ import WireProtocol
 public struct Ask: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Ask brised a question (through its socket) and stream the answer.",
-        discussion: "The question goes through the model's chat template; --raw sends it as a plain prompt to continue.")
+        discussion: """
+            The question goes through the model's chat template; --raw sends it as a plain prompt to continue. \
+            --json-schema or --grammar constrain the answer token by token (an unsupported schema is refused, \
+            naming the keyword).
+            """)
 
     @Argument(help: "The question (or prompt, with --raw); - reads it from standard input.")
     var question: String
@@ -18,6 +22,12 @@ public struct Ask: AsyncParsableCommand {
     @Flag(help: "Continue the text as a plain prompt (Generate) instead of chatting.")
     var raw = false
 
+    @Option(name: .customLong("json-schema"), help: "A JSON Schema file the answer must validate against (sent as response_format json_schema).")
+    var jsonSchema: String?
+
+    @Option(help: "A GBNF grammar file (llama.cpp's syntax) the answer must match.")
+    var grammar: String?
+
     @OptionGroup var daemon: DaemonOptions
 
     public init() {}
@@ -26,6 +36,41 @@ public struct Ask: AsyncParsableCommand {
         if question != "-", question.allSatisfy(\.isWhitespace) {
             throw ValidationError("the question is empty (give a question, or - to read it from standard input)")
         }
+        if jsonSchema != nil, grammar != nil { throw ValidationError("give --json-schema or --grammar, not both") }
+    }
+
+    /// The sampling options with the answer's shape from --json-schema or --grammar.
+    func options() throws -> SamplingOptions {
+        var options = daemon.options
+        func read(_ path: String, _ flag: String) throws -> Data {
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                guard data.count <= ParameterBounds.grammarBytes else {
+                    throw TextArgumentError(message: "larger than \(ParameterBounds.grammarBytes >> 20) MiB")
+                }
+                return data
+            } catch {
+                FileHandle.standardError.write(Data("brise ask: \(flag) \(path): \(error)\n".utf8))
+                throw ExitCode(66)
+            }
+        }
+        if let jsonSchema {
+            let data = try read(jsonSchema, "--json-schema")
+            let schema: WireJSON
+            do {
+                schema = try JSONDecoder().decode(WireJSON.self, from: data)
+            } catch {
+                FileHandle.standardError.write(Data("brise ask: --json-schema \(jsonSchema): not JSON\n".utf8))
+                throw ExitCode(65)
+            }
+            let name = URL(fileURLWithPath: jsonSchema).deletingPathExtension().lastPathComponent
+            options.responseFormat = ResponseFormat(
+                type: "json_schema", jsonSchema: JSONSchemaFormat(name: name, schema: schema, strict: true))
+        }
+        if let grammar {
+            options.grammar = String(decoding: try read(grammar, "--grammar"), as: UTF8.self)
+        }
+        return options
     }
 
     public func run() async throws {
@@ -40,15 +85,16 @@ public struct Ask: AsyncParsableCommand {
             FileHandle.standardError.write(Data("brise ask: standard input held no question\n".utf8))
             throw ExitCode(64)
         }
+        let options = try options()
         let client = daemon.client
         let stream: AsyncThrowingStream<BriseClient.Event, any Error>
         if raw {
-            stream = client.generate(question, options: daemon.options)
+            stream = client.generate(question, options: options)
         } else {
             var messages: [Message] = []
             if let system { messages.append(Message(role: "system", content: system)) }
             messages.append(Message(role: "user", content: question))
-            stream = client.chat(messages, options: daemon.options)
+            stream = client.chat(messages, options: options)
         }
         do {
             if case .cancelled = try await AnswerPrinter.print(stream, verbose: daemon.verbose) { throw ExitCode(130) }

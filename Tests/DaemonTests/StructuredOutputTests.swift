@@ -89,6 +89,33 @@ extension Daemon {
             let answer = Daemon.text(replies)
             #expect(answer.hasPrefix(" yes") || answer.hasPrefix(" no"), "\(answer) \(replies)")
             #expect(answer.hasSuffix("."), "\(answer)")
+
+            // brise ask --json-schema / --grammar: the same constraints from files; an unsupported
+            // schema is refused naming its keyword.
+            let brise = ChildProcess.builtProduct("brise")
+            let environment = ["BRISE_SOCKET": socket]
+            let schemaFile = daemon.directory.appendingPathComponent("weather.json")
+            let weather = Self.schemas[0].schema
+            try Daemon.json(weather).write(to: schemaFile, atomically: true, encoding: .utf8)
+            let ask = try ChildProcess.run(
+                brise, ["ask", "--temperature", "0", "-n", "200", "--json-schema", schemaFile.path, Self.schemas[0].prompt],
+                environment: environment)
+            #expect(ask.exitStatus == 0, "\(ask.standardError)")
+            #expect(try Self.validate(ask.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines), weather) == "valid", "\(ask.standardOutput)")
+            let grammarFile = daemon.directory.appendingPathComponent("yesno.gbnf")
+            try "root ::= (\"yes\" | \"no\") \".\"".write(to: grammarFile, atomically: true, encoding: .utf8)
+            let yesNo = try ChildProcess.run(
+                brise, ["ask", "--temperature", "0", "--grammar", grammarFile.path, "Is the sky blue?"], environment: environment)
+            #expect(yesNo.exitStatus == 0 && ["yes.", "no."].contains(yesNo.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)),
+                    "\(yesNo.standardOutput) \(yesNo.standardError)")
+            let unsupported = daemon.directory.appendingPathComponent("unique.json")
+            try #"{"type":"array","uniqueItems":true}"#.write(to: unsupported, atomically: true, encoding: .utf8)
+            let refused = try ChildProcess.run(brise, ["ask", "--json-schema", unsupported.path, "Three numbers."], environment: environment)
+            #expect(refused.exitStatus == 1 && refused.standardError.contains("uniqueItems"), "\(refused.standardError)")
+            let notJSON = daemon.directory.appendingPathComponent("broken.json")
+            try "{not json".write(to: notJSON, atomically: true, encoding: .utf8)
+            let broken = try ChildProcess.run(brise, ["ask", "--json-schema", notJSON.path, "Hi."], environment: environment)
+            #expect(broken.exitStatus == 65 && broken.standardError.contains("not JSON"), "\(broken.standardError)")
         }
 
         /// Schemas and grammars no compiler should accept, or that try to make it blow up: each is an
