@@ -32,6 +32,10 @@ struct PositionAutomaton {
     /// Whether the empty text matches.
     private(set) var nullable = false
     let maxPositions: Int
+    /// The most follow entries (duplicates counted): nullable parts repeated make them grow with
+    /// the square of the positions (`(a?b?){1000}`).
+    let maxFollows: Int
+    private var follows = 0
 
     /// The first positions, last positions and nullability of a sub-expression being built.
     private struct Part {
@@ -42,9 +46,11 @@ struct PositionAutomaton {
 
     /// The automaton of a pattern's alternatives; an unanchored side reads any text.
     ///
-    /// - Throws: `GrammarError` `.tooLarge` past `maxPositions` positions.
-    init(branches: [Branch], maxPositions: Int) throws(GrammarError) {
+    /// - Throws: `GrammarError` `.tooLarge` past `maxPositions` positions or `maxFollows` follow
+    ///   entries.
+    init(branches: [Branch], maxPositions: Int, maxFollows: Int) throws(GrammarError) {
         self.maxPositions = maxPositions
+        self.maxFollows = maxFollows
         var whole = Part(nullable: false)
         for branch in branches {
             var part = Part()
@@ -77,16 +83,28 @@ struct PositionAutomaton {
     }
 
     private mutating func anyText() throws(GrammarError) -> Part {
-        star(try position(.any))
+        try star(try position(.any))
     }
 
-    private mutating func star(_ part: Part) -> Part {
-        for l in part.last { follow[l] += part.first }
+    /// Lets each of `from` be followed by each of `to`.
+    private mutating func link(_ from: [Int], _ to: [Int]) throws(GrammarError) {
+        let (n, overflow) = from.count.multipliedReportingOverflow(by: to.count)
+        guard !overflow, follows + n <= maxFollows else {
+            throw GrammarError(
+                .tooLarge, "pattern: with length bounds, its automaton needs more than \(maxFollows) transitions",
+                keyword: "pattern")
+        }
+        follows += n
+        for l in from { follow[l] += to }
+    }
+
+    private mutating func star(_ part: Part) throws(GrammarError) -> Part {
+        try link(part.last, part.first)
         return Part(first: part.first, last: part.last, nullable: true)
     }
 
-    private mutating func concatenate(_ a: Part, _ b: Part) -> Part {
-        for l in a.last { follow[l] += b.first }
+    private mutating func concatenate(_ a: Part, _ b: Part) throws(GrammarError) -> Part {
+        try link(a.last, b.first)
         return Part(
             first: a.first + (a.nullable ? b.first : []), last: b.last + (b.nullable ? a.last : []),
             nullable: a.nullable && b.nullable)
@@ -100,7 +118,7 @@ struct PositionAutomaton {
             return try position(.characters(ranges))
         case .sequence(let xs):
             var part = Part()
-            for x in xs { part = concatenate(part, try build(x)) }
+            for x in xs { part = try concatenate(part, try build(x)) }
             return part
         case .alternation(let xs):
             var part = Part(nullable: false)
@@ -113,18 +131,18 @@ struct PositionAutomaton {
             return part
         case .repetition(let x, let min, let max):
             var part = Part()
-            for _ in 0..<min { part = concatenate(part, try build(x)) }
+            for _ in 0..<min { part = try concatenate(part, try build(x)) }
             if let max {
                 // x{0,k} as (x(x(…)?)?)?, each copy with positions of its own.
                 var tail = Part()
                 for _ in 0..<Swift.max(0, max - min) {
-                    var copy = concatenate(try build(x), tail)
+                    var copy = try concatenate(try build(x), tail)
                     copy.nullable = true
                     tail = copy
                 }
-                return concatenate(part, tail)
+                return try concatenate(part, tail)
             }
-            return concatenate(part, star(try build(x)))
+            return try concatenate(part, try star(try build(x)))
         }
     }
 }

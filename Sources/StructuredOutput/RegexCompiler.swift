@@ -120,7 +120,8 @@ extension RegexCompiler {
     func lengthBoundedContent(_ pattern: String, minLength: Int, maxLength: Int?, kit: inout GrammarKit) throws(GrammarError)
         -> Grammar.Element
     {
-        let automaton = try PositionAutomaton(branches: try branches(pattern), maxPositions: limits.maxRules / 8)
+        let automaton = try PositionAutomaton(
+            branches: try branches(pattern), maxPositions: limits.maxRules / 8, maxFollows: limits.maxElements)
         return try kit.lengthBounded(automaton, minLength: minLength, maxLength: maxLength, maxStates: limits.maxRules / 2)
     }
 }

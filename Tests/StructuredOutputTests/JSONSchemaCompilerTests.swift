@@ -130,6 +130,17 @@ import Testing
         let g = try grammar(#"{"type":"string","pattern":"^/","maxLength":3}"#)
         for ok in [#""/\"a""#, #""/\u00e9a""#, #""/\ud83d\ude00""#, #""/""#] { #expect(accepts(g, ok), "\(ok)") }
         for bad in [#""/\u00e9ab""#, #""a/""#, #""/abc""#] { #expect(!accepts(g, bad), "\(bad)") }
+        // Repeated nullable parts (transitions growing with the square of the positions) are refused
+        // fast, naming the pattern.
+        let clock = ContinuousClock()
+        for pattern in ["^(a?b?c?){0,2000}$", "^(a?b?c?){1000}$", "(x?){3000}"] {
+            var thrown: GrammarError?
+            let elapsed = clock.measure {
+                do throws(GrammarError) { _ = try grammar(#"{"type":"string","pattern":"\#(pattern)","maxLength":3}"#) } catch { thrown = error }
+            }
+            #expect(thrown?.code == .tooLarge && thrown?.keyword == "pattern", "\(pattern): \(String(describing: thrown))")
+            #expect(elapsed < .seconds(1), "\(pattern): \(elapsed)")
+        }
         // A pattern automaton times the lengths past the limits is refused, naming maxLength.
         do throws(GrammarError) {
             _ = try grammar(#"{"type":"string","pattern":"(a|b|c|d|e|f|g|h)*x(a|b|c|d|e|f|g|h)*","maxLength":9000}"#)
