@@ -10,18 +10,21 @@
 /// false or the bound is implied); `patternProperties` with one pattern beside
 /// `additionalProperties: false` that no named key matches; `prefixItems`, `items` (and draft-07
 /// array `items` with `additionalItems`), `minItems`/`maxItems`; `minLength`/`maxLength` (code
-/// points); `pattern` (`RegexCompiler`; with length bounds through `PositionAutomaton`); `format` (`date`, `time`, `date-time`, `uuid`, `ipv4`, `email`);
+/// points); `pattern` (`RegexCompiler`; with length bounds through `PositionAutomaton`); `format`
+/// (`date`, `time`, `date-time`, `uuid`, `ipv4`, `email`);
 /// `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum` (any decimal bound, draft-04
-/// boolean forms too); `allOf` (merged keyword by keyword); `anyOf`; `oneOf` when its branches are
-/// provably disjoint, each branch taken with the schema around it (different types, distinct
-/// constants, a required discriminator property with distinct constants, disjoint numeric ranges); `not` of types, `enum` or `const`;
+/// boolean forms too); `allOf` (merged keyword by keyword); `anyOf`; `oneOf` (provably disjoint
+/// branches, each taken with the schema around it, are an `anyOf`; otherwise each branch is taken
+/// with the complements of the others, `SchemaNegation`); `if`/`then`/`else` as (if ∧ then) ∨
+/// (¬if ∧ else); `not` of types, `enum` or `const`, and of any schema with a complement;
 /// `$ref` to `#`, `#/json/pointer` (`~0`, `~1`, percent-decoding), `#anchor`, and `$id`s within the
 /// document (recursive references become recursive rules); `$defs`/`definitions`. Annotations
 /// are ignored.
 ///
-/// Refused (`.unsupported`): `if`/`then`/`else`, `multipleOf`, `uniqueItems` (unless at most one
+/// Refused (`.unsupported`): an `if`, a `not` or an overlapping `oneOf` branch without such a
+/// complement (one using `pattern`, `format`, `items`, `additionalProperties`, `$ref`…), `multipleOf`, `uniqueItems` (unless at most one
 /// item), `contains`, other `patternProperties`, `propertyNames`, `dependentSchemas`, `unevaluated*`,
-/// `$dynamicRef`, other formats, `oneOf` not provably disjoint, and any unknown keyword.
+/// `$dynamicRef`, other formats, and any unknown keyword.
 /// Remote references throw `.badReference`.
 ///
 /// The generated text: whitespace between tokens is bounded (nothing, one space, or a newline

@@ -52,23 +52,30 @@ extension SchemaCompilation {
         let group = view.groups.removeFirst()
         var rest = view
         rest.groups = []
-        if group.exclusive { try checkDisjoint(group, within: rest) }
+        // What each branch is taken with: for a oneOf whose branches may overlap, the complements
+        // of the other branches.
+        let extras = group.exclusive ? try exclusiveExtras(group, within: rest) : nil
         let restIsFree = rest.isTypeOnly && rest.types == .all && view.groups.isEmpty
         var alternatives: [[Element]] = []
-        for branch in group.branches {
+        for (index, branch) in group.branches.enumerated() {
             branchBudget += 1
             guard branchBudget <= Self.maxBranches else {
                 throw GrammarError(
                     .tooLarge, "anyOf/oneOf combinations exceed \(Self.maxBranches)", location: group.pointer)
             }
+            let others = (group.extras?[index] ?? []) + (extras?[index] ?? [])
             if restIsFree {
                 // Nothing else constrains the value: share the branch's own rule.
-                alternatives.append([try compile([branch])])
+                alternatives.append([try compile([branch] + others)])
                 continue
             }
             var v = view
             var refStack: [String] = []
             try absorb(branch, into: &v, refStack: &refStack)
+            for other in others {
+                var otherStack: [String] = []
+                try absorb(other, into: &v, refStack: &otherStack)
+            }
             alternatives.append([try emit(v, pointer: branch.pointer)])
         }
         return try kit.builder.group("alt", alternatives)
@@ -99,6 +106,7 @@ extension SchemaCompilation {
             }
             throw Self.unsupported("not", n.pointer, "only 'not' of types, enum or const can be enforced")
         }
+        view.nots = []  // every one applied
     }
 
     /// `enum`/`const`: the values that pass the other constraints, each as a constant.
@@ -195,10 +203,27 @@ extension SchemaCompilation {
 
     // MARK: - oneOf
 
-    /// Refuses a `oneOf` whose branches are not provably disjoint (then it equals `anyOf`). Each
-    /// branch is taken together with what the schema around it says (`rest`: its type, its
-    /// properties, its required keys), as it is emitted.
-    mutating func checkDisjoint(_ group: SchemaView.Group, within rest: SchemaView) throws(GrammarError) {
+    /// For a `oneOf`: nil when its branches are provably disjoint (then it is an `anyOf`); else, per
+    /// branch, the complements of the other branches (`SchemaNegation`) to take it with. Refused
+    /// when a branch that may overlap has no complement the compiler can enforce.
+    mutating func exclusiveExtras(_ group: SchemaView.Group, within rest: SchemaView) throws(GrammarError) -> [[SchemaLocation]]? {
+        guard let (i, j) = try overlappingBranches(group, within: rest) else { return nil }
+        var complements: [SchemaLocation] = []
+        for (k, branch) in group.branches.enumerated() {
+            guard let alternatives = SchemaNegation.complement(branch.node) else {
+                throw Self.unsupported(
+                    "oneOf", group.pointer,
+                    "branches \(i) and \(j) may both match, and branch \(k) has no complement a grammar can enforce")
+            }
+            complements.append(.synthesized(SchemaNegation.union(alternatives), below: branch.pointer, "complement"))
+        }
+        return group.branches.indices.map { k in complements.indices.filter { $0 != k }.map { complements[$0] } }
+    }
+
+    /// The first pair of branches of a `oneOf` not provably disjoint, each branch taken together
+    /// with what the schema around it says (`rest`: its type, its properties, its required keys),
+    /// as it is emitted; nil when every pair is.
+    mutating func overlappingBranches(_ group: SchemaView.Group, within rest: SchemaView) throws(GrammarError) -> (Int, Int)? {
         var views: [SchemaView] = []
         for b in group.branches {
             var v = rest
@@ -209,12 +234,10 @@ extension SchemaCompilation {
         }
         for i in views.indices {
             for j in views.indices where j > i {
-                guard try disjoint(views[i], views[j]) else {
-                    throw Self.unsupported(
-                        "oneOf", group.pointer, "branches \(i) and \(j) may both match (only provably disjoint branches)")
-                }
+                if try !disjoint(views[i], views[j]) { return (i, j) }
             }
         }
+        return nil
     }
 
     func effectiveTypes(_ v: SchemaView) -> TypeSet {

@@ -158,12 +158,36 @@ struct SchemaCompilation {
                     view.groups.append(.init(branches: locations, exclusive: key == "oneOf", pointer: kp))
                 }
             case "not":
-                view.nots.append(SchemaLocation(node: value, pointer: kp))
-            case "if":
-                // Without `then` and `else`, `if` asserts nothing.
-                if node["then"] != nil || node["else"] != nil {
-                    throw Self.unsupported(key, kp, "conditional schemas (if/then/else)")
+                // A not of types, enum or const is applied as such (it can take values out); another
+                // is its complement written as a schema (SchemaNegation), where there is one.
+                let simple: Bool
+                switch value {
+                case .bool: simple = true
+                case .object(let members):
+                    simple = members.allSatisfy { ["type", "enum", "const"].contains($0.key) || Self.annotations.contains($0.key) }
+                default: simple = false
                 }
+                if !simple, let complement = SchemaNegation.complement(value) {
+                    try absorb(.synthesized(SchemaNegation.union(complement), below: kp, "complement"), into: &view, refStack: &refStack)
+                } else {
+                    view.nots.append(SchemaLocation(node: value, pointer: kp))
+                }
+            case "if":
+                // Without `then` and `else`, `if` asserts nothing. With them: (if ∧ then) ∨ (¬if ∧ else),
+                // where ¬if is written as a schema (SchemaNegation).
+                guard node["then"] != nil || node["else"] != nil else { continue }
+                guard let complement = SchemaNegation.complement(value) else {
+                    throw Self.unsupported(
+                        key, kp,
+                        "an if whose complement a grammar cannot enforce (it may use types, bounds, lengths, required, properties, const, enum, not, allOf, anyOf)")
+                }
+                let thenSchema = location.child("then") ?? SchemaLocation.synthesized(.bool(true), below: kp, "then")
+                let elseSchema = location.child("else") ?? SchemaLocation.synthesized(.bool(true), below: kp, "else")
+                let otherwise = SchemaLocation.synthesized(SchemaNegation.union(complement), below: kp, "complement")
+                view.groups.append(
+                    .init(
+                        branches: [SchemaLocation(node: value, pointer: kp), otherwise], exclusive: false, pointer: kp,
+                        extras: [[thenSchema], [elseSchema]]))
             case "then", "else":
                 if hasIf { continue }  // reported at "if"
             // MARK: strings

@@ -13,6 +13,13 @@ struct SchemaLocation: Sendable {
         return SchemaLocation(node: array[index], pointer: pointer + "/" + Self.escape(token) + "/\(index)")
     }
 
+    /// A location for a schema the compiler writes itself (a complement): below `pointer`, under a
+    /// token no escaped key can spell (`~2`), so rules memoized by pointer never mix it up with the
+    /// schema's own subschemas.
+    static func synthesized(_ node: JSONNode, below pointer: String, _ name: String) -> SchemaLocation {
+        SchemaLocation(node: node, pointer: pointer + "/~2" + name)
+    }
+
     static func escape(_ token: String) -> String {
         token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
     }
@@ -124,6 +131,8 @@ struct SchemaView: Sendable {
         var branches: [SchemaLocation]
         var exclusive: Bool
         var pointer: String
+        /// Per branch, more schemas it is taken with (`then` beside `if`, `else` beside its complement).
+        var extras: [[SchemaLocation]]? = nil
     }
     var groups: [Group] = []
     var nots: [SchemaLocation] = []

@@ -232,12 +232,12 @@ import Testing
     }
 
     @Test func refusesWhatItCannotEnforce() {
-        #expect(code(#"{"if":{"type":"string"},"then":{"minLength":1}}"#) == .unsupported)
+        #expect(code(#"{"if":{"format":"email"},"then":{"minLength":1}}"#) == .unsupported)
         #expect(code(#"{"type":"array","uniqueItems":true}"#) == .unsupported)
         #expect(code(#"{"frobnicate":1}"#) == .unsupported)
         #expect(code(#"{"format":"hostname"}"#) == .unsupported)
-        #expect(code(#"{"oneOf":[{"type":"integer"},{"minimum":2}]}"#) == .unsupported)
-        #expect(code(#"{"not":{"minimum":2}}"#) == .unsupported)
+        #expect(code(#"{"oneOf":[{"type":"integer"},{"pattern":"a"}]}"#) == .unsupported)
+        #expect(code(#"{"not":{"format":"email"}}"#) == .unsupported)
         #expect(code(#"{"$ref":"http://example.com/x.json"}"#) == .badReference)
         #expect(code(##"{"$ref":"#/$defs/missing"}"##) == .badReference)
         #expect(code("false") == .unsatisfiable)
@@ -266,10 +266,121 @@ import Testing
         #expect(!accepts(h, #"{"op":"write","path":"/a"}"#))
         #expect(!accepts(h, #"{"path":"/a"}"#))
         #expect(!accepts(h, #""read""#))
-        // Without the discriminator being required, both branches may match {}: still refused.
+        // Without the discriminator being required, both branches match {} and non-objects: then
+        // exactly one holds only where op is present and a or b (through the branches' complements).
+        let k = try grammar(#"{"oneOf":[{"properties":{"op":{"const":"a"}}},{"properties":{"op":{"const":"b"}}}]}"#)
+        for ok in [#"{"op":"a"}"#, #"{"x":1,"op":"b"}"#] { #expect(accepts(k, ok), "\(ok)") }
+        for bad in ["{}", #"{"op":"c"}"#, #""a""#, "1", #"{"x":1}"#] { #expect(!accepts(k, bad), "\(bad)") }
+        // A complement the compiler cannot enforce (not of a const beside a free string) is refused.
         #expect(
-            code(#"{"type":"object","oneOf":[{"properties":{"op":{"const":"a"}}},{"properties":{"op":{"const":"b"}}}]}"#)
-                == .unsupported)
+            code(#"{"oneOf":[{"properties":{"op":{"type":"string"}}},{"properties":{"op":{"const":"b"}}}]}"#) == .unsupported)
+    }
+
+    /// The grammar, or nil when no value satisfies the schema.
+    func satisfiable(_ schema: String) throws(GrammarError) -> Grammar? {
+        do {
+            return try grammar(schema)
+        } catch {
+            if error.code == .unsatisfiable { return nil }
+            throw error
+        }
+    }
+
+    /// A oneOf whose branches overlap: a value is accepted exactly when one branch alone accepts it
+    /// (each branch, and the schema around the oneOf, compiled on their own as the reference).
+    @Test func overlappingOneOfMeansExactlyOne() throws {
+        let cases: [(base: String, branches: [String])] = [
+            ("{}", [#"{"type":"integer"}"#, #"{"minimum":2}"#]),
+            (#"{"type":"string"}"#, [#"{"minLength":2}"#, #"{"maxLength":4}"#]),
+            ("{}", [#"{"type":"number"}"#, "{}"]),
+            (#"{"type":"object"}"#, [#"{"required":["foo","bar"]}"#, #"{"required":["foo","baz"]}"#]),
+            ("{}", [#"{"properties":{"bar":{"type":"integer"}},"required":["bar"]}"#, #"{"properties":{"foo":{"type":"string"}},"required":["foo"]}"#]),
+            ("{}", [#"{"properties":{"bar":true,"baz":true},"required":["bar"]}"#, #"{"properties":{"foo":true},"required":["foo"]}"#]),
+            ("{}", [#"{"minimum":0,"maximum":10}"#, #"{"exclusiveMinimum":5}"#, #"{"type":"integer"}"#]),
+            ("{}", [#"{"anyOf":[{"type":"string"},{"maximum":3}]}"#, #"{"not":{"type":"null"}}"#]),
+            ("{}", [#"{"type":["string","array"],"maxItems":1}"#, #"{"minItems":1,"minLength":1}"#]),
+            ("{}", ["true", "true", "false"]),
+            ("{}", ["true", "false", "false"]),
+            ("{}", ["false", "false"]),
+        ]
+        let instances = [
+            "null", "true", "-3", "0", "1", "1.5", "2", "2.0", "2.5", "3", "5", "5.5", "10", "11", #""""#, #""a""#, #""ab""#,
+            #""abcd""#, #""abcde""#, "[]", "[1]", "[1,2]", "{}", #"{"foo":1}"#, #"{"foo":1,"bar":2}"#, #"{"foo":1,"baz":2}"#,
+            #"{"foo":1,"bar":2,"baz":3}"#, #"{"bar":2}"#, #"{"bar":"x"}"#, #"{"foo":"x"}"#, #"{"foo":"x","bar":1}"#,
+            #"{"foo":2,"bar":1}"#, #"{"bar":1,"baz":1,"foo":"x"}"#,
+        ]
+        for (base, branches) in cases {
+            let separator: String = base == "{}" ? "" : ","
+            let list: String = branches.joined(separator: ",")
+            let schema: String = String(base.dropLast()) + separator + "\"oneOf\":[" + list + "]}"
+            let g = try satisfiable(schema)  // nil: no value satisfies it
+            let baseGrammar = try grammar(base)
+            var branchGrammars: [Grammar?] = []
+            for b in branches { branchGrammars.append(try satisfiable(b)) }
+            for text in instances {
+                let matching = branchGrammars.filter { $0.map { accepts($0, text) } ?? false }.count
+                let expected = accepts(baseGrammar, text) && matching == 1
+                #expect((g.map { accepts($0, text) } ?? false) == expected, "\(schema) on \(text)")
+            }
+        }
+    }
+
+    /// if/then/else: a value is accepted exactly when it satisfies `then` where `if` accepts it and
+    /// `else` where it does not (each compiled on its own as the reference).
+    @Test func ifThenElseIsExact() throws {
+        let cases: [(base: String, if: String, then: String?, else: String?)] = [
+            (#""properties":{"country":{"enum":["US","CA"]}}"#, #"{"properties":{"country":{"const":"US"}}}"#,
+             #"{"properties":{"zip":{"pattern":"^[0-9]{5}$"}}}"#, #"{"properties":{"zip":{"pattern":"^[A-Z][0-9]$"}}}"#),
+            ("", #"{"type":"integer"}"#, #"{"minimum":10}"#, #"{"type":"string","maxLength":2}"#),
+            ("", #"{"required":["a"]}"#, #"{"required":["b"]}"#, nil),
+            ("", #"{"maximum":5}"#, nil, #"{"type":"integer"}"#),
+            ("", #"{"anyOf":[{"type":"null"},{"minLength":3}]}"#, "false", "true"),
+        ]
+        let instances = [
+            "null", "true", "3", "3.5", "7", "12", "12.5", #""""#, #""ab""#, #""abc""#, "{}", #"{"a":1}"#, #"{"a":1,"b":2}"#,
+            #"{"b":2}"#, #"{"country":"US","zip":"12345"}"#, #"{"country":"US","zip":"A1"}"#, #"{"country":"CA","zip":"A1"}"#,
+            #"{"country":"CA","zip":"12345"}"#, #"{"zip":"A1"}"#, #"{"country":"US"}"#,
+        ]
+        for c in cases {
+            var members = [#""if":\#(c.if)"#]
+            if let t = c.then { members.append(#""then":\#(t)"#) }
+            if let e = c.else { members.append(#""else":\#(e)"#) }
+            if !c.base.isEmpty { members.append(c.base) }
+            let schema = "{" + members.joined(separator: ",") + "}"
+            let g = try satisfiable(schema)
+            let base = try #require(try satisfiable("{" + c.base + "}"))
+            let condition = try #require(try satisfiable(c.if))
+            let yes = try satisfiable(c.then ?? "true")
+            let no = try satisfiable(c.else ?? "true")
+            for text in instances {
+                let branch = accepts(condition, text) ? yes : no
+                let expected = accepts(base, text) && (branch.map { accepts($0, text) } ?? false)
+                #expect((g.map { accepts($0, text) } ?? false) == expected, "\(schema) on \(text)")
+            }
+        }
+        // An if whose complement is not a schema the compiler can write, or cannot enforce, is refused.
+        #expect(code(#"{"if":{"pattern":"^a"},"then":{"maxLength":3}}"#) == .unsupported)
+        #expect(code(#"{"if":{"properties":{"c":{"const":"US"}}},"then":{"required":["zip"]}}"#) == .unsupported)
+    }
+
+    /// `not` of a schema with a complement: accepted exactly where the inner schema is not.
+    @Test func notOfAComplexSchemaIsItsComplement() throws {
+        let inners = [
+            #"{"type":"string","minLength":3}"#, #"{"not":{"type":"integer"}}"#, #"{"minimum":2,"maximum":10}"#,
+            #"{"properties":{"a":{"type":"string"}},"required":["a"]}"#, #"{"anyOf":[{"type":"null"},{"maxItems":1}]}"#,
+            #"{"allOf":[{"minLength":1},{"maxLength":2}]}"#,
+        ]
+        let instances = [
+            "null", "false", "1", "2", "2.5", "11", #""""#, #""ab""#, #""abc""#, "[]", "[1,2]", "{}", #"{"a":"x"}"#, #"{"a":1}"#,
+        ]
+        for inner in inners {
+            let g = try satisfiable(#"{"not":\#(inner)}"#)
+            let reference = try #require(try satisfiable(inner))
+            for text in instances {
+                #expect((g.map { accepts($0, text) } ?? false) == !accepts(reference, text), "not \(inner) on \(text)")
+            }
+        }
+        #expect(code(#"{"not":{"pattern":"a"}}"#) == .unsupported)
     }
 
     @Test func hostileSchemasFailFast() throws {
