@@ -11,7 +11,9 @@ struct SchemaCompilation {
     let legacyRef: Bool
     let maxOrderFreeProperties: Int
     let identifiers: Identifiers
-    var memo: [String: Element] = [:]
+    /// Rules by the pointers of the schemas they conjoin (a list, not a joined string: a key may
+    /// hold any character, NUL included).
+    var memo: [[String]: Element] = [:]
     var depth = 0
     /// Leaves made while distributing `anyOf`/`oneOf` over their siblings, for the current schema.
     var branchBudget = 0
@@ -61,7 +63,7 @@ struct SchemaCompilation {
                 list[0] = target
             }
         }
-        let key = list.isEmpty ? "\u{1}any" : list.map(\.pointer).joined(separator: "\u{0}")
+        let key = list.map(\.pointer)
         if let e = memo[key] { return e }
         if list.isEmpty { return try kit.anyValue() }
         if list.count == 1, case .bool(let b) = list[0].node {

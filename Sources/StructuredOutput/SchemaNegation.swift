@@ -14,8 +14,13 @@ enum SchemaNegation {
     static let maxDepth = 32
 
     /// ¬`schema` as alternatives (an empty list: no value), or nil when it cannot be written.
+    ///
+    /// The alternatives are compiled where the schema was not (below a made-up pointer), so a
+    /// schema that sets a base URI or an anchor inside it (`$id`, `$anchor`, `$dynamicAnchor`, which
+    /// references resolve through by pointer) has no complement here.
     static func complement(_ schema: JSONNode, depth: Int = 0) -> [JSONNode]? {
         guard depth <= maxDepth else { return nil }
+        if depth == 0, setsScope(schema) { return nil }
         switch schema {
         case .bool(let b): return b ? [] : [.bool(true)]
         case .object(let members):
@@ -27,6 +32,24 @@ enum SchemaNegation {
             return out
         default: return nil
         }
+    }
+
+    /// Whether `node` or anything inside it has a `$id`, `$anchor` or `$dynamicAnchor` member
+    /// (conservatively, also inside `enum`/`const` values).
+    static func setsScope(_ node: JSONNode) -> Bool {
+        var stack = [node]
+        while let n = stack.popLast() {
+            switch n {
+            case .object(let members):
+                for m in members {
+                    if m.key == "$id" || m.key == "$anchor" || m.key == "$dynamicAnchor" || m.key == "id" { return true }
+                    stack.append(m.value)
+                }
+            case .array(let elements): stack += elements
+            default: continue
+            }
+        }
+        return false
     }
 
     /// `alternatives` as one schema: `false` for none, the schema itself for one, else `anyOf`.

@@ -381,6 +381,21 @@ import Testing
             }
         }
         #expect(code(#"{"not":{"pattern":"a"}}"#) == .unsupported)
+        // A complement is compiled below a made-up pointer: a $id inside would change how its $refs
+        // resolve, so such a schema has none (refused, not resolved against the wrong base).
+        #expect(
+            code(##"{"$defs":{"a":{"type":"string"}},"not":{"not":{"allOf":[{"$id":"http://example.com/s","$defs":{"a":{"type":"integer"}},"$ref":"#/$defs/a"}]}}}"##)
+                == .unsupported)
+    }
+
+    /// Rules are shared by the pointers of the schemas they join; a key holding NUL cannot make two
+    /// different lists look alike.
+    @Test func keysWithNULDoNotShareRules() throws {
+        let g = try grammar(
+            #"{"properties":{"a":{"type":"string"},"a\u0000":{"allOf":[{"properties":{"a":{"type":"integer"}}}]}},"allOf":[{"properties":{"a":{"type":"string"}}}]}"#
+        )
+        #expect(!accepts(g, #"{"a\u0000":{"a":"x"}}"#))
+        #expect(accepts(g, #"{"a\u0000":{"a":1},"a":"y"}"#))
     }
 
     @Test func hostileSchemasFailFast() throws {
