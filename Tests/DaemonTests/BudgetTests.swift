@@ -67,17 +67,19 @@ extension Daemon {
         func anonymousMemoryStaysInThePlanUnderConcurrentLoad() throws {
             let model = try #require(Self.ministralShaped)
             // What does the plan need for 4 × 1024 tokens? Ask a daemon, then give the next one just that + 1 MiB.
-            let (probe, probeSocket) = try Daemon.start(model: model, ["--context", "1024", "--parallel", "4"])
+            let (probe, probeSocket) = try Daemon.start(model: model, ["--context", "1024", "--parallel", "4", "--threads", "1"])
             let probeClient = try VarlinkTestClient(path: probeSocket)
             let planned = try #require((try probeClient.collect("io.brise.Inference.GetStatus").first?["parameters"] as? [String: Any])?["memory_plan_bytes"] as? Int)
             probe.signal(SIGTERM)
             #expect(probe.waitForExit(timeout: 30) == 0)
             let budget = planned + (1 << 20)
 
+            // One worker thread: this test is about memory, and it runs while the other suites load
+            // both cores, where two threads spinning for each other took 400 s instead of 30.
             let (daemon, socket) = try Daemon.start(
                 model: model, [
                     "--memory-budget", "\(budget)", "--parallel", "4", "--max-queued-requests", "32", "--max-connections", "64",
-                    "--max-queue-wait-seconds", "900",
+                    "--max-queue-wait-seconds", "900", "--threads", "1",
                 ])
             let watcher = try VarlinkTestClient(path: socket)
             let status = try #require(try watcher.collect("io.brise.Inference.GetStatus").first?["parameters"] as? [String: Any])
