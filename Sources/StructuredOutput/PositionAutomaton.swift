@@ -154,12 +154,34 @@ extension GrammarKit {
     /// characters are spelled canonically; the unanchored sides take any spelling, each a character.
     ///
     /// - Throws: `GrammarError` `.tooLarge` past `maxStates` pairs.
+    ///
+    /// With `excluding`, the texts equal to one of those strings are taken out: the pairs also carry
+    /// a node of their trie (or "past it"), and every character is spelled canonically (an escape
+    /// could otherwise spell an excluded string the trie does not see).
     mutating func lengthBounded(
-        _ automaton: PositionAutomaton, minLength: Int, maxLength: Int?, maxStates: Int
+        _ automaton: PositionAutomaton, minLength: Int, maxLength: Int?, maxStates: Int, excluding: [String] = []
     ) throws(GrammarError) -> Element {
         struct State: Hashable {
             var position: Int  // -1: the start
             var count: Int
+            var trie: Int  // -1: not a prefix of an excluded string
+        }
+        // The excluded strings' trie: children by scalar, and whether a node ends one.
+        var children: [[UInt32: Int]] = excluding.isEmpty ? [] : [[:]]
+        var ends: [Bool] = excluding.isEmpty ? [] : [false]
+        for word in excluding {
+            var node = 0
+            for scalar in word.unicodeScalars {
+                if let next = children[node][scalar.value] {
+                    node = next
+                } else {
+                    children.append([:])
+                    ends.append(false)
+                    children[node][scalar.value] = children.count - 1
+                    node = children.count - 1
+                }
+            }
+            ends[node] = true
         }
         var rules: [State: Int] = [:]
         var queue: [State] = []
@@ -176,27 +198,49 @@ extension GrammarKit {
             queue.append(state)
             return r
         }
+        func ranges(_ symbol: PositionAutomaton.Symbol) -> [ClosedRange<UInt32>] {
+            switch symbol {
+            case .any: return [0...0x10FFFF]
+            case .characters(let r): return UTF8Ranges.normalize(r)
+            }
+        }
         var reads: [Element?] = []
         for symbol in automaton.symbols {
             switch symbol {
-            case .any: reads.append(try freeCharacter())
-            case .characters(let ranges): reads.append(try character(ranges, .jsonString))
+            case .any where excluding.isEmpty: reads.append(try freeCharacter())
+            default: reads.append(try character(ranges(symbol), .jsonString))
             }
         }
-        let start = try rule(State(position: -1, count: 0), &self)
+        let start = try rule(State(position: -1, count: 0, trie: excluding.isEmpty ? -1 : 0), &self)
         var next = 0
         while next < queue.count {
             let state = queue[next]
             next += 1
             var alternatives: [[Element]] = []
             let accepting = state.position < 0 ? automaton.nullable : automaton.isLast[state.position]
-            if accepting && state.count >= minLength { alternatives.append([]) }
+            let excluded = state.trie >= 0 && ends[state.trie]
+            if accepting && state.count >= minLength && !excluded { alternatives.append([]) }
             if maxLength.map({ state.count < $0 }) ?? true {
                 let count = maxLength == nil ? Swift.min(state.count + 1, minLength) : state.count + 1
                 let successors = state.position < 0 ? automaton.first : automaton.follow[state.position]
                 for q in successors {
-                    guard let read = reads[q] else { continue }
-                    alternatives.append([read, .rule(try rule(State(position: q, count: count), &self))])
+                    if state.trie < 0 {
+                        guard let read = reads[q] else { continue }
+                        alternatives.append([read, .rule(try rule(State(position: q, count: count, trie: -1), &self))])
+                        continue
+                    }
+                    // On the trie: each child's character leads to that child, the rest past the trie.
+                    let set = ranges(automaton.symbols[q])
+                    var taken: [UInt32] = []
+                    for (scalar, child) in children[state.trie].sorted(by: { $0.key < $1.key })
+                    where set.contains(where: { $0.contains(scalar) }) {
+                        guard let read = try character([scalar...scalar], .jsonString) else { continue }
+                        taken.append(scalar)
+                        alternatives.append([read, .rule(try rule(State(position: q, count: count, trie: child), &self))])
+                    }
+                    if let rest = try character(UTF8Ranges.subtracting(taken, from: set), .jsonString) {
+                        alternatives.append([rest, .rule(try rule(State(position: q, count: count, trie: -1), &self))])
+                    }
                 }
             }
             try builder.define(rules[state]!, alternatives)

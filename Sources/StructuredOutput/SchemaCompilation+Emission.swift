@@ -102,9 +102,15 @@ extension SchemaCompilation {
                     view.values = values.filter { !keys.contains($0.semanticKey) }
                     continue
                 }
-                if excluded.allSatisfy({ view.types.isDisjoint(with: TypeSet(of: $0)) }) { continue }
+                let relevant = excluded.filter { !view.types.isDisjoint(with: TypeSet(of: $0)) }
+                if relevant.isEmpty { continue }
+                // Strings alone: taken out of the string grammar (see emitString).
+                if relevant.allSatisfy({ $0.stringValue != nil }) {
+                    view.excludedStrings += relevant.compactMap(\.stringValue)
+                    continue
+                }
             }
-            throw Self.unsupported("not", n.pointer, "only 'not' of types, enum or const can be enforced")
+            throw Self.unsupported("not", n.pointer, "only 'not' of types, of strings, or of enum or const values beside an enum can be enforced")
         }
         view.nots = []  // every one applied
     }

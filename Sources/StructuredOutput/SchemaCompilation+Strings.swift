@@ -1,6 +1,37 @@
 // MARK: - Strings
 
 extension SchemaCompilation {
+    /// A string (under its pattern and length bounds, if any) that is none of `view.excludedStrings`:
+    /// the pattern's automaton (any text without one) paired with a count and a trie of the excluded
+    /// strings. Spelled canonically throughout, so an escape cannot spell an excluded string past
+    /// the trie.
+    mutating func excludingStrings(_ view: SchemaView, pointer: String) throws(GrammarError) -> Element {
+        if let format = view.formats.first {
+            throw Self.unsupported("not", format.pointer, "strings taken out of a format")
+        }
+        guard view.minLength <= limits.maxRepetition, (view.maxLength ?? 0) <= limits.maxRepetition else {
+            throw GrammarError(
+                .tooLarge, "a string length bound above \(limits.maxRepetition)", location: pointer, keyword: "maxLength")
+        }
+        let compiler = RegexCompiler(limits: limits)
+        var branches = [PositionAutomaton.Branch(body: .empty, anchoredStart: false, anchoredEnd: false)]
+        if let (pattern, p) = view.patterns.first {
+            do {
+                branches = try compiler.branches(pattern)
+            } catch {
+                var e = error
+                e.location = p
+                e.keyword = "pattern"
+                throw e
+            }
+        }
+        let automaton = try PositionAutomaton(branches: branches, maxPositions: limits.maxRules / 8, maxFollows: limits.maxElements)
+        let content = try kit.lengthBounded(
+            automaton, minLength: view.minLength, maxLength: view.maxLength, maxStates: limits.maxRules / 2,
+            excluding: view.excludedStrings)
+        return try kit.builder.group("str", [[GrammarKit.byte("\""), content, GrammarKit.byte("\"")]])
+    }
+
     /// A string under `minLength`/`maxLength` (code points), `pattern` and `format`.
     ///
     /// A free string accepts every JSON spelling of its characters (a surrogate-pair escape is one
@@ -15,6 +46,9 @@ extension SchemaCompilation {
             let p = view.patterns.count > 1 ? view.patterns[1].pointer : view.formats.last?.pointer ?? pointer
             throw Self.unsupported(
                 view.patterns.count > 1 ? "pattern" : "format", p, "more than one pattern or format on one string")
+        }
+        if !view.excludedStrings.isEmpty {
+            return try excludingStrings(view, pointer: pointer)
         }
         var content: Element
         var bounds: (min: Int, max: Int?)

@@ -102,6 +102,8 @@ struct SchemaView: Sendable {
     var maxLength: Int?
     var patterns: [(pattern: String, pointer: String)] = []
     var formats: [(format: String, pointer: String)] = []
+    /// Strings a `not` of `enum`/`const` takes out (where no enum lists the values).
+    var excludedStrings: [String] = []
 
     var lower: NumberBound?
     var upper: NumberBound?
@@ -143,6 +145,7 @@ struct SchemaView: Sendable {
     /// Whether this view constrains nothing but `types`.
     var isTypeOnly: Bool {
         values == nil && !unsatisfiable && minLength == 0 && maxLength == nil && patterns.isEmpty && formats.isEmpty
+            && excludedStrings.isEmpty
             && lower == nil && upper == nil && arrayClauses.isEmpty && minItems == 0 && maxItems == nil
             && uniqueItems == nil && objectClauses.isEmpty && required.isEmpty && dependentRequired.isEmpty
             && minProperties == 0 && maxProperties == nil && groups.isEmpty && nots.isEmpty && unsupported.isEmpty

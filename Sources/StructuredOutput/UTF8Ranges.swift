@@ -32,6 +32,21 @@ enum UTF8Ranges {
         return out
     }
 
+    /// `ranges` (normalized) without the scalars in `points`.
+    static func subtracting(_ points: [UInt32], from ranges: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
+        var out = ranges
+        for p in points {
+            out = out.flatMap { r -> [ClosedRange<UInt32>] in
+                guard r.contains(p) else { return [r] }
+                var pieces: [ClosedRange<UInt32>] = []
+                if p > r.lowerBound { pieces.append(r.lowerBound...(p - 1)) }
+                if p < r.upperBound { pieces.append((p + 1)...r.upperBound) }
+                return pieces
+            }
+        }
+        return out
+    }
+
     /// The scalars not in `ranges` (normalized), without surrogates.
     static func complement(_ ranges: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
         var out: [ClosedRange<UInt32>] = []

@@ -271,9 +271,12 @@ import Testing
         let k = try grammar(#"{"oneOf":[{"properties":{"op":{"const":"a"}}},{"properties":{"op":{"const":"b"}}}]}"#)
         for ok in [#"{"op":"a"}"#, #"{"x":1,"op":"b"}"#] { #expect(accepts(k, ok), "\(ok)") }
         for bad in ["{}", #"{"op":"c"}"#, #""a""#, "1", #"{"x":1}"#] { #expect(!accepts(k, bad), "\(bad)") }
-        // A complement the compiler cannot enforce (not of a const beside a free string) is refused.
-        #expect(
-            code(#"{"oneOf":[{"properties":{"op":{"type":"string"}}},{"properties":{"op":{"const":"b"}}}]}"#) == .unsupported)
+        // The complement of a const beside a free string takes that string out.
+        let m = try grammar(#"{"oneOf":[{"properties":{"op":{"type":"string"}}},{"properties":{"op":{"const":"b"}}}]}"#)
+        #expect(accepts(m, #"{"op":"x"}"#))
+        for bad in [#"{"op":"b"}"#, #"{"op":1}"#, "{}", #""s""#] { #expect(!accepts(m, bad), "\(bad)") }
+        // A complement the compiler cannot enforce (of a pattern) is refused.
+        #expect(code(#"{"oneOf":[{"properties":{"op":{"type":"string"}}},{"properties":{"op":{"pattern":"b"}}}]}"#) == .unsupported)
     }
 
     /// The grammar, or nil when no value satisfies the schema.
@@ -360,7 +363,9 @@ import Testing
         }
         // An if whose complement is not a schema the compiler can write, or cannot enforce, is refused.
         #expect(code(#"{"if":{"pattern":"^a"},"then":{"maxLength":3}}"#) == .unsupported)
-        #expect(code(#"{"if":{"properties":{"c":{"const":"US"}}},"then":{"required":["zip"]}}"#) == .unsupported)
+        let n = try grammar(#"{"if":{"properties":{"c":{"const":"US"}}},"then":{"required":["zip"]}}"#)
+        for ok in [#"{"c":"US","zip":1}"#, #"{"c":"CA"}"#, #"{"zip":1}"#, #"{"c":1}"#] { #expect(accepts(n, ok), "\(ok)") }
+        for bad in [#"{"c":"US"}"#, "{}"] { #expect(!accepts(n, bad), "\(bad)") }
     }
 
     /// `not` of a schema with a complement: accepted exactly where the inner schema is not.
@@ -386,6 +391,44 @@ import Testing
         #expect(
             code(##"{"$defs":{"a":{"type":"string"}},"not":{"not":{"allOf":[{"$id":"http://example.com/s","$defs":{"a":{"type":"integer"}},"$ref":"#/$defs/a"}]}}}"##)
                 == .unsupported)
+    }
+
+    /// A not of strings takes exactly those strings out, with or without a pattern and length bounds.
+    @Test func notOfStringsTakesThemOut() throws {
+        let words = ["ab", "a", "bab", ""]
+        let patterns: [String?] = [nil, "^[ab]+$", "b", "^a"]
+        let bounds: [(Int, Int?)] = [(0, nil), (1, 3), (2, nil)]
+        var texts = [""]
+        var frontier = [""]
+        for _ in 0..<4 {
+            frontier = frontier.flatMap { t in ["a", "b", "-"].map { t + $0 } }
+            texts += frontier
+        }
+        let list = words.map { "\"\($0)\"" }.joined(separator: ",")
+        for pattern in patterns {
+            for (minLength, maxLength) in bounds {
+                var base = #""type":"string","minLength":\#(minLength)"#
+                if let maxLength { base += #","maxLength":\#(maxLength)"# }
+                if let pattern { base += #","pattern":"\#(pattern)""# }
+                let g = try grammar("{" + base + #","not":{"enum":[\#(list)]}}"#)
+                let reference = try grammar("{" + base + "}")
+                for t in texts {
+                    let expected = accepts(reference, "\"\(t)\"") && !words.contains(t)
+                    #expect(accepts(g, "\"\(t)\"") == expected, "\(base) not \(words) on \(t)")
+                }
+            }
+        }
+        // Other types pass; an escape cannot spell an excluded string (escapes are not generated).
+        let h = try grammar(#"{"not":{"const":"admin"}}"#)
+        for ok in [#""admins""#, #""Admin""#, "1", "null", #"{"a":"admin"}"#] { #expect(accepts(h, ok), "\(ok)") }
+        for bad in [#""admin""#, #""adm\u0069n""#] { #expect(!accepts(h, bad), "\(bad)") }
+        // Beside a format: refused, naming not.
+        do throws(GrammarError) {
+            _ = try grammar(#"{"type":"string","format":"email","not":{"enum":["a@b.c"]}}"#)
+            Issue.record("compiled")
+        } catch {
+            #expect(error.code == .unsupported && error.keyword == "not", "\(error)")
+        }
     }
 
     /// Rules are shared by the pointers of the schemas they join; a key holding NUL cannot make two
