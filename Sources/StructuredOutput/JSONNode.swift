@@ -54,7 +54,9 @@ public enum JSONNode: Sendable, Hashable {
         return nil
     }
 
-    /// A string equal for two values exactly when they are semantically equal (for hashing).
+    /// A string equal for two values exactly when they are semantically equal (for hashing). ASCII
+    /// only: Swift compares strings by canonical equivalence ("é" == "e\u{301}"), JSON Schema by
+    /// code points.
     var semanticKey: String {
         switch self {
         case .null: return "n"
@@ -63,16 +65,10 @@ public enum JSONNode: Sendable, Hashable {
             let d = n.decimal
             return "d" + (d.negative ? "-" : "") + d.digits.map(String.init).joined() + "e\(d.exponent)"
         case .string(let s):
-            var out = "s"
-            JSONNode.writeString(s, into: &out)
-            return out
+            return "s" + s.scalarKey
         case .array(let a): return "[" + a.map(\.semanticKey).joined(separator: ",") + "]"
         case .object(let m):
-            let members = m.map { member -> String in
-                var key = ""
-                JSONNode.writeString(member.key, into: &key)
-                return key + ":" + member.value.semanticKey
-            }
+            let members = m.map { member -> String in member.key.scalarKey + ":" + member.value.semanticKey }
             return "{" + members.sorted().joined(separator: ",") + "}"
         }
     }
@@ -253,5 +249,23 @@ struct DecimalValue: Sendable, Hashable, Comparable {
         if a.negative != b.negative { return a.negative }
         let c = compareMagnitude(a, b)
         return a.negative ? c > 0 : c < 0
+    }
+}
+
+extension String {
+    /// The string's Unicode scalars as an ASCII string (`\` doubled, `"` and control characters and
+    /// everything past ASCII as `\u{HEX}`, quoted): equal for two strings exactly when their scalars
+    /// are. For sets and dictionaries of keys, where `String`'s own equality is canonical
+    /// equivalence and JSON Schema's is code point by code point.
+    var scalarKey: String {
+        var out = "\""
+        for u in unicodeScalars {
+            switch u.value {
+            case 0x5C: out += "\\\\"
+            case 0x20..<0x7F where u.value != 0x22: out.unicodeScalars.append(u)
+            default: out += "\\u{" + String(u.value, radix: 16) + "}"
+            }
+        }
+        return out + "\""
     }
 }

@@ -54,9 +54,9 @@ extension SchemaCompilation {
     /// `minProperties`/`maxProperties`.
     mutating func emitObject(_ view: SchemaView, pointer: String) throws(GrammarError) -> Element {
         var names: [String] = []
-        var seen = Set<String>()
+        var seen = Set<String>()  // scalar keys: JSON Schema compares keys code point by code point
         func add(_ name: String) {
-            if seen.insert(name).inserted { names.append(name) }
+            if seen.insert(name.scalarKey).inserted { names.append(name) }
         }
         for clause in view.objectClauses { for p in clause.properties { add(p.key) } }
         for r in view.required { add(r) }
@@ -66,12 +66,12 @@ extension SchemaCompilation {
         }
         // Per clause, its properties by key (the first of a duplicated key, as `JSONNode[key]`).
         let byKey: [[String: SchemaLocation]] = view.objectClauses.map { c in
-            Dictionary(c.properties.map { ($0.key, $0.schema) }, uniquingKeysWith: { first, _ in first })
+            Dictionary(c.properties.map { ($0.key.scalarKey, $0.schema) }, uniquingKeysWith: { first, _ in first })
         }
         var named: [(key: String, value: Element)] = []
         for name in names {
             let list = view.objectClauses.indices.compactMap { i in
-                byKey[i][name] ?? view.objectClauses[i].additional
+                byKey[i][name.scalarKey] ?? view.objectClauses[i].additional
             }
             named.append((name, try compile(list)))
         }
@@ -84,7 +84,7 @@ extension SchemaCompilation {
             additional = try compile(additionalList)
         }
         return try objectRule(
-            named: named, required: Set(view.required), additional: additional, extraKey: extraKey,
+            named: named, required: Set(view.required.map(\.scalarKey)), additional: additional, extraKey: extraKey,
             dependentRequired: view.dependentRequired, minProperties: view.minProperties,
             maxProperties: view.maxProperties, pointer: pointer)
     }
@@ -137,6 +137,7 @@ extension SchemaCompilation {
     /// The rules of an object with named members (each at most once, in any order when there are
     /// at most `maxOrderFreeProperties` of them, else in the given order), and other keys (distinct
     /// from the named ones, or `extraKey`'s) with values `additional` when not nil.
+    /// `required` holds scalar keys (`String.scalarKey`).
     mutating func objectRule(
         named: [(key: String, value: Element)], required: Set<String>, additional: Element?, extraKey: Element? = nil,
         dependentRequired: [(key: String, needs: [String])], minProperties: Int, maxProperties: Int?,
@@ -148,7 +149,7 @@ extension SchemaCompilation {
         let open = GrammarKit.byte("{")
         let close = GrammarKit.byte("}")
         let n = named.count
-        let requiredIndices = named.indices.filter { required.contains(named[$0].key) }
+        let requiredIndices = named.indices.filter { required.contains(named[$0].key.scalarKey) }
         if let maxProperties, maxProperties < requiredIndices.count { return try kit.never() }
         var members: [Element] = []
         for m in named {
@@ -169,11 +170,11 @@ extension SchemaCompilation {
         var alternatives: [[Element]] = []
         if n <= maxOrderFreeProperties {
             // Any order: a state per set of named keys used so far.
-            let index = Dictionary(uniqueKeysWithValues: named.enumerated().map { ($1.key, $0) })
+            let index = Dictionary(named.enumerated().map { ($1.key.scalarKey, $0) }, uniquingKeysWith: { first, _ in first })
             let requiredMask = requiredIndices.reduce(0) { $0 | (1 << $1) }
             let dependencies: [(Int, Int)] = dependentRequired.compactMap { d in
-                guard let k = index[d.key] else { return nil }
-                return (1 << k, d.needs.reduce(0) { $0 | (index[$1].map { 1 << $0 } ?? 0) })
+                guard let k = index[d.key.scalarKey] else { return nil }
+                return (1 << k, d.needs.reduce(0) { $0 | (index[$1.scalarKey].map { 1 << $0 } ?? 0) })
             }
             func accepts(_ s: Int) -> Bool {
                 guard s & requiredMask == requiredMask else { return false }
@@ -222,7 +223,7 @@ extension SchemaCompilation {
                 var s: [[Element]] = []
                 if p < n {
                     s.append([members[p], .rule(after[p + 1])])
-                    if !required.contains(named[p].key) { s.append([.rule(slot[p + 1])]) }
+                    if !required.contains(named[p].key.scalarKey) { s.append([.rule(slot[p + 1])]) }
                 }
                 try kit.builder.define(slot[p], s)
                 var m: [[Element]] = [[.rule(slot[p])]]

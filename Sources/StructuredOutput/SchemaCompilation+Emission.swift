@@ -168,9 +168,9 @@ extension SchemaCompilation {
             return a.count >= view.minItems && a.count <= (view.maxItems ?? Int.max)
         case .object(let m):
             if !view.objectClauses.isEmpty { return nil }
-            let keys = Set(m.map(\.key))
-            if !view.required.allSatisfy(keys.contains) { return false }
-            for d in view.dependentRequired where keys.contains(d.key) && !d.needs.allSatisfy(keys.contains) {
+            let keys = Set(m.map(\.key.scalarKey))
+            if !view.required.allSatisfy({ keys.contains($0.scalarKey) }) { return false }
+            for d in view.dependentRequired where keys.contains(d.key.scalarKey) && !d.needs.allSatisfy({ keys.contains($0.scalarKey) }) {
                 return false
             }
             return m.count >= view.minProperties && m.count <= (view.maxProperties ?? Int.max)
@@ -202,7 +202,7 @@ extension SchemaCompilation {
             var named: [(key: String, value: Element)] = []
             for m in members { named.append((m.key, try constant(m.value))) }
             return try objectRule(
-                named: named, required: Set(members.map(\.key)), additional: nil, dependentRequired: [],
+                named: named, required: Set(members.map(\.key.scalarKey)), additional: nil, dependentRequired: [],
                 minProperties: 0, maxProperties: nil, pointer: "")
         }
     }
@@ -267,7 +267,7 @@ extension SchemaCompilation {
         if common.isSubset(of: .number), let ub = b.upper, let la = a.lower, Self.below(ub, la) { return true }
         if common.isSubset(of: .object) {
             // A discriminator: a property both require, with disjoint constant values.
-            for key in a.required where b.required.contains(key) {
+            for key in a.required where b.required.contains(where: { $0.scalarKey == key.scalarKey }) {
                 if let xa = try propertyValues(a, key), let xb = try propertyValues(b, key),
                     !xa.contains(where: { x in xb.contains { $0.isSemanticallyEqual(to: x) } })
                 {
@@ -286,7 +286,7 @@ extension SchemaCompilation {
     /// The finite set of values property `key` may take in `view`, if its schema is an enum/const.
     mutating func propertyValues(_ view: SchemaView, _ key: String) throws(GrammarError) -> [JSONNode]? {
         for clause in view.objectClauses {
-            guard let p = clause.properties.first(where: { $0.key == key }) else { continue }
+            guard let p = clause.properties.first(where: { $0.key.scalarKey == key.scalarKey }) else { continue }
             var v = SchemaView()
             var refStack: [String] = []
             try absorb(p.schema, into: &v, refStack: &refStack)

@@ -13,8 +13,14 @@ extension SchemaCompilation {
             throw GrammarError(
                 .tooLarge, "a string length bound above \(limits.maxRepetition)", location: pointer, keyword: "maxLength")
         }
+        let scalars = view.excludedStrings.reduce(0) { $0 + $1.unicodeScalars.count }
+        guard scalars <= limits.maxRules else {
+            throw GrammarError(
+                .tooLarge, "the strings a not takes out have more than \(limits.maxRules) characters", location: pointer,
+                keyword: "not")
+        }
         let compiler = RegexCompiler(limits: limits)
-        var branches = [PositionAutomaton.Branch(body: .empty, anchoredStart: false, anchoredEnd: false)]
+        var branches = [PositionAutomaton.Branch(body: .empty, anchoredStart: true, anchoredEnd: false)]
         if let (pattern, p) = view.patterns.first {
             do {
                 branches = try compiler.branches(pattern)

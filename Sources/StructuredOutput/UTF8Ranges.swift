@@ -34,15 +34,24 @@ enum UTF8Ranges {
 
     /// `ranges` (normalized) without the scalars in `points`.
     static func subtracting(_ points: [UInt32], from ranges: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
-        var out = ranges
-        for p in points {
-            out = out.flatMap { r -> [ClosedRange<UInt32>] in
-                guard r.contains(p) else { return [r] }
-                var pieces: [ClosedRange<UInt32>] = []
-                if p > r.lowerBound { pieces.append(r.lowerBound...(p - 1)) }
-                if p < r.upperBound { pieces.append((p + 1)...r.upperBound) }
-                return pieces
+        let sorted = Array(Set(points)).sorted()
+        var out: [ClosedRange<UInt32>] = []
+        var i = 0
+        for r in ranges {
+            var lo = r.lowerBound
+            while i < sorted.count, sorted[i] < lo { i += 1 }
+            var done = false
+            while i < sorted.count, sorted[i] <= r.upperBound {
+                let p = sorted[i]
+                if p > lo { out.append(lo...(p - 1)) }
+                i += 1
+                if p == r.upperBound {
+                    done = true
+                    break
+                }
+                lo = p + 1
             }
+            if !done { out.append(lo...r.upperBound) }
         }
         return out
     }

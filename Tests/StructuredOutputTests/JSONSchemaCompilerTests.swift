@@ -431,6 +431,19 @@ import Testing
         }
     }
 
+    /// Keys and strings compare code point by code point, as JSON Schema says, not by Swift's
+    /// canonical equivalence ("é" as one scalar and as e + combining accent are different).
+    @Test func stringsAndKeysCompareByCodePoints() throws {
+        let composed = "\u{E9}"
+        let decomposed = "e\u{301}"
+        #expect(code(#"{"enum":["\u00e9"],"const":"e\u0301"}"#) == .unsatisfiable)
+        let g = try grammar(#"{"type":"object","properties":{"\u00e9":{"type":"integer"}},"required":["e\u0301"]}"#)
+        #expect(!accepts(g, "{\"\(composed)\":1}"))
+        #expect(accepts(g, "{\"\(decomposed)\":\"x\"}"))
+        #expect(accepts(g, "{\"\(decomposed)\":\"x\",\"\(composed)\":2}"))
+        #expect(!accepts(g, "{\"\(decomposed)\":\"x\",\"\(composed)\":\"y\"}"))
+    }
+
     /// Rules are shared by the pointers of the schemas they join; a key holding NUL cannot make two
     /// different lists look alike.
     @Test func keysWithNULDoNotShareRules() throws {
