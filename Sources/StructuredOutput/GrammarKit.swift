@@ -243,30 +243,14 @@ struct GrammarKit: Sendable {
     /// is not accepted as a key even when it is not excluded); after leaving the trie any spelling is.
     mutating func string(excluding excluded: [String]) throws(GrammarError) -> Element {
         if excluded.isEmpty { return try anyString() }
-        // The trie: children by scalar, and whether a node ends an excluded string.
-        var children: [[UInt32: Int]] = [[:]]
-        var terminal: [Bool] = [false]
-        for key in excluded {
-            var node = 0
-            for u in key.unicodeScalars {
-                if let next = children[node][u.value] {
-                    node = next
-                } else {
-                    children.append([:])
-                    terminal.append(false)
-                    children[node][u.value] = children.count - 1
-                    node = children.count - 1
-                }
-            }
-            terminal[node] = true
-        }
+        let trie = StringTrie(excluded)
         let quote = Self.byte("\"")
         let rest = try builder.add("keyrest", [[try builder.star([try freeCharacter()], base: "chars"), quote]])
-        let rules = try (0..<children.count).map { _ throws(GrammarError) in try builder.declare("key") }
-        for node in 0..<children.count {
+        let rules = try (0..<trie.count).map { _ throws(GrammarError) in try builder.declare("key") }
+        for node in 0..<trie.count {
             var alternatives: [[Element]] = []
-            if !terminal[node] { alternatives.append([quote]) }
-            let edges = children[node].sorted { $0.key < $1.key }
+            if !trie.ends[node] { alternatives.append([quote]) }
+            let edges = trie.children[node].sorted { $0.key < $1.key }
             for (scalar, child) in edges {
                 if let c = try character([scalar...scalar], .jsonString) { alternatives.append([c, .rule(rules[child])]) }
             }

@@ -166,23 +166,7 @@ extension GrammarKit {
             var count: Int
             var trie: Int  // -1: not a prefix of an excluded string
         }
-        // The excluded strings' trie: children by scalar, and whether a node ends one.
-        var children: [[UInt32: Int]] = excluding.isEmpty ? [] : [[:]]
-        var ends: [Bool] = excluding.isEmpty ? [] : [false]
-        for word in excluding {
-            var node = 0
-            for scalar in word.unicodeScalars {
-                if let next = children[node][scalar.value] {
-                    node = next
-                } else {
-                    children.append([:])
-                    ends.append(false)
-                    children[node][scalar.value] = children.count - 1
-                    node = children.count - 1
-                }
-            }
-            ends[node] = true
-        }
+        let trie = StringTrie(excluding)
         var rules: [State: Int] = [:]
         var queue: [State] = []
         func rule(_ state: State, _ kit: inout GrammarKit) throws(GrammarError) -> Int {
@@ -218,7 +202,7 @@ extension GrammarKit {
             next += 1
             var alternatives: [[Element]] = []
             let accepting = state.position < 0 ? automaton.nullable : automaton.isLast[state.position]
-            let excluded = state.trie >= 0 && ends[state.trie]
+            let excluded = state.trie >= 0 && trie.ends[state.trie]
             if accepting && state.count >= minLength && !excluded { alternatives.append([]) }
             if maxLength.map({ state.count < $0 }) ?? true {
                 let count = maxLength == nil ? Swift.min(state.count + 1, minLength) : state.count + 1
@@ -232,7 +216,7 @@ extension GrammarKit {
                     // On the trie: each child's character leads to that child, the rest past the trie.
                     let set = ranges(automaton.symbols[q])
                     var taken: [UInt32] = []
-                    for (scalar, child) in children[state.trie].sorted(by: { $0.key < $1.key })
+                    for (scalar, child) in trie.children[state.trie].sorted(by: { $0.key < $1.key })
                     where set.contains(where: { $0.contains(scalar) }) {
                         guard let read = try character([scalar...scalar], .jsonString) else { continue }
                         taken.append(scalar)
