@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@ struct brise_line_editor {
     int interrupted;       // the read ended on SIGINT
     sig_atomic_t interrupts_seen;  // the handler's count when this read started
     int pasted_return;     // the last character was a pasted \r (a \n right after it is the same newline)
+    int typed_ahead;       // bytes queued before this read put the terminal in raw mode
 };
 
 // Counted by the SIGINT handler while a line is read. A signal handler can only reach process state,
@@ -83,6 +85,12 @@ static int read_character(EditLine *el, wchar_t *out) {
         if (n == 0) {
             *out = 0;
             return 0;
+        }
+        if (editor->typed_ahead > 0) {
+            editor->typed_ahead -= 1;
+            // Typed while the terminal was still line-buffered (during an answer): there the line
+            // discipline turned Ctrl-D into a NUL end-of-file mark, which raw mode hands over as is.
+            if (bytes[count] == 0) bytes[count] = 4;
         }
         count += 1;
         mbstate_t state;
@@ -146,6 +154,12 @@ brise_line_status brise_line_editor_read(brise_line_editor *editor, const char *
     sigemptyset(&quiet.sa_mask);
     quiet.sa_flags = SA_RESTART;
     sigaction(SIGINT, &quiet, &previous);
+    // Raw mode before the prompt is drawn: libedit draws it first and changes modes at its first read,
+    // so a key pressed as soon as the prompt shows would still meet the line-buffered terminal (a
+    // Ctrl-D there is lost, and the chat would wait for ever).
+    el_set(editor->el, EL_PREP_TERM, 1);
+    int queued = 0;
+    editor->typed_ahead = ioctl(editor->fd, FIONREAD, &queued) == 0 && queued > 0 ? queued : 0;
     int count = 0;
     const char *text = el_gets(editor->el, &count);
     int interrupted = editor->interrupted;

@@ -109,8 +109,8 @@ extension Daemon {
             terminal.expectCleanExit()
         }
 
-        /// Ctrl-C during an answer prints (cancelled), keeps the REPL and forgets the question; Ctrl-D
-        /// at the prompt ends the chat with status 0.
+        /// Ctrl-C during an answer prints (cancelled), keeps the REPL and forgets the question; Ctrl-D,
+        /// even typed ahead during an answer, ends the chat with status 0.
         @Test(.enabled(if: Fixtures.realModelsPresent, "needs the real models"))
         func cancelAnAnswerAndQuit() throws {
             let (daemon, socket) = try Daemon.start(model: Daemon.qwen, ["--context", "1024"])
@@ -125,8 +125,12 @@ extension Daemon {
             #expect(!terminal.exited)
             let messages = try Self.saved(terminal, daemon.directory.appendingPathComponent("after-cancel.json"))
             #expect(messages.isEmpty, "the cancelled question is not kept: \(messages)")
+            // Ctrl-D typed while an answer is written (the terminal is line-buffered then, and turns it
+            // into a NUL end-of-file mark) ends the chat once the answer is done.
+            terminal.type("Say hello in one word.\r")
+            Thread.sleep(forTimeInterval: 0.5)
             terminal.type("\u{4}")
-            terminal.expectCleanExit()
+            terminal.expectCleanExit(timeout: 120)
         }
     }
 }
