@@ -165,10 +165,17 @@ let package = Package(
     ]
 )
 
-// The libFuzzer executable: only when scripts/fuzz builds with BRISE_FUZZ=1 (and -sanitize=fuzzer,
-// which supplies its main); an ordinary build has no use for it.
+// The libFuzzer executable: only when scripts/build-asan builds with BRISE_FUZZ=1 (every module with
+// AddressSanitizer and libFuzzer's coverage) and names libFuzzer's archive without main in
+// BRISE_FUZZ_RUNTIME; brise-fuzz has its own main and calls libFuzzer's driver, so brised can be linked
+// from the same build. An ordinary build has no use for it.
 if ProcessInfo.processInfo.environment["BRISE_FUZZ"] == "1" {
-    package.targets.append(.executableTarget(name: "brise-fuzz", dependencies: ["FuzzHarness"], path: "Tests/Fuzz/Target"))
+    let runtime = ProcessInfo.processInfo.environment["BRISE_FUZZ_RUNTIME"] ?? "libclang_rt.fuzzer_no_main.a"
+    package.targets.append(.target(name: "CFuzzDriver", path: "Tests/Fuzz/Driver"))
+    package.targets.append(
+        .executableTarget(
+            name: "brise-fuzz", dependencies: ["CFuzzDriver", "FuzzHarness"], path: "Tests/Fuzz/Target",
+            linkerSettings: [.unsafeFlags(["-Xlinker", runtime, "-lstdc++"])]))
 }
 
 // Swift 6 upcoming features used across the package (swift-log, Hummingbird and service-lifecycle do the same).
