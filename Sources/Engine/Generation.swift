@@ -19,10 +19,16 @@ public struct GenerationRequest: Sendable {
     /// The grammar the answer must match (nil: free text). Tokens it forbids are masked before
     /// sampling; the answer may end only where the grammar is complete.
     public var grammar: CompiledGrammar?
+    /// A forced tool call the answer must be (nil: none); not together with `grammar`.
+    public var toolCalls: CompiledToolCalls?
 
     /// Creates a request.
-    public init(prompt: [Int32], sampling: SamplingParameters, maxTokens: TokenCount, stop: [String] = [], grammar: CompiledGrammar? = nil) {
+    public init(
+        prompt: [Int32], sampling: SamplingParameters, maxTokens: TokenCount, stop: [String] = [], grammar: CompiledGrammar? = nil,
+        toolCalls: CompiledToolCalls? = nil
+    ) {
         self.grammar = grammar
+        self.toolCalls = toolCalls
         self.prompt = prompt
         self.sampling = sampling
         self.maxTokens = maxTokens

@@ -31,11 +31,11 @@ public final class CompiledGrammar: Sendable {
 /// Compilation is bounded (`GrammarLimits`): a hostile schema or grammar is an error in bounded
 /// time and memory. Thread-safe; callers compile before submitting, off the model thread.
 public final class GrammarCompiler: Sendable {
-    private let tokenizer: Tokenizer
-    private let limits: GrammarLimits
+    let tokenizer: Tokenizer
+    let limits: GrammarLimits
     private let capacity: Int
     private let trie = Mutex<TokenTrie?>(nil)
-    private let recent = Mutex<[(OutputFormat, CompiledGrammar)]>([])
+    private let recent = Mutex<[(Key, CompiledGrammar)]>([])
 
     /// - Parameters:
     ///   - tokenizer: The model's tokenizer.
@@ -73,19 +73,31 @@ public final class GrammarCompiler: Sendable {
     /// - Throws: `EngineError` `.invalidRequest` naming the parameter (and, for a schema, the
     ///   keyword and where it is).
     public func compile(_ format: OutputFormat) throws(EngineError) -> CompiledGrammar {
+        try compiled(.format(format), format: format) { () throws(EngineError) in try Self.grammar(for: format, limits: limits) }
+    }
+
+    /// What compiled grammars are kept under: a client's format, or a grammar made for tool calls
+    /// (named by its construction).
+    enum Key: Hashable {
+        case format(OutputFormat)
+        case derived(String)
+    }
+
+    /// The compiled grammar under `key`, from the kept ones or built by `make` (then kept).
+    func compiled(_ key: Key, format: OutputFormat, make: () throws(EngineError) -> Grammar) throws(EngineError) -> CompiledGrammar {
         if let hit = recent.withLock({ recent -> CompiledGrammar? in
-            guard let i = recent.firstIndex(where: { $0.0 == format }) else { return nil }
+            guard let i = recent.firstIndex(where: { $0.0 == key }) else { return nil }
             let entry = recent.remove(at: i)
             recent.append(entry)
             return entry.1
         }) {
             return hit
         }
-        let grammar = try Self.grammar(for: format, limits: limits)
+        let grammar = try make()
         let compiled = CompiledGrammar(
             format: format, cache: TokenMaskCache(automaton: GrammarAutomaton(grammar), trie: vocabularyTrie))
         recent.withLock { recent in
-            recent.append((format, compiled))
+            recent.append((key, compiled))
             if recent.count > capacity { recent.removeFirst(recent.count - capacity) }
         }
         return compiled

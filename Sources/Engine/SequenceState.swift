@@ -27,8 +27,43 @@ public struct SequenceState: Sendable {
     private var detokenizer: StreamingDetokenizer?
     private var stops: StopSequences
     private let textMode: Bool
-    private var constraint: GrammarConstraint?
+    private var constraint: Constraint?
     private var masked: [Float] = []
+
+    /// What the answer is held to: a grammar, or a forced tool call.
+    private enum Constraint {
+        case grammar(GrammarConstraint)
+        case toolCalls(ToolCallConstraint)
+
+        var mustEnd: Bool {
+            switch self {
+            case .grammar(let g): g.mustEnd
+            case .toolCalls(let t): t.mustEnd
+            }
+        }
+
+        mutating func allowedTokens(words: Int) -> [UInt64] {
+            switch self {
+            case .grammar(var g):
+                defer { self = .grammar(g) }
+                return g.allowedTokens()
+            case .toolCalls(var t):
+                defer { self = .toolCalls(t) }
+                return t.allowedTokens(words: words)
+            }
+        }
+
+        mutating func accept(token id: Int32) -> Bool {
+            switch self {
+            case .grammar(var g):
+                defer { self = .grammar(g) }
+                return g.accept(token: id)
+            case .toolCalls(var t):
+                defer { self = .toolCalls(t) }
+                return t.accept(token: id)
+            }
+        }
+    }
 
     /// Creates the state of a request.
     ///
@@ -46,7 +81,11 @@ public struct SequenceState: Sendable {
         textMode = !emitIDs && tokenizer != nil
         detokenizer = textMode ? tokenizer.map { StreamingDetokenizer(tokenizer: $0) } : nil
         stops = StopSequences(request.stop)
-        constraint = request.grammar.map { GrammarConstraint(cache: $0.cache, endTokens: endOfGeneration.sorted()) }
+        if let toolCalls = request.toolCalls {
+            constraint = .toolCalls(toolCalls.makeConstraint(endTokens: endOfGeneration))
+        } else if let grammar = request.grammar {
+            constraint = .grammar(GrammarConstraint(cache: grammar.cache, endTokens: endOfGeneration.sorted()))
+        }
     }
 
     /// Whether the request asks for no tokens at all.
@@ -93,7 +132,7 @@ public struct SequenceState: Sendable {
     private mutating func sampleConstrained(_ logits: UnsafeBufferPointer<Float>) -> Int32? {
         guard var constraint else { return nil }
         defer { self.constraint = constraint }
-        let mask = constraint.allowedTokens()
+        let mask = constraint.allowedTokens(words: (logits.count + 63) / 64)
         if masked.count != logits.count { masked = [Float](repeating: 0, count: logits.count) }
         var any = false
         for w in mask.indices {

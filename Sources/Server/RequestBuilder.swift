@@ -125,10 +125,24 @@ package struct RequestBuilder: Sendable {
             }
             messages.append(ChatMessage(role, message.content, toolCalls: calls, toolCallID: message.toolCallId))
         }
-        let tools = (parameters.tools ?? []).enumerated().map { index, tool in
+        let choice = try Self.toolChoice(parameters.toolChoice)
+        let tools = choice == .none ? [] : (parameters.tools ?? []).enumerated().map { index, tool in
             Tokenization.ToolDefinition(
                 name: tool.name, description: tool.description,
                 parameters: Self.element(orderedParameters?["tools"], index)?["parameters"] ?? Self.chatJSON(tool.parameters))
+        }
+        var toolCalls: CompiledToolCalls?
+        if choice != .auto, choice != .none {
+            guard let grammars else { throw .invalidParameter(parameter: "tool_choice", reason: "the model file has no vocabulary") }
+            if parameters.options?.responseFormat.map({ $0.type != "text" }) == true || parameters.options?.grammar != nil {
+                throw .invalidParameter(
+                    parameter: "tool_choice", reason: "a forced tool call and a response_format or grammar cannot be used together")
+            }
+            do {
+                toolCalls = try grammars.compileToolCalls(tools, choice: choice, format: encoder.format)
+            } catch {
+                throw .invalidParameter(parameter: VarlinkCall.wireName(error.parameter ?? "tool_choice"), reason: error.message)
+            }
         }
         let prompt: [TokenID]
         do {
@@ -138,7 +152,22 @@ package struct RequestBuilder: Sendable {
         } catch {
             throw .invalidParameter(parameter: "messages", reason: "\(error)")
         }
-        return ChatRequest(request: try request(prompt, parameters.options, call: call, ordered: ordered, randomSeed: randomSeed), tools: tools)
+        var built = try request(prompt, parameters.options, call: call, ordered: ordered, randomSeed: randomSeed)
+        built.toolCalls = toolCalls
+        return ChatRequest(request: built, tools: tools)
+    }
+
+    /// `tool_choice` as sent: "auto" (or absent), "none", "required" (La Plateforme's "any"), or a
+    /// tool's name (checked against the tools when the call is compiled).
+    static func toolChoice(_ text: String?) throws(WireError) -> ToolChoice {
+        switch text {
+        case nil, "auto": return .auto
+        case "none": return .none
+        case "required", "any": return .required
+        case let name?:
+            guard !name.isEmpty else { throw .invalidParameter(parameter: "tool_choice", reason: "expected auto, none, required or a tool's name") }
+            return .function(name)
+        }
     }
 
     /// `Tokenize`.

@@ -221,11 +221,14 @@ public struct ChatParameters: Codable, Sendable, Equatable {
     public var messages: [Message]
     public var tools: [ToolDefinition]?
     public var options: SamplingOptions?
+    /// "auto" (the default), "none", "required" (also La Plateforme's "any"), or a tool's name.
+    public var toolChoice: String?
 
-    public init(messages: [Message], tools: [ToolDefinition]? = nil, options: SamplingOptions? = nil) {
+    public init(messages: [Message], tools: [ToolDefinition]? = nil, options: SamplingOptions? = nil, toolChoice: String? = nil) {
         self.messages = messages
         self.tools = tools
         self.options = options
+        self.toolChoice = toolChoice
     }
 }
 

@@ -115,8 +115,12 @@ method Complete(prompt: string, suffix: ?string, options: ?SamplingOptions) -> (
   usage: ?Usage
 )
 
-# Answers a conversation through the model's chat template; tool calls are parsed.
-method Chat(messages: []Message, tools: ?[]ToolDefinition, options: ?SamplingOptions) -> (
+# Answers a conversation through the model's chat template; tool calls are parsed. tool_choice:
+# "auto" (the default: the model decides), "none" (the tools are not offered), "required" (or "any":
+# one or more calls), or the name of one of the tools (exactly one call to it). A forced call is
+# written in the model's own tool-call format, its arguments held to the tool's parameters schema
+# as response_format holds an answer (not together with response_format or grammar).
+method Chat(messages: []Message, tools: ?[]ToolDefinition, options: ?SamplingOptions, tool_choice: ?string) -> (
   text: string,
   tool_calls: ?[]ToolCall,
   finish_reason: ?string,
