@@ -70,12 +70,15 @@ public struct BriseClient: Sendable {
     }
 
     /// Answers a conversation through the model's chat template, streaming the text.
-    public func chat(_ messages: [Message], tools: [ToolDefinition]? = nil, options: SamplingOptions? = nil)
+    ///
+    /// - Parameter toolChoice: "auto" (nil), "none", "required", or a tool's name: a forced call's
+    ///   arguments match the tool's parameters schema (see the interface's `Chat`).
+    public func chat(_ messages: [Message], tools: [ToolDefinition]? = nil, options: SamplingOptions? = nil, toolChoice: String? = nil)
         -> AsyncThrowingStream<Event, any Error>
     {
         stream(
             method: InferenceInterface.Method.chat.qualifiedName,
-            parameters: ChatParameters(messages: messages, tools: tools, options: options), reply: ChatReply.self
+            parameters: ChatParameters(messages: messages, tools: tools, options: options, toolChoice: toolChoice), reply: ChatReply.self
         ) { reply in
             reply.finishReason == nil && reply.usage == nil
                 ? .text(reply.text)

@@ -130,14 +130,12 @@ package struct OpenAIRequest: Sendable {
                 throw .invalid("messages", "messages: required, an array of messages")
             }
             parameters["messages"] = .array(try messages.enumerated().map { index, message throws(HTTPError) in try Self.message(message, index) })
-            let choice = fields.removeValue(forKey: "tool_choice")
-            if let tools = fields.removeValue(forKey: "tools"), choice != .string("none") {
+            let choice = try Self.toolChoice(fields.removeValue(forKey: "tool_choice"))
+            if let tools = fields.removeValue(forKey: "tools"), choice != "none" {
                 guard case .array(let list) = tools else { throw .invalid("tools", "tools: expected an array") }
                 parameters["tools"] = .array(try list.enumerated().map { index, tool throws(HTTPError) in try Self.tool(tool, index) })
             }
-            if let choice, choice != .string("auto"), choice != .string("none") {
-                throw .invalid("tool_choice", "tool_choice: \"auto\" and \"none\" are supported (forcing a call needs structured output, not built yet)")
-            }
+            if let choice, choice != "auto", choice != "none" { parameters["tool_choice"] = .string(choice) }
         case .completion, .fim:
             var prompt = fields.removeValue(forKey: "prompt")
             if case .array(let list)? = prompt, list.count == 1 { prompt = list[0] }
@@ -233,6 +231,28 @@ package struct OpenAIRequest: Sendable {
     }
 
     /// One tool in the Varlink shape: `{"type": "function", "function": {name, description, parameters}}`.
+    /// `tool_choice` in OpenAI's and La Plateforme's shapes: "auto", "none", "required", "any", or
+    /// `{"type": "function", "function": {"name": …}}`; brised's Chat takes the keyword or the name.
+    static func toolChoice(_ value: WireJSON?) throws(HTTPError) -> String? {
+        switch value {
+        case nil, .null?: return nil
+        case .string(let keyword)?:
+            guard ["auto", "none", "required", "any"].contains(keyword) else {
+                throw .invalid("tool_choice", "tool_choice: expected \"auto\", \"none\", \"required\", \"any\" or {\"type\": \"function\", \"function\": {\"name\": …}}")
+            }
+            return keyword
+        case .object(let object)?:
+            guard object["type"] == nil || object["type"] == .string("function"), case .object(let function)? = object["function"],
+                case .string(let name)? = function["name"], !name.isEmpty
+            else {
+                throw .invalid("tool_choice", "tool_choice: expected {\"type\": \"function\", \"function\": {\"name\": …}}")
+            }
+            return name
+        default:
+            throw .invalid("tool_choice", "tool_choice: expected a string or {\"type\": \"function\", \"function\": {\"name\": …}}")
+        }
+    }
+
     private static func tool(_ value: WireJSON, _ index: Int) throws(HTTPError) -> WireJSON {
         let at = "tools[\(index)]"
         guard case .object(let t) = value, case .object(let function)? = t["function"], case .string(let name)? = function["name"] else {

@@ -54,7 +54,22 @@ extension Daemon {
             #expect((fim["text"] as? String)?.contains("a, b = b, a + b") == true && fim["finish"] as? String == "stop", "\(fim)")
             #expect((out["models"] as? [String])?.first?.contains("Qwen2.5") == true)
             let errors = try #require(out["errors"] as? [String: [String: Any]])
-            for (name, param) in [("top_p", "top_p"), ("n", "n"), ("messages", "messages"), ("unknown", "frobnicate"), ("overflow", "max_tokens")] {
+            // Forced calls: the named function through openai, "any" through mistralai; the arguments
+            // validate against the tool's schema (Python's jsonschema).
+            let tools = try #require(out["tools"] as? [[String: Any]])
+            for (key, expected) in [("forced", "send_email"), ("mistral_any", "get_weather")] {
+                let forced = try #require(out[key] as? [String: Any], "\(key)")
+                let calls = forced["calls"] as? [[String: Any]] ?? []
+                #expect(forced["finish"] as? String == "tool_calls" && calls.count >= 1, "\(key): \(forced)")
+                #expect(calls.first?["name"] as? String == expected, "\(key): \(forced)")
+                for call in calls {
+                    let schema = tools.compactMap { $0["function"] as? [String: Any] }.first { $0["name"] as? String == call["name"] as? String }?["parameters"]
+                    let arguments = call["arguments"] as? String ?? "?"
+                    #expect(try Daemon.StructuredOutput.validate(arguments, schema ?? [:]) == "valid", "\(key): \(arguments)")
+                }
+            }
+            for (name, param) in [("top_p", "top_p"), ("n", "n"), ("messages", "messages"), ("unknown", "frobnicate"), ("overflow", "max_tokens"),
+                                  ("tool_choice", "tool_choice")] {
                 #expect(errors[name]?["class"] as? String == "BadRequestError" && errors[name]?["status"] as? Int == 400, "\(name): \(String(describing: errors[name]))")
                 #expect(errors[name]?["param"] as? String == param, "\(name)")
             }

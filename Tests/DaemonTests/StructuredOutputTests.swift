@@ -118,6 +118,61 @@ extension Daemon {
             #expect(broken.exitStatus == 65 && broken.standardError.contains("not JSON"), "\(broken.standardError)")
         }
 
+        /// `tool_choice` through Varlink on the real Qwen2.5 model: "required" (streamed) and a named
+        /// function give calls in ChatML's `<tool_call>` format whose arguments validate against the
+        /// tool's schema (Python's jsonschema), finish reason tool_calls; "none" answers in text; an
+        /// unknown function, or a forced call with a response_format, is an InvalidParameter.
+        @Test(.enabled(if: Fixtures.realModelsPresent && Daemon.pythonVarlinkAvailable, "needs the real models and the venv"))
+        func forcedToolCallsMatchTheToolsSchemas() throws {
+            let (daemon, socket) = try Daemon.start(model: Daemon.qwen, ["--context", "2048"])
+            defer { withExtendedLifetime(daemon) {} }
+            let client = try VarlinkTestClient(path: socket)
+            let weather: [String: Any] = [
+                "type": "object", "additionalProperties": false, "required": ["city", "days"],
+                "properties": ["city": ["type": "string", "maxLength": 30], "days": ["type": "integer", "minimum": 1, "maximum": 7]],
+            ]
+            let alarm: [String: Any] = [
+                "$defs": ["time": ["type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"]],
+                "properties": ["time": ["$ref": "#/$defs/time"], "label": ["type": "string", "maxLength": 20]],
+                "required": ["time"], "additionalProperties": false,
+            ]
+            let tools: [[String: Any]] = [
+                ["name": "get_forecast", "description": "The weather forecast for a city.", "parameters": weather],
+                ["name": "set_alarm", "description": "Sets an alarm.", "parameters": alarm],
+            ]
+            let schemas = ["get_forecast": weather, "set_alarm": alarm]
+            let question = [["role": "user", "content": "Wake me up at 6:30 tomorrow."]]
+            for (choice, more, expected) in [("required", true, "set_alarm"), ("get_forecast", false, "get_forecast")] {
+                let replies = try client.collect(
+                    Self.chat, ["messages": question, "tools": tools, "tool_choice": choice, "options": ["temperature": 0, "max_tokens": 150]],
+                    more: more, timeout: 600)
+                let last = replies.last?["parameters"] as? [String: Any] ?? [:]
+                let calls = last["tool_calls"] as? [[String: Any]] ?? []
+                #expect(Daemon.errorName(replies.last) == nil && last["finish_reason"] as? String == "tool_calls", "\(choice): \(replies)")
+                #expect(calls.first?["name"] as? String == expected, "\(choice): \(calls) \(Daemon.text(replies))")
+                if more { #expect(Daemon.text(replies).contains("<tool_call>"), "the streamed text is the call as written") }
+                for call in calls {
+                    let name = call["name"] as? String ?? "?"
+                    let arguments = Daemon.json(call["arguments"] ?? [:])
+                    #expect(try Self.validate(arguments, schemas[name] ?? [:]) == "valid", "\(choice): \(name) \(arguments)")
+                }
+            }
+            let none = try client.collect(
+                Self.chat, ["messages": question, "tools": tools, "tool_choice": "none", "options": ["temperature": 0, "max_tokens": 40]])
+            let noneReply = none.last?["parameters"] as? [String: Any] ?? [:]
+            #expect(noneReply["tool_calls"] == nil && !(noneReply["text"] as? String ?? "").isEmpty, "\(none)")
+            for (parameters, why) in [
+                (["messages": question, "tools": tools, "tool_choice": "nowhere"], "an unknown function"),
+                (["messages": question, "tools": tools, "tool_choice": "required", "options": ["response_format": ["type": "json_object"]]],
+                 "a response_format beside a forced call"),
+                (["messages": question, "tool_choice": "required"], "no tools"),
+            ] as [([String: Any], String)] {
+                let refused = try client.collect(Self.chat, parameters)
+                #expect(Daemon.errorName(refused.last) == "io.brise.Inference.InvalidParameter", "\(why): \(refused)")
+                #expect((refused.last?["parameters"] as? [String: Any])?["parameter"] as? String == "tool_choice", "\(why): \(refused)")
+            }
+        }
+
         /// Schemas and grammars no compiler should accept, or that try to make it blow up: each is an
         /// InvalidParameter naming the option, in bounded time, and the daemon answers normally after.
         @Test func hostileSchemasAndGrammarsAreRefusedQuickly() throws {

@@ -39,6 +39,22 @@ out["completion"] = {"text": completion.choices[0].text, "finish": completion.ch
 
 out["models"] = [m.id for m in client.models.list().data]
 
+# Forced tool calls: a named function through openai, "any" through mistralai (below).
+tools = [
+    {"type": "function", "function": {"name": "get_weather", "description": "The current weather in a city.",
+     "parameters": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 40},
+                    "unit": {"enum": ["celsius", "fahrenheit"]}}, "required": ["city", "unit"], "additionalProperties": False}}},
+    {"type": "function", "function": {"name": "send_email", "description": "Sends an email.",
+     "parameters": {"type": "object", "properties": {"to": {"type": "string", "format": "email"},
+                    "subject": {"type": "string", "maxLength": 60}}, "required": ["to", "subject"], "additionalProperties": False}}},
+]
+out["tools"] = tools
+forced = client.chat.completions.create(
+    model="any", messages=[{"role": "user", "content": "Tell Ana (ana@example.com) that lunch is at noon."}], tools=tools,
+    tool_choice={"type": "function", "function": {"name": "send_email"}}, temperature=0, max_tokens=120)
+out["forced"] = {"finish": forced.choices[0].finish_reason,
+                 "calls": [{"name": c.function.name, "arguments": c.function.arguments} for c in forced.choices[0].message.tool_calls or []]}
+
 errors = {}
 for name, kwargs in {
     "top_p": dict(messages=question, top_p=7),
@@ -46,6 +62,7 @@ for name, kwargs in {
     "messages": dict(messages="hello"),
     "unknown": dict(messages=question, extra_body={"frobnicate": 1}),
     "overflow": dict(messages=question, max_tokens=100000),
+    "tool_choice": dict(messages=question, tools=tools, tool_choice={"type": "function", "function": {"name": "nowhere"}}),
 }.items():
     try:
         client.chat.completions.create(model="any", **kwargs)
@@ -61,5 +78,9 @@ fim = mistral.fim.complete(model="codestral-latest", prompt="def fibonacci(n):\n
 out["fim"] = {"text": fim.choices[0].message.content, "finish": fim.choices[0].finish_reason}
 mchat = mistral.chat.complete(model="any", messages=question, temperature=0, max_tokens=16, random_seed=7)
 out["mistral_chat"] = mchat.choices[0].message.content
+many = mistral.chat.complete(model="any", messages=[{"role": "user", "content": "What is the weather in Oslo, in celsius?"}],
+                             tools=tools, tool_choice="any", temperature=0, max_tokens=120)
+out["mistral_any"] = {"finish": many.choices[0].finish_reason,
+                      "calls": [{"name": c.function.name, "arguments": c.function.arguments} for c in many.choices[0].message.tool_calls or []]}
 
 print(json.dumps(out))
