@@ -158,7 +158,11 @@ let package = Package(
         // MARK: - Fuzzing (Tests/Fuzz): the targets' logic, replayed over the committed corpus by swift test
         .target(
             name: "FuzzHarness",
-            dependencies: ["Engine", "GGUF", "Model", "Sampling", "Server", "StructuredOutput", "Tokenization", "WireProtocol", "TestSupport"],
+            dependencies: [
+                "Engine", "GGUF", "Model", "Sampling", "Server", "StructuredOutput", "Tokenization", "WireProtocol", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Tests/Fuzz/Harness"
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzHarness", "TestSupport"], path: "Tests/Fuzz/CorpusTests"),

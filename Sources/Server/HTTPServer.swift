@@ -145,7 +145,7 @@ final class HTTPServer: Service, Sendable {
                         return
                     }
                     let keepAlive = head.isKeepAlive
-                    if let apiKey, !Self.authorized(head.headers, key: apiKey) {
+                    if let apiKey, !BearerAuthorization.allows(head.headers, key: apiKey) {
                         let error = HTTPError(status: 401, type: "authentication_error", message: "send the API key as Authorization: Bearer KEY", code: "invalid_api_key")
                         try await Self.respond(outbound, status: 401, body: HTTPAPI.encode(error.body), keepAlive: keepAlive, extra: [("www-authenticate", "Bearer")])
                         if !keepAlive { return }
@@ -194,15 +194,6 @@ final class HTTPServer: Service, Sendable {
             if case .end = part { break }
         }
         try await respond(outbound, status: error.status, body: HTTPAPI.encode(error.body), keepAlive: false)
-    }
-
-    /// Whether the request carries the key (`Authorization: Bearer KEY`), compared in constant time.
-    static func authorized(_ headers: HTTPHeaders, key: [UInt8]) -> Bool {
-        guard let value = headers.first(name: "authorization"), value.lowercased().hasPrefix("bearer ") else { return false }
-        let sent = Array(value.utf8.dropFirst("bearer ".count))
-        var difference = UInt8(sent.count == key.count ? 0 : 1)
-        for index in 0..<key.count { difference |= key[index] ^ (index < sent.count ? sent[index] : 0) }
-        return difference == 0
     }
 
     /// A whole response with a JSON body.

@@ -4,7 +4,7 @@ package import WireProtocol
 
 /// An HTTP error in the OpenAI / La Plateforme shape: `{"error": {"message", "type", "param", "code"}}`.
 package struct HTTPError: Error, Sendable, Equatable {
-    var status: Int
+    package var status: Int
     var type: String
     var message: String
     var param: String?

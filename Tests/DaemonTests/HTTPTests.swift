@@ -57,7 +57,7 @@ extension Daemon {
             // Forced calls: the named function through openai, "any" through mistralai; the arguments
             // validate against the tool's schema (Python's jsonschema).
             let tools = try #require(out["tools"] as? [[String: Any]])
-            for (key, expected) in [("forced", "send_email"), ("mistral_any", "get_weather")] {
+            for (key, expected) in [("forced", "send_email"), ("required", "get_weather"), ("mistral_any", "get_weather")] {
                 let forced = try #require(out[key] as? [String: Any], "\(key)")
                 let calls = forced["calls"] as? [[String: Any]] ?? []
                 #expect(forced["finish"] as? String == "tool_calls" && calls.count >= 1, "\(key): \(forced)")
@@ -68,6 +68,10 @@ extension Daemon {
                     #expect(try Daemon.StructuredOutput.validate(arguments, schema ?? [:]) == "valid", "\(key): \(arguments)")
                 }
             }
+            // json_schema output through the openai SDK.
+            let structured = try #require(out["structured"] as? [String: Any])
+            #expect(structured["finish"] as? String == "stop", "\(structured)")
+            #expect(try Daemon.StructuredOutput.validate(structured["text"] as? String ?? "", out["city_schema"] ?? [:]) == "valid", "\(structured)")
             for (name, param) in [("top_p", "top_p"), ("n", "n"), ("messages", "messages"), ("unknown", "frobnicate"), ("overflow", "max_tokens"),
                                   ("tool_choice", "tool_choice")] {
                 #expect(errors[name]?["class"] as? String == "BadRequestError" && errors[name]?["status"] as? Int == 400, "\(name): \(String(describing: errors[name]))")

@@ -54,6 +54,21 @@ forced = client.chat.completions.create(
     tool_choice={"type": "function", "function": {"name": "send_email"}}, temperature=0, max_tokens=120)
 out["forced"] = {"finish": forced.choices[0].finish_reason,
                  "calls": [{"name": c.function.name, "arguments": c.function.arguments} for c in forced.choices[0].message.tool_calls or []]}
+required = client.chat.completions.create(
+    model="any", messages=[{"role": "user", "content": "Is it raining in Lyon? Use celsius."}], tools=tools,
+    tool_choice="required", temperature=0, max_tokens=120)
+out["required"] = {"finish": required.choices[0].finish_reason,
+                   "calls": [{"name": c.function.name, "arguments": c.function.arguments} for c in required.choices[0].message.tool_calls or []]}
+
+# json_schema output.
+city_schema = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 30},
+               "population": {"type": "integer", "minimum": 0}}, "required": ["city", "population"], "additionalProperties": False}
+out["city_schema"] = city_schema
+structured = client.chat.completions.create(
+    model="any", messages=[{"role": "user", "content": "The largest city of Norway and its population, as JSON."}],
+    response_format={"type": "json_schema", "json_schema": {"name": "city", "schema": city_schema, "strict": True}},
+    temperature=0, max_tokens=60)
+out["structured"] = {"text": structured.choices[0].message.content, "finish": structured.choices[0].finish_reason}
 
 errors = {}
 for name, kwargs in {

@@ -31,6 +31,16 @@ import Testing
         #expect(replies >= inputs.count)
     }
 
+    @Test func httpCorpus() throws {
+        let fuzzer = HTTPFuzzer(vocabularies: Self.vocabularies)
+        let inputs = try Self.inputs("http")
+        #expect(inputs.count >= 10)
+        var requests = 0
+        for (_, bytes) in inputs { requests += fuzzer.run(bytes) }
+        // The well-formed seeds are read whole (pipelined ones one after another), the broken ones not.
+        #expect(requests >= 10, "\(requests) requests read")
+    }
+
     @Test func tokenizerCorpus() throws {
         let fuzzer = TokenizerFuzzer(vocabularies: Self.vocabularies)
         let inputs = try Self.inputs("tokenizer")

@@ -71,6 +71,12 @@ public final class RequestFuzzer: Sendable {
         return replies
     }
 
+    /// One call through the first vocabulary's builder (the HTTP target's way in).
+    func serveFirstVocabulary(_ call: VarlinkCall) throws(WireError) {
+        guard let builder = builders.first else { return }
+        try Self.serve(call, builder, logits: logits[0])
+    }
+
     /// One call through the builder, as `InferenceService` would serve it before queueing.
     static func serve(_ call: VarlinkCall, _ builder: RequestBuilder, logits: [Float]) throws(WireError) {
         var seed: UInt64 = 0x5EED
