@@ -23,7 +23,7 @@
 ///
 /// Refused (`.unsupported`): an `if`, a `not` or an overlapping `oneOf` branch without such a
 /// complement (one using `pattern`, `format`, `items`, `additionalProperties`, `$ref`…), `multipleOf`, `uniqueItems` (unless at most one
-/// item), `contains`, other `patternProperties`, `propertyNames`, `dependentSchemas`, `unevaluated*`,
+/// item), `contains`, other `patternProperties` (and `propertyNames` beside one), `dependentSchemas`, `unevaluated*`,
 /// `$dynamicRef`, other formats, and any unknown keyword.
 /// Remote references throw `.badReference`.
 ///

@@ -68,6 +68,16 @@ extension SchemaCompilation {
         let byKey: [[String: SchemaLocation]] = view.objectClauses.map { c in
             Dictionary(c.properties.map { ($0.key.scalarKey, $0.schema) }, uniquingKeysWith: { first, _ in first })
         }
+        // propertyNames: a named key it refuses cannot appear (an object requiring it has no valid value).
+        var required = Set(view.required.map(\.scalarKey))
+        if !view.propertyNames.isEmpty {
+            let refused = try keysRefused(names, by: view.propertyNames)
+            if !refused.isEmpty {
+                if refused.contains(where: { required.contains($0.scalarKey) }) { return try kit.never() }
+                names.removeAll { refused.contains($0) }
+                required.subtract(refused.map(\.scalarKey))
+            }
+        }
         var named: [(key: String, value: Element)] = []
         for name in names {
             let list = view.objectClauses.indices.compactMap { i in
@@ -79,14 +89,44 @@ extension SchemaCompilation {
         var additional: Element?
         var extraKey: Element?
         if view.objectClauses.contains(where: { !$0.patterns.isEmpty }) {
+            if let first = view.propertyNames.first {
+                throw Self.unsupported("propertyNames", first.pointer, "enforced beside properties and additionalProperties, not patternProperties")
+            }
             (extraKey, additional) = try patternMembers(view, names: names)
         } else if !additionalList.contains(where: Self.isFalse) {
             additional = try compile(additionalList)
+            if !view.propertyNames.isEmpty {
+                // Other keys: strings the propertyNames schemas accept, other than the named keys.
+                let others = JSONNode.object([
+                    .init(key: "type", value: .string("string")),
+                    .init(key: "not", value: .object([.init(key: "enum", value: .array(names.map { .string($0) }))])),
+                ])
+                extraKey = try compile(view.propertyNames + [.synthesized(others, below: pointer, "propertyNames")])
+            }
         }
         return try objectRule(
-            named: named, required: Set(view.required.map(\.scalarKey)), additional: additional, extraKey: extraKey,
+            named: named, required: required, additional: additional, extraKey: extraKey,
             dependentRequired: view.dependentRequired, minProperties: view.minProperties,
             maxProperties: view.maxProperties, pointer: pointer)
+    }
+
+    /// The keys of `names` that the `propertyNames` schemas refuse: each key's JSON string matched
+    /// against the grammar of the strings they all accept (compiled apart, over the same document, so
+    /// their references resolve as in place).
+    func keysRefused(_ names: [String], by schemas: [SchemaLocation]) throws(GrammarError) -> [String] {
+        guard !names.isEmpty else { return [] }
+        var checker = SchemaCompilation(
+            root: root.node, limits: limits, maxIndent: kit.maxIndent, maxOrderFreeProperties: maxOrderFreeProperties)
+        let string = JSONNode.object([.init(key: "type", value: .string("string"))])
+        let element = try checker.compile(schemas + [.synthesized(string, below: schemas[0].pointer, "key")])
+        guard case .rule(let r) = try checker.kit.builder.add("root", [[element]]) else { return [] }
+        let grammar: Grammar
+        do {
+            grammar = try checker.kit.builder.build(root: r)
+        } catch where error.code == .unsatisfiable {
+            return names  // no string is a valid key
+        }
+        return names.filter { !GrammarMatcher.matches(grammar, Array(JSONNode.string($0).serialized().utf8)) }
     }
 
     static func isFalse(_ location: SchemaLocation?) -> Bool {

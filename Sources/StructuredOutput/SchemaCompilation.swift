@@ -292,7 +292,7 @@ struct SchemaCompilation {
             case "propertyNames":
                 if case .bool(true) = value { continue }
                 if let props = value.members, props.isEmpty { continue }
-                view.unsupported.append((.object, key, kp))
+                view.propertyNames.append(SchemaLocation(node: value, pointer: kp))
             case "required":
                 guard let names = value.elements else { throw Self.invalid("required must be an array", kp, key) }
                 for n in names {

@@ -21,7 +21,9 @@ struct SchemaLocation: Sendable {
     }
 
     static func escape(_ token: String) -> String {
-        token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
+        // Most keys have neither "~" nor "/": one byte scan, no copies.
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        return token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
     }
 }
 
@@ -124,6 +126,8 @@ struct SchemaView: Sendable {
         var additional: SchemaLocation?
     }
     var objectClauses: [ObjectClause] = []
+    /// `propertyNames`: schemas every key (as a string) must satisfy.
+    var propertyNames: [SchemaLocation] = []
     var required: [String] = []
     var dependentRequired: [(key: String, needs: [String])] = []
     var minProperties = 0
@@ -147,7 +151,7 @@ struct SchemaView: Sendable {
         values == nil && !unsatisfiable && minLength == 0 && maxLength == nil && patterns.isEmpty && formats.isEmpty
             && excludedStrings.isEmpty
             && lower == nil && upper == nil && arrayClauses.isEmpty && minItems == 0 && maxItems == nil
-            && uniqueItems == nil && objectClauses.isEmpty && required.isEmpty && dependentRequired.isEmpty
+            && uniqueItems == nil && objectClauses.isEmpty && propertyNames.isEmpty && required.isEmpty && dependentRequired.isEmpty
             && minProperties == 0 && maxProperties == nil && groups.isEmpty && nots.isEmpty && unsupported.isEmpty
     }
 

@@ -248,6 +248,28 @@ import Testing
         #expect(code(#"{"type":"string","uniqueItems":true,"multipleOf":3}"#) == nil)
     }
 
+    /// propertyNames: other keys are exactly the strings its schema accepts (minus the named keys),
+    /// a named key it refuses cannot appear, and a required one it refuses leaves no valid object.
+    @Test func propertyNamesHoldEveryKey() throws {
+        let g = try grammar(
+            ##"{"$defs":{"short":{"maxLength":3}},"type":"object","propertyNames":{"$ref":"#/$defs/short","pattern":"^[a-z]"},"properties":{"abcd":{"type":"integer"},"ab":{"type":"string"}},"additionalProperties":{"type":"boolean"}}"##)
+        for (text, valid) in [
+            ("{}", true), (#"{"ab":"x"}"#, true), (#"{"xyz":true}"#, true), (#"{"é":false}"#, false), (#"{"ab":"x","b":true}"#, true),
+            (#"{"abcd":1}"#, false), (#"{"xyzw":true}"#, false), (#"{"Ab":true}"#, false), (#"{"ab":true}"#, false),
+            (#"{"ab":"x","ab":"y"}"#, false),
+        ] {
+            #expect(accepts(g, text) == valid, "\(text)")
+        }
+        // false: no key at all; a required key it refuses: nothing is valid.
+        let none = try grammar(#"{"type":"object","propertyNames":false}"#)
+        #expect(accepts(none, "{}") && !accepts(none, #"{"a":1}"#))
+        #expect(code(#"{"type":"object","propertyNames":{"maxLength":2},"required":["long"]}"#) == .unsatisfiable)
+        // Beside patternProperties it is refused, naming it.
+        #expect(code(#"{"propertyNames":{"maxLength":2},"patternProperties":{"^a":{}},"additionalProperties":false}"#) == .unsupported)
+        // Only objects have keys: other types pass.
+        #expect(accepts(try grammar(#"{"propertyNames":{"maxLength":1}}"#), #""long string""#))
+    }
+
     @Test func oneOfCompilesWhenBranchesAreDisjoint() throws {
         let g = try grammar(
             #"{"oneOf":[{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind"]},{"type":"object","properties":{"kind":{"const":"b"}},"required":["kind"]},{"type":"string"}]}"#
