@@ -10,21 +10,23 @@ public indirect enum WireJSON: Sendable, Hashable, Codable {
     case object([String: WireJSON])
 
     public init(from decoder: any Decoder) throws {
+        // A failed attempt throws an error with its coding path, which dominated decoding a large
+        // schema: objects and strings (most of a schema) come first, so they cost at most one.
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
+        } else if let value = try? container.decode([String: WireJSON].self) {
+            self = .object(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
         } else if let value = try? container.decode([WireJSON].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: WireJSON].self))
+            self = .double(try container.decode(Double.self))
         }
     }
 
