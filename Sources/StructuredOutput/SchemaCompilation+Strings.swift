@@ -95,8 +95,10 @@ extension SchemaCompilation {
         if implied { return try kit.builder.group("str", [[quote, content, quote]]) }
         if let m = view.maxLength, bounds.min > m { return try kit.never() }
         if let bmax = bounds.max, bmax < view.minLength { return try kit.never() }
-        // A pattern with other bounds: its automaton paired with a count of characters.
-        guard let (pattern, p) = view.patterns.first else {
+        // A pattern (or a format written as one) with other bounds: its automaton paired with a count
+        // of characters.
+        let formatPattern = view.formats.first.flatMap { f in GrammarKit.formatPatterns[f.0].map { (pattern: $0, pointer: f.1) } }
+        guard let (pattern, p) = view.patterns.first ?? formatPattern else {
             throw Self.unsupported(
                 view.maxLength != nil ? "maxLength" : "minLength", pointer,
                 "length bounds together with a format are enforced only when implied by it")

@@ -12,12 +12,34 @@
 /// - `email`: RFC 5321 subset: dot-atom or quoted local part; a domain of hostname labels (1–63
 ///   characters, no edge hyphen) or a bracketed IPv4 literal (IPv6 literals are refused).
 ///
+/// - `uri`: RFC 3986 URI (scheme, `//` authority with user info and port, or a path; query and
+///   fragment), ASCII as written (percent-encoded otherwise); IP-literal (`[…]`) hosts are not
+///   generated.
+///
 /// Any other format throws `.unsupported`.
 extension GrammarKit {
     /// The length range (characters) of each format's strings.
     static let formatLengths: [String: (min: Int, max: Int?)] = [
         "date": (10, 10), "uuid": (36, 36), "ipv4": (7, 15), "time": (9, nil), "date-time": (20, nil), "email": (3, nil),
+        "uri": (2, nil),
     ]
+
+    /// RFC 3986's URI as an ECMA-262 pattern (a regular language once IP-literal hosts are left
+    /// out), so length bounds beside `format: uri` pair with it as with any pattern.
+    static let uriPattern: String = {
+        let unreserved = "A-Za-z0-9._~!$&'()*+,;="  // unreserved and sub-delims, "-" added last
+        let pct = "%[0-9A-Fa-f]{2}"
+        let pchar = "([\(unreserved):@-]|\(pct))"
+        let path = "(/\(pchar)*)*"
+        let userinfo = "([\(unreserved):-]|\(pct))*@"
+        let host = "([\(unreserved)-]|\(pct))*"
+        let hier = "(//(\(userinfo))?\(host)(:[0-9]*)?\(path)|/(\(pchar)+\(path))?|\(pchar)+\(path))?"
+        let tail = "([\(unreserved):@/?-]|\(pct))*"
+        return "^[A-Za-z][A-Za-z0-9+.-]*:\(hier)(\\?\(tail))?(#\(tail))?$"
+    }()
+
+    /// The pattern a format is, for the formats written as one.
+    static let formatPatterns: [String: String] = ["uri": uriPattern]
 
     static func set(_ s: String) -> Element { .bytes(bytes(s)) }
     static func range(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> Element {
@@ -41,6 +63,8 @@ extension GrammarKit {
             return try builder.group("uuid", [seq])
         case "ipv4": return try ipv4()
         case "email": return try email()
+        case "uri":
+            return try RegexCompiler(limits: builder.limits).content(Self.uriPattern, kit: &self, encoding: .jsonString).element
         default:
             throw GrammarError(.unsupported, "the format '\(name)' is not supported", keyword: "format")
         }

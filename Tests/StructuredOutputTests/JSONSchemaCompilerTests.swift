@@ -229,6 +229,19 @@ import Testing
         for bad in ["22:59:60Z", "23:58:60Z", "23:59:60+01:00", "23:59:60+00:30", "23:59:60-01:00", "23:59:60-00:30", "01:29:60+01:31", "12:00:60Z"] {
             #expect(!accepts(t, "\"\(bad)\""), "\(bad)")
         }
+        // RFC 3986 URIs: a scheme, then an authority or a path, query and fragment; only URI characters.
+        let uri = try grammar(#"{"format":"uri","type":"string"}"#)
+        for ok in ["https://example.com/a?b=c#d", "mailto:a@b.c", "urn:isbn:0451450523", "http://u:p@host:8080/p/q%20r", "a:", "file:///etc/x",
+                   "tel:+1-816-555-1212", "http://h/a/b?x=/y?#f/"] {
+            #expect(accepts(uri, "\"\(ok)\""), "\(ok)")
+        }
+        for bad in ["no scheme", "http://exa mple.com", "1http://x", "http://x/%zz", "ht_tp://x", "/relative", "http://x/é", "http://x#a#b", ":x"] {
+            #expect(!accepts(uri, "\"\(bad)\""), "\(bad)")
+        }
+        // With length bounds it is not implied by: paired with a count, as a pattern is.
+        let short = try grammar(#"{"format":"uri","type":"string","minLength":4,"maxLength":12}"#)
+        #expect(accepts(short, #""http://a.b""#) && accepts(short, #""urn:x""#))
+        #expect(!accepts(short, #""a:b""#) && !accepts(short, #""http://ab.cd/e""#) && !accepts(short, #""http://a b""#))
     }
 
     @Test func refusesWhatItCannotEnforce() {
