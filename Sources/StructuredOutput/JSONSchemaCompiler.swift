@@ -22,7 +22,8 @@
 /// are ignored.
 ///
 /// Refused (`.unsupported`): an `if`, a `not` or an overlapping `oneOf` branch without such a
-/// complement (one using `pattern`, `format`, `items`, `additionalProperties`, `$ref`…), `multipleOf`, `uniqueItems` (unless at most one
+/// complement (one using `pattern`, `format`, `items`, `additionalProperties`, `$ref`…), a `multipleOf` past `Divisor`'s
+/// bounds, `uniqueItems` (unless at most one
 /// item), `contains`, other `patternProperties` (and `propertyNames` beside one), `dependentSchemas`, `unevaluated*`,
 /// `$dynamicRef`, other formats, and any unknown keyword.
 /// Remote references throw `.badReference`.

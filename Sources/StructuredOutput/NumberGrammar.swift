@@ -13,21 +13,21 @@ extension GrammarKit {
     /// Numbers of `types` (`.integer`, `.fraction` or both) within the bounds.
     ///
     /// - Throws: `.tooLarge` for a bound with more than `maxBoundDigits` digits.
-    mutating func number(_ types: TypeSet, lower: NumberBound?, upper: NumberBound?, pointer: String)
+    mutating func number(_ types: TypeSet, lower: NumberBound?, upper: NumberBound?, multipleOf: Divisor? = nil, pointer: String)
         throws(GrammarError) -> Element
     {
         let mode: NumberMode = types == .integer ? .integer : (types == .fraction ? .fraction : .any)
-        if lower == nil, upper == nil, mode == .any { return try anyNumber() }
+        if lower == nil, upper == nil, multipleOf == nil, mode == .any { return try anyNumber() }
         var branches: [[Element]] = []
         // x ≥ 0, written without a sign: the magnitude itself.
         if let positive = try comparators(lower: lower, upper: upper, pointer: pointer) {
-            if let e = try magnitude(mode, positive.lower, positive.upper) { branches.append([e]) }
+            if let e = try magnitude(mode, positive.lower, positive.upper, multipleOf) { branches.append([e]) }
         }
         // x ≤ 0, written "-m": m = -x, so the bounds swap and flip.
         let flippedLower = upper.map { NumberBound(value: $0.value.negated, exclusive: $0.exclusive) }
         let flippedUpper = lower.map { NumberBound(value: $0.value.negated, exclusive: $0.exclusive) }
         if let negative = try comparators(lower: flippedLower, upper: flippedUpper, pointer: pointer) {
-            if let e = try magnitude(mode, negative.lower, negative.upper) { branches.append([Self.byte("-"), e]) }
+            if let e = try magnitude(mode, negative.lower, negative.upper, multipleOf) { branches.append([Self.byte("-"), e]) }
         }
         if branches.isEmpty { return try never() }
         return try builder.group("num", branches)
@@ -49,16 +49,16 @@ extension GrammarKit {
         return (lo, hi)
     }
 
-    private mutating func magnitude(_ mode: NumberMode, _ lower: Comparator?, _ upper: Comparator?) throws(GrammarError)
+    private mutating func magnitude(_ mode: NumberMode, _ lower: Comparator?, _ upper: Comparator?, _ divisor: Divisor?) throws(GrammarError)
         -> Element?
     {
         let start = NumberState(syntax: .start, lower: lower.map { _ in .integer(0, .equal) }, upper: upper.map { _ in .integer(0, .equal) }, nonzeroFraction: false)
         var alphabet = Array(UInt8(ascii: "0")...UInt8(ascii: "9"))
         alphabet.append(UInt8(ascii: "."))
         return try automaton(start: start, alphabet: alphabet, name: "mag") { state, byte in
-            state.step(byte, mode: mode, lower: lower, upper: upper)
+            state.step(byte, mode: mode, lower: lower, upper: upper, divisor: divisor)
         } accepting: { state in
-            state.accepts(mode: mode, lower: lower, upper: upper)
+            state.accepts(mode: mode, lower: lower, upper: upper, divisor: divisor)
         }
     }
 
@@ -121,6 +121,58 @@ extension GrammarKit {
             if let r = rules[s] { try builder.define(r, alternatives) }
         }
         return rules[0].map { .rule($0) }
+    }
+}
+
+/// `multipleOf` as an exact decimal `p / 10^q`: x is a multiple when x·10^q is an integer divisible
+/// by p — read digit by digit, a remainder modulo p over the integer digits and the first q fraction
+/// digits (later fraction digits must be 0). Bounded so the automaton stays small.
+struct Divisor: Hashable, Sendable {
+    let p: Int
+    let q: Int
+    static let maxP = 10_000
+    static let maxQ = 18
+
+    init?(p: Int, q: Int) {
+        guard p >= 1, p <= Self.maxP, q >= 0, q <= Self.maxQ else { return nil }
+        self.p = p
+        self.q = q
+    }
+
+    /// The divisor of a positive decimal; nil past the bounds.
+    init?(_ value: DecimalValue) {
+        guard !value.negative, !value.isZero, let parts = value.split(maxDigits: Self.maxQ + 5) else { return nil }
+        let significant = (parts.integer + parts.fraction).drop { $0 == 0 }
+        guard parts.fraction.count <= Self.maxQ, significant.count <= 6 else { return nil }
+        var p = 0
+        for d in significant { p = p * 10 + Int(d) }
+        self.init(p: p, q: parts.fraction.count)
+    }
+
+    /// The divisor both `self` and `other` divide into: their least common multiple on a common scale.
+    func combined(with other: Divisor) -> Divisor? {
+        let q = max(self.q, other.q)
+        func scaled(_ d: Divisor) -> Int? {
+            var p = d.p
+            for _ in 0..<(q - d.q) {
+                p *= 10
+                if p > Self.maxP { return nil }
+            }
+            return p
+        }
+        guard let a = scaled(self), let b = scaled(other) else { return nil }
+        func gcd(_ x: Int, _ y: Int) -> Int { y == 0 ? x : gcd(y, x % y) }
+        let lcm = a / gcd(a, b) * b
+        return Divisor(p: lcm, q: q)
+    }
+
+    /// Whether `value` is a multiple.
+    func divides(_ value: DecimalValue) -> Bool {
+        if value.isZero { return true }
+        guard let parts = value.split(maxDigits: GrammarKit.maxBoundDigits), parts.fraction.count <= q else { return false }
+        var r = 0
+        for d in parts.integer + parts.fraction + [UInt8](repeating: 0, count: q - parts.fraction.count) { r = (r * 10 + Int(d)) % p }
+        return r == 0
     }
 }
 
@@ -187,11 +239,27 @@ struct NumberState: Hashable {
     var lower: ComparatorState?
     var upper: ComparatorState?
     var nonzeroFraction: Bool
+    /// With a divisor: the remainder of the digits read so far (integer part, then up to q fraction
+    /// digits), and how many fraction digits were read (at most q + 1: past q only 0 may come).
+    var remainder = 0
+    var fractionDigits = 0
 
-    func step(_ b: UInt8, mode: NumberMode, lower lc: Comparator?, upper uc: Comparator?) -> NumberState? {
+    func step(_ b: UInt8, mode: NumberMode, lower lc: Comparator?, upper uc: Comparator?, divisor: Divisor? = nil) -> NumberState? {
         var next = self
         let isDigit = b != UInt8(ascii: ".")
         let d = isDigit ? b - 0x30 : 0
+        if let divisor, isDigit {
+            if syntax == .point || syntax == .fraction {
+                if fractionDigits < divisor.q {
+                    next.remainder = (remainder * 10 + Int(d)) % divisor.p
+                    next.fractionDigits = fractionDigits + 1
+                } else if d != 0 {
+                    return nil
+                }
+            } else {
+                next.remainder = (remainder * 10 + Int(d)) % divisor.p
+            }
+        }
         switch syntax {
         case .start:
             guard isDigit else { return nil }
@@ -267,8 +335,14 @@ struct NumberState: Hashable {
         }
     }
 
-    func accepts(mode: NumberMode, lower lc: Comparator?, upper uc: Comparator?) -> Bool {
+    func accepts(mode: NumberMode, lower lc: Comparator?, upper uc: Comparator?, divisor: Divisor? = nil) -> Bool {
         guard syntax == .zero || syntax == .integer || syntax == .fraction else { return false }
+        if let divisor {
+            // The fraction digits not written are zeros.
+            var r = remainder
+            for _ in fractionDigits..<divisor.q { r = r * 10 % divisor.p }
+            if r != 0 { return false }
+        }
         if mode == .fraction, !nonzeroFraction { return false }
         if let lc, let s = lower, !lc.satisfied(Self.finish(s, lc)) { return false }
         if let uc, let s = upper, !uc.satisfied(Self.finish(s, uc)) { return false }

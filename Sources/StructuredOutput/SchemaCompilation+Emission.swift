@@ -30,7 +30,7 @@ extension SchemaCompilation {
         let numeric = view.types.intersection(.number)
         if !numeric.isEmpty {
             try check(numeric)
-            alternatives.append([try kit.number(numeric, lower: view.lower, upper: view.upper, pointer: pointer)])
+            alternatives.append([try kit.number(numeric, lower: view.lower, upper: view.upper, multipleOf: view.multipleOf, pointer: pointer)])
         }
         if view.types.contains(.string) {
             try check(.string)
@@ -146,6 +146,7 @@ extension SchemaCompilation {
         case .number(let n):
             if let l = view.lower, n.decimal < l.value || (l.exclusive && n.decimal == l.value) { return false }
             if let u = view.upper, u.value < n.decimal || (u.exclusive && n.decimal == u.value) { return false }
+            if let m = view.multipleOf, !m.divides(n.decimal) { return false }
             return true
         case .string(let s):
             let length = s.unicodeScalars.count

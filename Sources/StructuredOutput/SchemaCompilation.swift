@@ -231,7 +231,11 @@ struct SchemaCompilation {
                 guard let n = value.numberValue, !n.decimal.negative, !n.decimal.isZero else {
                     throw Self.invalid("multipleOf must be a positive number", kp, key)
                 }
-                view.unsupported.append((.number, key, kp))
+                guard let divisor = Divisor(n.decimal), let combined = view.multipleOf.map({ $0.combined(with: divisor) }) ?? divisor else {
+                    view.unsupported.append((.number, key, kp))
+                    continue
+                }
+                view.multipleOf = combined
             // MARK: arrays
             case "items":
                 if let array = value.elements {

@@ -109,6 +109,8 @@ struct SchemaView: Sendable {
 
     var lower: NumberBound?
     var upper: NumberBound?
+    /// `multipleOf` (several: their least common multiple).
+    var multipleOf: Divisor?
 
     struct ArrayClause: Sendable {
         var prefix: [SchemaLocation] = []
@@ -150,7 +152,7 @@ struct SchemaView: Sendable {
     var isTypeOnly: Bool {
         values == nil && !unsatisfiable && minLength == 0 && maxLength == nil && patterns.isEmpty && formats.isEmpty
             && excludedStrings.isEmpty
-            && lower == nil && upper == nil && arrayClauses.isEmpty && minItems == 0 && maxItems == nil
+            && lower == nil && upper == nil && multipleOf == nil && arrayClauses.isEmpty && minItems == 0 && maxItems == nil
             && uniqueItems == nil && objectClauses.isEmpty && propertyNames.isEmpty && required.isEmpty && dependentRequired.isEmpty
             && minProperties == 0 && maxProperties == nil && groups.isEmpty && nots.isEmpty && unsupported.isEmpty
     }

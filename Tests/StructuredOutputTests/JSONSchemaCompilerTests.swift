@@ -283,6 +283,39 @@ import Testing
         #expect(accepts(try grammar(#"{"propertyNames":{"maxLength":1}}"#), #""long string""#))
     }
 
+    /// multipleOf: x·10^q divisible by p, read digit by digit beside the bounds (exact against
+    /// decimal arithmetic on every number of a grid); several are their least common multiple.
+    @Test func multipleOfIsExact() throws {
+        for (divisor, bounds) in [("6", #","minimum":6"#), ("0.01", #","minimum":0"#), ("1.5", #","maximum":10"#), ("2", ""), ("0.25", #","exclusiveMinimum":-1,"maximum":2"#)] {
+            let g = try grammar(#"{"type":"number","multipleOf":\#(divisor)\#(bounds)}"#)
+            let m = Decimal(string: divisor)!
+            for hundredths in stride(from: -1500, through: 1500, by: 5) {
+                let x = Decimal(hundredths) / 100
+                var low: Decimal = -.greatestFiniteMagnitude
+                var high: Decimal = .greatestFiniteMagnitude
+                var lowExclusive = false
+                if bounds.contains("minimum\":6") { low = 6 }
+                if bounds.contains("minimum\":0") { low = 0 }
+                if bounds.contains("exclusiveMinimum") { low = -1; lowExclusive = true }
+                if bounds.contains("maximum\":10") { high = 10 }
+                if bounds.contains("maximum\":2") { high = 2 }
+                var quotient = x / m
+                var rounded = Decimal()
+                NSDecimalRound(&rounded, &quotient, 0, .plain)
+                let valid = rounded == quotient && (lowExclusive ? x > low : x >= low) && x <= high
+                let text = "\(x)"
+                #expect(accepts(g, text) == valid, "multipleOf \(divisor)\(bounds): \(text)")
+            }
+        }
+        let both = try grammar(#"{"allOf":[{"multipleOf":4},{"multipleOf":6}],"type":"integer"}"#)
+        #expect(accepts(both, "24") && accepts(both, "-12") && !accepts(both, "8") && !accepts(both, "18"))
+        #expect(accepts(both, "12.00") && !accepts(both, "12.5"))
+        // An enum beside it keeps only the multiples; an unbounded divisor is refused, naming it.
+        let e = try grammar(#"{"enum":[3,4,"x",9],"multipleOf":3}"#)
+        #expect(accepts(e, "3") && accepts(e, "9") && accepts(e, #""x""#) && !accepts(e, "4"))
+        #expect(code(#"{"type":"number","multipleOf":0.123456789}"#) == .unsupported)
+    }
+
     @Test func oneOfCompilesWhenBranchesAreDisjoint() throws {
         let g = try grammar(
             #"{"oneOf":[{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind"]},{"type":"object","properties":{"kind":{"const":"b"}},"required":["kind"]},{"type":"string"}]}"#
