@@ -27,43 +27,11 @@ public struct SequenceState: Sendable {
     private var detokenizer: StreamingDetokenizer?
     private var stops: StopSequences
     private let textMode: Bool
-    private var constraint: Constraint?
+    /// What the answer is held to (at most one): a grammar, or a forced tool call. Advanced in place
+    /// (`grammar!…`): their stack arenas grow over an answer, and a copy per token would cost as much.
+    private var grammar: GrammarConstraint?
+    private var toolCalls: ToolCallConstraint?
     private var masked: [Float] = []
-
-    /// What the answer is held to: a grammar, or a forced tool call.
-    private enum Constraint {
-        case grammar(GrammarConstraint)
-        case toolCalls(ToolCallConstraint)
-
-        var mustEnd: Bool {
-            switch self {
-            case .grammar(let g): g.mustEnd
-            case .toolCalls(let t): t.mustEnd
-            }
-        }
-
-        mutating func allowedTokens(words: Int) -> [UInt64] {
-            switch self {
-            case .grammar(var g):
-                defer { self = .grammar(g) }
-                return g.allowedTokens()
-            case .toolCalls(var t):
-                defer { self = .toolCalls(t) }
-                return t.allowedTokens(words: words)
-            }
-        }
-
-        mutating func accept(token id: Int32) -> Bool {
-            switch self {
-            case .grammar(var g):
-                defer { self = .grammar(g) }
-                return g.accept(token: id)
-            case .toolCalls(var t):
-                defer { self = .toolCalls(t) }
-                return t.accept(token: id)
-            }
-        }
-    }
 
     /// Creates the state of a request.
     ///
@@ -81,10 +49,10 @@ public struct SequenceState: Sendable {
         textMode = !emitIDs && tokenizer != nil
         detokenizer = textMode ? tokenizer.map { StreamingDetokenizer(tokenizer: $0) } : nil
         stops = StopSequences(request.stop)
-        if let toolCalls = request.toolCalls {
-            constraint = .toolCalls(toolCalls.makeConstraint(endTokens: endOfGeneration))
-        } else if let grammar = request.grammar {
-            constraint = .grammar(GrammarConstraint(cache: grammar.cache, endTokens: endOfGeneration.sorted()))
+        if let plan = request.toolCalls {
+            toolCalls = plan.makeConstraint(endTokens: endOfGeneration)
+        } else if let compiled = request.grammar {
+            grammar = GrammarConstraint(cache: compiled.cache, endTokens: endOfGeneration.sorted())
         }
     }
 
@@ -101,7 +69,7 @@ public struct SequenceState: Sendable {
     public mutating func step(logits: UnsafeBufferPointer<Float>, emit: (GenerationOutput) -> Void) throws -> Step {
         guard generated.count < maxTokens else { return .finished(.length) }
         let next: Int32
-        if constraint != nil {
+        if grammar != nil || toolCalls != nil {
             guard let picked = sampleConstrained(logits) else { return .finished(.stop) }
             next = picked
         } else {
@@ -122,7 +90,7 @@ public struct SequenceState: Sendable {
         }
         // A grammar that is complete and allows nothing more ends the answer now (no extra step
         // to sample the end token).
-        if constraint?.mustEnd == true { return .finished(.stop) }
+        if grammarMustEnd { return .finished(.stop) }
         return generated.count < maxTokens ? .next(next) : .finished(.length)
     }
 
@@ -130,9 +98,14 @@ public struct SequenceState: Sendable {
     /// whole sampler chain sees only allowed tokens) and advances the grammar. Nil when the grammar
     /// allows nothing more (the text is complete and may not go on).
     private mutating func sampleConstrained(_ logits: UnsafeBufferPointer<Float>) -> Int32? {
-        guard var constraint else { return nil }
-        defer { self.constraint = constraint }
-        let mask = constraint.allowedTokens(words: (logits.count + 63) / 64)
+        let mask: [UInt64]
+        if grammar != nil {
+            mask = grammar!.allowedTokens()
+        } else if toolCalls != nil {
+            mask = toolCalls!.allowedTokens(words: (logits.count + 63) / 64)
+        } else {
+            return nil
+        }
         if masked.count != logits.count { masked = [Float](repeating: 0, count: logits.count) }
         var any = false
         for w in mask.indices {
@@ -151,16 +124,22 @@ public struct SequenceState: Sendable {
         }
         guard any else { return nil }
         var next = masked.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
-        if !constraint.accept(token: next) {
+        if !accept(next) {
             // Only a rounding edge of the draw can land on a masked token: take the best allowed one.
             next = masked.withUnsafeBufferPointer { Sampler.argmax($0) }
-            guard constraint.accept(token: next) else { return nil }
+            guard accept(next) else { return nil }
         }
         return next
     }
 
+    /// Advances the constraint past `id`; false when it does not allow it.
+    private mutating func accept(_ id: Int32) -> Bool {
+        if grammar != nil { return grammar!.accept(token: id) }
+        return toolCalls?.accept(token: id) ?? false
+    }
+
     /// Whether the grammar (if any) is complete and allows nothing more: the next step would end.
-    public var grammarMustEnd: Bool { constraint?.mustEnd ?? false }
+    public var grammarMustEnd: Bool { grammar?.mustEnd ?? toolCalls?.mustEnd ?? false }
 
     /// Emits what the detokenizer and the stop matcher still hold (nothing after a stop string).
     public mutating func finish(emit: (GenerationOutput) -> Void) {

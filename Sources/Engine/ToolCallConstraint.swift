@@ -46,116 +46,113 @@ public final class CompiledToolCalls: Sendable {
 
 /// One sequence's state through a forced tool call: the allowed tokens at each step, as
 /// `GrammarConstraint` gives them inside a grammar, and exactly the format's control token where one
-/// must come.
+/// must come. The current grammar's state is kept apart from the stage and advanced in place (its
+/// stack arena grows over an answer; a copy per token would cost as much).
 public struct ToolCallConstraint: Sendable {
-    enum Phase: Sendable {
-        /// Before the `[TOOL_CALLS]` token (the only one allowed).
+    enum Stage: Sendable {
+        /// Before the `[TOOL_CALLS]` token (the only one allowed); no grammar yet.
         case marker
-        /// Inside a grammar; its end tokens are the tokens that leave it.
-        case grammar(GrammarConstraint)
+        /// Inside the one grammar of the answer (ChatML, or the array of v3/v7).
+        case whole
         /// Inside a function name (v11/v13), with its bytes so far.
-        case name(GrammarConstraint, [UInt8])
+        case name([UInt8])
         /// Inside a call id (v11), for the function named.
-        case callID(GrammarConstraint, String)
-        /// Inside the arguments (v11/v13).
-        case arguments(GrammarConstraint)
+        case callID(String)
+        /// Inside a call's arguments (v11/v13).
+        case arguments
     }
 
     let plan: CompiledToolCalls
     let endTokens: [Int32]
-    private(set) var phase: Phase
+    private(set) var stage: Stage
+    /// The grammar of the current stage (nil at the marker); its end tokens are the tokens that
+    /// leave it.
+    private var grammar: GrammarConstraint?
 
     init(plan: CompiledToolCalls, endTokens: [Int32]) {
         self.plan = plan
         self.endTokens = endTokens
         switch plan.layout {
-        case .text(let grammar): phase = .grammar(grammar.makeConstraint(endTokens: endTokens))
-        case .array, .named: phase = .marker
+        case .text(let whole):
+            stage = .whole
+            grammar = whole.makeConstraint(endTokens: endTokens)
+        case .array, .named:
+            stage = .marker
         }
     }
 
     /// Whether nothing but the end may follow.
     public var mustEnd: Bool {
-        switch phase {
-        case .grammar(let g): return g.mustEnd
-        case .arguments(let g): return g.mustEnd && !plan.repeats
+        switch stage {
+        case .whole: return grammar?.mustEnd ?? false
+        case .arguments: return (grammar?.mustEnd ?? false) && !plan.repeats
         case .marker, .name, .callID: return false
         }
     }
 
     /// The allowed tokens as a bitset over token ids (`words` words).
     public mutating func allowedTokens(words: Int) -> [UInt64] {
-        switch phase {
-        case .marker:
-            var mask = [UInt64](repeating: 0, count: words)
-            if let marker = marker, Int(marker) >> 6 < words { mask[Int(marker) >> 6] |= 1 << UInt64(marker & 63) }
-            return mask
-        case .grammar(var g):
-            defer { phase = .grammar(g) }
-            return g.allowedTokens()
-        case .name(var g, let bytes):
-            defer { phase = .name(g, bytes) }
-            return g.allowedTokens()
-        case .callID(var g, let name):
-            defer { phase = .callID(g, name) }
-            return g.allowedTokens()
-        case .arguments(var g):
-            defer { phase = .arguments(g) }
-            return g.allowedTokens()
-        }
+        if let mask = grammar?.allowedTokens() { return mask }
+        var mask = [UInt64](repeating: 0, count: words)
+        if let marker, Int(marker) >> 6 < words { mask[Int(marker) >> 6] |= 1 << UInt64(marker & 63) }
+        return mask
     }
 
     /// Moves past token `id`; false when it is not allowed here (the state is unchanged).
     public mutating func accept(token id: Int32) -> Bool {
-        switch (phase, plan.layout) {
+        switch (stage, plan.layout) {
         case (.marker, .array(let marker, let calls)):
             guard id == marker else { return false }
-            phase = .grammar(calls.makeConstraint(endTokens: endTokens))
+            enter(.whole, calls)
             return true
-        case (.marker, .named(let marker, let arguments, let callID, let names, _, _)):
+        case (.marker, .named(let marker, _, _, let names, _, _)):
             guard id == marker else { return false }
-            phase = .name(names.makeConstraint(endTokens: [arguments] + (callID.map { [$0] } ?? [])), [])
+            enter(.name([]), names)
             return true
-        case (.grammar(var g), _):
-            guard g.accept(token: id) else { return false }
-            phase = .grammar(g)
-            return true
-        case (.name(var g, let bytes), .named(_, let arguments, let callID, _, let callIDs, let parameters)):
-            let name = String(decoding: bytes, as: UTF8.self)
+        case (.whole, _):
+            return grammar?.accept(token: id) ?? false
+        case (.name(let bytes), .named(_, let arguments, let callID, _, let callIDs, let parameters)):
             if id == arguments || id == callID {
-                guard g.isComplete, let tool = parameters[name] else { return false }
+                guard grammar?.isComplete == true, let tool = parameters[String(decoding: bytes, as: UTF8.self)] else { return false }
                 if id == arguments {
-                    phase = .arguments(tool.makeConstraint(endTokens: argumentEnds))
+                    enter(.arguments, tool, ends: argumentEnds)
                 } else {
                     guard let callIDs else { return false }
-                    phase = .callID(callIDs.makeConstraint(endTokens: [arguments]), name)
+                    enter(.callID(String(decoding: bytes, as: UTF8.self)), callIDs, ends: [arguments])
                 }
                 return true
             }
-            guard g.accept(token: id) else { return false }
-            phase = .name(g, bytes + g.cache.trie.bytes(of: id))
+            guard grammar?.accept(token: id) == true, let piece = grammar?.cache.trie.bytes(of: id) else { return false }
+            stage = .name(bytes + piece)
             return true
-        case (.callID(var g, let name), .named(_, let arguments, _, _, _, let parameters)):
+        case (.callID(let name), .named(_, let arguments, _, _, _, let parameters)):
             if id == arguments {
-                guard g.isComplete, let tool = parameters[name] else { return false }
-                phase = .arguments(tool.makeConstraint(endTokens: argumentEnds))
+                guard grammar?.isComplete == true, let tool = parameters[name] else { return false }
+                enter(.arguments, tool, ends: argumentEnds)
                 return true
             }
-            guard g.accept(token: id) else { return false }
-            phase = .callID(g, name)
-            return true
-        case (.arguments(var g), .named(let marker, let arguments, let callID, let names, _, _)):
+            return grammar?.accept(token: id) ?? false
+        case (.arguments, .named(let marker, _, _, let names, _, _)):
             if id == marker, plan.repeats {
-                guard g.isComplete else { return false }
-                phase = .name(names.makeConstraint(endTokens: [arguments] + (callID.map { [$0] } ?? [])), [])
+                guard grammar?.isComplete == true else { return false }
+                enter(.name([]), names)
                 return true
             }
-            guard g.accept(token: id) else { return false }
-            phase = .arguments(g)
-            return true
+            return grammar?.accept(token: id) ?? false
         default:
             return false
         }
+    }
+
+    /// Starts `stage` under a fresh state of `compiled` (a name's grammar ends at `[ARGS]`, or
+    /// `[CALL_ID]` in v11).
+    private mutating func enter(_ stage: Stage, _ compiled: CompiledGrammar, ends: [Int32]? = nil) {
+        var exits = ends ?? endTokens
+        if case .name = stage, case .named(_, let arguments, let callID, _, _, _) = plan.layout {
+            exits = [arguments] + (callID.map { [$0] } ?? [])
+        }
+        self.stage = stage
+        grammar = compiled.makeConstraint(endTokens: exits)
     }
 
     /// The tokens allowed once a call's arguments are complete: the end, and another call's marker
