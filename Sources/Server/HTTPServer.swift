@@ -126,20 +126,12 @@ final class HTTPServer: Service, Sendable {
                     try await Self.refuse(inbound, outbound, error)
                     return
                 }
-                var parts = inbound.makeAsyncIterator()
-                while let part = try await parts.next() {
-                    guard case .head(let head) = part else { continue }
-                    var body: [UInt8] = []
-                    var tooLarge = false
-                    reading: while let next = try await parts.next() {
-                        switch next {
-                        case .body(let chunk):
-                            if body.count + chunk.readableBytes > limit { tooLarge = true } else { body += chunk.readableBytesView }
-                        case .end: break reading
-                        case .head: return
-                        }
-                    }
-                    if tooLarge {
+                var gatherer = HTTPRequestGatherer(limit: limit)
+                for try await part in inbound {
+                    guard let request = gatherer.read(part) else { continue }
+                    let head = request.head
+                    let body = request.body
+                    if request.tooLarge {
                         let error = HTTPError(status: 413, type: "invalid_request_error", message: "the body is larger than \(limit) bytes (max_message_bytes)", code: "too_large")
                         try await Self.respond(outbound, status: 413, body: HTTPAPI.encode(error.body), keepAlive: false)
                         return

@@ -6,7 +6,8 @@ import WireProtocol
 
 /// Fuzz target 7: bytes as an HTTP client sends them, through what brised's HTTP face runs before an
 /// answer — NIO's HTTP/1.1 parser and server pipeline exactly as `HTTPServer` configures it
-/// (pipelining assistance, the protocol-error handler that answers 400 and closes), the body bound,
+/// (pipelining assistance, the protocol-error handler that answers 400 and closes), its request
+/// gathering with the body bound (`HTTPRequestGatherer`),
 /// the API-key check, then routing and body decoding into the request builder (`OpenAIRequest`, as
 /// the request target) — with a response written back through the pipeline for every request, so
 /// pipelined requests are released one by one as on a real connection. The bytes arrive in chunks
@@ -33,7 +34,7 @@ public final class HTTPFuzzer: Sendable {
         } catch {
             return 0
         }
-        var connection = Connection()
+        var gatherer = HTTPRequestGatherer(limit: Self.bodyLimit)
         var answered = 0
         var rest = data.dropFirst()[...]
         feeding: while !rest.isEmpty {
@@ -45,7 +46,7 @@ public final class HTTPFuzzer: Sendable {
                 break feeding  // a protocol error: NIO answered 400 and closed
             }
             while let part = try? channel.readInbound(as: HTTPServerRequestPart.self) {
-                guard let request = connection.read(part) else { continue }
+                guard let request = gatherer.read(part) else { continue }
                 answered += 1
                 guard respond(to: request, on: channel) else { break feeding }
             }
@@ -55,39 +56,9 @@ public final class HTTPFuzzer: Sendable {
         return answered
     }
 
-    /// A request read whole.
-    struct Request {
-        var head: HTTPRequestHead
-        var body: [UInt8]
-        var tooLarge: Bool
-    }
-
-    /// The parts of the request being read, as `HTTPServer.serve` gathers them.
-    struct Connection {
-        var head: HTTPRequestHead?
-        var body: [UInt8] = []
-        var tooLarge = false
-
-        mutating func read(_ part: HTTPServerRequestPart) -> Request? {
-            switch part {
-            case .head(let head):
-                self.head = head
-                body = []
-                tooLarge = false
-            case .body(let chunk):
-                if body.count + chunk.readableBytes > HTTPFuzzer.bodyLimit { tooLarge = true } else { body += chunk.readableBytesView }
-            case .end:
-                guard let head else { return nil }
-                self.head = nil
-                return Request(head: head, body: body, tooLarge: tooLarge)
-            }
-            return nil
-        }
-    }
-
     /// Decodes the request as the HTTP face does and writes a response; false when the connection
     /// ends (the request asked to close it, or the write failed).
-    private func respond(to request: Request, on channel: EmbeddedChannel) -> Bool {
+    private func respond(to request: HTTPRequestGatherer.Request, on channel: EmbeddedChannel) -> Bool {
         var status = 200
         if request.tooLarge {
             status = 413
