@@ -67,7 +67,7 @@ extension GrammarCompiler {
             let callID = format.mistralVersion == 11 ? vocabulary.id(forText: "[CALL_ID]") : nil
             let names = try compiled(.derived("names\u{2}\(offered.map(\.tool.name).joined(separator: "\u{1}"))"), format: .jsonObject) {
                 () throws(EngineError) in
-                try Self.framing(try Self.grammarOf(index: nil) { () throws(GrammarError) in try Grammar.choice(of: offered.map(\.tool.name)) }) { $0 }
+                try Self.grammarOf(index: nil) { () throws(GrammarError) in try Grammar.choice(of: offered.map(\.tool.name)) }
             }
             var parameters: [String: CompiledGrammar] = [:]
             for (index, tool) in offered {
