@@ -123,14 +123,22 @@ public struct SequenceState: Sendable {
             }
         }
         guard any else { return nil }
-        var next = masked.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
-        if !accept(next) {
-            // Only a rounding edge of the draw can land on a masked token: take the best allowed one.
-            next = masked.withUnsafeBufferPointer { Sampler.argmax($0) }
-            guard accept(next) else { return nil }
+        // A draw the constraint refuses (a rounding edge of the draw landing on a masked token, or
+        // a token after which a unique item could not close) is masked too, and drawn again.
+        for _ in 0..<Self.maxRedraws {
+            let next = masked.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
+            if accept(next) { return next }
+            guard Int(next) < masked.count else { return nil }
+            masked[Int(next)] = -.infinity
+            let best = masked.withUnsafeBufferPointer { Sampler.argmax($0) }
+            guard masked[Int(best)] > -.infinity else { return nil }
         }
-        return next
+        let best = masked.withUnsafeBufferPointer { Sampler.argmax($0) }
+        return accept(best) ? best : nil
     }
+
+    /// How many refused draws a step tolerates before it takes the best token left.
+    static let maxRedraws = 64
 
     /// Advances the constraint past `id`; false when it does not allow it.
     private mutating func accept(_ id: Int32) -> Bool {

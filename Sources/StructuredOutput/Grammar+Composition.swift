@@ -23,7 +23,7 @@ extension Grammar {
         sequence += Self.literal(suffix)
         let top = rules.count
         rules.append(Rule(name: "framed", alternatives: [sequence]))
-        return try GrammarCheck.pruned(Grammar(rules: rules, root: top))
+        return try GrammarCheck.pruned(Grammar(rules: rules, root: top, checks: checks))
     }
 
     /// Exactly one of `texts` (at least one, each non-empty).
@@ -47,8 +47,10 @@ extension Grammar {
         if grammars.count == 1 { return grammars[0] }
         var rules: [Rule] = []
         var roots: [[Element]] = []
+        var checks: [Int: ValueCheck] = [:]
         for grammar in grammars {
             let offset = rules.count
+            for (rule, check) in grammar.checks { checks[rule + offset] = check }
             for rule in grammar.rules {
                 let alternatives = rule.alternatives.map { alternative in
                     alternative.map { element -> Element in
@@ -61,7 +63,7 @@ extension Grammar {
             roots.append([.rule(grammar.root + offset)])
         }
         rules.append(Rule(name: "alternatives", alternatives: roots))
-        return Grammar(rules: rules, root: rules.count - 1)
+        return Grammar(rules: rules, root: rules.count - 1, checks: checks)
     }
 
     private static func literal(_ text: String) -> [Element] {

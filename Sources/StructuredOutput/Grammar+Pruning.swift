@@ -51,6 +51,6 @@ extension Grammar {
                     }
                 })
         }
-        return Grammar(rules: kept, root: root)
+        return Grammar(rules: kept, root: root, checks: checks)
     }
 }

@@ -24,10 +24,13 @@ public struct Grammar: Sendable {
     public let rules: [Rule]
     /// The rule a whole text must match.
     public let root: Int
+    /// Rules whose references are checked beyond what the rules say (`ValueCheck`), by rule index.
+    public let checks: [Int: ValueCheck]
 
-    init(rules: [Rule], root: Int) {
+    init(rules: [Rule], root: Int, checks: [Int: ValueCheck] = [:]) {
         self.rules = rules
         self.root = root
+        self.checks = checks
     }
 
     /// How many elements the grammar holds in all.
@@ -52,6 +55,10 @@ extension Grammar: CustomStringConvertible {
                 }.joined(separator: " ")
             }
             out += "\(rule.name) ::= \(alternatives.joined(separator: " | "))\n"
+        }
+        // GBNF has no words for these: comments, so the text still parses (without them).
+        for (rule, check) in checks.sorted(by: { $0.key < $1.key }) {
+            out += "# \(rules[rule].name): \(check.summary)\n"
         }
         return out
     }

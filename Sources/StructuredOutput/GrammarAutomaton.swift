@@ -12,6 +12,16 @@ public final class GrammarAutomaton: Sendable {
     let starts: [[Int32]]
     /// Where the root's alternatives start.
     var rootStarts: [Int32] { starts[grammar.root] }
+    /// For each rule, the check its references make (`none`, `frame` or `item`).
+    let ruleChecks: [UInt8]
+    /// For each position, the check of the reference just before it (what returning there means).
+    let checkAfter: [UInt8]
+    /// Whether any rule is checked (the matcher then keeps the text it has read).
+    let hasChecks: Bool
+
+    static let noCheck: UInt8 = 0
+    static let frameCheck: UInt8 = 1
+    static let itemCheck: UInt8 = 2
 
     static let end: Int32 = -1
     static let ruleBase: Int32 = -2
@@ -46,9 +56,22 @@ public final class GrammarAutomaton: Sendable {
             }
             starts.append(ruleStarts)
         }
+        var ruleChecks = [UInt8](repeating: Self.noCheck, count: grammar.rules.count)
+        for (rule, check) in grammar.checks where rule < ruleChecks.count {
+            ruleChecks[rule] = check == .uniqueArray ? Self.frameCheck : Self.itemCheck
+        }
+        var checkAfter = [UInt8](repeating: Self.noCheck, count: codes.count)
+        if !grammar.checks.isEmpty {
+            for (i, code) in codes.enumerated() where code <= Self.ruleBase && i + 1 < codes.count {
+                checkAfter[i + 1] = ruleChecks[Int(Self.ruleBase - code)]
+            }
+        }
         self.codes = codes
         self.byteSets = byteSets
         self.starts = starts
+        self.ruleChecks = ruleChecks
+        self.checkAfter = checkAfter
+        self.hasChecks = !grammar.checks.isEmpty
     }
 
     /// The byte set at a terminal position.

@@ -19,6 +19,7 @@ public struct GrammarBuilder: Sendable {
     private var literalCache: [String: Int] = [:]
     private var classCache: [ClassKey: Element] = [:]
     private var repeatCache: [RepeatKey: Element] = [:]
+    private var checks: [Int: ValueCheck] = [:]
 
     private struct ClassKey: Hashable {
         var ranges: [ClosedRange<UInt32>]
@@ -105,6 +106,11 @@ public struct GrammarBuilder: Sendable {
         }
         elementCount += added
         bodies[rule] = alternatives
+    }
+
+    /// Makes every reference to `rule` checked by `check` while matching (see `ValueCheck`).
+    public mutating func check(_ rule: Int, _ check: ValueCheck) {
+        checks[rule] = check
     }
 
     /// Declares a fresh rule from `base` and defines it; returns a reference to it.
@@ -252,7 +258,7 @@ public struct GrammarBuilder: Sendable {
             }
             rules.append(Grammar.Rule(name: name, alternatives: body))
         }
-        let grammar = try GrammarCheck.pruned(Grammar(rules: rules, root: root))
+        let grammar = try GrammarCheck.pruned(Grammar(rules: rules, root: root, checks: checks))
         try GrammarCheck.rejectLeftRecursion(grammar)
         return grammar
     }
@@ -289,7 +295,7 @@ enum GrammarCheck {
         let rules = grammar.rules.map { rule in
             Grammar.Rule(name: rule.name, alternatives: rule.alternatives.filter(alive))
         }
-        return Grammar(rules: rules, root: grammar.root)
+        return Grammar(rules: rules, root: grammar.root, checks: grammar.checks)
     }
 
     /// Which rules can match the empty string (a fixed point).

@@ -55,6 +55,7 @@ public struct GrammarConstraint: Sendable {
                 prefix.removeSubrange(common...)
                 while prefix.count < bytes.count, !states[prefix.count].stacks.isEmpty {
                     let byte = bytes[prefix.count]
+                    matcher.arena.truncateText(to: matcher.consumed + prefix.count)
                     let out = matcher.arena.advance(states[prefix.count].stacks, byte, cache.automaton)
                     states.append((out.stacks, out.accepting))
                     prefix.append(byte)
@@ -64,6 +65,7 @@ public struct GrammarConstraint: Sendable {
                 }
             }
             matcher.arena.rollback(to: mark)
+            matcher.arena.truncateText(to: matcher.consumed)
         }
         if matcher.isComplete {
             for id in endTokens where Int(id) < trie.vocabularySize {
@@ -74,11 +76,16 @@ public struct GrammarConstraint: Sendable {
     }
 
     /// Moves past token `id`; false when the grammar does not allow it (the state is unchanged).
+    ///
+    /// With checked rules (`ValueCheck`), also false for a token the mask allows but after which an
+    /// open item could not close any more (`GrammarMatcher.canCloseOpenItems`): the sampler then
+    /// draws another.
     @discardableResult
     public mutating func accept(token id: Int32) -> Bool {
         if endTokens.contains(id) { return matcher.isComplete }
         let bytes = cache.trie.bytes(of: id)
         guard !bytes.isEmpty else { return false }
+        if cache.automaton.hasChecks { return matcher.acceptKeepingItemsClosable(bytes: bytes) }
         return matcher.accept(bytes: bytes) == nil
     }
 }

@@ -44,10 +44,14 @@ public struct GrammarMatcher: Sendable {
     @discardableResult
     public mutating func accept(_ byte: UInt8) -> Bool {
         let out = arena.advance(stacks, byte, automaton)
-        guard !out.stacks.isEmpty || out.accepting, out.stacks.count <= Self.maxStacks else { return false }
+        guard !out.stacks.isEmpty || out.accepting, out.stacks.count <= Self.maxStacks else {
+            arena.truncateText(to: consumed)
+            return false
+        }
         stacks = out.stacks
         isComplete = out.accepting
         consumed += 1
+        arena.committed = consumed
         return true
     }
 
@@ -60,6 +64,7 @@ public struct GrammarMatcher: Sendable {
         for byte in bytes {
             if !accept(byte) {
                 arena.rollback(to: mark)
+                arena.uncommit(to: saved.2)
                 (stacks, isComplete, consumed) = saved
                 return i
             }
@@ -68,11 +73,68 @@ public struct GrammarMatcher: Sendable {
         return nil
     }
 
+    /// Consumes `bytes` when the grammar allows them and, with checked rules, the open items can
+    /// still close after them (`canCloseOpenItems`); otherwise leaves the state unchanged.
+    public mutating func acceptKeepingItemsClosable<Bytes: Sequence<UInt8>>(bytes: Bytes) -> Bool {
+        let mark = arena.count
+        let saved = (stacks, isComplete, consumed)
+        guard accept(bytes: bytes) == nil else { return false }
+        if canCloseOpenItems() { return true }
+        arena.rollback(to: mark)
+        arena.uncommit(to: saved.2)
+        (stacks, isComplete, consumed) = saved
+        return false
+    }
+
     /// Whether `bytes` from this state is allowed, without changing the state.
     public func allows<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
         var copy = self
         return copy.accept(bytes: bytes) == nil
     }
+
+    /// Whether the checked items open here can still close (a `ValueCheck` refuses an item only
+    /// when it closes, so a text can reach a point no byte can finish: `["a"` under unique items
+    /// that allow only `"a"` and `"b"` can, `[1, 1.` of unique integers cannot).
+    ///
+    /// A depth-first search over the bytes the grammar allows, likeliest closers first and without
+    /// whitespace (JSON never needs it), for a text where some stack has no open item (or the text
+    /// is complete). The state is left as it was. With no checked rule, or when the search runs out
+    /// of `budget` steps undecided, the answer is yes.
+    public mutating func canCloseOpenItems(budget: Int = 2000, maxDepth: Int = 256) -> Bool {
+        guard automaton.hasChecks else { return true }
+        var steps = budget
+        return search(depth: 0, maxDepth: maxDepth, steps: &steps) != false
+    }
+
+    /// True: a way out; false: none within `maxDepth`; nil: out of steps.
+    private mutating func search(depth: Int, maxDepth: Int, steps: inout Int) -> Bool? {
+        if isComplete || stacks.contains(where: { !arena.isInsideItem($0, automaton) }) { return true }
+        if depth == maxDepth { return false }
+        let allowed = allowedBytes
+        for byte in Self.searchOrder where allowed.contains(byte) {
+            steps -= 1
+            if steps < 0 { return nil }
+            let mark = arena.count
+            let saved = (stacks, isComplete, consumed)
+            guard accept(byte) else { continue }
+            let found = search(depth: depth + 1, maxDepth: maxDepth, steps: &steps)
+            arena.rollback(to: mark)
+            arena.uncommit(to: saved.2)
+            (stacks, isComplete, consumed) = saved
+            if found != false { return found }
+        }
+        return false
+    }
+
+    /// Closers first, then digits other than 0 and letters (a text that differs soon), 0, the rest
+    /// of ASCII, space, then non-ASCII; no tab, newline or carriage return.
+    private static let searchOrder: [UInt8] = {
+        var order = Array("\"]}123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0".utf8)
+        for b in UInt8(0x21)...0x7E where !order.contains(b) { order.append(b) }
+        order.append(0x20)
+        order += Array(0x80...0xFF)
+        return order
+    }()
 
     /// Whether the whole of `text` matches the grammar from the start.
     public static func matches(_ grammar: Grammar, _ text: some Sequence<UInt8>) -> Bool {

@@ -9,7 +9,9 @@
 /// array-valued `dependencies`), `minProperties`/`maxProperties` (when `additionalProperties` is
 /// false or the bound is implied); `patternProperties` with one pattern beside
 /// `additionalProperties: false` that no named key matches; `prefixItems`, `items` (and draft-07
-/// array `items` with `additionalItems`), `minItems`/`maxItems`; `minLength`/`maxLength` (code
+/// array `items` with `additionalItems`), `minItems`/`maxItems`; `uniqueItems` (checked when each
+/// item closes, `ValueCheck`: a stack whose item equals an earlier one dies there, so the tokens
+/// closing a duplicate are masked; items from a finite set are also bounded by its size); `minLength`/`maxLength` (code
 /// points); `pattern` (`RegexCompiler`; with length bounds through `PositionAutomaton`); `format`
 /// (`date`, `time`, `date-time`, `uuid`, `ipv4`, `email`);
 /// `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum` (any decimal bound, draft-04
@@ -23,8 +25,7 @@
 ///
 /// Refused (`.unsupported`): an `if`, a `not` or an overlapping `oneOf` branch without such a
 /// complement (one using `pattern`, `format`, `items`, `additionalProperties`, `$ref`…), a `multipleOf` past `Divisor`'s
-/// bounds, `uniqueItems` (unless at most one
-/// item), `contains`, other `patternProperties` (and `propertyNames` beside one), `dependentSchemas`, `unevaluated*`,
+/// bounds, `contains`, other `patternProperties` (and `propertyNames` beside one), `dependentSchemas`, `unevaluated*`,
 /// `$dynamicRef`, other formats, and any unknown keyword.
 /// Remote references throw `.badReference`.
 ///

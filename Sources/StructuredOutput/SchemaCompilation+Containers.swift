@@ -5,22 +5,33 @@ extension SchemaCompilation {
     /// `minItems`/`maxItems`: a chain of rules by count, ending in a loop when unbounded.
     mutating func emitArray(_ view: SchemaView, pointer: String) throws(GrammarError) -> Element {
         let minItems = view.minItems
-        let maxItems = view.maxItems
+        var maxItems = view.maxItems
         if let m = maxItems, m < minItems { return try kit.never() }
-        if let u = view.uniqueItems, (maxItems ?? 2) > 1 {
-            throw Self.unsupported("uniqueItems", u, "unique array items cannot be enforced by a grammar")
+        let prefixCount = view.arrayClauses.map(\.prefix.count).max() ?? 0
+        func schemas(_ i: Int) -> [SchemaLocation] {
+            view.arrayClauses.compactMap { c in i < c.prefix.count ? c.prefix[i] : c.items }
+        }
+        // uniqueItems: each item is checked against the earlier ones when it closes (ValueCheck).
+        // Items from a finite set (enum, const, booleans, null) cannot outnumber it: the bound keeps
+        // the model from opening an item no value can close.
+        let unique = view.uniqueItems != nil && (maxItems ?? 2) > 1
+        if unique, let k = try finiteDomainSize(schemas(prefixCount)) {
+            let bound = prefixCount + k
+            if minItems > bound { return try kit.never() }
+            maxItems = min(maxItems ?? bound, bound)
         }
         guard minItems <= limits.maxRepetition, (maxItems ?? 0) <= limits.maxRepetition else {
             throw GrammarError(
                 .tooLarge, "an array length bound above \(limits.maxRepetition)", location: pointer, keyword: "maxItems")
         }
-        let prefixCount = view.arrayClauses.map(\.prefix.count).max() ?? 0
-        func schemas(_ i: Int) -> [SchemaLocation] {
-            view.arrayClauses.compactMap { c in i < c.prefix.count ? c.prefix[i] : c.items }
-        }
         var elements: [Element] = []
         for i in 0..<prefixCount { elements.append(try compile(schemas(i))) }
-        let tail = try compile(schemas(prefixCount))
+        var tail = try compile(schemas(prefixCount))
+        if unique {
+            // A checked rule per item schema: the check is made where its reference returns.
+            for i in elements.indices { elements[i] = try checkedItem(elements[i]) }
+            tail = try checkedItem(tail)
+        }
         func element(_ i: Int) -> Element { i < prefixCount ? elements[i] : tail }
 
         let ws = try kit.ws()
@@ -47,7 +58,32 @@ extension SchemaCompilation {
             }
             alternatives.append([open, ws, element(0), .rule(next[1])])
         }
-        return try kit.builder.group("array", alternatives)
+        guard unique else { return try kit.builder.group("array", alternatives) }
+        // "[" then the checked frame (everything after the bracket), so items find the array's start.
+        let frame = try kit.builder.declare("unique-items")
+        try kit.builder.define(frame, alternatives.map { Array($0.dropFirst()) })
+        kit.builder.check(frame, .uniqueArray)
+        return try kit.builder.add("array", [[open, .rule(frame)]])
+    }
+
+    /// `element` behind a rule of its own whose references are checked unique items.
+    private mutating func checkedItem(_ element: Element) throws(GrammarError) -> Element {
+        let r = try kit.builder.declare("unique-item")
+        try kit.builder.define(r, [[element]])
+        kit.builder.check(r, .uniqueItem)
+        return .rule(r)
+    }
+
+    /// How many values at most the schemas (a conjunction) admit, when that is known to be finite:
+    /// `enum`/`const`, `false`, booleans and null; nil otherwise.
+    private mutating func finiteDomainSize(_ list: [SchemaLocation]) throws(GrammarError) -> Int? {
+        var view = SchemaView()
+        var refStack: [String] = []
+        for location in list { try absorb(location, into: &view, refStack: &refStack) }
+        if view.unsatisfiable { return 0 }
+        if let values = view.values { return values.count }
+        guard !view.types.isEmpty, view.types.isSubset(of: [.null, .boolean]) else { return nil }
+        return (view.types.contains(.null) ? 1 : 0) + (view.types.contains(.boolean) ? 2 : 0)
     }
 
     /// An object under `properties`/`additionalProperties`/`required`/`dependentRequired`/

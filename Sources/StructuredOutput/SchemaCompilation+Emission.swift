@@ -165,7 +165,8 @@ extension SchemaCompilation {
             }
             return true
         case .array(let a):
-            if !view.arrayClauses.isEmpty || view.uniqueItems != nil { return nil }
+            if !view.arrayClauses.isEmpty { return nil }
+            if view.uniqueItems != nil, Set(a.map(\.semanticKey)).count != a.count { return false }
             return a.count >= view.minItems && a.count <= (view.maxItems ?? Int.max)
         case .object(let m):
             if !view.objectClauses.isEmpty { return nil }

@@ -53,10 +53,11 @@ public final class TokenMaskCache: Sendable {
         var accepted = [UInt64](repeating: 0, count: words)
         var dependent: [Int32] = []
         var arena = StackArena()
+        arena.contextFree = true
         // Stack sets, interned: id -> stacks; memo of (set, byte) -> (set, reached bottom).
         var sets: [[Int32]] = []
         var setIDs: [[Int32]: Int32] = [:]
-        var memo: [UInt32: (Int32, Bool, Bool)] = [:]
+        var memo: [UInt32: (Int32, Bool, Bool, Bool)] = [:]
         func intern(_ stacks: [Int32]) -> Int32 {
             if let id = setIDs[stacks] { return id }
             let id = Int32(sets.count)
@@ -69,11 +70,11 @@ public final class TokenMaskCache: Sendable {
         for position in key.reversed() { base = arena.node(position, base) }
         let start = intern([base])
         let automaton = self.automaton
-        func advance(_ set: Int32, _ byte: UInt8) -> (Int32, Bool, Bool) {
+        func advance(_ set: Int32, _ byte: UInt8) -> (Int32, Bool, Bool, Bool) {
             let key = UInt32(set) << 8 | UInt32(byte)
             if let hit = memo[key] { return hit }
             let out = arena.advance(sets[Int(set)], byte, automaton)
-            let result = (intern(out.stacks), out.reachedBottom, out.accepting)
+            let result = (intern(out.stacks), out.reachedBottom, out.accepting, out.needsText)
             memo[key] = result
             return result
         }
@@ -90,8 +91,10 @@ public final class TokenMaskCache: Sendable {
             var child = node + 1
             let end = Int(trie.subtreeEnd[node])
             while child < end {
-                let (next, bottomHere, completes) = advance(frame.set, trie.edge[child])
-                let hit = frame.hit || bottomHere
+                let (next, bottomHere, completes, needsText) = advance(frame.set, trie.edge[child])
+                // A checked item closing here is decided on the real text, as the unknown context
+                // is (but is not allowed whatever lies below, as reaching that context is).
+                let hit = frame.hit || bottomHere || needsText
                 let tokens = trie.tokensStart[child]..<trie.tokensEnd[child]
                 if next != empty || bottomHere || completes {
                     markAccepted(tokens)

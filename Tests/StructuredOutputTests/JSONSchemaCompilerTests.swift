@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import StructuredOutput
 
@@ -246,7 +247,7 @@ import Testing
 
     @Test func refusesWhatItCannotEnforce() {
         #expect(code(#"{"if":{"format":"email"},"then":{"minLength":1}}"#) == .unsupported)
-        #expect(code(#"{"type":"array","uniqueItems":true}"#) == .unsupported)
+        #expect(code(#"{"type":"array","contains":{"type":"integer"}}"#) == .unsupported)
         #expect(code(#"{"frobnicate":1}"#) == .unsupported)
         #expect(code(#"{"format":"hostname"}"#) == .unsupported)
         #expect(code(#"{"oneOf":[{"type":"integer"},{"pattern":"a"}]}"#) == .unsupported)
@@ -314,6 +315,54 @@ import Testing
         let e = try grammar(#"{"enum":[3,4,"x",9],"multipleOf":3}"#)
         #expect(accepts(e, "3") && accepts(e, "9") && accepts(e, #""x""#) && !accepts(e, "4"))
         #expect(code(#"{"type":"number","multipleOf":0.123456789}"#) == .unsupported)
+    }
+
+    /// uniqueItems: an item equal to an earlier one (JSON Schema equality: numbers by value, keys in
+    /// any order, strings by code points whatever the escapes) is refused where it closes, at any
+    /// depth; checked against an independent pairwise comparison on random arrays.
+    @Test func uniqueItemsAreCheckedWhereAnItemCloses() throws {
+        let g = try grammar(#"{"type":"array","uniqueItems":true}"#)
+        let pool = [
+            "1", "1.0", "10e-1", "2", "0", "-0", "0.0", "true", "false", "null", #""a""#, #""\u0061""#, #""A""#, #""é""#,
+            #""e\u0301""#, #"{"a":1,"b":2}"#, #"{"b":2.0,"a":1}"#, #"{"a":1}"#, "[1,2]", "[2,1]", "[1.0,2]", "{}", "[]", "[[]]",
+        ]
+        var random = SeededRandom(seed: 17)
+        var seen = (valid: 0, invalid: 0)
+        for _ in 0..<600 {
+            let count = Int.random(in: 0...6, using: &random)
+            let items = (0..<count).map { _ in pool.randomElement(using: &random)! }
+            let spaces = ["", " ", "\n  "]
+            let text = "[" + items.map { $0 }.joined(separator: "," + spaces.randomElement(using: &random)!) + "]"
+            let values = try items.map { try JSONNode.parse($0) }
+            var valid = true
+            for i in values.indices { for j in values.indices where j > i && values[i].isSemanticallyEqual(to: values[j]) { valid = false } }
+            #expect(accepts(g, text) == valid, "\(text)")
+            if valid { seen.valid += 1 } else { seen.invalid += 1 }
+        }
+        #expect(seen.valid > 100 && seen.invalid > 100)
+        #expect(!accepts(g, "[0,-0]") && accepts(g, #"["é","e\u0301"]"#) && !accepts(g, #"["é","\u00e9"]"#))
+        // Nested unique arrays, each checked against its own items.
+        let nested = try grammar(#"{"type":"array","uniqueItems":true,"items":{"type":"array","uniqueItems":true}}"#)
+        for (text, valid) in [("[[1,2],[2,1]]", true), ("[[1,1]]", false), ("[[1],[1]]", false), ("[[1,2],[1,2.0]]", false), ("[[],[[]]]", true)] {
+            #expect(accepts(nested, text) == valid, "\(text)")
+        }
+        // prefixItems are items too; uniqueItems false checks nothing.
+        let prefix = try grammar(#"{"prefixItems":[{"type":"integer"},{"type":"string"}],"items":{"type":"integer"},"uniqueItems":true}"#)
+        #expect(accepts(prefix, #"[1,"a",2]"#) && !accepts(prefix, #"[1,"a",1]"#) && !accepts(prefix, #"[1,"a",2,2.0]"#))
+        #expect(accepts(try grammar(#"{"uniqueItems":false}"#), "[1,1]"))
+        // Items from a finite set: no more items than values, so no item is opened that nothing can close.
+        let two = try grammar(#"{"items":{"enum":["a","b"]},"uniqueItems":true}"#)
+        var matcher = GrammarMatcher(two)
+        #expect(matcher.accept(bytes: Array(#"["b","a""#.utf8)) == nil && !matcher.allows([UInt8(ascii: ",")]))
+        #expect(!accepts(two, #"["a","a"]"#) && accepts(two, #"["b"]"#))
+        let booleans = try grammar(#"{"items":{"type":"boolean"},"uniqueItems":true}"#)
+        #expect(accepts(booleans, "[true,false]") && !accepts(booleans, "[true,false,true]") && !accepts(booleans, "[false,false]"))
+        #expect(code(#"{"type":"array","items":{"enum":["a","b"]},"uniqueItems":true,"minItems":3}"#) == .unsatisfiable)
+        #expect(code(#"{"const":[1,1.0],"uniqueItems":true}"#) == .unsatisfiable)
+        let e = try grammar(#"{"enum":[[1,2],[3,3]],"uniqueItems":true}"#)
+        #expect(accepts(e, "[1,2]") && !accepts(e, "[3,3]"))
+        // The grammar's printout says which rules are checked (as GBNF comments).
+        #expect(g.description.contains("# unique-item"))
     }
 
     @Test func oneOfCompilesWhenBranchesAreDisjoint() throws {
