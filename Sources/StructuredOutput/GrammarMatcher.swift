@@ -97,34 +97,50 @@ public struct GrammarMatcher: Sendable {
     /// that allow only `"a"` and `"b"` can, `[1, 1.` of unique integers cannot).
     ///
     /// A depth-first search over the bytes the grammar allows, likeliest closers first and without
-    /// whitespace (JSON never needs it), for a text where some stack has no open item (or the text
-    /// is complete). The state is left as it was. With no checked rule, or when the search runs out
-    /// of `budget` steps undecided, the answer is yes.
+    /// whitespace (JSON never needs it), for a text where a checked item closes passing its check,
+    /// or the array ends, or the text is complete; when a stack is already outside every checked
+    /// array, the answer is yes at once. The state is left as it was. With no checked rule, or when
+    /// the search runs out of `budget` steps undecided, the answer is yes.
     public mutating func canCloseOpenItems(budget: Int = 2000, maxDepth: Int = 256) -> Bool {
         guard automaton.hasChecks else { return true }
         var steps = budget
-        return search(depth: 0, maxDepth: maxDepth, steps: &steps) != false
+        var path: [[Int32]] = []
+        return search(depth: 0, maxDepth: maxDepth, closed: arena.closedItems, steps: &steps, path: &path) != false
     }
 
     /// True: a way out; false: none within `maxDepth`; nil: out of steps.
-    private mutating func search(depth: Int, maxDepth: Int, steps: inout Int) -> Bool? {
-        if isComplete || stacks.contains(where: { !arena.isInsideItem($0, automaton) }) { return true }
+    ///
+    /// A path that comes back to the same stacks a few times is going round a loop of the grammar
+    /// (a string's characters, a fraction's zeros): it is not followed further, which keeps `1.000…`
+    /// under unique integers from eating the budget.
+    private mutating func search(depth: Int, maxDepth: Int, closed: Int, steps: inout Int, path: inout [[Int32]]) -> Bool? {
+        if isComplete || arena.closedItems > closed || stacks.contains(where: { !arena.isInsideCheckedArray($0, automaton) }) {
+            return true
+        }
         if depth == maxDepth { return false }
+        if path.reduce(0, { $0 + ($1 == stacks ? 1 : 0) }) >= Self.maxLoopRounds { return false }
+        path.append(stacks)
+        defer { path.removeLast() }
         let allowed = allowedBytes
         for byte in Self.searchOrder where allowed.contains(byte) {
             steps -= 1
             if steps < 0 { return nil }
             let mark = arena.count
             let saved = (stacks, isComplete, consumed)
+            let savedClosed = arena.closedItems
             guard accept(byte) else { continue }
-            let found = search(depth: depth + 1, maxDepth: maxDepth, steps: &steps)
+            let found = search(depth: depth + 1, maxDepth: maxDepth, closed: closed, steps: &steps, path: &path)
             arena.rollback(to: mark)
             arena.uncommit(to: saved.2)
+            arena.closedItems = savedClosed
             (stacks, isComplete, consumed) = saved
             if found != false { return found }
         }
         return false
     }
+
+    /// How many times a search path may pass the same stacks.
+    static let maxLoopRounds = 3
 
     /// Closers first, then digits other than 0 and letters (a text that differs soon), 0, the rest
     /// of ASCII, space, then non-ASCII; no tab, newline or carriage return.

@@ -75,13 +75,23 @@ extension SchemaCompilation {
     }
 
     /// How many values at most the schemas (a conjunction) admit, when that is known to be finite:
-    /// `enum`/`const`, `false`, booleans and null; nil otherwise.
+    /// `enum`/`const`, `false`, booleans and null, integers between two whole bounds (up to
+    /// `limits.maxRepetition` of them); nil otherwise.
     private mutating func finiteDomainSize(_ list: [SchemaLocation]) throws(GrammarError) -> Int? {
         var view = SchemaView()
         var refStack: [String] = []
         for location in list { try absorb(location, into: &view, refStack: &refStack) }
         if view.unsatisfiable { return 0 }
         if let values = view.values { return values.count }
+        if view.types == .integer, let lower = view.lower, let upper = view.upper,
+            let low = lower.value.int, let high = upper.value.int
+        {
+            let first = lower.exclusive ? low + 1 : low
+            let last = upper.exclusive ? high - 1 : high
+            if last < first { return 0 }
+            let (count, overflow) = (last - first).addingReportingOverflow(1)
+            return !overflow && count <= limits.maxRepetition ? count : nil
+        }
         guard !view.types.isEmpty, view.types.isSubset(of: [.null, .boolean]) else { return nil }
         return (view.types.contains(.null) ? 1 : 0) + (view.types.contains(.boolean) ? 2 : 0)
     }

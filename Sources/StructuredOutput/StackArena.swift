@@ -29,6 +29,8 @@ struct StackArena {
     private(set) var text: [UInt8] = []
     /// How much of `text` is committed (results over it may be remembered).
     var committed = 0
+    /// How many checked items have closed, passing their check (what `canCloseOpenItems` looks for).
+    var closedItems = 0
     /// The earlier items' keys of an array, by (array start, item start): only over committed text.
     private var earlierItems: [Int64: Set<String>] = [:]
 
@@ -188,19 +190,26 @@ extension StackArena {
         guard arrayStart >= 0, arrayStart <= start else { return true }
         guard let key = UniqueItems.key(text[start...]) else { return true }
         let memoKey = Int64(arrayStart) << 32 | Int64(start)
-        if let earlier = earlierItems[memoKey] { return !earlier.contains(key) }
-        guard let earlier = UniqueItems.earlierKeys(text[arrayStart..<start]) else { return true }
-        if start <= committed { earlierItems[memoKey] = earlier }
-        return !earlier.contains(key)
+        let earlier: Set<String>
+        if let known = earlierItems[memoKey] {
+            earlier = known
+        } else {
+            guard let parsed = UniqueItems.earlierKeys(text[arrayStart..<start]) else { return true }
+            earlier = parsed
+            if start <= committed { earlierItems[memoKey] = parsed }
+        }
+        if earlier.contains(key) { return false }
+        closedItems += 1
+        return true
     }
 }
 
 extension StackArena {
-    /// Whether `stack` is inside a checked item that has not closed yet.
-    func isInsideItem(_ stack: Int32, _ automaton: GrammarAutomaton) -> Bool {
+    /// Whether `stack` is inside an array whose items are checked (between its `[` and `]`).
+    func isInsideCheckedArray(_ stack: Int32, _ automaton: GrammarAutomaton) -> Bool {
         var node = stack
         while node >= 0 {
-            if starts[Int(node)] >= 0, automaton.checkAfter[Int(positions[Int(node)])] == GrammarAutomaton.itemCheck { return true }
+            if starts[Int(node)] >= 0, automaton.checkAfter[Int(positions[Int(node)])] == GrammarAutomaton.frameCheck { return true }
             node = parents[Int(node)]
         }
         return false

@@ -116,4 +116,46 @@ import Testing
             }
         }
     }
+
+    /// Under uniqueItems a text can reach a point where no byte closes the open item; the search
+    /// says so (the state unchanged), and the accepting call that keeps items closable refuses the
+    /// bytes that lead there.
+    @Test func openItemsThatCannotCloseAreFound() throws {
+        let dice = try JSONSchemaCompiler().compile(
+            text: Array(#"{"type":"array","items":{"type":"integer","minimum":1,"maximum":6},"uniqueItems":true}"#.utf8))
+        var m = GrammarMatcher(dice)
+        let opened = m.accept(bytes: Array("[3,".utf8)) == nil
+        let canClose = m.canCloseOpenItems()
+        #expect(opened && canClose)
+        var stuck = m
+        let three = stuck.accept(bytes: Array("3".utf8)) == nil  // the grammar allows it (3.0 would be 3 again)
+        let stuckCanClose = stuck.canCloseOpenItems()
+        #expect(three && !stuckCanClose && stuck.consumed == 4)
+        let refused = m.acceptKeepingItemsClosable(bytes: Array("3".utf8))
+        #expect(!refused && m.consumed == 3)
+        let four = m.acceptKeepingItemsClosable(bytes: Array("4".utf8))
+        #expect(four && m.consumed == 4)
+        let rest = m.accept(bytes: Array(",1,2,5,6".utf8)) == nil
+        #expect(rest)
+        // All six used: no next item can close, so the comma itself leads nowhere.
+        let comma = m.acceptKeepingItemsClosable(bytes: Array(",".utf8))
+        let close = m.acceptKeepingItemsClosable(bytes: Array("]".utf8))
+        #expect(!comma && close && m.isComplete)
+
+        let people = try JSONSchemaCompiler().compile(
+            text: Array(#"{"type":"array","items":{"type":"object","properties":{"n":{"type":"string"}},"required":["n"],"additionalProperties":false},"uniqueItems":true}"#.utf8))
+        var p = GrammarMatcher(people)
+        let prefix = p.accept(bytes: Array(#"[{"n":"Bo"},{"n":"Bo"#.utf8)) == nil
+        let bob = p.canCloseOpenItems()  // "Bob" still can
+        #expect(prefix && bob)
+        let quote = p.acceptKeepingItemsClosable(bytes: Array(#"""#.utf8))  // {"n":"Bo"} again, and no other key
+        #expect(!quote)
+        let other = p.acceptKeepingItemsClosable(bytes: Array(#"b"}]"#.utf8))
+        #expect(other && p.isComplete)
+        // Without checked rules there is nothing to search.
+        var plain = GrammarMatcher(try JSONSchemaCompiler().compile(text: Array(#"{"type":"array"}"#.utf8)))
+        let repeated = plain.accept(bytes: Array("[1,1".utf8)) == nil
+        let plainCanClose = plain.canCloseOpenItems()
+        #expect(repeated && plainCanClose)
+    }
 }

@@ -57,6 +57,7 @@ public enum GrammarFuzzer {
         var matcher = GrammarMatcher(grammar)
         _ = matcher.accept(bytes: bytes.prefix(4096))
         _ = matcher.isComplete
+        _ = matcher.canCloseOpenItems()
         let cache = TokenMaskCache(automaton: GrammarAutomaton(grammar), trie: trie)
         var constraint = GrammarConstraint(cache: cache, endTokens: [0])
         for byte in bytes.prefix(8) {
