@@ -20,7 +20,9 @@ struct StackArena {
     private var table: [UInt64: Int32] = [:]
     private var checkedTable: [CheckedKey: Int32] = [:]
     private var work: [(Int32, Int32)] = []
-    private var seen: Set<UInt64> = []
+    /// The (position, parent) pairs one expansion has seen: a list while short (most are), then a set.
+    private var seenList: [UInt64] = []
+    private var seenSet: Set<UInt64> = []
 
     /// No text is kept and no check is made: walks report where one would be (`needsText`).
     var contextFree = false
@@ -110,11 +112,12 @@ struct StackArena {
     /// Expands (position, parent) until every stack's top is a byte set, appending to `into`.
     mutating func expand(_ position: Int32, _ parent: Int32, _ automaton: GrammarAutomaton, into out: inout Expansion) {
         work.removeAll(keepingCapacity: true)
-        seen.removeAll(keepingCapacity: true)
+        seenList.removeAll(keepingCapacity: true)
+        if !seenSet.isEmpty { seenSet.removeAll(keepingCapacity: true) }
         work.append((position, parent))
         while let (position, parent) = work.popLast() {
             let key = UInt64(UInt32(bitPattern: position)) << 32 | UInt64(UInt32(bitPattern: parent))
-            guard seen.insert(key).inserted else { continue }
+            guard firstSight(key) else { continue }
             let code = automaton.codes[Int(position)]
             if code >= 0 {
                 out.stacks.append(node(position, parent))
@@ -150,6 +153,17 @@ struct StackArena {
                 }
             }
         }
+    }
+
+    /// Records `key` as seen in this expansion; false when it already was.
+    @inline(__always)
+    private mutating func firstSight(_ key: UInt64) -> Bool {
+        if seenList.contains(key) { return false }
+        if seenList.count < 24 {
+            seenList.append(key)
+            return true
+        }
+        return seenSet.insert(key).inserted
     }
 
     /// Advances every stack in `stacks` over `byte` (appended to `text` when the grammar has
