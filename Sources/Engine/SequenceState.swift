@@ -107,7 +107,7 @@ public struct SequenceState: Sendable {
             return nil
         }
         if masked.count != logits.count { masked = [Float](repeating: 0, count: logits.count) }
-        var any = false
+        var allowed = 0
         for w in mask.indices {
             let bits = mask[w]
             let base = w << 6
@@ -117,28 +117,25 @@ public struct SequenceState: Sendable {
                 for i in base..<end { masked[i] = -.infinity }
                 continue
             }
-            any = true
             for i in base..<end {
-                masked[i] = bits & (1 << UInt64(i - base)) != 0 ? logits[i] : -.infinity
+                let on = bits & (1 << UInt64(i - base)) != 0
+                masked[i] = on ? logits[i] : -.infinity
+                if on { allowed += 1 }
             }
         }
-        guard any else { return nil }
         // A draw the constraint refuses (a rounding edge of the draw landing on a masked token, or
         // a token after which a unique item could not close) is masked too, and drawn again.
-        for _ in 0..<Self.maxRedraws {
+        for _ in 0..<min(allowed, Self.maxDraws) {
             let next = masked.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
             if accept(next) { return next }
-            guard Int(next) < masked.count else { return nil }
             masked[Int(next)] = -.infinity
-            let best = masked.withUnsafeBufferPointer { Sampler.argmax($0) }
-            guard masked[Int(best)] > -.infinity else { return nil }
         }
-        let best = masked.withUnsafeBufferPointer { Sampler.argmax($0) }
-        return accept(best) ? best : nil
+        return nil
     }
 
-    /// How many refused draws a step tolerates before it takes the best token left.
-    static let maxRedraws = 64
+    /// How many draws a step makes at most before it gives up (each refused one costs the
+    /// constraint's check).
+    static let maxDraws = 64
 
     /// Advances the constraint past `id`; false when it does not allow it.
     private mutating func accept(_ id: Int32) -> Bool {

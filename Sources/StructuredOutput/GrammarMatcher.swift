@@ -35,9 +35,7 @@ public struct GrammarMatcher: Sendable {
 
     /// The bytes that may come next.
     public var allowedBytes: ByteSet {
-        var set = ByteSet()
-        for stack in stacks { set.formUnion(automaton.set(at: arena.positions[Int(stack)])) }
-        return set
+        arena.readableBytes(stacks, automaton)
     }
 
     /// Consumes one byte; returns false (and leaves the state unchanged) when the grammar forbids it.
@@ -58,14 +56,11 @@ public struct GrammarMatcher: Sendable {
     /// Consumes `bytes` if the grammar allows all of them; otherwise returns the index of the first
     /// byte refused and leaves the state unchanged.
     public mutating func accept<Bytes: Sequence<UInt8>>(bytes: Bytes) -> Int? {
-        let mark = arena.count
-        let saved = (stacks, isComplete, consumed)
+        let saved = snapshot()
         var i = 0
         for byte in bytes {
             if !accept(byte) {
-                arena.rollback(to: mark)
-                arena.uncommit(to: saved.2)
-                (stacks, isComplete, consumed) = saved
+                restore(saved)
                 return i
             }
             i += 1
@@ -73,16 +68,34 @@ public struct GrammarMatcher: Sendable {
         return nil
     }
 
+    /// What `restore` needs to take the matcher back to this point.
+    private struct Snapshot {
+        var nodes: Int
+        var stacks: [Int32]
+        var isComplete: Bool
+        var consumed: Int
+        var closedItems: Int
+    }
+
+    private func snapshot() -> Snapshot {
+        Snapshot(nodes: arena.count, stacks: stacks, isComplete: isComplete, consumed: consumed, closedItems: arena.closedItems)
+    }
+
+    /// Forgets what was read since `saved` (the arena's scratch nodes and text too).
+    private mutating func restore(_ saved: Snapshot) {
+        arena.rollback(to: saved.nodes)
+        arena.uncommit(to: saved.consumed)
+        arena.closedItems = saved.closedItems
+        (stacks, isComplete, consumed) = (saved.stacks, saved.isComplete, saved.consumed)
+    }
+
     /// Consumes `bytes` when the grammar allows them and, with checked rules, the open items can
     /// still close after them (`canCloseOpenItems`); otherwise leaves the state unchanged.
     public mutating func acceptKeepingItemsClosable<Bytes: Sequence<UInt8>>(bytes: Bytes) -> Bool {
-        let mark = arena.count
-        let saved = (stacks, isComplete, consumed)
+        let saved = snapshot()
         guard accept(bytes: bytes) == nil else { return false }
         if canCloseOpenItems() { return true }
-        arena.rollback(to: mark)
-        arena.uncommit(to: saved.2)
-        (stacks, isComplete, consumed) = saved
+        restore(saved)
         return false
     }
 
@@ -125,15 +138,10 @@ public struct GrammarMatcher: Sendable {
         for byte in Self.searchOrder where allowed.contains(byte) {
             steps -= 1
             if steps < 0 { return nil }
-            let mark = arena.count
-            let saved = (stacks, isComplete, consumed)
-            let savedClosed = arena.closedItems
+            let saved = snapshot()
             guard accept(byte) else { continue }
             let found = search(depth: depth + 1, maxDepth: maxDepth, closed: closed, steps: &steps, path: &path)
-            arena.rollback(to: mark)
-            arena.uncommit(to: saved.2)
-            arena.closedItems = savedClosed
-            (stacks, isComplete, consumed) = saved
+            restore(saved)
             if found != false { return found }
         }
         return false

@@ -12,13 +12,15 @@ extension SchemaCompilation {
             view.arrayClauses.compactMap { c in i < c.prefix.count ? c.prefix[i] : c.items }
         }
         // uniqueItems: each item is checked against the earlier ones when it closes (ValueCheck).
-        // Items from a finite set (enum, const, booleans, null) cannot outnumber it: the bound keeps
-        // the model from opening an item no value can close.
+        // Items from a finite set (enum, const, booleans, null, bounded integers) cannot outnumber
+        // it: more required is unsatisfiable, and a small set also bounds the array, so no item is
+        // opened that no value can close. (A large set is left to the matcher's way-out search: as a
+        // bound it would unroll a rule per count, each a new position for the mask cache.)
         let unique = view.uniqueItems != nil && (maxItems ?? 2) > 1
         if unique, let k = try finiteDomainSize(schemas(prefixCount)) {
             let bound = prefixCount + k
             if minItems > bound { return try kit.never() }
-            maxItems = min(maxItems ?? bound, bound)
+            if k <= Self.maxBoundingDomain { maxItems = min(maxItems ?? bound, bound) }
         }
         guard minItems <= limits.maxRepetition, (maxItems ?? 0) <= limits.maxRepetition else {
             throw GrammarError(
@@ -65,6 +67,9 @@ extension SchemaCompilation {
         kit.builder.check(frame, .uniqueArray)
         return try kit.builder.add("array", [[open, .rule(frame)]])
     }
+
+    /// The largest finite item set that also bounds a unique array's length.
+    static let maxBoundingDomain = 16
 
     /// `element` behind a rule of its own whose references are checked unique items.
     private mutating func checkedItem(_ element: Element) throws(GrammarError) -> Element {

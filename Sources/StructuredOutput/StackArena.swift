@@ -155,6 +155,13 @@ struct StackArena {
         }
     }
 
+    /// The bytes any of `stacks` can read next.
+    func readableBytes(_ stacks: [Int32], _ automaton: GrammarAutomaton) -> ByteSet {
+        var set = ByteSet()
+        for stack in stacks { set.formUnion(automaton.set(at: positions[Int(stack)])) }
+        return set
+    }
+
     /// Records `key` as seen in this expansion; false when it already was.
     @inline(__always)
     private mutating func firstSight(_ key: UInt64) -> Bool {

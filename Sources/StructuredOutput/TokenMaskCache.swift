@@ -137,9 +137,7 @@ private struct TrieWalk {
         sets.append(stacks)
         setIDs[stacks] = id
         transitions.append(contentsOf: repeatElement(Self.unknown, count: 256))
-        var bytes = ByteSet()
-        for stack in stacks { bytes.formUnion(automaton.set(at: arena.positions[Int(stack)])) }
-        readable.append(bytes)
+        readable.append(arena.readableBytes(stacks, automaton))
         return id
     }
 
