@@ -93,6 +93,15 @@ public struct Generate: ParsableCommand {
     @Option(help: "Cap generation at this many tokens per second (fanless boxes).")
     var maxTokensPerSecond: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "Guess tokens ahead and verify them in one pass: off, ngram (from the prompt and the text so far), draft (needs a draft model) or auto; the text is the same either way.",
+            valueName: "mode"))
+    var speculative = SpeculativeMode.off.rawValue
+
+    @Flag(help: "Print the text (or ids) and the usage as one JSON object when done, instead of streaming the text.")
+    var json = false
+
     @Flag(help: "Print load time and prompt / generation tokens per second to stderr.")
     var verbose = false
 
@@ -106,6 +115,7 @@ public struct Generate: ParsableCommand {
         if chat, tokens != nil { throw ValidationError("--chat needs --prompt") }
         _ = try thermalLimits()
         _ = try cacheType()
+        _ = try speculativeMode()
         if let memoryBudget, MemoryBudget.parse(memoryBudget) == nil {
             throw ValidationError("--memory-budget takes a size like 2G, 512M or 1000000")
         }
@@ -146,6 +156,14 @@ public struct Generate: ParsableCommand {
             print("brise generate: \(model): \(error)", to: &stderr)
             throw ExitCode.failure
         }
+    }
+
+    /// The `--speculative` value.
+    private func speculativeMode() throws -> SpeculativeMode {
+        guard let mode = SpeculativeMode(rawValue: speculative) else {
+            throw ValidationError("--speculative must be one of \(SpeculativeMode.names)")
+        }
+        return mode
     }
 
     /// The `--kv-type` value as a cache type.
@@ -200,14 +218,18 @@ public struct Generate: ParsableCommand {
                 throw ExitCode(3)
             }
         }
-        let request = GenerationRequest(
+        var request = GenerationRequest(
             prompt: promptIDs, sampling: parameters, maxTokens: TokenCount(clamping: maxTokens), stop: stop, grammar: compiled)
+        request.speculative = try speculativeMode()
         let outcome: GenerationOutcome
+        var text = ""
         do {
             outcome = try context.generate(request, emitIDs: tokens != nil, pacer: pacer) { output in
                 switch output {
-                case .text(let text): out.write(Data(text.utf8))
-                case .token(let id): out.write(Data((first ? "\(id)" : ",\(id)").utf8))
+                case .text(let piece):
+                    if json { text += piece } else { out.write(Data(piece.utf8)) }
+                case .token(let id):
+                    if !json { out.write(Data((first ? "\(id)" : ",\(id)").utf8)) }
                 }
                 first = false
             }
@@ -216,6 +238,19 @@ public struct Generate: ParsableCommand {
                 .contextOverflow,
                 "the prompt (\(promptIDs.count) tokens) and -n \(maxTokens) exceed the context of \(context.contextLength) (--context)")
         }
+        if json {
+            let report = GenerateReport(
+                text: tokens == nil ? text : nil, tokens: tokens == nil ? nil : outcome.generated.map(Int.init),
+                finishReason: outcome.finishReason.rawValue, stop: outcome.stoppedAt,
+                usage: .init(
+                    promptTokens: outcome.promptTokens, cachedTokens: outcome.cachedTokens, generatedTokens: outcome.generated.count,
+                    promptSeconds: outcome.promptSeconds, generationSeconds: outcome.generationSeconds,
+                    draftedTokens: outcome.draftedTokens, acceptedTokens: outcome.acceptedTokens))
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            out.write(try encoder.encode(report))
+        }
         out.write(Data("\n".utf8))
         if verbose {
             func rate(_ x: Double) -> String { String(format: "%.2f", x) }
@@ -223,7 +258,9 @@ public struct Generate: ParsableCommand {
             print(
                 "load \(String(format: "%.3f", loaded.loadSeconds)) s; prompt \(promptIDs.count) tokens, "
                     + "\(rate(Double(promptIDs.count) / outcome.promptSeconds)) tokens/s; generation \(generated) tokens, "
-                    + "\(rate(generated > 0 ? Double(generated) / outcome.generationSeconds : 0)) tokens/s; \(loaded.threads) threads, "
+                    + "\(rate(generated > 0 ? Double(generated) / outcome.generationSeconds : 0)) tokens/s; "
+                    + (outcome.draftedTokens > 0 ? "guessed \(outcome.draftedTokens), accepted \(outcome.acceptedTokens); " : "")
+                    + "\(loaded.threads) threads, "
                     + "\(loaded.path.rawValue) kernels; memory \(loaded.plan); thermal \(pacer.summary)",
                 to: &stderr)
         }
@@ -233,3 +270,25 @@ public struct Generate: ParsableCommand {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// `brise generate --json`'s output: the answer and its usage as one object.
+struct GenerateReport: Encodable {
+    struct Usage: Encodable {
+        var promptTokens: Int
+        var cachedTokens: Int
+        var generatedTokens: Int
+        var promptSeconds: Double
+        var generationSeconds: Double
+        var draftedTokens: Int
+        var acceptedTokens: Int
+    }
+
+    /// The text (nil with --tokens).
+    var text: String?
+    /// The generated ids (with --tokens).
+    var tokens: [Int]?
+    var finishReason: String
+    /// The stop string that ended it, if one did.
+    var stop: String?
+    var usage: Usage
+}

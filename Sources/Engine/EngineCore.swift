@@ -21,6 +21,8 @@ final class EngineCore {
         let reused: Int
         /// The token to evaluate next (decoding).
         var pending: Int32?
+        /// Its guessing of tokens ahead (nil: speculation off).
+        var speculator: Speculator?
         let admitted: ContinuousClock.Instant
         var promptDone: ContinuousClock.Instant?
     }
@@ -31,6 +33,10 @@ final class EngineCore {
         var generated: Int
         /// Prompt tokens evaluated.
         var prefilled: Int
+        /// Tokens guessed ahead and verified.
+        var drafted = 0
+        /// Guessed tokens the model agreed with.
+        var accepted = 0
         var seconds: Double
     }
 
@@ -47,6 +53,9 @@ final class EngineCore {
     private let clock = ContinuousClock()
     /// Requests that ended, any way (refused, failed, cancelled or done).
     private(set) var endedCount = 0
+    /// Tokens guessed ahead and verified, and those the model agreed with, over all requests.
+    private(set) var draftedCount = 0
+    private(set) var acceptedCount = 0
 
     init(loaded: LoadedModel, configuration: InferenceEngine.Configuration) {
         self.loaded = loaded
@@ -96,6 +105,9 @@ final class EngineCore {
             try request.sampling.validate()
         } catch {
             throw EngineError(.invalidRequest, "\(error)")
+        }
+        if request.speculative == .draft {
+            throw EngineError(.invalidRequest, "speculative \"draft\" needs a draft model, and none is configured", parameter: "speculative")
         }
     }
 
@@ -151,8 +163,10 @@ final class EngineCore {
             perform(scheduler.finish(id, cached: slotTokens[slot], now: clock.now))
             return
         }
+        let speculator = arrival.request.speculative == .off ? nil : Speculator(prompt: arrival.request.prompt)
         live[id] = Live(
-            request: arrival.request, state: state, sink: arrival.sink, slot: slot, reused: reused, admitted: clock.now)
+            request: arrival.request, state: state, sink: arrival.sink, slot: slot, reused: reused, speculator: speculator,
+            admitted: clock.now)
     }
 
     /// Ends a live sequence: with an error (nil: its caller went away, nothing more to say), its slot
@@ -175,7 +189,8 @@ final class EngineCore {
         let outcome = GenerationOutcome(
             finishReason: reason, promptTokens: sequence.request.prompt.count, cachedTokens: sequence.reused,
             generated: sequence.state.generated, promptSeconds: sequence.admitted.duration(to: promptDone).seconds,
-            generationSeconds: promptDone.duration(to: now).seconds, stoppedAt: sequence.state.stoppedAt)
+            generationSeconds: promptDone.duration(to: now).seconds, stoppedAt: sequence.state.stoppedAt,
+            draftedTokens: sequence.speculator?.drafted ?? 0, acceptedTokens: sequence.speculator?.accepted ?? 0)
         sink.yield(.finished(outcome))
         sink.finish()
         perform(scheduler.finish(id, cached: slotTokens[sequence.slot], now: now))
@@ -183,23 +198,36 @@ final class EngineCore {
 
     // MARK: - Steps
 
-    /// Runs the next step the scheduler plans.
+    /// Runs the next step the scheduler plans. A decoding sequence that speculates carries its
+    /// guesses into the step (within the batch's room and its own limits); the step's logits for them
+    /// are verified in order and the slot's cache forgets the rejected ones.
     ///
     /// - Returns: What it did, or nil when nothing runs.
     func step() -> StepReport? {
         guard let plan = scheduler.nextStep() else { return nil }
         let start = clock.now
         var entries: [ModelSession.Entry] = []
-        var withLogits: [ID] = []
+        /// Sequences that get logits, in the order of their rows: how many rows, and their guesses.
+        var withLogits: [(id: ID, drafted: [Int32])] = []
+        let prefilling = plan.prefill.reduce(0) { $0 + $1.range.count }
+        var room = ModelSession.maximumBatch - prefilling - plan.decode.count
         for id in plan.decode {
-            guard let sequence = live[id], let token = sequence.pending else { continue }
-            entries.append(.init(slot: sequence.slot, tokens: [token], logits: .last))
-            withLogits.append(id)
+            guard var sequence = live[id], let token = sequence.pending else { continue }
+            var drafted: [Int32] = []
+            if sequence.speculator != nil, room > 0 {
+                let fits = session.contextLength - session.position(slot: sequence.slot) - 1
+                let limit = min(room, sequence.state.remaining - 1, fits)
+                drafted = sequence.speculator!.propose(generated: sequence.state.generated, limit: limit)
+                live[id] = sequence
+                room -= drafted.count
+            }
+            entries.append(.init(slot: sequence.slot, tokens: [token] + drafted, logits: drafted.isEmpty ? .last : .all))
+            withLogits.append((id, drafted))
         }
         for chunk in plan.prefill {
             guard let sequence = live[chunk.id] else { continue }
             entries.append(.init(slot: sequence.slot, tokens: sequence.request.prompt[chunk.range], logits: chunk.isLast ? .last : .none))
-            if chunk.isLast { withLogits.append(chunk.id) }
+            if chunk.isLast { withLogits.append((chunk.id, [])) }
         }
         let logits: [Float]
         do {
@@ -217,25 +245,49 @@ final class EngineCore {
         for entry in entries { slotTokens[entry.slot] += entry.tokens }
         let now = clock.now
         let vocabulary = session.model.vocabularySize
-        var generated = 0
-        for (row, id) in withLogits.enumerated() {
+        var report = StepReport(generated: 0, prefilled: prefilling, seconds: 0)
+        var row = 0
+        for (id, drafted) in withLogits {
+            let rows = drafted.count + 1
+            defer { row += rows }
             guard var sequence = live[id] else { continue }
             if sequence.promptDone == nil { sequence.promptDone = now }
             let sink = sequence.sink
             let result: SequenceState.Step
+            let accepted: Int
             let before = sequence.state.generated.count
             do {
-                result = try logits.withUnsafeBufferPointer { all in
-                    try sequence.state.step(logits: UnsafeBufferPointer(rebasing: all[(row * vocabulary)..<((row + 1) * vocabulary)])) {
-                        sink.yield(.output($0))
-                    }
+                (result, accepted) = try logits.withUnsafeBufferPointer { all in
+                    try sequence.state.step(
+                        rows: UnsafeBufferPointer(rebasing: all[(row * vocabulary)..<((row + rows) * vocabulary)]), vocabulary: vocabulary,
+                        drafted: drafted
+                    ) { sink.yield(.output($0)) }
                 }
             } catch {
                 live[id] = sequence
                 end(id, throwing: EngineError(.evaluationFailed, "\(error)"))
                 continue
             }
-            generated += sequence.state.generated.count - before
+            report.generated += sequence.state.generated.count - before
+            if !drafted.isEmpty {
+                sequence.speculator?.record(drafted: drafted.count, accepted: accepted)
+                report.drafted += drafted.count
+                report.accepted += accepted
+                // The cache keeps the token before the guesses and the accepted ones.
+                let rejected = drafted.count - accepted
+                if rejected > 0 {
+                    let slot = sequence.slot
+                    guard session.rewind(to: session.position(slot: slot) - rejected, slot: slot) else {
+                        // Cannot happen (a ring holds one batch beyond its window); kept for safety.
+                        session.reset(slot: slot)
+                        slotTokens[slot] = []
+                        live[id] = sequence
+                        end(id, throwing: EngineError(.evaluationFailed, "the cache could not forget rejected guesses"))
+                        continue
+                    }
+                    slotTokens[slot].removeLast(rejected)
+                }
+            }
             switch result {
             case .next(let token):
                 sequence.pending = token
@@ -245,8 +297,10 @@ final class EngineCore {
                 complete(id, reason: reason)
             }
         }
-        let prefilled = plan.prefill.reduce(0) { $0 + $1.range.count }
-        return StepReport(generated: generated, prefilled: prefilled, seconds: start.duration(to: clock.now).seconds)
+        draftedCount += report.drafted
+        acceptedCount += report.accepted
+        report.seconds = start.duration(to: clock.now).seconds
+        return report
     }
 }
 

@@ -21,6 +21,8 @@ public struct GenerationRequest: Sendable {
     public var grammar: CompiledGrammar?
     /// A forced tool call the answer must be (nil: none); not together with `grammar`.
     public var toolCalls: CompiledToolCalls?
+    /// How the engine guesses tokens ahead (the text is the same either way).
+    public var speculative: SpeculativeMode = .off
 
     /// Creates a request.
     public init(
@@ -79,6 +81,10 @@ public struct GenerationOutcome: Sendable, Equatable {
     public var generationSeconds: Double
     /// The stop string that ended the generation, if one did.
     public var stoppedAt: String?
+    /// Tokens guessed ahead and verified (speculative decoding).
+    public var draftedTokens = 0
+    /// Guessed tokens the model agreed with (each saved a forward pass).
+    public var acceptedTokens = 0
 }
 
 /// Text or ids coming out of a generation, in order.
@@ -139,6 +145,9 @@ public final class InferenceContext: @unchecked Sendable {
         let session = loaded.session
         let prompt = request.prompt
         try request.check(contextLength: session.contextLength, vocabularySize: session.model.vocabularySize)
+        if request.speculative == .draft {
+            throw EngineError(.invalidRequest, "speculative \"draft\" needs a draft model, and none is configured", parameter: "speculative")
+        }
         var sequence = try SequenceState(
             request: request, tokenizer: loaded.tokenizer, endOfGeneration: endOfGeneration, emitIDs: emitIDs)
         let clock = ContinuousClock()
@@ -166,9 +175,9 @@ public final class InferenceContext: @unchecked Sendable {
             pool.activeThreads = pacer.threads(outOf: allThreads)
         }
         /// Evaluates `tokens`; a failed batch leaves the cache in an unknown state, so it is forgotten.
-        func evaluate(_ tokens: ArraySlice<Int32>) throws {
+        func evaluate(_ tokens: ArraySlice<Int32>, allLogits: Bool = false) throws {
             do {
-                logits = try session.evaluate(Array(tokens))
+                logits = try session.evaluate(Array(tokens), allLogits: allLogits)
             } catch {
                 reset()
                 throw error
@@ -196,12 +205,31 @@ public final class InferenceContext: @unchecked Sendable {
         }
 
         let generationStart = clock.now
+        var speculator = request.speculative == .off ? nil : Speculator(prompt: prompt)
+        let vocabulary = session.model.vocabularySize
+        /// The guesses evaluated after the last token (their logits follow its own).
+        var drafted: [Int32] = []
         while true {
             if shouldStop() {
                 outcome.finishReason = .cancelled
                 break
             }
-            let step = try logits.withUnsafeBufferPointer { try sequence.step(logits: $0, emit: emit) }
+            let (step, accepted) = try logits.withUnsafeBufferPointer {
+                try sequence.step(rows: $0, vocabulary: vocabulary, drafted: drafted, emit: emit)
+            }
+            if !drafted.isEmpty {
+                speculator?.record(drafted: drafted.count, accepted: accepted)
+                // The cache forgets the rejected guesses (a ring holds one batch beyond its window,
+                // so this cannot fail).
+                let rejected = drafted.count - accepted
+                if rejected > 0 {
+                    guard session.rewind(to: session.position - rejected) else {
+                        reset()
+                        throw EngineError(.evaluationFailed, "the cache could not forget rejected guesses")
+                    }
+                    cachedTokens.removeLast(rejected)
+                }
+            }
             guard case .next(let next) = step else {
                 if case .finished(let reason) = step { outcome.finishReason = reason }
                 break
@@ -212,10 +240,14 @@ public final class InferenceContext: @unchecked Sendable {
                 outcome.finishReason = .cancelled
                 break
             }
-            try evaluate([next])
+            let room = min(sequence.remaining - 1, session.contextLength - session.position - 1)
+            drafted = speculator?.propose(generated: sequence.generated, limit: room) ?? []
+            try evaluate([next] + drafted, allLogits: !drafted.isEmpty)
         }
         pacer?.tokenDone()
         sequence.finish(emit: emit)
+        outcome.draftedTokens = speculator?.drafted ?? 0
+        outcome.acceptedTokens = speculator?.accepted ?? 0
         outcome.generated = sequence.generated
         outcome.stoppedAt = sequence.stoppedAt
         outcome.generationSeconds = Self.seconds(generationStart.duration(to: clock.now))

@@ -23,6 +23,13 @@ public struct EngineStatus: Sendable, Equatable {
     public var tokensPerSecond: Double?
     /// Requests that ended (any way) since start.
     public var requestsEnded: Int
+    /// Tokens guessed ahead and verified since the start (speculative decoding), and those the model
+    /// agreed with.
+    public var draftedTokens = 0
+    public var acceptedTokens = 0
+
+    /// The share of guessed tokens the model agreed with (nil: nothing guessed yet).
+    public var acceptanceRate: Double? { draftedTokens > 0 ? Double(acceptedTokens) / Double(draftedTokens) : nil }
 }
 
 /// The protocol-neutral serving core: one model thread running the scheduler's steps — several
@@ -257,7 +264,11 @@ public final class InferenceEngine: Service, Sendable {
         let tokens = recent.reduce(0) { $0 + $1.tokens }
         let seconds = recent.reduce(0) { $0 + $1.seconds }
         let ended = core.endedCount
+        let drafted = core.draftedCount
+        let accepted = core.acceptedCount
         statusState.withLock {
+            $0.draftedTokens = drafted
+            $0.acceptedTokens = accepted
             $0.busySlots = core.runningCount
             $0.queued = core.waitingCount
             if tokens > 0, seconds > 0 { $0.tokensPerSecond = Double(tokens) / seconds }

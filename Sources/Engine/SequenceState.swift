@@ -59,6 +59,32 @@ public struct SequenceState: Sendable {
     /// Whether the request asks for no tokens at all.
     public var wantsNothing: Bool { maxTokens == 0 }
 
+    /// How many more tokens the sequence may generate.
+    public var remaining: Int { max(0, maxTokens - generated.count) }
+
+    /// Picks the tokens after a verified guess: `rows` holds the logits after the sequence's last
+    /// token and after each of `drafted` (guessed to follow it), `vocabulary` per row. Position by
+    /// position the token is drawn exactly as `step(logits:emit:)` draws it (same sampler, same random
+    /// stream, same constraint); while it equals the guess the next row is used, so what comes out is
+    /// what plain decoding gives, only several tokens per pass.
+    ///
+    /// - Returns: The last step's result, and how many of `drafted` were accepted (the model's cache
+    ///   must keep the last token and those, and forget the rest).
+    public mutating func step(
+        rows: UnsafeBufferPointer<Float>, vocabulary: Int, drafted: [Int32], emit: (GenerationOutput) -> Void
+    ) throws -> (step: Step, accepted: Int) {
+        precondition(rows.count >= (drafted.count + 1) * vocabulary, "a row of logits per drafted token and one more")
+        var position = 0
+        while true {
+            let row = UnsafeBufferPointer(rebasing: rows[(position * vocabulary)..<((position + 1) * vocabulary)])
+            let result = try step(logits: row, emit: emit)
+            guard position < drafted.count, case .next(let token) = result, token == drafted[position] else {
+                return (result, position)
+            }
+            position += 1
+        }
+    }
+
     /// Picks the token after `logits` and emits its output.
     ///
     /// - Parameters:

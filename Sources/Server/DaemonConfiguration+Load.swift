@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import TOMLKit
 
@@ -248,6 +249,7 @@ extension DaemonConfiguration {
         lines.append("idle_timeout_seconds = \(idleTimeoutSeconds)")
         lines.append("shutdown_timeout_seconds = \(shutdownTimeoutSeconds)")
         lines.append("default_max_tokens = \(defaultMaxTokens)")
+        lines.append("speculative = \(quote(speculative.rawValue))")
         lines.append("thermal_zones = \(quote(thermalZones))")
         lines.append("thermal_soft_limit = \(thermalSoftLimit)")
         lines.append("thermal_hard_limit = \(thermalHardLimit)")

@@ -1,4 +1,4 @@
-import Engine
+public import Engine
 import Foundation
 
 /// Everything `brised` can be told, with its defaults. Every setting comes from (weakest first) its
@@ -60,6 +60,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var shutdownTimeoutSeconds = 10.0
     /// `max_tokens` when a request does not say.
     public var defaultMaxTokens = 512
+    /// How tokens are guessed ahead when a request does not say (`speculative`).
+    public var speculative = SpeculativeMode.off
     /// The directory holding `thermal_zone*`.
     public var thermalZones = "/sys/class/thermal"
     /// °C where pacing starts.
@@ -198,6 +200,16 @@ extension DaemonConfiguration {
         },
         Setting(key: "default_max_tokens", help: "max_tokens when a request does not give one.", defaultValue: "512") {
             $0.defaultMaxTokens = try integer($1, "default_max_tokens", 1...(1 << 24))
+        },
+        Setting(
+            key: "speculative",
+            help: "Speculative decoding when a request does not say: off, ngram (guesses from the prompt and the text so far), draft (needs a draft model) or auto; the text is the same either way.",
+            defaultValue: "off"
+        ) {
+            guard let mode = SpeculativeMode(rawValue: $1), mode != .draft else {
+                throw invalid("speculative", $1, "off, ngram or auto (no draft model is configured)")
+            }
+            $0.speculative = mode
         },
         Setting(key: "thermal_zones", help: "Directory holding thermal_zone*/temp.", defaultValue: "/sys/class/thermal") {
             $0.thermalZones = try path($1, "thermal_zones")

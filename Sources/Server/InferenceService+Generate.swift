@@ -119,10 +119,13 @@ extension InferenceService {
                 "finish": "\(outcome.finishReason.rawValue)", "prompt_tokens": "\(outcome.promptTokens)",
                 "cached_tokens": "\(outcome.cachedTokens)", "generated_tokens": "\(outcome.generated.count)",
                 "tokens_per_second": "\(tokensPerSecond.map { String(format: "%.2f", $0) } ?? "-")",
+                "drafted_tokens": "\(outcome.draftedTokens)", "accepted_tokens": "\(outcome.acceptedTokens)",
             ])
+        let speculated = request.speculative != .off
         let usage = Usage(
             promptTokens: outcome.promptTokens, cachedTokens: outcome.cachedTokens, generatedTokens: outcome.generated.count,
-            promptSeconds: outcome.promptSeconds, generationSeconds: outcome.generationSeconds)
+            promptSeconds: outcome.promptSeconds, generationSeconds: outcome.generationSeconds,
+            draftedTokens: speculated ? outcome.draftedTokens : nil, acceptedTokens: speculated ? outcome.acceptedTokens : nil)
         metrics.request(method: method, result: "ok")
         metrics.finished(usage)
         return (outcome, usage, text)

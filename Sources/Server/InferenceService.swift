@@ -43,7 +43,7 @@ final class InferenceService: Sendable {
         builder = RequestBuilder(
             tokenizer: loaded.tokenizer, chatEncoder: chatEncoder, contextLength: loaded.contextLength,
             vocabularySize: loaded.vocabularySize, defaultMaxTokens: configuration.defaultMaxTokens,
-            fillInTheMiddle: loaded.fillInTheMiddle)
+            fillInTheMiddle: loaded.fillInTheMiddle, defaultSpeculative: configuration.speculative)
     }
 
     /// Sends one reply (bytes with their NUL); returns false when the connection is gone.
@@ -143,7 +143,7 @@ final class InferenceService: Sendable {
             memoryPlanBytes: plan.totalBytes, memoryBudgetBytes: plan.budget, residentBytes: ProcessMemory.residentBytes(),
             thermal: "\(pacer.summary) (soft \(Self.celsius(pacer.limits.softLimit)), hard \(Self.celsius(pacer.limits.hardLimit))"
                 + (pacer.limits.maximumTokensPerSecond.map { ", cap \($0) tokens/s" } ?? "") + ")",
-            tokensPerSecond: engineStatus.tokensPerSecond)
+            tokensPerSecond: engineStatus.tokensPerSecond, speculativeAcceptance: engineStatus.acceptanceRate)
     }
 
     static func celsius(_ value: Double) -> String {

@@ -26,11 +26,14 @@ package struct RequestBuilder: Sendable {
     package let fillInTheMiddle: FillInTheMiddle?
     /// Compiles `response_format` and `grammar` against the vocabulary (nil: no vocabulary).
     package let grammars: GrammarCompiler?
+    /// `speculative` when a request gives none.
+    package let defaultSpeculative: SpeculativeMode
 
     package init(
         tokenizer: Tokenizer?, chatEncoder: ChatEncoder?, contextLength: Int, vocabularySize: Int, defaultMaxTokens: Int,
-        fillInTheMiddle: FillInTheMiddle? = nil
+        fillInTheMiddle: FillInTheMiddle? = nil, defaultSpeculative: SpeculativeMode = .off
     ) {
+        self.defaultSpeculative = defaultSpeculative
         self.fillInTheMiddle = fillInTheMiddle
         self.tokenizer = tokenizer
         grammars = tokenizer.map { GrammarCompiler(tokenizer: $0) }
@@ -222,9 +225,11 @@ package struct RequestBuilder: Sendable {
             throw .contextOverflow(promptTokens: prompt.count, maxTokens: maxTokens.value, contextLength: contextLength)
         }
         do {
-            return try GenerationRequest(
+            var request = try GenerationRequest(
                 prompt: prompt, settings: settings, seed: options?.seed ?? randomSeed(), maxTokens: maxTokens, stop: stop,
                 grammar: grammar)
+            request.speculative = options?.speculative.flatMap { SpeculativeMode(rawValue: $0.rawValue) } ?? defaultSpeculative
+            return request
         } catch {
             throw .invalidParameter(parameter: "options.\(VarlinkCall.wireName(error.parameter ?? "options"))", reason: error.message)
         }

@@ -22,13 +22,16 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
     public var responseFormat: ResponseFormat?
     /// A GBNF grammar the answer must match.
     public var grammar: String?
+    /// How the daemon guesses tokens ahead (absent: its default). The text is the same either way.
+    public var speculative: Speculative?
 
     public init(
         temperature: Double? = nil, topK: Int? = nil, topP: Double? = nil, minP: Double? = nil,
         repetitionPenalty: Double? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil,
         penaltyLastN: Int? = nil, seed: UInt64? = nil, maxTokens: Int? = nil, stop: [String]? = nil,
-        responseFormat: ResponseFormat? = nil, grammar: String? = nil
+        responseFormat: ResponseFormat? = nil, grammar: String? = nil, speculative: Speculative? = nil
     ) {
+        self.speculative = speculative
         self.responseFormat = responseFormat
         self.grammar = grammar
         self.temperature = temperature
@@ -46,7 +49,7 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty, penaltyLastN, seed, maxTokens, stop
-        case responseFormat, grammar
+        case responseFormat, grammar, speculative
     }
 
     public init(from decoder: any Decoder) throws {
@@ -65,6 +68,7 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
         stop = try c.decodeIfPresent([String].self, forKey: .stop)
         responseFormat = try c.decodeIfPresent(ResponseFormat.self, forKey: .responseFormat)
         grammar = try c.decodeIfPresent(String.self, forKey: .grammar)
+        speculative = try c.decodeIfPresent(Speculative.self, forKey: .speculative)
         if let grammar, grammar.utf8.count > bounds.grammarBytes {
             throw DecodingError.dataCorruptedError(
                 forKey: .grammar, in: c, debugDescription: "the grammar has \(grammar.utf8.count) bytes; at most \(bounds.grammarBytes)")
@@ -90,6 +94,21 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
         throw DecodingError.dataCorruptedError(
             forKey: .seed, in: c,
             debugDescription: "\(KeyedDecodingContainer<CodingKeys>.sent(c, .seed)) is not in \(ParameterBounds.seed)")
+    }
+}
+
+/// How tokens are guessed ahead for the model to verify (speculative decoding).
+public enum Speculative: String, Codable, Sendable, Equatable, CaseIterable {
+    case off, ngram, draft, auto
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let name = try c.decode(String.self)
+        guard let value = Self(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(
+                in: c, debugDescription: "\"\(name.prefix(64))\" is not one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = value
     }
 }
 
@@ -128,8 +147,17 @@ public struct Usage: Codable, Sendable, Equatable {
     public var generatedTokens: Int
     public var promptSeconds: Double
     public var generationSeconds: Double
+    /// Tokens guessed ahead and verified (absent: no speculation).
+    public var draftedTokens: Int?
+    /// Guessed tokens that were right.
+    public var acceptedTokens: Int?
 
-    public init(promptTokens: Int, cachedTokens: Int, generatedTokens: Int, promptSeconds: Double, generationSeconds: Double) {
+    public init(
+        promptTokens: Int, cachedTokens: Int, generatedTokens: Int, promptSeconds: Double, generationSeconds: Double,
+        draftedTokens: Int? = nil, acceptedTokens: Int? = nil
+    ) {
+        self.draftedTokens = draftedTokens
+        self.acceptedTokens = acceptedTokens
         self.promptTokens = promptTokens
         self.cachedTokens = cachedTokens
         self.generatedTokens = generatedTokens
@@ -350,8 +378,11 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var residentBytes: Int
     public var thermal: String?
     public var tokensPerSecond: Double?
+    /// The share of tokens guessed ahead that were right, since the start (absent: none guessed).
+    public var speculativeAcceptance: Double?
 
-    public init(state: String, activeRequests: Int, queuedRequests: Int, slots: Int? = nil, threads: Int, memoryPlanBytes: Int, memoryBudgetBytes: Int, residentBytes: Int, thermal: String? = nil, tokensPerSecond: Double? = nil) {
+    public init(state: String, activeRequests: Int, queuedRequests: Int, slots: Int? = nil, threads: Int, memoryPlanBytes: Int, memoryBudgetBytes: Int, residentBytes: Int, thermal: String? = nil, tokensPerSecond: Double? = nil, speculativeAcceptance: Double? = nil) {
+        self.speculativeAcceptance = speculativeAcceptance
         self.state = state
         self.slots = slots
         self.activeRequests = activeRequests

@@ -34,6 +34,11 @@ interface io.brise.Inference
 #                       InvalidParameter naming it and where it is)
 #   grammar             a GBNF grammar as llama.cpp writes them (root ::= …), at most 1 MiB;
 #                       not together with a JSON response_format
+#   speculative         "off", "ngram" (guess tokens ahead from the prompt and the text so far: edits
+#                       and answers from a document copy long runs), "draft" (from a draft model;
+#                       InvalidParameter when the daemon has none) or "auto" (the best available,
+#                       paused while it does not pay); absent: the daemon's default. The text is the
+#                       same either way (greedy or seeded); only the speed differs
 type SamplingOptions (
   temperature: ?float,
   top_k: ?int,
@@ -47,7 +52,8 @@ type SamplingOptions (
   max_tokens: ?int,
   stop: ?[]string,
   response_format: ?ResponseFormat,
-  grammar: ?string
+  grammar: ?string,
+  speculative: ?string
 )
 
 # The shape of an answer (La Plateforme's and OpenAI's response_format).
@@ -65,13 +71,16 @@ type JSONSchemaFormat (
   strict: ?bool
 )
 
-# Token counts and timings of a finished request.
+# Token counts and timings of a finished request. With speculative decoding, drafted_tokens were
+# guessed ahead and verified, and accepted_tokens of them were right (each saved a forward pass).
 type Usage (
   prompt_tokens: int,
   cached_tokens: int,
   generated_tokens: int,
   prompt_seconds: float,
-  generation_seconds: float
+  generation_seconds: float,
+  drafted_tokens: ?int,
+  accepted_tokens: ?int
 )
 
 # A function the model may call.
@@ -146,7 +155,8 @@ method GetModel() -> (
 )
 
 # What the daemon is doing, and its budgets. active_requests run in slots (busy of slots);
-# tokens_per_second is generated tokens per second over all of them, over the last steps.
+# tokens_per_second is generated tokens per second over all of them, over the last steps;
+# speculative_acceptance is the share of tokens guessed ahead that were right, since the start.
 method GetStatus() -> (
   state: string,
   active_requests: int,
@@ -157,7 +167,8 @@ method GetStatus() -> (
   memory_budget_bytes: int,
   resident_bytes: int,
   thermal: ?string,
-  tokens_per_second: ?float
+  tokens_per_second: ?float,
+  speculative_acceptance: ?float
 )
 
 # A parameter is missing, of the wrong type or out of range.

@@ -1,0 +1,314 @@
+@testable import Engine
+import Foundation
+import GGUF
+import Sampling
+import TestSupport
+import Testing
+import Tokenization
+
+/// Speculative decoding: prompt lookup finds the latest earlier occurrence of the sequence's ending,
+/// the guess length adapts and pauses, verification accepts exactly the guesses the sampler would have
+/// drawn, and on real files (tiny fixtures, a sliding-window model whose rings wrap, and the real
+/// models when present) the text with speculation is the text without it, greedy and seeded, alone
+/// and batched in the engine.
+@Suite struct SpeculationTests {
+    // MARK: - Prompt lookup
+
+    @Test func proposesWhatFollowedTheLatestEarlierOccurrence() {
+        var index = NGramIndex()
+        index.append(contentsOf: [1, 2, 3, 4, 5, 9, 2, 3] as [Int32])
+        // "2 3" ended at position 2: 4 5 9 followed it.
+        #expect(index.propose(limit: 3) == [4, 5, 9])
+        #expect(index.propose(limit: 10) == [4, 5, 9, 2, 3])
+        index.append(contentsOf: [7] as [Int32])
+        // "3 7" and "7" never occurred before.
+        #expect(index.propose(limit: 4) == [])
+        index.append(contentsOf: [1, 2, 3] as [Int32])
+        // "2 3" now occurred twice before (positions 2 and 7): the latest wins, and the longest match
+        // ("1 2 3", at 2 only) comes before it.
+        #expect(index.propose(limit: 2) == [4, 5])
+    }
+
+    @Test func prefersTheLongestMatchOverTheLatest() {
+        var index = NGramIndex(orders: [3, 2])
+        // "5 6" occurs at 1 (after 4) and at 6 (after 8); the ending "4 5 6" matches only the first.
+        index.append(contentsOf: [4, 5, 6, 10, 11, 8, 5, 6, 12, 4, 5, 6] as [Int32])
+        #expect(index.propose(limit: 2) == [10, 11])
+        var short = NGramIndex(orders: [2])
+        short.append(contentsOf: [4, 5, 6, 10, 11, 8, 5, 6, 12, 4, 5, 6] as [Int32])
+        #expect(short.propose(limit: 2) == [12, 4])
+    }
+
+    @Test func aRepeatingRunProposesItsContinuation() {
+        var index = NGramIndex()
+        index.append(contentsOf: [7, 7, 7, 7] as [Int32])
+        #expect(index.propose(limit: 5) == [7])
+        var none = NGramIndex()
+        none.append(contentsOf: [3] as [Int32])
+        #expect(none.propose(limit: 5) == [])
+        #expect(none.propose(limit: 0) == [])
+    }
+
+    /// Random sequences over a small alphabet: every proposal continues an earlier occurrence of the
+    /// longest matching ending, checked against a brute-force search.
+    @Test func proposalsMatchABruteForceSearch() {
+        var random = SeededRandom(seed: 5)
+        for _ in 0..<50 {
+            var index = NGramIndex()
+            var tokens: [Int32] = []
+            for _ in 0..<200 {
+                let token = Int32.random(in: 0..<6, using: &random)
+                tokens.append(token)
+                index.append(contentsOf: [token])
+                let got = index.propose(limit: 4)
+                #expect(got == Self.bruteForce(tokens, orders: [4, 3, 2], limit: 4))
+            }
+        }
+    }
+
+    static func bruteForce(_ tokens: [Int32], orders: [Int], limit: Int) -> [Int32] {
+        let end = tokens.count - 1
+        for order in orders where order <= end {
+            let suffix = tokens[(end - order + 1)...end]
+            for position in stride(from: end - 1, through: order - 1, by: -1)
+            where Array(tokens[(position - order + 1)...position]) == Array(suffix) {
+                return Array(tokens[(position + 1)..<min(tokens.count, position + 1 + limit)])
+            }
+        }
+        return []
+    }
+
+    // MARK: - Adapting
+
+    @Test func theGuessLengthGrowsWithAcceptanceAndPausesAfterMisses() {
+        // The output so far ("3 4") copies the prompt's start: 58 tokens to guess from.
+        var speculator = Speculator(prompt: Array(3..<63))
+        // Starts at 4, doubles on whole acceptance up to the maximum.
+        #expect(speculator.propose(generated: [3, 4], limit: 100).count == 4)
+        speculator.record(drafted: 4, accepted: 4)
+        #expect(speculator.propose(generated: [3, 4], limit: 100).count == 8)
+        speculator.record(drafted: 8, accepted: 8)
+        speculator.record(drafted: 16, accepted: 16)
+        #expect(speculator.propose(generated: [3, 4], limit: 100).count == Speculator.maximumDraft)
+        #expect(speculator.propose(generated: [3, 4], limit: 3).count == 3)
+        // A partial acceptance: one more than the accepted run.
+        speculator.record(drafted: 16, accepted: 2)
+        #expect(speculator.propose(generated: [3, 4], limit: 100).count == 3)
+        // Misses in a row: length 1, then pauses of 0, 1, 2, 4 … steps.
+        var pauses: [Int] = []
+        for _ in 0..<5 {
+            speculator.record(drafted: 1, accepted: 0)
+            var skipped = 0
+            while speculator.propose(generated: [3, 4], limit: 100).isEmpty { skipped += 1 }
+            pauses.append(skipped)
+        }
+        #expect(pauses == [0, 1, 2, 4, 8])
+        // Any acceptance ends the backoff.
+        speculator.record(drafted: 1, accepted: 1)
+        speculator.record(drafted: 2, accepted: 0)
+        #expect(!speculator.propose(generated: [3, 4], limit: 100).isEmpty)
+        #expect(speculator.drafted == 4 + 8 + 16 + 16 + 5 + 1 + 2)
+        #expect(speculator.accepted == 4 + 8 + 16 + 2 + 1)
+    }
+
+    // MARK: - Verification
+
+    /// Logits whose greedy choice is `winners[row]`.
+    static func rows(_ winners: [Int32], vocabulary: Int) -> [Float] {
+        var logits = [Float](repeating: 0, count: winners.count * vocabulary)
+        for (row, winner) in winners.enumerated() { logits[row * vocabulary + Int(winner)] = 5 }
+        return logits
+    }
+
+    static func state(maxTokens: TokenCount = 100) throws -> SequenceState {
+        try SequenceState(
+            request: GenerationRequest(prompt: [1, 2], sampling: .greedy, maxTokens: maxTokens), tokenizer: nil,
+            endOfGeneration: [0], emitIDs: true)
+    }
+
+    @Test func verificationKeepsTheGuessesTheSamplerAgreesWith() throws {
+        var state = try Self.state()
+        let logits = Self.rows([7, 8, 9, 4], vocabulary: 16)
+        var emitted: [Int32] = []
+        let (step, accepted) = try logits.withUnsafeBufferPointer {
+            try state.step(rows: $0, vocabulary: 16, drafted: [7, 8, 3]) { if case .token(let t) = $0 { emitted.append(t) } }
+        }
+        // 7 and 8 agree; at the third row the sampler picks 9, not the guessed 3; row 4 is unused.
+        #expect(accepted == 2)
+        #expect(step == .next(9))
+        #expect(emitted == [7, 8, 9])
+        #expect(state.generated == [7, 8, 9])
+    }
+
+    @Test func aWholeGuessGivesOneTokenMore() throws {
+        var state = try Self.state()
+        let logits = Self.rows([7, 8, 9], vocabulary: 16)
+        let (step, accepted) = try logits.withUnsafeBufferPointer { try state.step(rows: $0, vocabulary: 16, drafted: [7, 8]) { _ in } }
+        #expect(accepted == 2)
+        #expect(step == .next(9))
+    }
+
+    @Test func verificationStopsAtTheEndTokenAndTheLimit() throws {
+        var ending = try Self.state()
+        let logits = Self.rows([7, 0, 9], vocabulary: 16)
+        let (step, accepted) = try logits.withUnsafeBufferPointer { try ending.step(rows: $0, vocabulary: 16, drafted: [7, 0]) { _ in } }
+        #expect(step == .finished(.stop))
+        #expect(accepted == 1)
+        #expect(ending.generated == [7])
+        var limited = try Self.state(maxTokens: 2)
+        let (limitStep, limitAccepted) = try Self.rows([7, 8, 9], vocabulary: 16).withUnsafeBufferPointer {
+            try limited.step(rows: $0, vocabulary: 16, drafted: [7, 8]) { _ in }
+        }
+        #expect(limitStep == .finished(.length))
+        #expect(limitAccepted == 1)
+        #expect(limited.generated == [7, 8])
+    }
+
+    // MARK: - Real files
+
+    /// A prompt that repeats itself, so prompt lookup has something to copy.
+    static func repetitivePrompt(vocabulary: Int, length: Int = 60, seed: UInt64 = 3) -> [Int32] {
+        var random = SeededRandom(seed: seed)
+        let phrase = (0..<12).map { _ in Int32.random(in: 3..<Int32(min(vocabulary, 200)), using: &random) }
+        var prompt: [Int32] = [1]
+        while prompt.count < length { prompt += phrase }
+        return Array(prompt.prefix(length))
+    }
+
+    static func generate(_ path: String, _ request: GenerationRequest, context: Int = 256) throws -> (GenerationOutcome, String) {
+        let loaded = try LoadedModel(modelPath: path, contextLength: context, threads: 2, environment: [:])
+        var text = ""
+        let outcome = try InferenceContext(loaded: loaded).generate(request) { if case .text(let t) = $0 { text += t } }
+        return (outcome, text)
+    }
+
+    static func request(_ prompt: [Int32], seed: UInt64?, maxTokens: TokenCount, speculative: SpeculativeMode) -> GenerationRequest {
+        let sampling = seed.map { SamplingParameters(temperature: 0.9, topK: 40, topP: 0.95, minP: 0.02, seed: $0) } ?? .greedy
+        var request = GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: maxTokens)
+        request.speculative = speculative
+        return request
+    }
+
+    /// Every tiny fixture type (their random weights loop, so guesses are often right), greedy and
+    /// seeded: the same ids and text with and without prompt lookup, and guesses were made.
+    @Test(arguments: ["tiny-llama-Q8_0", "tiny-llama-Q4_0", "tiny-llama-Q4_K_M", "tiny-llama-Q5_0", "tiny-llama-Q6_K"])
+    func tinyModelsGiveTheSameTextWithGuesses(_ name: String) throws {
+        let path = Fixtures.path("models/\(name).gguf")
+        let loaded = try LoadedModel(modelPath: path, contextLength: 256, threads: 1, environment: [:])
+        let prompt = Self.repetitivePrompt(vocabulary: loaded.vocabularySize)
+        var drafted = 0
+        var accepted = 0
+        for seed in [nil, 11, 12] as [UInt64?] {
+            let (plain, plainText) = try Self.generate(path, Self.request(prompt, seed: seed, maxTokens: 120, speculative: .off))
+            let (guessed, guessedText) = try Self.generate(path, Self.request(prompt, seed: seed, maxTokens: 120, speculative: .ngram))
+            #expect(guessed.generated == plain.generated, "\(name) seed \(String(describing: seed))")
+            #expect(guessedText == plainText)
+            #expect(guessed.finishReason == plain.finishReason)
+            #expect(plain.draftedTokens == 0)
+            drafted += guessed.draftedTokens
+            accepted += guessed.acceptedTokens
+        }
+        #expect(drafted > 0)
+        #expect(accepted > 0)
+        #expect(accepted <= drafted)
+    }
+
+    /// A tiny gemma3 file with a window of 4 on 5 of 6 layers, written to disk: 600 prompt tokens and
+    /// 300 generated wrap its 576-cell rings, and every rejected guess is taken back out of them.
+    @Test func slidingWindowRingsForgetRejectedGuesses() throws {
+        let shape = TinyGGUF.Shape(layers: 6)
+        var writer = try TinyGGUF.model(architecture: "gemma3", shape: shape, seed: 7)
+        writer.add("gemma3.attention.sliding_window", .uint32(4))
+        writer.add("gemma3.attention.sliding_window_pattern", .uint32(6))
+        var random = SeededRandom(seed: 11)
+        func norm(_ name: String, _ count: Int) throws {
+            let data = (0..<count).flatMap { _ -> [UInt8] in
+                withUnsafeBytes(of: Float.random(in: 0.5...1.5, using: &random).bitPattern.littleEndian) { Array($0) }
+            }
+            try writer.addTensor(name: name, dimensions: [count], type: .f32, data: data)
+        }
+        for layer in 0..<shape.layers {
+            try norm("blk.\(layer).attn_q_norm.weight", shape.headDimension)
+            try norm("blk.\(layer).attn_k_norm.weight", shape.headDimension)
+            try norm("blk.\(layer).post_attention_norm.weight", shape.embedding)
+            try norm("blk.\(layer).post_ffw_norm.weight", shape.embedding)
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("brise-spec-gemma-\(getpid()).gguf").path
+        try Data(try writer.serialized()).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let prompt = Self.repetitivePrompt(vocabulary: shape.vocabulary, length: 600, seed: 9)
+        for seed in [nil, 21] as [UInt64?] {
+            let (plain, _) = try Self.generate(path, Self.request(prompt, seed: seed, maxTokens: 300, speculative: .off), context: 1024)
+            let (guessed, _) = try Self.generate(path, Self.request(prompt, seed: seed, maxTokens: 300, speculative: .ngram), context: 1024)
+            #expect(guessed.generated == plain.generated)
+            #expect(guessed.draftedTokens > guessed.acceptedTokens, "some guesses were rejected (and rolled back)")
+        }
+    }
+
+    /// The engine: four streams at once, greedy and seeded, two of them guessing, give each the ids and
+    /// text it gets alone without guesses.
+    @Test func batchedStreamsWithGuessesMatchPlainRunsAlone() async throws {
+        let path = InferenceEngineTests.model
+        let vocabulary = try LoadedModel(modelPath: path, contextLength: 64, threads: 1, environment: [:]).vocabularySize
+        let requests = (0..<4).map { i in
+            Self.request(
+                Self.repetitivePrompt(vocabulary: vocabulary, length: 40 + 7 * i, seed: UInt64(30 + i)), seed: i % 2 == 0 ? nil : UInt64(50 + i),
+                maxTokens: TokenCount(integerLiteral: 60 + 10 * i), speculative: i < 3 ? .ngram : .off)
+        }
+        var alone: [[Int32]] = []
+        for var request in requests {
+            request.speculative = .off
+            alone.append(try Self.generate(path, request).0.generated)
+        }
+        let together = try await InferenceEngineTests.withEngine(slots: 4) { engine in
+            try await withThrowingTaskGroup(of: (Int, GenerationOutcome?).self) { group in
+                for (i, request) in requests.enumerated() {
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(10 * i))
+                        return (i, try await InferenceEngineTests.collect(engine.submit(request)).1)
+                    }
+                }
+                var results = [GenerationOutcome?](repeating: nil, count: requests.count)
+                for try await (i, outcome) in group { results[i] = outcome }
+                return (results, engine.status)
+            }
+        }
+        let (outcomes, status) = together
+        for i in requests.indices { #expect(outcomes[i]?.generated == alone[i], "stream \(i)") }
+        let drafted = outcomes.compactMap { $0?.draftedTokens }.reduce(0, +)
+        let accepted = outcomes.compactMap { $0?.acceptedTokens }.reduce(0, +)
+        #expect(drafted > 0)
+        #expect(outcomes[3]?.draftedTokens == 0)
+        #expect(status.draftedTokens == drafted)
+        #expect(status.acceptedTokens == accepted)
+    }
+
+    /// `draft` without a draft model is refused, in the engine and the CLI's loop.
+    @Test func draftWithoutADraftModelIsRefused() async throws {
+        let request = Self.request([1, 5, 6], seed: nil, maxTokens: 4, speculative: .draft)
+        #expect(throws: EngineError.self) { try Self.generate(InferenceEngineTests.model, request) }
+        _ = try await InferenceEngineTests.withEngine(slots: 1) { engine in
+            await #expect(throws: EngineError.self) { try await InferenceEngineTests.collect(engine.submit(request)) }
+        }
+    }
+
+    /// The real models, when present: a prompt that asks to repeat a passage, greedy and seeded.
+    @Test func realModelsGiveTheSameTextWithGuesses() throws {
+        for path in Fixtures.presentRealModels {
+            let loaded = try LoadedModel(modelPath: path, contextLength: 512, threads: 2, environment: [:])
+            guard let tokenizer = loaded.tokenizer else { continue }
+            let passage = "def area(width, height):\n    return width * height\n\n\ndef perimeter(width, height):\n    return 2 * (width + height)\n"
+            let prompt = tokenizer.encode("Copy this code exactly.\n\n" + passage + "\nCopy:\n", addSpecial: true)
+            var accepted = 0
+            for seed in [nil, 3, 4] as [UInt64?] {
+                let (plain, plainText) = try Self.generate(path, Self.request(prompt, seed: seed, maxTokens: 48, speculative: .off), context: 512)
+                let (guessed, guessedText) = try Self.generate(
+                    path, Self.request(prompt, seed: seed, maxTokens: 48, speculative: .ngram), context: 512)
+                #expect(guessed.generated == plain.generated, "\(path) seed \(String(describing: seed))")
+                #expect(guessedText == plainText)
+                accepted += guessed.acceptedTokens
+            }
+            #expect(accepted > 0, "\(path)")
+        }
+    }
+}
