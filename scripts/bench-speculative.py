@@ -103,7 +103,8 @@ def main():
         from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
         common = dict(model_path=args.model, n_ctx=4096, n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
         llamas["llama.cpp"] = Llama(**common)
-        llamas["llama.cpp lookup"] = Llama(**common, draft_model=LlamaPromptLookupDecoding(num_pred_tokens=10))
+        # Its draft model needs the logits of every position.
+        llamas["llama.cpp lookup"] = Llama(**common, logits_all=True, draft_model=LlamaPromptLookupDecoding(num_pred_tokens=10))
 
     for name in args.workload or ["edit", "story"]:
         content, max_tokens = loads[name]

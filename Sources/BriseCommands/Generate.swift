@@ -99,6 +99,11 @@ public struct Generate: ParsableCommand {
             valueName: "mode"))
     var speculative = SpeculativeMode.off.rawValue
 
+    @Option(
+        name: .customLong("draft-model"),
+        help: "A smaller GGUF with the same vocabulary that guesses tokens ahead for --speculative draft or auto (a file, or a name in the models directory).")
+    var draftModel: String?
+
     @Flag(help: "Print the text (or ids) and the usage as one JSON object when done, instead of streaming the text.")
     var json = false
 
@@ -115,7 +120,7 @@ public struct Generate: ParsableCommand {
         if chat, tokens != nil { throw ValidationError("--chat needs --prompt") }
         _ = try thermalLimits()
         _ = try cacheType()
-        _ = try speculativeMode()
+        if try speculativeMode() == .draft, draftModel == nil { throw ValidationError("--speculative draft needs --draft-model") }
         if let memoryBudget, MemoryBudget.parse(memoryBudget) == nil {
             throw ValidationError("--memory-budget takes a size like 2G, 512M or 1000000")
         }
@@ -203,7 +208,17 @@ public struct Generate: ParsableCommand {
                 promptIDs = tokenizer.encode(prompt ?? "", addSpecial: true)
             }
         }
-        let context = InferenceContext(loaded: loaded)
+        var draft: DraftModel?
+        if let draftModel {
+            let draftPath = try ModelArgument.path(draftModel, command: "generate")
+            do {
+                draft = try DraftModel(path: draftPath, target: loaded, lockWeights: mlock, environment: ProcessInfo.processInfo.environment)
+            } catch let error as EngineError {
+                print("brise generate: --draft-model: \(error.message)", to: &stderr)
+                throw ExitCode(64)
+            }
+        }
+        let context = InferenceContext(loaded: loaded, draft: draft)
         let pacer = ThermalPacer(limits: try thermalLimits(), zones: ThermalZones(directory: thermalZones))
         let out = FileHandle.standardOutput
         var first = true

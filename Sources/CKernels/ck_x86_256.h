@@ -435,6 +435,132 @@ CK_INL void CK_FN(mk_f16)(int nc, size_t n, const void *wv, const void *const *x
 
 CK_DEFINE_MAT(q5_0, CK_QK5_0)
 CK_DEFINE_MAT(q8_0, CK_QK8_0)
+
+// MARK: - Q5_0 / Q8_0 mat-mat with each activation block's share computed once
+//
+// A mat-mat multiplies every weight row with the same activation blocks. What depends on an
+// activation block alone -- its scale as f32 and, for Q5_0, the offset term (16 times the sum of
+// each lane's 4 quants) -- is computed once per call instead of once per weight row (the mk_ kernels
+// redo it per row: an f16 conversion and a second vpmaddubsw/vpmaddwd per block and row, about a
+// third of the work in a small batch). The integers are the same, and so are the float operations:
+// dw * dx rounded once (a vector multiply of the two broadcast scales rounds as the scalar one), one
+// fma per block and lane, the same horizontal sum: bit-identical to matmul_q5_0 / matmul_q8_0 above.
+//
+// The shares of as many activation vectors as fit CK_SHARE_BYTES of stack are made, then every row
+// tile is multiplied by them (tiles outermost, as in the template); rows too long for even four
+// vectors' shares take the template's kernel.
+
+#define CK_SHARE_BYTES (96 * 1024)
+
+// One weight row times nc (1..4) activation vectors whose shares are dx[c * nb + b] (and off[...]).
+CK_INL void CK_FN(mk_q5_0_shared)(int nc, size_t nb, const block_q5_0 *w, const block_q8_0 *const *x, const float *dx,
+                                   const __m256i *off, float *out) {
+    __m256 acc[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) acc[c] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nb; ++b) {
+        const __m256i q = _mm256_or_si256(CK_FN(nibbles32)(w[b].qs), CK_FN(bits32_to_0x10)(ck_load_u32(w[b].qh)));
+        const __m256 dw = _mm256_set1_ps(CK_FN(h2f)(&w[b].d));
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const __m256i y = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
+            const __m256i is = _mm256_sub_epi32(CK_FN(dpbusd)(_mm256_setzero_si256(), q, y), off[(size_t)c * nb + b]);
+            const __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ss(&dx[(size_t)c * nb + b]));
+            acc[c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(is), acc[c]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);
+}
+
+CK_INL void CK_FN(mk_q8_0_shared)(int nc, size_t nb, const block_q8_0 *w, const block_q8_0 *const *x, const float *dx,
+                                   float *out) {
+    __m256 acc[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) acc[c] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nb; ++b) {
+        const __m256i qw = _mm256_loadu_si256((const __m256i *)w[b].qs);
+        const __m256i aw = _mm256_sign_epi8(qw, qw);
+        const __m256 dw = _mm256_set1_ps(CK_FN(h2f)(&w[b].d));
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            const __m256i is = CK_FN(isum_q8)(aw, qw, &x[c][b]);
+            const __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ss(&dx[(size_t)c * nb + b]));
+            acc[c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(is), acc[c]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);
+}
+
+// Rows r0..r1 times activation vectors j0..j1 (their shares made for these vectors).
+#define CK_SHARED_MATMUL_BODY(MK_CALL)                                                                    \
+    for (size_t t0 = r0; t0 < r1; t0 += CK_MM_ROW_TILE) {                                                 \
+        const size_t t1 = t0 + CK_MM_ROW_TILE < r1 ? t0 + CK_MM_ROW_TILE : r1;                            \
+        for (size_t g = j0; g < j1; g += 4) {                                                             \
+            const size_t nc = j1 - g < 4 ? j1 - g : 4;                                                    \
+            const block_q8_0 *xs[4];                                                                      \
+            for (size_t c = 0; c < nc; ++c) xs[c] = (const block_q8_0 *)((const char *)xq + (g + c) * xstride); \
+            const size_t first = (g - j0) * nb;                                                           \
+            for (size_t r = t0; r < t1; ++r) {                                                            \
+                const void *row = (const char *)w + r * rs;                                               \
+                float o[4];                                                                               \
+                switch (nc) {                                                                             \
+                case 4: MK_CALL(4); break;                                                                \
+                case 3: MK_CALL(3); break;                                                                \
+                case 2: MK_CALL(2); break;                                                                \
+                default: MK_CALL(1); break;                                                               \
+                }                                                                                         \
+                for (size_t c = 0; c < nc; ++c) y[(g + c) * ys + r] = o[c];                               \
+            }                                                                                             \
+        }                                                                                                 \
+    }
+
+static CK_TGT void CK_FN(matmul_q5_0_shared)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec,
+                                             float *y, size_t ys, size_t r0, size_t r1, size_t cols) {
+    const size_t nb = cols / CK_QK5_0;
+    const size_t per = nb * (sizeof(float) + sizeof(__m256i));
+    size_t batch = per ? CK_SHARE_BYTES / per / 4 * 4 : 0;
+    if (batch < 4) {
+        CK_FN(matmul_q5_0)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols);
+        return;
+    }
+    if (batch > nvec) batch = nvec;
+    __m256i off[CK_SHARE_BYTES / sizeof(__m256i) + 1];
+    float dx[CK_SHARE_BYTES / sizeof(float) / 8 + 4];
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    for (size_t j0 = 0; j0 < nvec; j0 += batch) {
+        const size_t j1 = j0 + batch < nvec ? j0 + batch : nvec;
+        for (size_t j = j0; j < j1; ++j) {
+            const block_q8_0 *x = (const block_q8_0 *)((const char *)xq + j * xstride);
+            for (size_t b = 0; b < nb; ++b) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)x[b].qs);
+                off[(j - j0) * nb + b] = CK_FN(dpbusd)(_mm256_setzero_si256(), sixteen, v);
+                dx[(j - j0) * nb + b] = CK_FN(h2f)(&x[b].d);
+            }
+        }
+#define CK_Q5_CALL(n) CK_FN(mk_q5_0_shared)(n, nb, (const block_q5_0 *)row, xs, dx + first, off + first, o)
+        CK_SHARED_MATMUL_BODY(CK_Q5_CALL)
+#undef CK_Q5_CALL
+    }
+}
+
+static CK_TGT void CK_FN(matmul_q8_0_shared)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec,
+                                             float *y, size_t ys, size_t r0, size_t r1, size_t cols) {
+    const size_t nb = cols / CK_QK8_0;
+    const size_t per = nb * sizeof(float);
+    size_t batch = per ? CK_SHARE_BYTES / per / 4 * 4 : 0;
+    if (batch < 4) {
+        CK_FN(matmul_q8_0)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols);
+        return;
+    }
+    if (batch > nvec) batch = nvec;
+    float dx[CK_SHARE_BYTES / sizeof(float) + 4];
+    for (size_t j0 = 0; j0 < nvec; j0 += batch) {
+        const size_t j1 = j0 + batch < nvec ? j0 + batch : nvec;
+        for (size_t j = j0; j < j1; ++j) {
+            const block_q8_0 *x = (const block_q8_0 *)((const char *)xq + j * xstride);
+            for (size_t b = 0; b < nb; ++b) dx[(j - j0) * nb + b] = CK_FN(h2f)(&x[b].d);
+        }
+#define CK_Q8_CALL(n) CK_FN(mk_q8_0_shared)(n, nb, (const block_q8_0 *)row, xs, dx + first, o)
+        CK_SHARED_MATMUL_BODY(CK_Q8_CALL)
+#undef CK_Q8_CALL
+    }
+}
 CK_DEFINE_MAT(q5_K, CK_QKK)
 CK_DEFINE_MAT(q6_K, CK_QKK)
 CK_DEFINE_MAT(f32, 1)
@@ -558,4 +684,6 @@ CK_INTERNAL void CK_FN(fill_table)(ck_kernels *k) {
     k->fp16_to_fp32_row = CK_FN(fp16_to_fp32_row);
     k->fp32_to_fp16_row = CK_FN(fp32_to_fp16_row);
     CK_SET_ALL_KERNELS(k)
+    k->matmul[CK_TYPE_Q5_0] = CK_FN(matmul_q5_0_shared);
+    k->matmul[CK_TYPE_Q8_0] = CK_FN(matmul_q8_0_shared);
 }

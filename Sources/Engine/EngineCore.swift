@@ -42,6 +42,8 @@ final class EngineCore {
 
     let loaded: LoadedModel
     let session: ModelSession
+    /// The model guessing tokens ahead for `draft` requests (nil: none configured).
+    let draft: DraftModel?
     let endOfGeneration: Set<Int32>
     let limits: InferenceEngine.Configuration
     private(set) var scheduler: Scheduler<ContinuousClock>
@@ -57,8 +59,9 @@ final class EngineCore {
     private(set) var draftedCount = 0
     private(set) var acceptedCount = 0
 
-    init(loaded: LoadedModel, configuration: InferenceEngine.Configuration) {
+    init(loaded: LoadedModel, draft: DraftModel? = nil, configuration: InferenceEngine.Configuration) {
         self.loaded = loaded
+        self.draft = draft
         session = loaded.session
         endOfGeneration = loaded.tokenizer.map { $0.vocabulary.endOfGeneration(metadata: loaded.file.metadata) } ?? []
         limits = configuration
@@ -106,7 +109,7 @@ final class EngineCore {
         } catch {
             throw EngineError(.invalidRequest, "\(error)")
         }
-        if request.speculative == .draft {
+        if request.speculative == .draft, draft == nil {
             throw EngineError(.invalidRequest, "speculative \"draft\" needs a draft model, and none is configured", parameter: "speculative")
         }
     }
@@ -163,7 +166,7 @@ final class EngineCore {
             perform(scheduler.finish(id, cached: slotTokens[slot], now: clock.now))
             return
         }
-        let speculator = arrival.request.speculative == .off ? nil : Speculator(prompt: arrival.request.prompt)
+        let speculator = Speculator(mode: arrival.request.speculative, prompt: arrival.request.prompt, hasDraftModel: draft != nil)
         live[id] = Live(
             request: arrival.request, state: state, sink: arrival.sink, slot: slot, reused: reused, speculator: speculator,
             admitted: clock.now)
@@ -207,27 +210,38 @@ final class EngineCore {
         guard let plan = scheduler.nextStep() else { return nil }
         let start = clock.now
         var entries: [ModelSession.Entry] = []
-        /// Sequences that get logits, in the order of their rows: how many rows, and their guesses.
-        var withLogits: [(id: ID, drafted: [Int32])] = []
+        /// Sequences that get logits, in the order of their rows: their guesses (one row each, after
+        /// the row of the token before them) and where those came from.
+        var withLogits: [(id: ID, drafted: [Int32], source: Speculator.Source)] = []
         let prefilling = plan.prefill.reduce(0) { $0 + $1.range.count }
         var room = ModelSession.maximumBatch - prefilling - plan.decode.count
         for id in plan.decode {
             guard var sequence = live[id], let token = sequence.pending else { continue }
             var drafted: [Int32] = []
+            var source = Speculator.Source.lookup
             if sequence.speculator != nil, room > 0 {
                 let fits = session.contextLength - session.position(slot: sequence.slot) - 1
                 let limit = min(room, sequence.state.remaining - 1, fits)
-                drafted = sequence.speculator!.propose(generated: sequence.state.generated, limit: limit)
+                switch sequence.speculator!.propose(generated: sequence.state.generated, limit: limit) {
+                case .none:
+                    break
+                case .tokens(let tokens):
+                    drafted = tokens
+                case .draft(let count):
+                    source = .draft
+                    // A draft model that fails only costs the guess.
+                    drafted = (try? draft?.propose(slot: sequence.slot, sequence: sequence.request.prompt + sequence.state.generated, count: count)) ?? []
+                }
                 live[id] = sequence
                 room -= drafted.count
             }
             entries.append(.init(slot: sequence.slot, tokens: [token] + drafted, logits: drafted.isEmpty ? .last : .all))
-            withLogits.append((id, drafted))
+            withLogits.append((id, drafted, source))
         }
         for chunk in plan.prefill {
             guard let sequence = live[chunk.id] else { continue }
             entries.append(.init(slot: sequence.slot, tokens: sequence.request.prompt[chunk.range], logits: chunk.isLast ? .last : .none))
-            if chunk.isLast { withLogits.append((chunk.id, [])) }
+            if chunk.isLast { withLogits.append((chunk.id, [], .lookup)) }
         }
         let logits: [Float]
         do {
@@ -247,7 +261,7 @@ final class EngineCore {
         let vocabulary = session.model.vocabularySize
         var report = StepReport(generated: 0, prefilled: prefilling, seconds: 0)
         var row = 0
-        for (id, drafted) in withLogits {
+        for (id, drafted, source) in withLogits {
             let rows = drafted.count + 1
             defer { row += rows }
             guard var sequence = live[id] else { continue }
@@ -270,7 +284,7 @@ final class EngineCore {
             }
             report.generated += sequence.state.generated.count - before
             if !drafted.isEmpty {
-                sequence.speculator?.record(drafted: drafted.count, accepted: accepted)
+                sequence.speculator?.record(source, drafted: drafted.count, accepted: accepted)
                 report.drafted += drafted.count
                 report.accepted += accepted
                 // The cache keeps the token before the guesses and the accepted ones.

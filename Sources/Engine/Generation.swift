@@ -109,11 +109,17 @@ public final class InferenceContext: @unchecked Sendable {
     /// The tokens whose keys and values the cache holds, in order.
     public private(set) var cachedTokens: [Int32] = []
 
+    /// The model guessing tokens ahead for `draft` and `auto` requests (nil: none).
+    public let draft: DraftModel?
+
     /// Creates a context over `loaded`'s session.
     ///
-    /// - Parameter loaded: The model.
-    public init(loaded: LoadedModel) {
+    /// - Parameters:
+    ///   - loaded: The model.
+    ///   - draft: A draft model for it (its slot 0 follows this context's sequence).
+    public init(loaded: LoadedModel, draft: DraftModel? = nil) {
         self.loaded = loaded
+        self.draft = draft
         endOfGeneration = loaded.tokenizer.map { $0.vocabulary.endOfGeneration(metadata: loaded.file.metadata) } ?? []
     }
 
@@ -145,7 +151,7 @@ public final class InferenceContext: @unchecked Sendable {
         let session = loaded.session
         let prompt = request.prompt
         try request.check(contextLength: session.contextLength, vocabularySize: session.model.vocabularySize)
-        if request.speculative == .draft {
+        if request.speculative == .draft, draft == nil {
             throw EngineError(.invalidRequest, "speculative \"draft\" needs a draft model, and none is configured", parameter: "speculative")
         }
         var sequence = try SequenceState(
@@ -205,10 +211,11 @@ public final class InferenceContext: @unchecked Sendable {
         }
 
         let generationStart = clock.now
-        var speculator = request.speculative == .off ? nil : Speculator(prompt: prompt)
+        var speculator = Speculator(mode: request.speculative, prompt: prompt, hasDraftModel: draft != nil)
         let vocabulary = session.model.vocabularySize
         /// The guesses evaluated after the last token (their logits follow its own).
         var drafted: [Int32] = []
+        var source = Speculator.Source.lookup
         while true {
             if shouldStop() {
                 outcome.finishReason = .cancelled
@@ -218,7 +225,7 @@ public final class InferenceContext: @unchecked Sendable {
                 try sequence.step(rows: $0, vocabulary: vocabulary, drafted: drafted, emit: emit)
             }
             if !drafted.isEmpty {
-                speculator?.record(drafted: drafted.count, accepted: accepted)
+                speculator?.record(source, drafted: drafted.count, accepted: accepted)
                 // The cache forgets the rejected guesses (a ring holds one batch beyond its window,
                 // so this cannot fail).
                 let rejected = drafted.count - accepted
@@ -241,7 +248,18 @@ public final class InferenceContext: @unchecked Sendable {
                 break
             }
             let room = min(sequence.remaining - 1, session.contextLength - session.position - 1)
-            drafted = speculator?.propose(generated: sequence.generated, limit: room) ?? []
+            drafted = []
+            switch speculator?.propose(generated: sequence.generated, limit: room) ?? .none {
+            case .none:
+                break
+            case .tokens(let tokens):
+                drafted = tokens
+                source = .lookup
+            case .draft(let count):
+                // A draft model that fails only costs the guess.
+                drafted = (try? draft?.propose(slot: 0, sequence: prompt + sequence.generated, count: count)) ?? []
+                source = .draft
+            }
             try evaluate([next] + drafted, allLogits: !drafted.isEmpty)
         }
         pacer?.tokenDone()

@@ -34,11 +34,14 @@ public struct LoadedModel: Sendable {
     ///   - cacheType: The KV cache's element type (F16 by default; Q8_0 takes about half the bytes).
     ///   - slots: Sequences served side by side, each with its own KV cache (nil: as many as the budget
     ///     holds at the context, at most `MemoryPlan.defaultMaximumSlots`; the CLI asks for 1).
+    ///   - pool: Workers to share (a draft model uses its target's; nil: a pool of `threads`).
+    ///   - kernelPath: The kernel path (nil: chosen for this CPU and `BRISE_KERNEL_PATH`).
     ///   - environment: The process environment (for `BRISE_KERNEL_PATH`).
     /// - Throws: `GGUFError`, `ModelError`, `KernelError` or `TokenizerError` with what went wrong.
     public init(
         modelPath: String, contextLength: Int?, memoryBudget: Int? = nil, lockWeights: Bool = false, threads: Int?,
-        cacheType: KVCacheType = .f16, slots: Int? = 1, environment: [String: String]
+        cacheType: KVCacheType = .f16, slots: Int? = 1, pool sharedPool: WorkerPool? = nil, kernelPath: KernelPath? = nil,
+        environment: [String: String]
     ) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         file = try GGUFFile(path: modelPath)
@@ -51,9 +54,10 @@ public struct LoadedModel: Sendable {
         model = try LlamaModel(file: file)
         // A file without a vocabulary still runs on token ids.
         tokenizer = file.metadata.contains("tokenizer.ggml.tokens") ? try Tokenizer(file: file) : nil
-        path = try KernelPath.select(environment: environment)
-        self.threads = threads ?? CPUBudget.detect().threads
-        pool = WorkerPool(threadCount: self.threads)
+        path = try kernelPath ?? KernelPath.select(environment: environment)
+        // A draft model shares its target's workers (they never run at the same time).
+        pool = sharedPool ?? WorkerPool(threadCount: threads ?? CPUBudget.detect().threads)
+        self.threads = pool.threadCount
         // A path forced by BRISE_KERNEL_PATH is used for everything (tests and benchmarks pin one path);
         // otherwise each of the file's types runs on the fastest bit-identical path.
         let forced = !(environment[KernelPath.environmentVariable] ?? "").isEmpty

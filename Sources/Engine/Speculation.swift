@@ -9,64 +9,110 @@ public enum SpeculativeMode: String, Sendable, Equatable, CaseIterable {
     case ngram
     /// Guesses from a smaller draft model (needs one configured).
     case draft
-    /// The best this engine has: the draft model when one is configured, else prompt lookup. Either
-    /// pauses while it does not pay.
+    /// The best this engine has: prompt lookup, and the draft model (when one is configured) when
+    /// lookup finds nothing. Each pauses while it does not pay.
     case auto
 
     /// The values, for help and error texts.
     public static let names = allCases.map(\.rawValue).joined(separator: ", ")
 }
 
-/// One sequence's guessing: where guesses come from, how many to make, and when to stop for a while.
+/// One sequence's guessing: where guesses come from (prompt lookup, a draft model, or prompt lookup
+/// first and the draft model when it finds nothing), how many to make, and when to stop for a while.
 ///
-/// The guess length adapts to what the model accepts: it doubles after a guess accepted whole (up to
-/// `maximumDraft`), falls back to one more than the accepted run after a partial one, and after a
-/// guess rejected outright the sequence stops guessing for a number of steps that doubles with each
-/// such miss in a row (up to `maximumPause`): a verified guess costs a little compute per guessed
-/// token even when it is wrong, so free text that copies nothing goes back to plain decoding.
+/// Each source has its own `GuessControl`, fed how its guesses fared.
 struct Speculator: Sendable {
-    /// The most tokens guessed in one step.
-    static let maximumDraft = 16
-    /// The longest pause, in steps.
-    static let maximumPause = 64
+    /// A step's plan.
+    enum Guess: Equatable {
+        /// No guess this step.
+        case none
+        /// These tokens, from prompt lookup.
+        case tokens([Int32])
+        /// This many tokens from the draft model.
+        case draft(Int)
+    }
 
-    private var index: NGramIndex
+    /// Where a guess came from.
+    enum Source { case lookup, draft }
+
+    private var index: NGramIndex?
     /// Generated tokens already in the index.
     private var known = 0
-    private var length = 4
-    private var pause = 0
-    private var nextPause = 0
+    private var lookup: GuessControl?
+    private var draft: GuessControl?
     /// Tokens guessed and verified so far.
     private(set) var drafted = 0
     /// Guessed tokens the model agreed with.
     private(set) var accepted = 0
 
-    /// Starts guessing for a sequence with `prompt`.
-    init(prompt: [Int32]) {
-        index = NGramIndex()
-        index.append(contentsOf: prompt)
+    /// Starts guessing for a sequence with `prompt` in `mode` (`.auto` uses the draft model when
+    /// prompt lookup finds nothing and `hasDraftModel`); nil for `.off`, or `.draft` without a draft model.
+    init?(mode: SpeculativeMode, prompt: [Int32], hasDraftModel: Bool) {
+        let useLookup = mode == .ngram || mode == .auto
+        let useDraft = hasDraftModel && (mode == .draft || mode == .auto)
+        guard useLookup || useDraft else { return nil }
+        if useLookup {
+            var index = NGramIndex()
+            index.append(contentsOf: prompt)
+            self.index = index
+            lookup = GuessControl()
+        }
+        if useDraft { draft = GuessControl() }
     }
 
-    /// The guesses for the tokens after the last of `generated` (the sequence's output so far, the
-    /// token about to be evaluated last), at most `limit`; empty while paused or when nothing matches.
-    mutating func propose(generated: [Int32], limit: Int) -> [Int32] {
-        if known < generated.count {
-            index.append(contentsOf: generated[known...])
+    /// The guess for the tokens after the last of `generated` (the sequence's output so far, the
+    /// token about to be evaluated last), at most `limit` tokens.
+    mutating func propose(generated: [Int32], limit: Int) -> Guess {
+        if index != nil, known < generated.count {
+            index!.append(contentsOf: generated[known...])
             known = generated.count
         }
-        guard limit > 0 else { return [] }
-        if pause > 0 {
-            pause -= 1
-            return []
+        guard limit > 0 else { return .none }
+        if lookup != nil, let length = lookup!.nextLength(), index != nil {
+            let tokens = index!.propose(limit: min(limit, length))
+            if !tokens.isEmpty { return .tokens(tokens) }
         }
-        return index.propose(limit: min(limit, length))
+        if draft != nil, let length = draft!.nextLength() { return .draft(min(limit, length)) }
+        return .none
     }
 
-    /// Records how a guess of `drafted` tokens fared: the first `accepted` were right.
-    mutating func record(drafted: Int, accepted: Int) {
+    /// Records how a guess of `drafted` tokens from `source` fared: the first `accepted` were right.
+    mutating func record(_ source: Source, drafted: Int, accepted: Int) {
         guard drafted > 0 else { return }
         self.drafted += drafted
         self.accepted += accepted
+        switch source {
+        case .lookup: lookup?.record(drafted: drafted, accepted: accepted)
+        case .draft: draft?.record(drafted: drafted, accepted: accepted)
+        }
+    }
+}
+
+/// How many tokens one source guesses, adapted to what the model accepts: the length doubles after a
+/// guess accepted whole (up to `maximumDraft`), falls back to one more than the accepted run after a
+/// partial one, and after a guess rejected outright the source pauses for a number of steps that
+/// doubles with each such miss in a row (up to `maximumPause`): a verified guess costs compute per
+/// guessed token even when it is wrong, so text that guesses miss goes back to plain decoding.
+struct GuessControl: Sendable {
+    /// The most tokens guessed in one step.
+    static let maximumDraft = 16
+    /// The longest pause, in steps.
+    static let maximumPause = 64
+
+    private var length = 4
+    private var pause = 0
+    private var nextPause = 0
+
+    /// The length to guess this step; nil while paused (the step counts toward the pause).
+    mutating func nextLength() -> Int? {
+        guard pause == 0 else {
+            pause -= 1
+            return nil
+        }
+        return length
+    }
+
+    mutating func record(drafted: Int, accepted: Int) {
         if accepted == drafted {
             length = min(Self.maximumDraft, length * 2)
             nextPause = 0

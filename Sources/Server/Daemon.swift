@@ -135,6 +135,31 @@ public enum Daemon {
             throw DaemonError(.model, "\(modelPath): \(error)")
         }
         if let warning = loaded.contextWarning { logger.warning("\(warning)") }
+        var draft: DraftModel?
+        if let draftName = configuration.draftModel {
+            let draftPath: String
+            do {
+                draftPath = try ModelLocation.resolve(draftName, modelsDirectory: configuration.modelsDir, environment: environment)
+            } catch {
+                throw DaemonError(.model, "draft_model: \(error.message)")
+            }
+            notifier.status("loading the draft model \(draftPath)")
+            do {
+                draft = try DraftModel(path: draftPath, target: loaded, lockWeights: configuration.mlock, environment: environment)
+            } catch let error as EngineError {
+                throw DaemonError(.configuration, "draft_model: \(error.message)")
+            } catch {
+                throw DaemonError(.model, "draft_model \(draftPath): \(error)")
+            }
+            do {
+                try draft!.loaded.warmUp()
+            } catch {
+                throw DaemonError(.model, "draft_model \(draftPath): the warm-up step failed: \(error)")
+            }
+            logger.info("draft model ready", metadata: ["draft_model": "\(draftPath)", "memory_plan": "\(draft!.loaded.plan)"])
+        } else if configuration.speculative == .draft {
+            throw DaemonError(.configuration, "speculative = \"draft\" needs a draft_model")
+        }
         notifier.status("warming up \(modelPath)")
         do {
             try loaded.warmUp()
@@ -154,7 +179,7 @@ public enum Daemon {
         let pingEvery = notifier.watchdogInterval.map { $0 / 2 }
         let pacer = ThermalPacer(limits: limits, zones: ThermalZones(directory: configuration.thermalZones))
         let engine = InferenceEngine(
-            loaded: loaded,
+            loaded: loaded, draft: draft,
             configuration: .init(
                 prefillChunk: configuration.prefillChunk, queueLimit: configuration.maxQueuedRequests,
                 queueWait: .milliseconds(Int64(configuration.maxQueueWaitSeconds * 1000)),

@@ -250,6 +250,7 @@ extension DaemonConfiguration {
         lines.append("shutdown_timeout_seconds = \(shutdownTimeoutSeconds)")
         lines.append("default_max_tokens = \(defaultMaxTokens)")
         lines.append("speculative = \(quote(speculative.rawValue))")
+        if let draftModel { lines.append("draft_model = \(quote(draftModel))") }
         lines.append("thermal_zones = \(quote(thermalZones))")
         lines.append("thermal_soft_limit = \(thermalSoftLimit)")
         lines.append("thermal_hard_limit = \(thermalHardLimit)")

@@ -62,6 +62,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var defaultMaxTokens = 512
     /// How tokens are guessed ahead when a request does not say (`speculative`).
     public var speculative = SpeculativeMode.off
+    /// A smaller model with the same vocabulary that guesses tokens ahead (`speculative` draft/auto).
+    public var draftModel: String?
     /// The directory holding `thermal_zone*`.
     public var thermalZones = "/sys/class/thermal"
     /// °C where pacing starts.
@@ -206,11 +208,14 @@ extension DaemonConfiguration {
             help: "Speculative decoding when a request does not say: off, ngram (guesses from the prompt and the text so far), draft (needs a draft model) or auto; the text is the same either way.",
             defaultValue: "off"
         ) {
-            guard let mode = SpeculativeMode(rawValue: $1), mode != .draft else {
-                throw invalid("speculative", $1, "off, ngram or auto (no draft model is configured)")
-            }
+            guard let mode = SpeculativeMode(rawValue: $1) else { throw invalid("speculative", $1, SpeculativeMode.names) }
             $0.speculative = mode
         },
+        Setting(
+            key: "draft_model",
+            help: "A smaller GGUF with the same vocabulary that guesses tokens ahead for speculative draft and auto (e.g. Ministral 3 3B for 8B, or a lower-bit copy of the model): a path or a name in models_dir; planned in what the memory budget leaves.",
+            defaultValue: "(none)"
+        ) { $0.draftModel = try path($1, "draft_model") },
         Setting(key: "thermal_zones", help: "Directory holding thermal_zone*/temp.", defaultValue: "/sys/class/thermal") {
             $0.thermalZones = try path($1, "thermal_zones")
         },

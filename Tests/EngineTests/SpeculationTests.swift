@@ -80,35 +80,58 @@ import Tokenization
 
     // MARK: - Adapting
 
-    @Test func theGuessLengthGrowsWithAcceptanceAndPausesAfterMisses() {
+    @Test func theGuessLengthGrowsWithAcceptanceAndPausesAfterMisses() throws {
         // The output so far ("3 4") copies the prompt's start: 58 tokens to guess from.
-        var speculator = Speculator(prompt: Array(3..<63))
+        var speculator = try #require(Speculator(mode: .ngram, prompt: Array(3..<63), hasDraftModel: false))
+        func length(limit: Int = 100) -> Int {
+            guard case .tokens(let tokens) = speculator.propose(generated: [3, 4], limit: limit) else { return 0 }
+            return tokens.count
+        }
         // Starts at 4, doubles on whole acceptance up to the maximum.
-        #expect(speculator.propose(generated: [3, 4], limit: 100).count == 4)
-        speculator.record(drafted: 4, accepted: 4)
-        #expect(speculator.propose(generated: [3, 4], limit: 100).count == 8)
-        speculator.record(drafted: 8, accepted: 8)
-        speculator.record(drafted: 16, accepted: 16)
-        #expect(speculator.propose(generated: [3, 4], limit: 100).count == Speculator.maximumDraft)
-        #expect(speculator.propose(generated: [3, 4], limit: 3).count == 3)
+        #expect(length() == 4)
+        speculator.record(.lookup, drafted: 4, accepted: 4)
+        #expect(length() == 8)
+        speculator.record(.lookup, drafted: 8, accepted: 8)
+        speculator.record(.lookup, drafted: 16, accepted: 16)
+        #expect(length() == GuessControl.maximumDraft)
+        #expect(length(limit: 3) == 3)
         // A partial acceptance: one more than the accepted run.
-        speculator.record(drafted: 16, accepted: 2)
-        #expect(speculator.propose(generated: [3, 4], limit: 100).count == 3)
+        speculator.record(.lookup, drafted: 16, accepted: 2)
+        #expect(length() == 3)
         // Misses in a row: length 1, then pauses of 0, 1, 2, 4 … steps.
         var pauses: [Int] = []
         for _ in 0..<5 {
-            speculator.record(drafted: 1, accepted: 0)
+            speculator.record(.lookup, drafted: 1, accepted: 0)
             var skipped = 0
-            while speculator.propose(generated: [3, 4], limit: 100).isEmpty { skipped += 1 }
+            while length() == 0 { skipped += 1 }
             pauses.append(skipped)
         }
         #expect(pauses == [0, 1, 2, 4, 8])
         // Any acceptance ends the backoff.
-        speculator.record(drafted: 1, accepted: 1)
-        speculator.record(drafted: 2, accepted: 0)
-        #expect(!speculator.propose(generated: [3, 4], limit: 100).isEmpty)
+        speculator.record(.lookup, drafted: 1, accepted: 1)
+        speculator.record(.lookup, drafted: 2, accepted: 0)
+        #expect(length() > 0)
         #expect(speculator.drafted == 4 + 8 + 16 + 16 + 5 + 1 + 2)
         #expect(speculator.accepted == 4 + 8 + 16 + 2 + 1)
+    }
+
+    @Test func modesChooseTheirSources() throws {
+        #expect(Speculator(mode: .off, prompt: [1, 2], hasDraftModel: true) == nil)
+        #expect(Speculator(mode: .draft, prompt: [1, 2], hasDraftModel: false) == nil)
+        // Lookup only: nothing to copy, no guess.
+        var lookup = try #require(Speculator(mode: .ngram, prompt: [1, 2, 3], hasDraftModel: true))
+        #expect(lookup.propose(generated: [9], limit: 8) == .none)
+        // The draft model only.
+        var draft = try #require(Speculator(mode: .draft, prompt: [1, 2, 3, 1, 2], hasDraftModel: true))
+        #expect(draft.propose(generated: [3], limit: 8) == .draft(4))
+        // auto: lookup when it finds something, else the draft model; each paused on its own.
+        var auto = try #require(Speculator(mode: .auto, prompt: [1, 2, 3, 1, 2], hasDraftModel: true))
+        #expect(auto.propose(generated: [3], limit: 8) == .tokens([1, 2, 3]))
+        #expect(auto.propose(generated: [3, 9], limit: 8) == .draft(4))
+        auto.record(.draft, drafted: 4, accepted: 0)
+        auto.record(.draft, drafted: 1, accepted: 0)
+        #expect(auto.propose(generated: [3, 9, 8], limit: 8) == .none)
+        #expect(auto.propose(generated: [3, 9, 8, 1, 2], limit: 8) == .tokens([3, 9, 8, 1]))
     }
 
     // MARK: - Verification
@@ -309,6 +332,88 @@ import Tokenization
                 accepted += guessed.acceptedTokens
             }
             #expect(accepted > 0, "\(path)")
+        }
+    }
+
+    // MARK: - Draft model
+
+    static let target = Fixtures.path("models/tiny-llama-Q8_0.gguf")
+    static let draftFile = Fixtures.path("models/tiny-llama-Q4_0.gguf")
+
+    /// A lower-bit copy drafting for the tiny Q8_0 file, greedy and seeded, `draft` and `auto`: the
+    /// same ids as plain decoding, and the draft's guesses were made and partly right.
+    @Test func aDraftModelGivesTheSameText() throws {
+        let loaded = try LoadedModel(modelPath: Self.target, contextLength: 256, threads: 2, environment: [:])
+        let draft = try DraftModel(path: Self.draftFile, target: loaded, environment: [:])
+        let context = InferenceContext(loaded: loaded, draft: draft)
+        let prompt: [Int32] = [1, 40, 41, 42, 90, 12, 7]
+        var drafted = 0
+        var accepted = 0
+        for seed in [nil, 5, 6] as [UInt64?] {
+            let plain = try context.generate(Self.request(prompt, seed: seed, maxTokens: 80, speculative: .off)) { _ in }
+            for mode in [SpeculativeMode.draft, .auto] {
+                let guessed = try context.generate(Self.request(prompt, seed: seed, maxTokens: 80, speculative: mode)) { _ in }
+                #expect(guessed.generated == plain.generated, "\(mode) seed \(String(describing: seed))")
+                drafted += guessed.draftedTokens
+                accepted += guessed.acceptedTokens
+            }
+        }
+        #expect(drafted > 0 && accepted > 0 && accepted <= drafted, "\(accepted) of \(drafted)")
+    }
+
+    /// The engine with a draft model: three streams guessing from it beside a plain one, each with the
+    /// ids it gets alone.
+    @Test func batchedStreamsWithADraftModelMatchPlainRunsAlone() async throws {
+        let requests = (0..<4).map { i in
+            Self.request(
+                [1, Int32(30 + i), Int32(50 + 2 * i), 7, 8], seed: i % 2 == 0 ? nil : UInt64(60 + i), maxTokens: TokenCount(integerLiteral: 50 + 10 * i),
+                speculative: i < 3 ? .draft : .off)
+        }
+        var alone: [[Int32]] = []
+        for var request in requests {
+            request.speculative = .off
+            alone.append(try Self.generate(Self.target, request).0.generated)
+        }
+        let loaded = try LoadedModel(modelPath: Self.target, contextLength: 256, threads: 2, slots: 4, environment: [:])
+        let engine = InferenceEngine(loaded: loaded, draft: try DraftModel(path: Self.draftFile, target: loaded, environment: [:]), configuration: .init())
+        let outcomes = try await withThrowingTaskGroup(of: [GenerationOutcome?]?.self) { group in
+            group.addTask {
+                try await engine.run()
+                return nil
+            }
+            group.addTask {
+                try await withThrowingTaskGroup(of: (Int, GenerationOutcome?).self) { inner in
+                    for (i, request) in requests.enumerated() {
+                        inner.addTask { (i, try await InferenceEngineTests.collect(engine.submit(request)).1) }
+                    }
+                    var results = [GenerationOutcome?](repeating: nil, count: requests.count)
+                    for try await (i, outcome) in inner { results[i] = outcome }
+                    return results
+                }
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let next { return next }
+            }
+            return []
+        }
+        for i in requests.indices { #expect(outcomes[i]?.generated == alone[i], "stream \(i)") }
+        #expect(outcomes.prefix(3).compactMap { $0?.draftedTokens }.reduce(0, +) > 0)
+        #expect(outcomes[3]?.draftedTokens == 0)
+    }
+
+    /// A draft model whose vocabulary differs is refused with the first difference.
+    @Test func aDraftModelWithAnotherVocabularyIsRefused() throws {
+        let writer = try TinyGGUF.model(shape: .init(vocabulary: 64), seed: 3)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("brise-spec-vocab-\(getpid()).gguf").path
+        try Data(try writer.serialized()).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let loaded = try LoadedModel(modelPath: Self.target, contextLength: 128, threads: 1, environment: [:])
+        do {
+            _ = try DraftModel(path: path, target: loaded, environment: [:])
+            Issue.record("expected a refusal")
+        } catch let error as EngineError {
+            #expect(error.message.contains("cannot draft") && error.message.contains("tokens"), "\(error.message)")
         }
     }
 }

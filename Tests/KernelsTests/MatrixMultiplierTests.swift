@@ -179,6 +179,29 @@ import TestSupport
         }
     }
 
+    /// Wide rows and batches of verification's and prefill's sizes: the Q5_0 / Q8_0 mat-mats that
+    /// compute each activation block's share once (in several rounds when the shares of the whole batch
+    /// do not fit their stack budget, and the per-row kernel for rows longer than that) still equal
+    /// mat-vec bit for bit.
+    @Test(arguments: KernelPath.supported.flatMap { path in [WeightType.q5_0, .q8_0].map { (path, $0) } })
+    func wideBatchesEqualVectors(path: KernelPath, type: WeightType) throws {
+        for (rows, columns, count) in [(24, 4864, 17), (20, 14336, 9), (9, 28672, 5), (12, 896, 40)] {
+            let weights = try RandomWeights(type: type, rows: rows, columns: columns, seed: 5)
+            let w = try weights.matrix(type: type, rows: rows, columns: columns)
+            let x = Self.random(count * columns, seed: 17)
+            let multiplier = try MatrixMultiplier(path: path, pool: Self.pool(2))
+            var y = [Float](repeating: .nan, count: count * rows)
+            x.withUnsafeBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { multiplier.multiply(w, batch: x, count: count, into: $0) }
+            }
+            for j in 0..<count {
+                let single = try Self.multiply(w, Array(x[(j * columns)..<((j + 1) * columns)]), path: path, pool: Self.pool(1))
+                #expect(
+                    Array(y[(j * rows)..<((j + 1) * rows)]).map(\.bitPattern) == single.map(\.bitPattern), "\(type) \(columns) columns, vector \(j)")
+            }
+        }
+    }
+
     /// Dequantization equals gguf-py's numpy dequantizers on the committed fixtures, bit for bit.
     @Test(arguments: WeightType.allCases)
     func dequantizationMatchesGGUFPy(type: WeightType) throws {
