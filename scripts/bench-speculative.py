@@ -2,10 +2,11 @@
 """Speculative decoding: Brise with and without prompt lookup, next to llama.cpp (plain, and its
 prompt-lookup decoding through llama-cpp-python), on the same file and prompts, in the same run.
 
-Workloads (greedy, chat-formatted):
-  edit   Fixtures/speculative/inventory.py (153 lines) in the prompt; the answer is the whole file with
-         one method renamed (most of it is copied from the prompt).
-  story  a short story, which copies nothing (speculation must not slow it down).
+Workloads (chat-formatted):
+  edit   greedy: Fixtures/speculative/inventory.py (153 lines) in the prompt; the answer is the whole
+         file with one method renamed (most of it is copied from the prompt).
+  story  a short story, sampled (temperature 0.8, seed 42: a greedy small model loops, which prompt
+         lookup would copy); it copies nothing, and speculation must not slow it down.
 
 Each round runs every peer once, in an order that alternates between rounds. Brise runs through a
 running brised (start it with the same model, e.g. `brised --model M --socket S --parallel 4
@@ -28,16 +29,18 @@ def workloads():
     source = open(SOURCE).read()
     return {
         "edit": ("Rename the method `needs_reorder` to `is_low` everywhere in this file. Answer with the whole file "
-                 "and nothing else.\n\n```python\n" + source + "```", 1500),
+                 "and nothing else.\n\n```python\n" + source + "```", 1500, None),
         "story": ("Write a short story (about 300 words) about a lighthouse keeper who finds a message in a bottle "
-                  "written in a language nobody on the island can read.", 400),
+                  "written in a language nobody on the island can read.", 400, 42),
     }
 
 
-def brise_chat(path, content, max_tokens, speculative):
+def brise_chat(path, content, max_tokens, speculative, seed=None):
     s = socket.socket(socket.AF_UNIX)
     s.connect(path)
     options = {"temperature": 0, "max_tokens": max_tokens, "speculative": speculative}
+    if seed is not None:
+        options.update(temperature=0.8, seed=seed)
     call = {"method": "io.brise.Inference.Chat", "parameters": {"messages": [{"role": "user", "content": content}], "options": options}}
     s.sendall(json.dumps(call).encode() + b"\0")
     buf = b""
@@ -55,11 +58,12 @@ def brise_chat(path, content, max_tokens, speculative):
             "drafted": u.get("drafted_tokens"), "accepted": u.get("accepted_tokens")}
 
 
-def llama_chat(llm, content, max_tokens):
+def llama_chat(llm, content, max_tokens, seed=None):
     first = last = None
     pieces = []
-    for chunk in llm.create_chat_completion(messages=[{"role": "user", "content": content}], temperature=0.0,
-                                            max_tokens=max_tokens, stream=True):
+    sampling = dict(temperature=0.0) if seed is None else dict(temperature=0.8, seed=seed, top_k=40, top_p=0.95, min_p=0.05)
+    for chunk in llm.create_chat_completion(messages=[{"role": "user", "content": content}], max_tokens=max_tokens,
+                                            stream=True, **sampling):
         delta = chunk["choices"][0]["delta"].get("content")
         if delta:
             now = time.perf_counter()
@@ -107,11 +111,11 @@ def main():
         llamas["llama.cpp lookup"] = Llama(**common, logits_all=True, draft_model=LlamaPromptLookupDecoding(num_pred_tokens=10))
 
     for name in args.workload or ["edit", "story"]:
-        content, max_tokens = loads[name]
-        peers = [("brise", lambda: brise_chat(args.socket, content, max_tokens, "off")),
-                 ("brise ngram", lambda: brise_chat(args.socket, content, max_tokens, "ngram")),
-                 ("brise auto", lambda: brise_chat(args.socket, content, max_tokens, "auto"))]
-        peers += [(k, (lambda llm=v: llama_chat(llm, content, max_tokens))) for k, v in llamas.items()]
+        content, max_tokens, seed = loads[name]
+        peers = [("brise", lambda: brise_chat(args.socket, content, max_tokens, "off", seed)),
+                 ("brise ngram", lambda: brise_chat(args.socket, content, max_tokens, "ngram", seed)),
+                 ("brise auto", lambda: brise_chat(args.socket, content, max_tokens, "auto", seed))]
+        peers += [(k, (lambda llm=v: llama_chat(llm, content, max_tokens, seed))) for k, v in llamas.items()]
         # Warm-up: every peer caches the prompt (not timed).
         for _, run in peers:
             run()
@@ -139,7 +143,7 @@ def main():
                       f"(medians {statistics.median(rates[key]) / best:.2f}x)")
 
     if args.streams:
-        content, max_tokens = loads["edit"]
+        content, max_tokens, _ = loads["edit"]
         streams(args.socket, content, max_tokens, "off", args.streams)  # warm every slot
         ratios = []
         for r in range(args.rounds):

@@ -6,8 +6,9 @@
 #include "CKernels.h"
 #include "ck_ops_impl.h"
 
-/// Lanes of ggml_vec_dot_f16's AVX-512 blocking (4 accumulators of 16): the slot count of P·V.
-#define CK_ATTEND_LANES 64
+// CK_ATTEND_LANES (64, the lanes of ggml_vec_dot_f16's AVX-512 blocking: 4 accumulators of 16) is the
+// slot count of P·V.
+#include "ck_attend_body.h"
 
 size_t ck_attend_f16_scratch_floats(size_t head_dim, size_t visible) {
     const size_t width = (visible + CK_ATTEND_LANES - 1) / CK_ATTEND_LANES * CK_ATTEND_LANES;
@@ -16,50 +17,15 @@ size_t ck_attend_f16_scratch_floats(size_t head_dim, size_t visible) {
 }
 
 void ck_attend_f16_generic(const ck_ops *ops, const ck_attend_args *a) {
-    const size_t d = a->head_dim, lanes = CK_ATTEND_LANES;
-    const size_t first = a->first, visible = a->visible, cells = a->cells;
-    const size_t row_start = first / lanes * lanes;
-    const size_t width = (visible + lanes - 1) / lanes * lanes;
-    float *query = a->scratch;
-    float *scores = query + d;
-    float *slots = scores + width;
-    float *lane = slots + lanes * d;
-    float *temporary = lane + 16 * d;
-    float *zero = temporary + d;
-    const uint16_t *keys = a->keys, *values = a->values;
-
-    // llama.cpp multiplies K (f16) by Q converted to f16 ...
-    for (size_t i = 0; i < d; ++i) query[i] = ck_half_to_float(ck_float_to_half(a->q[i]));
-    for (size_t p = first; p < visible; ++p) {
-        const size_t cell = p < cells ? p : p % cells;
-        scores[p] = ops->dot_f16(d, keys + cell * d, query);
-    }
-    for (size_t p = row_start; p < first; ++p) scores[p] = -INFINITY;
-    for (size_t p = visible; p < width; ++p) scores[p] = -INFINITY;
-    ops->softmax(width - row_start, scores + row_start, a->scale, NULL, scores + row_start);
-    // ... and V (f16) by the probabilities converted to f16.
-    for (size_t p = first; p < visible; ++p) scores[p] = ck_half_to_float(ck_float_to_half(scores[p]));
-
-    const size_t used = visible < lanes ? visible : lanes;
-    memset(slots, 0, used * d * sizeof(float));
-    memset(zero, 0, d * sizeof(float));
-    for (size_t p = first; p < visible; ++p) {
-        const size_t cell = p < cells ? p : p % cells;
-        ops->axpy_f16(d, scores[p], values + cell * d, slots + (p % lanes) * d);
-    }
-    // Slot s = 16 j + i is accumulator j's lane i (slots >= used hold 0).
-#define CK_SLOT(s) ((s) < used ? slots + (size_t)(s) * d : zero)
-    for (size_t i = 0; i < 16; ++i) {
-        ops->add(d, CK_SLOT(i), CK_SLOT(32 + i), lane + i * d);
-        ops->add(d, CK_SLOT(16 + i), CK_SLOT(48 + i), temporary);
-        ops->add(d, lane + i * d, temporary, lane + i * d);
-    }
-#undef CK_SLOT
-    for (size_t i = 0; i < 8; ++i) ops->add(d, lane + (i + 8) * d, lane + i * d, lane + i * d);
-    for (size_t i = 0; i < 4; ++i) ops->add(d, lane + (i + 4) * d, lane + i * d, lane + i * d);
-    ops->add(d, lane, lane + 2 * d, lane);
-    ops->add(d, lane + d, lane + 3 * d, lane + d);
-    ops->add(d, lane, lane + d, a->out);
+#define CK_AT_DOT(n, k, q) ops->dot_f16(n, k, q)
+#define CK_AT_AXPY(n, s, v, y) ops->axpy_f16(n, s, v, y)
+#define CK_AT_SOFTMAX(n, x, scale, mask, y) ops->softmax(n, x, scale, mask, y)
+#define CK_AT_ADD(n, p, q, y) ops->add(n, p, q, y)
+    CK_ATTEND_F16_BODY(a);
+#undef CK_AT_DOT
+#undef CK_AT_AXPY
+#undef CK_AT_SOFTMAX
+#undef CK_AT_ADD
 }
 
 // MARK: - Q8_0 cache (llama.cpp's flash-attention order; see CKernelsOps.h)

@@ -4,6 +4,11 @@
 // what is identical to what, and ck_ops.c for the scalar reference.
 #include "ck_ops_impl.h"
 
+#include <math.h>
+#include <string.h>
+
+#include "ck_attend_body.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -317,6 +322,23 @@ static TGT void avx2_axpy_f32(size_t n, float a, const float *x, float *y) {
     for (; i < n; ++i) y[i] = fmaf(x[i], a, y[i]);
 }
 
+// MARK: - One query head's attention (see CKernelsOps.h)
+
+// ck_attend_f16_generic's body with the ops above called directly: the compiler inlines the 64-wide
+// dot and axpy into the position loops instead of an indirect call per position and head.
+static TGT void avx2_attend_f16(const ck_ops *ops, const ck_attend_args *a) {
+    (void)ops;
+#define CK_AT_DOT(n, k, q) avx2_dot_f16(n, k, q)
+#define CK_AT_AXPY(n, s, v, y) avx2_axpy_f16(n, s, v, y)
+#define CK_AT_SOFTMAX(n, x, scale, mask, y) avx2_softmax(n, x, scale, mask, y)
+#define CK_AT_ADD(n, p, q, y) avx2_add(n, p, q, y)
+    CK_ATTEND_F16_BODY(a);
+#undef CK_AT_DOT
+#undef CK_AT_AXPY
+#undef CK_AT_SOFTMAX
+#undef CK_AT_ADD
+}
+
 // MARK: - Table
 
 CK_INTERNAL void ck_ops_avx2_fill(ck_ops *t) {
@@ -336,6 +358,7 @@ CK_INTERNAL void ck_ops_avx2_fill(ck_ops *t) {
     t->dot_f16 = avx2_dot_f16;
     t->axpy_f16 = avx2_axpy_f16;
     t->axpy_f32 = avx2_axpy_f32;
+    t->attend_f16 = avx2_attend_f16;
 }
 
 #endif  // __x86_64__

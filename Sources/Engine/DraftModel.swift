@@ -22,8 +22,9 @@ public final class DraftModel: @unchecked Sendable {
     ///   what the memory budget leaves; the file's own errors (`GGUFError`, `ModelError`) otherwise.
     public init(path: String, target: LoadedModel, lockWeights: Bool = false, environment: [String: String]) throws {
         let remaining = max(0, target.plan.budget - target.plan.totalBytes)
+        // The draft's plan counts the process's own overhead again; the target's already holds it.
         let draft = try LoadedModel(
-            modelPath: path, contextLength: target.contextLength, memoryBudget: remaining, lockWeights: lockWeights,
+            modelPath: path, contextLength: target.contextLength, memoryBudget: remaining + MemoryPlan.defaultOverhead, lockWeights: lockWeights,
             threads: nil, cacheType: target.session.cacheType, slots: target.plan.slots, pool: target.pool, kernelPath: target.path,
             environment: environment)
         if let difference = Self.vocabularyDifference(target, draft) {
