@@ -268,15 +268,16 @@ import Tokenization
         }
     }
 
-    /// The engine: four streams at once, greedy and seeded, two of them guessing, give each the ids and
-    /// text it gets alone without guesses.
+    /// The engine: four streams at once, greedy and seeded, three of them guessing (while they decode
+    /// alone: the first starts before the others and ends after them), give each the ids it gets alone
+    /// without guesses.
     @Test func batchedStreamsWithGuessesMatchPlainRunsAlone() async throws {
         let path = InferenceEngineTests.model
         let vocabulary = try LoadedModel(modelPath: path, contextLength: 64, threads: 1, environment: [:]).vocabularySize
         let requests = (0..<4).map { i in
             Self.request(
                 Self.repetitivePrompt(vocabulary: vocabulary, length: 40 + 7 * i, seed: UInt64(30 + i)), seed: i % 2 == 0 ? nil : UInt64(50 + i),
-                maxTokens: TokenCount(integerLiteral: 60 + 10 * i), speculative: i < 3 ? .ngram : .off)
+                maxTokens: TokenCount(integerLiteral: 90 - 10 * i), speculative: i < 3 ? .ngram : .off)
         }
         var alone: [[Int32]] = []
         for var request in requests {
@@ -361,12 +362,12 @@ import Tokenization
         #expect(drafted > 0 && accepted > 0 && accepted <= drafted, "\(accepted) of \(drafted)")
     }
 
-    /// The engine with a draft model: three streams guessing from it beside a plain one, each with the
-    /// ids it gets alone.
+    /// The engine with a draft model: three streams guessing from it beside a plain one (the longest
+    /// guesses once it decodes alone), each with the ids it gets alone.
     @Test func batchedStreamsWithADraftModelMatchPlainRunsAlone() async throws {
         let requests = (0..<4).map { i in
             Self.request(
-                [1, Int32(30 + i), Int32(50 + 2 * i), 7, 8], seed: i % 2 == 0 ? nil : UInt64(60 + i), maxTokens: TokenCount(integerLiteral: 50 + 10 * i),
+                [1, Int32(30 + i), Int32(50 + 2 * i), 7, 8], seed: i % 2 == 0 ? nil : UInt64(60 + i), maxTokens: TokenCount(integerLiteral: 80 - 10 * i),
                 speculative: i < 3 ? .draft : .off)
         }
         var alone: [[Int32]] = []
