@@ -110,6 +110,10 @@ public enum Daemon {
             throw DaemonError(.configuration, "\(error)")
         }
 
+        if configuration.speculative == .draft, configuration.draftModel == nil {
+            throw DaemonError(.configuration, "speculative = \"draft\" needs a draft_model")
+        }
+
         // A second brised on a live socket is refused before it maps and warms a model it cannot serve
         // (the server checks again when it binds).
         if case .path(let path) = listener { try SocketFile.prepare(path) }
@@ -157,8 +161,6 @@ public enum Daemon {
                 throw DaemonError(.model, "draft_model \(draftPath): the warm-up step failed: \(error)")
             }
             logger.info("draft model ready", metadata: ["draft_model": "\(draftPath)", "memory_plan": "\(draft!.loaded.plan)"])
-        } else if configuration.speculative == .draft {
-            throw DaemonError(.configuration, "speculative = \"draft\" needs a draft_model")
         }
         notifier.status("warming up \(modelPath)")
         do {
