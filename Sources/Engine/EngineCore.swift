@@ -109,9 +109,7 @@ final class EngineCore {
         } catch {
             throw EngineError(.invalidRequest, "\(error)")
         }
-        if request.speculative == .draft, draft == nil {
-            throw EngineError(.invalidRequest, "speculative \"draft\" needs a draft model, and none is configured", parameter: "speculative")
-        }
+        try request.checkSpeculation(hasDraftModel: draft != nil)
     }
 
     private func perform(_ actions: [Scheduler<ContinuousClock>.Action]) {
@@ -226,16 +224,8 @@ final class EngineCore {
             if sequence.speculator != nil, room > 0 {
                 let fits = session.contextLength - session.position(slot: sequence.slot) - 1
                 let limit = min(room, sequence.state.remaining - 1, fits)
-                switch sequence.speculator!.propose(generated: sequence.state.generated, limit: limit) {
-                case .none:
-                    break
-                case .tokens(let tokens):
-                    drafted = tokens
-                case .draft(let count):
-                    source = .draft
-                    // A draft model that fails only costs the guess.
-                    drafted = (try? draft?.propose(slot: sequence.slot, sequence: sequence.request.prompt + sequence.state.generated, count: count)) ?? []
-                }
+                (drafted, source) = sequence.speculator!.guess(
+                    prompt: sequence.request.prompt, generated: sequence.state.generated, limit: limit, draft: draft, slot: sequence.slot)
                 live[id] = sequence
                 room -= drafted.count
             }

@@ -37,6 +37,13 @@ public struct GenerationRequest: Sendable {
         self.stop = stop
     }
 
+    /// Refuses `draft` speculation without a draft model.
+    func checkSpeculation(hasDraftModel: Bool) throws(EngineError) {
+        guard speculative != .draft || hasDraftModel else {
+            throw EngineError(.invalidRequest, "speculative \"draft\" needs a draft model, and none is configured", parameter: "speculative")
+        }
+    }
+
     /// Checks the request against a model before any work: a prompt, room in the context for it and
     /// `maxTokens`, token ids inside the vocabulary.
     ///
@@ -151,9 +158,7 @@ public final class InferenceContext: @unchecked Sendable {
         let session = loaded.session
         let prompt = request.prompt
         try request.check(contextLength: session.contextLength, vocabularySize: session.model.vocabularySize)
-        if request.speculative == .draft, draft == nil {
-            throw EngineError(.invalidRequest, "speculative \"draft\" needs a draft model, and none is configured", parameter: "speculative")
-        }
+        try request.checkSpeculation(hasDraftModel: draft != nil)
         var sequence = try SequenceState(
             request: request, tokenizer: loaded.tokenizer, endOfGeneration: endOfGeneration, emitIDs: emitIDs)
         let clock = ContinuousClock()
@@ -248,18 +253,7 @@ public final class InferenceContext: @unchecked Sendable {
                 break
             }
             let room = min(sequence.remaining - 1, session.contextLength - session.position - 1)
-            drafted = []
-            switch speculator?.propose(generated: sequence.generated, limit: room) ?? .none {
-            case .none:
-                break
-            case .tokens(let tokens):
-                drafted = tokens
-                source = .lookup
-            case .draft(let count):
-                // A draft model that fails only costs the guess.
-                drafted = (try? draft?.propose(slot: 0, sequence: prompt + sequence.generated, count: count)) ?? []
-                source = .draft
-            }
+            (drafted, source) = speculator?.guess(prompt: prompt, generated: sequence.generated, limit: room, draft: draft, slot: 0) ?? ([], .lookup)
             try evaluate([next] + drafted, allLogits: !drafted.isEmpty)
         }
         pacer?.tokenDone()

@@ -76,6 +76,19 @@ struct Speculator: Sendable {
         return .none
     }
 
+    /// The guessed tokens for this step and where they came from: prompt lookup's tokens, or the
+    /// draft model's guesses from its `slot` after `prompt` + `generated` (a draft model that fails
+    /// only costs the guess).
+    mutating func guess(
+        prompt: [Int32], generated: [Int32], limit: Int, draft: DraftModel?, slot: Int
+    ) -> (tokens: [Int32], source: Source) {
+        switch propose(generated: generated, limit: limit) {
+        case .none: return ([], .lookup)
+        case .tokens(let tokens): return (tokens, .lookup)
+        case .draft(let count): return ((try? draft?.propose(slot: slot, sequence: prompt + generated, count: count)) ?? [], .draft)
+        }
+    }
+
     /// Records how a guess of `drafted` tokens from `source` fared: the first `accepted` were right.
     mutating func record(_ source: Source, drafted: Int, accepted: Int) {
         guard drafted > 0 else { return }

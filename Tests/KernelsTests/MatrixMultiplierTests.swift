@@ -164,10 +164,17 @@ import TestSupport
     /// Mat-mat (prefill) row j equals mat-vec of vector j, bit for bit, on each path.
     @Test(arguments: cases)
     func batchEqualsVectors(path: KernelPath, type: WeightType) throws {
-        let (rows, columns, count) = (50, 512, 7)
-        let weights = try RandomWeights(type: type, rows: rows, columns: columns, seed: 11)
+        try Self.expectBatchEqualsVectors(path: path, type: type, rows: 50, columns: 512, count: 7, weightSeed: 11, inputSeed: 13)
+    }
+
+    /// Multiplies a random `rows × columns` matrix of `type` with `count` random vectors as one batch
+    /// (2 threads) and each alone (1 thread): the same bits, row by row.
+    static func expectBatchEqualsVectors(
+        path: KernelPath, type: WeightType, rows: Int, columns: Int, count: Int, weightSeed: UInt64, inputSeed: UInt64
+    ) throws {
+        let weights = try RandomWeights(type: type, rows: rows, columns: columns, seed: weightSeed)
         let w = try weights.matrix(type: type, rows: rows, columns: columns)
-        let x = Self.random(count * columns, seed: 13)
+        let x = Self.random(count * columns, seed: inputSeed)
         let multiplier = try MatrixMultiplier(path: path, pool: Self.pool(2))
         var y = [Float](repeating: .nan, count: count * rows)
         x.withUnsafeBufferPointer { x in
@@ -175,7 +182,8 @@ import TestSupport
         }
         for j in 0..<count {
             let single = try Self.multiply(w, Array(x[(j * columns)..<((j + 1) * columns)]), path: path, pool: Self.pool(1))
-            #expect(Array(y[(j * rows)..<((j + 1) * rows)]).map(\.bitPattern) == single.map(\.bitPattern), "\(type) vector \(j)")
+            #expect(
+                Array(y[(j * rows)..<((j + 1) * rows)]).map(\.bitPattern) == single.map(\.bitPattern), "\(type) \(columns) columns, vector \(j)")
         }
     }
 
@@ -186,19 +194,7 @@ import TestSupport
     @Test(arguments: KernelPath.supported.flatMap { path in [WeightType.q5_0, .q8_0].map { (path, $0) } })
     func wideBatchesEqualVectors(path: KernelPath, type: WeightType) throws {
         for (rows, columns, count) in [(24, 4864, 17), (20, 14336, 9), (9, 28672, 5), (12, 896, 40)] {
-            let weights = try RandomWeights(type: type, rows: rows, columns: columns, seed: 5)
-            let w = try weights.matrix(type: type, rows: rows, columns: columns)
-            let x = Self.random(count * columns, seed: 17)
-            let multiplier = try MatrixMultiplier(path: path, pool: Self.pool(2))
-            var y = [Float](repeating: .nan, count: count * rows)
-            x.withUnsafeBufferPointer { x in
-                y.withUnsafeMutableBufferPointer { multiplier.multiply(w, batch: x, count: count, into: $0) }
-            }
-            for j in 0..<count {
-                let single = try Self.multiply(w, Array(x[(j * columns)..<((j + 1) * columns)]), path: path, pool: Self.pool(1))
-                #expect(
-                    Array(y[(j * rows)..<((j + 1) * rows)]).map(\.bitPattern) == single.map(\.bitPattern), "\(type) \(columns) columns, vector \(j)")
-            }
+            try Self.expectBatchEqualsVectors(path: path, type: type, rows: rows, columns: columns, count: count, weightSeed: 5, inputSeed: 17)
         }
     }
 
