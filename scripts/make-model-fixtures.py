@@ -66,7 +66,15 @@ def toy_vocab(size: int) -> dict:
     letters = "abcdefghijklmnopqrstuvwxyz"
     i = 0
     while len(tokens) < size:
-        piece = "\u2581" + letters[i % 26] + (letters[(i // 26) % 26] if i >= 26 else "")
+        # Unique pieces: one letter, two, then (past 26 + 26·26) base-26 numerals of three and more.
+        if i < 26 + 26 * 26:
+            piece = "\u2581" + letters[i % 26] + (letters[(i // 26) % 26] if i >= 26 else "")
+        else:
+            n, digits = i, ""
+            while n:
+                digits += letters[n % 26]
+                n //= 26
+            piece = "\u2581" + digits + "x"
         tokens.append(piece)
         types.append(1)
         i += 1
@@ -113,10 +121,11 @@ def add_vocab(w: gguf.GGUFWriter, v: dict) -> None:
 
 class Shape:
     def __init__(self, arch, hidden, layers, heads, kv_heads, head_dim, ffn, ctx, theta=1e6,
-                 yarn=None, temperature=0.0, tied=False):
+                 yarn=None, temperature=0.0, tied=False, experts=0, used=0):
         self.arch, self.hidden, self.layers = arch, hidden, layers
         self.heads, self.kv_heads, self.head_dim, self.ffn = heads, kv_heads, head_dim, ffn
         self.ctx, self.theta, self.yarn, self.temperature, self.tied = ctx, theta, yarn, temperature, tied
+        self.experts, self.used = experts, used  # a sparse mixture of experts (Mixtral: 8, top 2)
 
     def keys(self, w: gguf.GGUFWriter) -> None:
         a = self.arch
@@ -141,6 +150,9 @@ class Shape:
             w.add_float32(f"{a}.rope.scaling.yarn_log_multiplier", self.yarn.get("log_mul", 1.0))
         if self.temperature:
             w.add_float32(f"{a}.attention.temperature_scale", self.temperature)
+        if self.experts:
+            w.add_uint32(f"{a}.expert_count", self.experts)
+            w.add_uint32(f"{a}.expert_used_count", self.used)
 
     def tensors(self, n_vocab: int):
         """(name, ne shape as numpy (out, in) order, role) for every tensor, in llama.cpp's order."""
@@ -154,10 +166,22 @@ class Shape:
                 (f"blk.{i}.attn_v.weight", (kv, h), "v"),
                 (f"blk.{i}.attn_output.weight", (h, q), "o"),
                 (f"blk.{i}.ffn_norm.weight", (h,), "norm"),
-                (f"blk.{i}.ffn_gate.weight", (f, h), "gate"),
-                (f"blk.{i}.ffn_up.weight", (f, h), "up"),
-                (f"blk.{i}.ffn_down.weight", (h, f), "down"),
             ]
+            if self.experts:
+                # llama.cpp's stacked layout (numpy order: expert, out, in); the router stays F32.
+                e = self.experts
+                out += [
+                    (f"blk.{i}.ffn_gate_inp.weight", (e, h), "router"),
+                    (f"blk.{i}.ffn_gate_exps.weight", (e, f, h), "gate"),
+                    (f"blk.{i}.ffn_down_exps.weight", (e, h, f), "down"),
+                    (f"blk.{i}.ffn_up_exps.weight", (e, f, h), "up"),
+                ]
+            else:
+                out += [
+                    (f"blk.{i}.ffn_gate.weight", (f, h), "gate"),
+                    (f"blk.{i}.ffn_up.weight", (f, h), "up"),
+                    (f"blk.{i}.ffn_down.weight", (h, f), "down"),
+                ]
         out.append(("output_norm.weight", (h,), "norm"))
         if not self.tied:
             out.append(("output.weight", (n_vocab, h), "output"))
@@ -169,7 +193,11 @@ def float_weights(rng: np.random.Generator, shape, role: str) -> np.ndarray:
         return (1.0 + 0.1 * rng.standard_normal(shape)).astype(np.float32)
     if role == "embd":
         return rng.standard_normal(shape).astype(np.float32)
-    fan_in = shape[1]
+    fan_in = shape[-1]
+    if role == "router":
+        # Router logits with a standard deviation of ~4: a clear top two for most tokens, so the choice
+        # of experts rarely hinges on the last bit of a float.
+        return (4.0 * rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
     if role == "output":
         # Logits with a standard deviation of ~8: random models otherwise give near-ties between the
         # top tokens, and greedy parity would hinge on the last bit of a float.
@@ -186,7 +214,7 @@ def write_f32(path: Path, shape: Shape, vocab: dict, seed: int, quant_q8_0: bool
     w.add_file_type(7 if quant_q8_0 else 0)
     for name, dims, role in shape.tensors(len(vocab["tokens"])):
         data = float_weights(rng, dims, role)
-        if quant_q8_0 and data.ndim == 2:
+        if quant_q8_0 and data.ndim == 2 and role != "router":
             q = gguf.quants.quantize(data, gguf.GGMLQuantizationType.Q8_0)
             w.add_tensor(name, q, raw_shape=q.shape, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
         else:
@@ -204,7 +232,7 @@ def more_bits(i: int, n: int) -> bool:
 def q4_k_m_type(name: str, role: str, layer: int, n_layers: int, tied: bool) -> gguf.GGMLQuantizationType:
     """llama.cpp's Q4_K_M choice per tensor (MODEL-SPEC §3.6)."""
     T = gguf.GGMLQuantizationType
-    if role == "norm":
+    if role in ("norm", "router"):
         return T.F32
     if role == "output" or (role == "embd" and tied):
         return T.Q6_K
@@ -257,7 +285,7 @@ def write_quantized_shape(path: Path, shape: Shape, vocab: dict, seed: int, mix:
         layer = int(name.split(".")[1]) if name.startswith("blk.") else 0
         if mix == "Q4_K_M":
             qtype = q4_k_m_type(name, role, layer, shape.layers, shape.tied)
-        elif role == "norm":
+        elif role in ("norm", "router"):
             qtype = T.F32
         elif mix == "Q4_0":
             # llama.cpp's Q4_0: Q6_K for the output matrix (the tied embedding when there is none).
@@ -268,7 +296,9 @@ def write_quantized_shape(path: Path, shape: Shape, vocab: dict, seed: int, mix:
             w.add_tensor(name, float_weights(rng, dims, role))
         else:
             scale = 1.0 / 64 if role in ("embd", "output") else 1.0 / 1000
-            data = random_blocks(rng, qtype, dims[0], dims[1], scale)
+            rows = int(np.prod(dims[:-1]))
+            data = random_blocks(rng, qtype, rows, dims[-1], scale)
+            data = data.reshape(*dims[:-1], data.shape[-1])
             w.add_tensor(name, data, raw_shape=data.shape, raw_dtype=qtype)
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -302,6 +332,13 @@ WIDE_QUANTS = {"F16": 1, "Q8_0": 7, "Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18}
 BIG = ("ministral3b-2layer", Shape("mistral3", 3072, 2, 32, 8, 128, 9216, 262144, theta=1e6,
                                     yarn={"factor": 16.0, "original": 16384, "log_mul": 1.0},
                                     temperature=0.1, tied=True))
+
+# Mixtral-shaped (`llama` with 8 experts, each token through 2): a tiny one quantized by llama.cpp from
+# F32 (committed), and a 2-layer one at Mixtral 8x7B's full width (hidden 4096, FFN 14336, 32/8 heads
+# of 128), written as seeded random Q8_0 blocks and requantized by llama.cpp to its Q4_K_M mix.
+MOE_TINY = ("tiny-mixtral", Shape("llama", 256, 2, 4, 2, 64, 256, 256, theta=1e6, experts=8, used=2))
+MOE_QUANTS = {"Q8_0": 7, "Q4_K_M": 15}
+MOE_WIDE = ("mixtral-2layer", Shape("llama", 4096, 2, 32, 8, 128, 14336, 32768, theta=1e6, experts=8, used=2))
 
 
 def sequences(n_vocab: int, seed: int) -> dict[str, list[int]]:
@@ -355,16 +392,21 @@ def llama_outputs(model: Path, seqs: dict[str, list[int]], n_ctx: int) -> dict:
         out[name] = {"tokens": tokens,
                      "sequential": run_llama(model, tokens, n_ctx, 1),
                      "batched": run_llama(model, tokens, n_ctx, n_ctx)}
+    # The instruction set llama.cpp's CPU kernels were built for: their summation order (F32, K-quant
+    # dots) and exp differ between its AVX2 and AVX-512 builds, so bit-exactness is claimed per ISA.
+    info = llama_cpp.llama_print_system_info().decode()
+    isa = "avx512" if "AVX512 = 1" in info else "avx2" if "AVX2 = 1" in info else "neon" if "NEON = 1" in info else "other"
     out["llamaCpp"] = {"version": llama_cpp.__version__, "kvCache": "f16", "flashAttention": False,
-                       "threads": 2, "nCtx": n_ctx}
+                       "threads": 2, "nCtx": n_ctx, "isa": isa}
     return out
 
 
-def quantize(src: Path, dst: Path, ftype: int) -> None:
+def quantize(src: Path, dst: Path, ftype: int, requantize: bool = False) -> None:
     import llama_cpp
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = ftype
     params.nthread = 2
+    params.allow_requantize = requantize
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
     if rc != 0:
         sys.exit(f"llama.cpp could not quantize {src} to ftype {ftype}")
@@ -433,6 +475,28 @@ def make_full_8b(path: Path, mix: str = "Q4_K_M") -> Path:
     return path
 
 
+def make_moe_tiny() -> None:
+    name, shape = MOE_TINY
+    make_quantized_set(name, shape, 700, MOE_QUANTS)
+
+
+def make_moe_wide() -> list[Path]:
+    """The 2-layer full-width Mixtral shape as Q8_0 (seeded random blocks, ~3.2 GB) and, quantized by
+    llama.cpp from it, Q4_K_M (~1.8 GB), with llama.cpp's outputs on both (not committed)."""
+    name, shape = MOE_WIDE
+    CACHE.mkdir(parents=True, exist_ok=True)
+    vocab = toy_vocab(32000)
+    q8 = CACHE / f"{name}-Q8_0.gguf"
+    write_quantized_shape(q8, shape, vocab, 900, "Q8_0")
+    q4 = CACHE / f"{name}-Q4_K_M.gguf"
+    quantize(q8, q4, 15, requantize=True)
+    for path in (q8, q4):
+        result = llama_outputs(path, sequences(32000, 900), 512)
+        result["model"] = {"file": path.name, "sha256": sha256(path), "committed": False}
+        write_json(FIXTURES / f"{path.stem}.json", result)
+    return [q8, q4]
+
+
 def make_big() -> Path:
     name, shape = BIG
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -446,7 +510,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--regenerate", action="store_true",
                     help="rebuild the uncommitted model files only (no llama.cpp needed) and check their SHA-256")
-    ap.add_argument("--only", choices=["tiny", "wide", "tekken", "big"], help="make one kind only")
+    ap.add_argument("--only", choices=["tiny", "wide", "tekken", "big", "moe", "moe-wide"], help="make one kind only")
     ap.add_argument("--full-3b", type=Path, metavar="PATH",
                     help="write the full 26-layer Ministral 3 3B-shaped model (for benchmarks) to PATH and exit")
     ap.add_argument("--full-8b", type=Path, metavar="PATH",
@@ -476,6 +540,10 @@ def main() -> int:
             ok &= got == want
         return 0 if ok else 1
 
+    if args.only in (None, "moe"):
+        make_moe_tiny()
+    if args.only in (None, "moe-wide"):
+        make_moe_wide()
     if args.only in (None, "tiny"):
         make_tiny()
     if args.only in (None, "wide"):

@@ -12,6 +12,7 @@
 // activation quants in [-127, 127] (what our quantizers produce). The places where 16-bit
 // intermediates could saturate are bounded in the comments.
 #include <immintrin.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -392,8 +393,38 @@ CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_
         }                                                                                               \
     }
 
-CK_MK_FLOAT(f32, 4)
 CK_MK_FLOAT(bf16, 2)
+
+// F32 weights in llama.cpp's order (ggml_vec_dot_f32, its AVX/AVX2 build): 4 accumulators of FMAs
+// over steps of 32 (accumulator j takes elements i + 8j .. i + 8j + 7), reduced 0+2, 1+3, then 0+1,
+// then low 128 + high 128 and two horizontal adds, into a float that takes the products past the last
+// step one by one (fused, as its compiler contracts `sumf += x[i]*y[i]`). A mixture of experts' router
+// is F32, and its logits decide which experts run.
+CK_INL void CK_FN(mk_f32)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
+    const float *w = wv;
+    const float *x[4];
+    __m256 s[4][4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) s[c][j] = _mm256_setzero_ps();
+    }
+    const size_t np = n & ~(size_t)31;
+    for (size_t i = 0; i < np; i += 32) {
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
+            const __m256 wj = _mm256_loadu_ps(w + i + 8 * (size_t)j);
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) s[c][j] =
+                _mm256_fmadd_ps(wj, _mm256_loadu_ps(x[c] + i + 8 * j), s[c][j]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        const __m256 v = _mm256_add_ps(_mm256_add_ps(s[c][0], s[c][2]), _mm256_add_ps(s[c][1], s[c][3]));
+        const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        const __m128 t1 = _mm_hadd_ps(t0, t0);
+        float sum = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+        for (size_t k = np; k < n; ++k) sum = fmaf(ck_load_f32(w + k), x[c][k], sum);
+        out[c] = sum;
+    }
+}
 
 // F16 weights in llama.cpp's order (its AVX/AVX2 build): activations converted to F16 (round to
 // nearest even), ggml_vec_dot_f16 with 4 accumulators over steps of 32 (accumulator j takes elements

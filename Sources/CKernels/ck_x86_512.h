@@ -11,6 +11,7 @@
 // one broadcast 32-byte load plus a masked shift. Everything integer is exact under the same bounds
 // as the 256-bit kernels (activation quants in [-127, 127]).
 #include <immintrin.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -577,8 +578,36 @@ CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_
         }                                                                                               \
     }
 
-CK_MK_FLOAT(f32, 4)
 CK_MK_FLOAT(bf16, 2)
+
+// F32 weights in llama.cpp's order (ggml_vec_dot_f32, its AVX-512 build): 4 accumulators of FMAs over
+// steps of 64 (accumulator j takes elements i + 16j .. i + 16j + 15), reduced 0+2, 1+3, then 0+1, and
+// across lanes as _mm512_reduce_add_ps (our hsum_ps), into a float that takes the products past the
+// last step one by one (fused, as its compiler contracts `sumf += x[i]*y[i]`). A mixture of experts'
+// router is F32, and its logits decide which experts run.
+CK_INL void CK_FN(mk_f32)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
+    const float *w = wv;
+    const float *x[4];
+    __m512 s[4][4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) s[c][j] = _mm512_setzero_ps();
+    }
+    const size_t np = n & ~(size_t)63;
+    for (size_t i = 0; i < np; i += 64) {
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
+            const __m512 wj = _mm512_loadu_ps(w + i + 16 * (size_t)j);
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) s[c][j] =
+                _mm512_fmadd_ps(wj, _mm512_loadu_ps(x[c] + i + 16 * j), s[c][j]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        const __m512 t0 = _mm512_add_ps(s[c][0], s[c][2]), t1 = _mm512_add_ps(s[c][1], s[c][3]);
+        float sum = CK_FN(hsum_ps)(_mm512_add_ps(t0, t1));
+        for (size_t k = np; k < n; ++k) sum = fmaf(ck_load_f32(w + k), x[c][k], sum);
+        out[c] = sum;
+    }
+}
 
 // F16 weights in llama.cpp's order: its F16 mat-vec first converts the activations to F16 (round to
 // nearest even; F16's vec_dot_type), then ggml_vec_dot_f16 keeps 4 accumulators over steps of 64

@@ -101,6 +101,14 @@ public struct ModelConfiguration: Sendable, Hashable, Codable {
     public var ropeFreqBaseSlidingWindow: Float?
     /// The vocabulary size: the number of `tokenizer.ggml.tokens`, else `{arch}.vocab_size`.
     public var vocabularySize: Int?
+    /// Experts per FFN of a sparse mixture-of-experts model (`expert_count`; Mixtral: 8), or 0 for a
+    /// dense model.
+    public var expertCount: Int = 0
+    /// Experts each token goes through (`expert_used_count`; Mixtral: 2), or 0 for a dense model.
+    public var expertUsedCount: Int = 0
+
+    /// Whether the FFNs are mixtures of experts.
+    public var isMixtureOfExperts: Bool { expertCount > 0 }
 
     /// Reads the configuration from a file's metadata.
     ///
@@ -197,6 +205,17 @@ public struct ModelConfiguration: Sendable, Hashable, Codable {
             ropeFreqBaseSlidingWindow = nil
         }
 
+        // llama.cpp's llama_model_load_hparams: expert_count ≤ LLAMA_MAX_EXPERTS (512); a model with
+        // experts uses at least one and at most all of them.
+        expertCount = try keys.optional("expert_count", in: 0...Self.maxExperts) ?? 0
+        expertUsedCount = try keys.optional("expert_used_count", in: 0...Self.maxExperts) ?? 0
+        if expertCount > 0, !(1...expertCount).contains(expertUsedCount) {
+            throw keys.invalid("expert_used_count", "\(expertUsedCount) of \(expertCount) experts: between 1 and the expert count")
+        }
+        if expertCount == 0, expertUsedCount != 0 {
+            throw keys.invalid("expert_used_count", "\(expertUsedCount) experts used but expert_count is 0")
+        }
+
         if let tokens = try metadata.array("tokenizer.ggml.tokens") {
             vocabularySize = tokens.count
         } else {
@@ -256,6 +275,7 @@ public struct ModelConfiguration: Sendable, Hashable, Codable {
     static let maxLayers = 4096
     static let maxHeads = 4096
     static let maxHeadDimension = 1 << 14
+    static let maxExperts = 512
 }
 
 /// Reads `{arch}.KEY` values with range checks and errors that name the key.

@@ -27,9 +27,8 @@ public final class LlamaModel: @unchecked Sendable {
         /// RMS norm of the attention output before the residual add (Gemma 3's `post_attention_norm`).
         let postAttentionNorm: FloatVector?
         let ffnNorm: FloatVector
-        let gate: WeightMatrix
-        let up: WeightMatrix
-        let down: WeightMatrix
+        /// The FFN: one SwiGLU/GeGLU block, or a mixture of experts.
+        let feedForward: FeedForwardWeights
         /// RMS norm of the FFN output before the residual add (Gemma 3's `post_ffw_norm`).
         let postFeedForwardNorm: FloatVector?
         /// The sliding window this layer attends through (a key at `p` is visible from a query at `q`
@@ -37,6 +36,23 @@ public final class LlamaModel: @unchecked Sendable {
         let slidingWindow: Int?
         /// The layer's RoPE settings (Gemma 3's sliding-window layers have their own θ and no scaling).
         let rope: RoPEConfiguration
+    }
+
+    /// A layer's FFN weights.
+    enum FeedForwardWeights {
+        /// One gated FFN: gate and up `ffn × hidden`, down `hidden × ffn`.
+        case dense(gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix)
+        /// A sparse mixture of experts (Mixtral).
+        case experts(MixtureOfExperts)
+
+        /// The FFN's matrices, in the order a step reads them (for experts: the router, then every
+        /// expert's; a step reads only the chosen ones).
+        var matrices: [WeightMatrix] {
+            switch self {
+            case .dense(let gate, let up, let down): [gate, up, down]
+            case .experts(let experts): [experts.router] + experts.matrices
+            }
+        }
     }
 
     /// The FFN's gated activation.
@@ -72,7 +88,7 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// The matrices a decode step multiplies, in the order it reads them (every layer's, then the output).
     public var matrices: [WeightMatrix] {
-        layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.gate, $0.up, $0.down] } + [output]
+        layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput] + $0.feedForward.matrices } + [output]
     }
 
     /// Binds the weights of a `llama`, `mistral3`, `qwen2` or `gemma3` file.
@@ -85,6 +101,12 @@ public final class LlamaModel: @unchecked Sendable {
         let gemma = c.architecture == .gemma3
         guard [.llama, .mistral3, .qwen2, .gemma3].contains(c.architecture) else {
             throw ModelError(.unsupportedArchitecture, "LlamaModel runs llama, mistral3, qwen2 and gemma3, not \(c.architecture)")
+        }
+        // llama.cpp's llama and mistral3 graphs take a mixture of experts in place of the FFN
+        // (Mixtral); its qwen2 and gemma3 graphs have none (Qwen's MoE models are another architecture).
+        if c.isMixtureOfExperts, ![.llama, .mistral3].contains(c.architecture) {
+            throw ModelError(
+                .unsupportedArchitecture, "\(c.architecture) with experts (expert_count \(c.expertCount)) is not an architecture llama.cpp runs")
         }
         if gemma, c.slidingWindow == nil {
             // llama.cpp builds such a file with its non-SWA gemma3 graph, which adds final logit
@@ -144,9 +166,7 @@ public final class LlamaModel: @unchecked Sendable {
                 attentionOutput: try bind.matrix("blk.\(i).attn_output.weight", rows: hidden, columns: q),
                 postAttentionNorm: try gemmaNorm("post_attention_norm", hidden),
                 ffnNorm: try bind.vector("blk.\(i).ffn_norm.weight", count: hidden),
-                gate: try bind.matrix("blk.\(i).ffn_gate.weight", rows: c.feedForwardLength[i], columns: hidden),
-                up: try bind.matrix("blk.\(i).ffn_up.weight", rows: c.feedForwardLength[i], columns: hidden),
-                down: try bind.matrix("blk.\(i).ffn_down.weight", rows: hidden, columns: c.feedForwardLength[i]),
+                feedForward: try Self.feedForward(layer: i, configuration: c, bind: bind),
                 postFeedForwardNorm: try gemmaNorm("post_ffw_norm", hidden),
                 slidingWindow: window,
                 rope: window == nil ? globalRope : localRope)
@@ -172,6 +192,35 @@ public final class LlamaModel: @unchecked Sendable {
             embeddingScale = nil
             feedForward = .swiglu
         }
+    }
+
+    /// Layer `i`'s FFN: `ffn_{gate,up,down}` for a dense model; for one with experts, the router
+    /// `ffn_gate_inp` (F32 in llama.cpp's files) and the stacked `ffn_{gate,up,down}_exps` (llama.cpp's layout; the older
+    /// per-expert tensors `ffn_gate.E.weight` are refused by name, as llama.cpp no longer loads them).
+    private static func feedForward(layer i: Int, configuration c: ModelConfiguration, bind: TensorBinder) throws -> FeedForwardWeights {
+        let hidden = c.embeddingLength
+        let ffn = c.feedForwardLength[i]
+        guard c.isMixtureOfExperts else {
+            return .dense(
+                gate: try bind.matrix("blk.\(i).ffn_gate.weight", rows: ffn, columns: hidden),
+                up: try bind.matrix("blk.\(i).ffn_up.weight", rows: ffn, columns: hidden),
+                down: try bind.matrix("blk.\(i).ffn_down.weight", rows: hidden, columns: ffn))
+        }
+        if !bind.has("blk.\(i).ffn_gate_exps.weight"), bind.has("blk.\(i).ffn_gate.0.weight") {
+            throw ModelError(
+                .missingTensor,
+                "blk.\(i) stores its experts one tensor each (ffn_gate.0.weight …), an old layout; convert the model again "
+                    + "with llama.cpp's convert_hf_to_gguf.py, which stacks them as ffn_gate_exps")
+        }
+        let n = c.expertCount
+        let router = try bind.matrix("blk.\(i).ffn_gate_inp.weight", rows: n, columns: hidden)
+        return .experts(
+            MixtureOfExperts(
+                router: router,
+                gate: try bind.matrices("blk.\(i).ffn_gate_exps.weight", count: n, rows: ffn, columns: hidden),
+                up: try bind.matrices("blk.\(i).ffn_up_exps.weight", count: n, rows: ffn, columns: hidden),
+                down: try bind.matrices("blk.\(i).ffn_down_exps.weight", count: n, rows: hidden, columns: ffn),
+                used: c.expertUsedCount))
     }
 
     /// Ministral 3's query temperature for a position: `1 + β·ln(1 + ⌊p / N⌋)`, computed as llama.cpp's

@@ -37,7 +37,6 @@ extension ModelSession {
         defer { ropeCache.deallocate() }
 
         for (index, layer) in model.layers.enumerated() {
-            let ffn = layer.gate.rows
             normalize(rows: count, width: hidden, from: b.x, weight: layer.attentionNorm, into: b.h)
             project(
                 [(layer.query, b.q, layer.queryBias), (layer.key, b.k, layer.keyBias), (layer.value, b.v, layer.valueBias)],
@@ -77,31 +76,12 @@ extension ModelSession {
             add(b.projected, into: b.x, count: count * hidden)
 
             normalize(rows: count, width: hidden, from: b.x, weight: layer.ffnNorm, into: b.h)
-            // Row by row: the exp-based ops give each element the same algorithm as llama.cpp only
-            // when a call starts at a row's start -- or, within a row, at a multiple of the vector width
-            // (16, 8 or 4 floats), as band starts (multiples of 1024) are.
-            let feedForward = model.feedForward
-            let ops = ops
-            func combine(_ band: Range<Int>, up: UnsafeMutablePointer<Float>, upRow: Int) {
-                for t in 0..<count {
-                    let gate = UnsafeMutableBufferPointer(start: b.gate + t * ffn + band.lowerBound, count: band.count)
-                    let up = UnsafeBufferPointer(start: up + t * upRow, count: band.count)
-                    switch feedForward {
-                    case .swiglu: ops.swiglu(gate: UnsafeBufferPointer(gate), up: up, into: gate)
-                    case .geglu: ops.geglu(gate: UnsafeBufferPointer(gate), up: up, into: gate)
-                    }
-                }
+            switch layer.feedForward {
+            case .dense(let gate, let up, let down):
+                feedForward(gate: gate, up: up, down: down, input: b.h, rows: count, into: b.projected)
+            case .experts(let experts):
+                mixture(experts, rows: count)
             }
-            if count > 1 {
-                multiplier.multiplyInBands(
-                    layer.gate, layer.up, batch: UnsafeBufferPointer(start: b.h, count: count * hidden), count: count,
-                    bandRows: Buffers.ffnBand, first: b.gate, secondBand: b.up
-                ) { band in combine(band, up: b.up, upRow: band.count) }
-            } else {
-                project([(layer.gate, b.gate, nil), (layer.up, b.up, nil)], b.h, rows: count)
-                combine(0..<ffn, up: b.up, upRow: ffn)
-            }
-            project(layer.down, b.gate, rows: count, into: b.projected)
             if let norm = layer.postFeedForwardNorm {
                 normalize(rows: count, width: hidden, from: b.projected, weight: norm, into: b.projected)
             }
@@ -114,6 +94,43 @@ extension ModelSession {
             normalize(rows: 1, width: hidden, from: b.x + t * hidden, weight: model.outputNorm, into: b.h + i * hidden)
         }
         if !rows.isEmpty { project(model.output, b.h, rows: rows.count, into: b.logits) }
+    }
+
+    /// A gated FFN of `count` rows of `input` into `output` (which may be `input`: the gate and up
+    /// projections have consumed it before the down projection writes): the gate and up projections,
+    /// SwiGLU or GeGLU into `gate`, the down projection.
+    func feedForward(
+        gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix, input: UnsafeMutablePointer<Float>, rows count: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        let b = buffers
+        let hidden = model.configuration.embeddingLength
+        let ffn = gate.rows
+        // Row by row: the exp-based ops give each element the same algorithm as llama.cpp only
+        // when a call starts at a row's start -- or, within a row, at a multiple of the vector width
+        // (16, 8 or 4 floats), as band starts (multiples of 1024) are.
+        let feedForward = model.feedForward
+        let ops = ops
+        func combine(_ band: Range<Int>, up: UnsafeMutablePointer<Float>, upRow: Int) {
+            for t in 0..<count {
+                let gate = UnsafeMutableBufferPointer(start: b.gate + t * ffn + band.lowerBound, count: band.count)
+                let up = UnsafeBufferPointer(start: up + t * upRow, count: band.count)
+                switch feedForward {
+                case .swiglu: ops.swiglu(gate: UnsafeBufferPointer(gate), up: up, into: gate)
+                case .geglu: ops.geglu(gate: UnsafeBufferPointer(gate), up: up, into: gate)
+                }
+            }
+        }
+        if count > 1 {
+            multiplier.multiplyInBands(
+                gate, up, batch: UnsafeBufferPointer(start: input, count: count * hidden), count: count,
+                bandRows: Buffers.ffnBand, first: b.gate, secondBand: b.up
+            ) { band in combine(band, up: b.up, upRow: band.count) }
+        } else {
+            project([(gate, b.gate, nil), (up, b.up, nil)], input, rows: count)
+            combine(0..<ffn, up: b.up, upRow: ffn)
+        }
+        project(down, b.gate, rows: count, into: output)
     }
 
     private func normalize(

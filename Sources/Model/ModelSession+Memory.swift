@@ -18,9 +18,9 @@ extension ModelSession {
     public static func scratchBytes(configuration c: ModelConfiguration, vocabulary: Int, batch: Int) -> Int {
         let hidden = c.embeddingLength
         let qDim = (c.headCount.max() ?? 1) * c.keyLength
-        let kvDim = (c.headCountKV.max() ?? 1) * c.keyLength
         let ffn = c.feedForwardLength.max() ?? 1
-        let floats = batch * (2 * hidden + qDim + 2 * kvDim + ffn) + Buffers.upCount(tokens: batch, ffn: ffn) + vocabulary
+        let n = Buffers.counts(configuration: c, tokens: batch)
+        let floats = 2 * n.hidden + n.q + 2 * n.kv + n.gate + n.up + n.router + n.gathered + n.expertOutputs + vocabulary
         // Q8 activations: about 1.07 bytes per float of the widest input (34/32 for Q8_0, 292/256 for Q8_K).
         let quantized = batch * max(hidden, ffn, qDim) * 292 / 256
         return floats * 4 + quantized

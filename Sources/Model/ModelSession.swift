@@ -265,6 +265,12 @@ struct Buffers {
     /// (`MatrixMultiplier.multiplyInBands`), combined into `gate` band by band.
     let up: UnsafeMutablePointer<Float>
     let logits: UnsafeMutablePointer<Float>  // logitRows × vocabulary
+    /// Mixtures of experts only (one float otherwise): the router's logits, tokens × experts; the
+    /// rows one expert takes, gathered (tokens × hidden, its input and then its down projection); and
+    /// every chosen expert's weighted output, tokens × used × hidden.
+    let router: UnsafeMutablePointer<Float>
+    let gathered: UnsafeMutablePointer<Float>
+    let expertOutputs: UnsafeMutablePointer<Float>
     let owner: Owner
 
     final class Owner {
@@ -279,6 +285,27 @@ struct Buffers {
     /// The floats of `up` for batches of `tokens`.
     static func upCount(tokens: Int, ffn: Int) -> Int { tokens > 1 ? max(ffn, tokens * min(ffn, ffnBand)) : ffn }
 
+    /// The floats of each buffer for batches of `tokens` (`up` as `upCount`). A one-token step of a
+    /// mixture of experts runs its chosen experts' gate and up projections side by side, so `gate`
+    /// and `up` hold `used` rows at least.
+    static func counts(configuration c: ModelConfiguration, tokens: Int) -> (
+        hidden: Int, q: Int, kv: Int, gate: Int, up: Int, router: Int, gathered: Int, expertOutputs: Int
+    ) {
+        let hidden = c.embeddingLength
+        let ffn = c.feedForwardLength.max() ?? 1
+        let used = c.expertUsedCount
+        let experts = c.isMixtureOfExperts
+        return (
+            hidden: tokens * hidden,
+            q: tokens * (c.headCount.max() ?? 1) * c.keyLength,
+            kv: tokens * (c.headCountKV.max() ?? 1) * c.keyLength,
+            gate: max(tokens, used) * ffn,
+            up: max(upCount(tokens: tokens, ffn: ffn), used * ffn),
+            router: experts ? tokens * c.expertCount : 0,
+            gathered: experts ? tokens * hidden : 0,
+            expertOutputs: experts ? tokens * used * hidden : 0)
+    }
+
     init(configuration c: ModelConfiguration, vocabulary: Int, tokens: Int, logitRows: Int) {
         self.tokens = tokens
         self.logitRows = logitRows
@@ -289,18 +316,18 @@ struct Buffers {
             owner.pointers.append(pointer)
             return pointer
         }
-        let hidden = c.embeddingLength
-        let qDim = (c.headCount.max() ?? 1) * c.keyLength
-        let kvDim = (c.headCountKV.max() ?? 1) * c.keyLength
-        let ffn = c.feedForwardLength.max() ?? 1
-        x = make(tokens * hidden)
-        h = make(tokens * hidden)
-        q = make(tokens * qDim)
-        k = make(tokens * kvDim)
-        v = make(tokens * kvDim)
-        gate = make(tokens * ffn)
-        up = make(Self.upCount(tokens: tokens, ffn: ffn))
+        let n = Self.counts(configuration: c, tokens: tokens)
+        x = make(n.hidden)
+        h = make(n.hidden)
+        q = make(n.q)
+        k = make(n.kv)
+        v = make(n.kv)
+        gate = make(n.gate)
+        up = make(n.up)
         logits = make(logitRows * vocabulary)
+        router = make(n.router)
+        gathered = make(n.gathered)
+        expertOutputs = make(n.expertOutputs)
         self.owner = owner
     }
 }

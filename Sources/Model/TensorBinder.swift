@@ -34,6 +34,30 @@ struct TensorBinder {
         }
     }
 
+    /// The `count` matrices of a 3-D tensor, `rows` outputs by `columns` inputs each (ggml dimensions
+    /// `[columns, rows, count]`): a mixture of experts' stacked FFN weights, expert `e` at byte
+    /// `e · rows · rowStride`.
+    func matrices(_ name: String, count: Int, rows: Int, columns: Int) throws -> [WeightMatrix] {
+        let tensor = try info(name, [columns, rows, count])
+        guard let type = WeightType(ggmlTypeID: tensor.type.id) else {
+            throw ModelError(.unsupportedTensorType, "tensor \(name) is \(tensor.type), which Brise cannot compute with yet")
+        }
+        let base = file.file.withUnsafeBytes { $0.baseAddress! + tensor.absoluteOffset }
+        do {
+            let first = try WeightMatrix(base: base, type: type, rows: rows, columns: columns, owner: file.file)
+            // The tensor's extent was checked against the file when it was parsed; each expert is
+            // one `rows × columns` slab of it.
+            guard first.byteCount * count == tensor.byteCount else {
+                throw ModelError(.wrongShape, "tensor \(name) holds \(tensor.byteCount) bytes, not \(count) × \(first.byteCount)")
+            }
+            return try (0..<count).map { e in
+                e == 0 ? first : try WeightMatrix(base: base + e * first.byteCount, type: type, rows: rows, columns: columns, owner: file.file)
+            }
+        } catch let error as KernelError {
+            throw ModelError(.wrongShape, "tensor \(name): \(error.message)")
+        }
+    }
+
     /// An F32 vector of `count` values (norm weights, biases).
     func vector(_ name: String, count: Int) throws -> FloatVector {
         let tensor = try info(name, [count])

@@ -100,7 +100,9 @@ import TestSupport
         }
     }
 
-    @Test(arguments: ParityTests.committed)
+    /// Every quant type, and the mixtures of experts (whose batched steps run each chosen expert once
+    /// over the rows of every sequence that chose it).
+    @Test(arguments: ParityTests.committed + ParityTests.mixture)
     func everyQuantTypeGivesEachSlotItsOwnBits(name: String) throws {
         try Self.check(model: try LlamaModel(file: try GGUFFile(path: try ParityTests.load(name).path)))
     }

@@ -12,11 +12,16 @@ public enum TinyGGUF {
         public var feedForward: Int
         public var vocabulary: Int
         public var context: Int
+        /// Experts per FFN (0: a dense model) and experts each token goes through.
+        public var experts: Int
+        public var expertsUsed: Int
 
         public init(
             embedding: Int = 64, layers: Int = 2, heads: Int = 4, kvHeads: Int = 2, headDimension: Int = 32,
-            feedForward: Int = 128, vocabulary: Int = 64, context: Int = 256
+            feedForward: Int = 128, vocabulary: Int = 64, context: Int = 256, experts: Int = 0, expertsUsed: Int = 0
         ) {
+            self.experts = experts
+            self.expertsUsed = expertsUsed
             self.embedding = embedding
             self.layers = layers
             self.heads = heads
@@ -36,10 +41,12 @@ public enum TinyGGUF {
     ///   - weightType: The type of the 2-D weights (F32 gets random values; others zero blocks).
     ///   - seed: The seed for the weights.
     ///   - withData: When false, tensors are left zero (sparse when written to disk).
+    ///   - expertPerTensor: Experts as one tensor each (`ffn_gate.E.weight`, the layout llama.cpp no
+    ///     longer loads) instead of stacked (`ffn_gate_exps.weight`).
     /// - Returns: The writer, ready to serialize or to extend.
     public static func model(
         architecture: String = "llama", shape: Shape = .init(), weightType: GGMLType = .f32, seed: UInt64 = 1,
-        withData: Bool = true
+        withData: Bool = true, expertPerTensor: Bool = false
     ) throws -> GGUFWriter {
         var writer = GGUFWriter()
         let a = architecture
@@ -55,6 +62,10 @@ public enum TinyGGUF {
         writer.add("\(a).attention.value_length", .uint32(UInt32(shape.headDimension)))
         writer.add("\(a).rope.freq_base", .float32(1_000_000))
         writer.add("\(a).attention.layer_norm_rms_epsilon", .float32(1e-5))
+        if shape.experts > 0 {
+            writer.add("\(a).expert_count", .uint32(UInt32(shape.experts)))
+            writer.add("\(a).expert_used_count", .uint32(UInt32(shape.expertsUsed)))
+        }
         writer.add("tokenizer.ggml.model", .string("llama"))
         writer.add("tokenizer.ggml.tokens", .strings((0..<shape.vocabulary).map { "t\($0)" }))
         writer.add("tokenizer.ggml.scores", .float32s((0..<shape.vocabulary).map { -Float($0) }))
@@ -87,9 +98,25 @@ public enum TinyGGUF {
             try add("blk.\(layer).attn_v.weight", [shape.embedding, kv], weightType)
             try add("blk.\(layer).attn_output.weight", [q, shape.embedding], weightType)
             try add("blk.\(layer).ffn_norm.weight", [shape.embedding], .f32)
-            try add("blk.\(layer).ffn_gate.weight", [shape.embedding, shape.feedForward], weightType)
-            try add("blk.\(layer).ffn_up.weight", [shape.embedding, shape.feedForward], weightType)
-            try add("blk.\(layer).ffn_down.weight", [shape.feedForward, shape.embedding], weightType)
+            if shape.experts > 0 {
+                let e = shape.experts
+                try add("blk.\(layer).ffn_gate_inp.weight", [shape.embedding, e], .f32)
+                if expertPerTensor {
+                    for expert in 0..<e {
+                        try add("blk.\(layer).ffn_gate.\(expert).weight", [shape.embedding, shape.feedForward], weightType)
+                        try add("blk.\(layer).ffn_up.\(expert).weight", [shape.embedding, shape.feedForward], weightType)
+                        try add("blk.\(layer).ffn_down.\(expert).weight", [shape.feedForward, shape.embedding], weightType)
+                    }
+                } else {
+                    try add("blk.\(layer).ffn_gate_exps.weight", [shape.embedding, shape.feedForward, e], weightType)
+                    try add("blk.\(layer).ffn_up_exps.weight", [shape.embedding, shape.feedForward, e], weightType)
+                    try add("blk.\(layer).ffn_down_exps.weight", [shape.feedForward, shape.embedding, e], weightType)
+                }
+            } else {
+                try add("blk.\(layer).ffn_gate.weight", [shape.embedding, shape.feedForward], weightType)
+                try add("blk.\(layer).ffn_up.weight", [shape.embedding, shape.feedForward], weightType)
+                try add("blk.\(layer).ffn_down.weight", [shape.feedForward, shape.embedding], weightType)
+            }
         }
         try add("output_norm.weight", [shape.embedding], .f32)
         try add("output.weight", [shape.embedding, shape.vocabulary], weightType)
