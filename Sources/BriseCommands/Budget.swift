@@ -44,6 +44,13 @@ public struct Budget: ParsableCommand {
                 model: try LlamaModel(file: file), file: file, contextLength: ctx,
                 memoryBudget: memoryBudget.flatMap(MemoryBudget.parse))
             print("memory  \(plan)")
+            if plan.expertBytes > 0 {
+                // A mixture of experts: what every expert resident takes, and the least it runs in
+                // with experts read from the file as the router picks them.
+                print("experts full speed needs \(MemoryPlan.formatted(plan.fullSpeedBytes)) (every expert in memory); "
+                    + "runs in \(MemoryPlan.formatted(plan.minimumBytes)) with experts paged from the file"
+                    + (plan.pagedExperts ? " (this budget: paged, slower)" : ""))
+            }
         } catch let error as MemoryPlanError {
             print("brise budget: \(model): \(error)", to: &stderr)
             throw ExitCode.failure

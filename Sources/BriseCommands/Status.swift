@@ -39,6 +39,10 @@ public struct Status: AsyncParsableCommand {
             print("speed        \(status.tokensPerSecond.map { String(format: "%.1f tokens/s (all streams, last steps)", $0) } ?? "no request yet")")
             print("threads      \(status.threads)")
             print("memory       \(size(status.residentBytes)) resident; plan \(size(status.memoryPlanBytes)) of a \(size(status.memoryBudgetBytes)) budget")
+            if let experts = status.expertBytes, let resident = status.expertResidentBytes {
+                let share = experts > 0 ? Double(resident) / Double(experts) * 100 : 0
+                print("experts      \(size(resident)) of \(size(experts)) in memory (\(String(format: "%.0f", share))%)")
+            }
             print("thermal      \(status.thermal ?? "-")")
             print("model        \(model.name) (\(model.architecture), \(size(model.fileBytes)), context \(model.contextLength), chat \(model.chatFormat ?? "none"))")
             print("file         \(model.file)")

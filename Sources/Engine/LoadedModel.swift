@@ -45,12 +45,6 @@ public struct LoadedModel: Sendable {
     ) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         file = try GGUFFile(path: modelPath)
-        if lockWeights {
-            // Pinned weights cannot be paged out under memory pressure; a too-low RLIMIT_MEMLOCK is a
-            // clear error naming the limit and how to raise it (MappedFile.lock).
-            // A file with no tensor data may have its data offset past the end.
-            try file.file.lock(range: min(file.dataOffset, file.fileSize)..<file.fileSize)
-        }
         model = try LlamaModel(file: file)
         // A file without a vocabulary still runs on token ids.
         tokenizer = file.metadata.contains("tokenizer.ggml.tokens") ? try Tokenizer(file: file) : nil
@@ -66,6 +60,16 @@ public struct LoadedModel: Sendable {
         plan = try Self.plan(
             model: model, file: file, contextLength: contextLength, memoryBudget: memoryBudget, cacheType: cacheType,
             slots: slots)
+        if lockWeights {
+            // Pinned weights cannot be paged out under memory pressure; a too-low RLIMIT_MEMLOCK is a
+            // clear error naming the limit and how to raise it (MappedFile.lock). Experts the plan pages
+            // from the file stay unlocked (pinning them would take the memory the plan leaves out).
+            // A file with no tensor data may have its data offset past the end.
+            let data = min(file.dataOffset, file.fileSize)..<file.fileSize
+            for range in Self.ranges(data, excluding: plan.pagedExperts ? model.expertFileRanges : []) {
+                try file.file.lock(range: range)
+            }
+        }
         session = try ModelSession(
             model: model, contextLength: plan.contextLength, multiplier: multiplier, ops: try FloatOps(path: path),
             cacheType: cacheType, slots: plan.slots)
@@ -141,6 +145,29 @@ extension LoadedModel {
         session.reset()
     }
 
+    /// `whole` without `holes` (sorted or not, possibly touching), as ascending ranges.
+    static func ranges(_ whole: Range<Int>, excluding holes: [Range<Int>]) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = whole.lowerBound
+        for hole in holes.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            let lower = max(hole.lowerBound, whole.lowerBound)
+            if lower > start { result.append(start..<min(lower, whole.upperBound)) }
+            start = max(start, min(hole.upperBound, whole.upperBound))
+        }
+        if start < whole.upperBound { result.append(start..<whole.upperBound) }
+        return result
+    }
+
+    /// For a mixture of experts, how many bytes of its experts are in memory now (`mincore` over
+    /// their tensors; the plan may leave them to the page cache) and their total; nil for a dense model.
+    public var expertResidency: (resident: Int, total: Int)? {
+        let ranges = model.expertFileRanges
+        guard !ranges.isEmpty else { return nil }
+        // mincore counts whole pages; a tensor's first and last pages are shared with its neighbours.
+        let resident = ranges.reduce(0) { $0 + min($1.count, (try? file.file.residentByteCount(range: $1)) ?? 0) }
+        return (resident, ranges.reduce(0) { $0 + $1.count })
+    }
+
     /// The memory plan for `model`: weights, a KV cache of `cacheType` (F16 by default), scratch for
     /// batches of `ModelSession.maximumBatch`, overhead; within the budget (see `MemoryBudget.resolve`).
     public static func plan(
@@ -159,7 +186,8 @@ extension LoadedModel {
             overheadBytes: MemoryPlan.defaultOverhead + 4 * file.dataOffset,
             q8KVBytesPerToken: cacheType == .f16 ? c.kvCacheBytesPerToken(cacheType: .q8_0) : nil, requestedSlots: slots,
             // Each slot's logits row.
-            scratchBytesPerSlot: model.vocabularySize * 4)
+            scratchBytesPerSlot: model.vocabularySize * 4, expertBytes: model.expertByteCount,
+            expertWorkingSetBytes: model.expertWorkingSetBytes)
         return try MemoryPlan.make(request, budget: budget, budgetSource: source)
     }
 }

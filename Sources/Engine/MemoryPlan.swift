@@ -22,12 +22,41 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
     public var scratchBytes: Int
     /// The process's own overhead.
     public var overheadBytes: Int
+    /// Of `weightBytes`, the experts of a mixture-of-experts model (0 for a dense one): a step reads
+    /// only the experts its tokens chose, so they can live in the page cache and be evicted.
+    public var expertBytes: Int = 0
+    /// The expert bytes one step of one layer may touch (the experts each token goes through): what
+    /// must stay in memory at least while the step runs.
+    public var expertWorkingSetBytes: Int = 0
+    /// Whether the budget holds less than every expert: the plan counts only `expertWorkingSetBytes`
+    /// of them, the rest are paged in from the file as the router chooses them (slower, but it runs).
+    public var pagedExperts = false
+
+    /// The weights the plan counts: all of them, or, with paged experts, all but the experts beyond
+    /// one step's working set.
+    public var plannedWeightBytes: Int {
+        pagedExperts ? weightBytes - expertBytes + expertWorkingSetBytes : weightBytes
+    }
 
     /// KV-cache bytes at the planned context, all slots (saturating: a plan past `Int.max` is simply too big).
     public var kvCacheBytes: Int { Self.saturating(Self.saturating(kvBytesPerToken, times: contextLength), times: slots) }
     /// Everything together (saturating).
     public var totalBytes: Int {
+        [kvCacheBytes, scratchBytes, overheadBytes].reduce(plannedWeightBytes) { Self.saturating($0, plus: $1) }
+    }
+
+    /// The memory for every weight to stay resident (the speed the model is made for): the plan's
+    /// total with every expert counted.
+    public var fullSpeedBytes: Int {
         [kvCacheBytes, scratchBytes, overheadBytes].reduce(weightBytes) { Self.saturating($0, plus: $1) }
+    }
+
+    /// The least memory the model runs in at this context and slot count: the weights without the
+    /// experts beyond one step's working set (equal to `fullSpeedBytes` for a dense model).
+    public var minimumBytes: Int {
+        var paged = self
+        paged.pagedExperts = expertBytes > 0
+        return paged.totalBytes
     }
 
     static func saturating(_ a: Int, times b: Int) -> Int {
@@ -67,12 +96,18 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
         public var requestedSlots: Int?
         /// Scratch bytes each slot beyond the first adds (its logits row).
         public var scratchBytesPerSlot: Int = 0
+        /// Of `weightBytes`, the experts (0: a dense model); see `MemoryPlan.expertBytes`.
+        public var expertBytes: Int = 0
+        /// See `MemoryPlan.expertWorkingSetBytes`.
+        public var expertWorkingSetBytes: Int = 0
 
         public init(
             weightBytes: Int, kvBytesPerToken: Int, trainingContext: Int, requestedContext: Int?, scratchBytes: Int,
             overheadBytes: Int = MemoryPlan.defaultOverhead, q8KVBytesPerToken: Int? = nil, requestedSlots: Int? = nil,
-            scratchBytesPerSlot: Int = 0
+            scratchBytesPerSlot: Int = 0, expertBytes: Int = 0, expertWorkingSetBytes: Int = 0
         ) {
+            self.expertBytes = expertBytes
+            self.expertWorkingSetBytes = expertWorkingSetBytes
             self.requestedSlots = requestedSlots
             self.scratchBytesPerSlot = scratchBytesPerSlot
             self.q8KVBytesPerToken = q8KVBytesPerToken
@@ -94,6 +129,33 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
     /// - Returns: The plan.
     /// - Throws: `MemoryPlanError` with the numbers and what would fit.
     public static func make(_ request: Request, budget: Int, budgetSource: String) throws -> MemoryPlan {
+        do {
+            return try planSlots(request, budget: budget, budgetSource: budgetSource)
+        } catch let error as MemoryPlanError {
+            // A mixture of experts that does not fit with every expert resident still runs with its
+            // experts paged from the file: plan it with one step's working set of them.
+            guard request.expertBytes > 0 else { throw error }
+            var paged = request
+            paged.weightBytes = request.weightBytes - request.expertBytes + request.expertWorkingSetBytes
+            // Past this, the refusal is the paged plan's: the least the model runs in.
+            var plan = try planSlots(paged, budget: budget, budgetSource: budgetSource)
+            plan.weightBytes = request.weightBytes
+            plan.expertBytes = request.expertBytes
+            plan.expertWorkingSetBytes = request.expertWorkingSetBytes
+            plan.pagedExperts = true
+            return plan
+        }
+    }
+
+    /// `make` with the weights counted as given.
+    private static func planSlots(_ request: Request, budget: Int, budgetSource: String) throws -> MemoryPlan {
+        var plan = try planAnySlots(request, budget: budget, budgetSource: budgetSource)
+        plan.expertBytes = request.expertBytes
+        plan.expertWorkingSetBytes = request.expertWorkingSetBytes
+        return plan
+    }
+
+    private static func planAnySlots(_ request: Request, budget: Int, budgetSource: String) throws -> MemoryPlan {
         if let slots = request.requestedSlots {
             guard slots >= 1, slots <= maximumSlots else {
                 throw MemoryPlanError(
@@ -166,7 +228,13 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(Self.formatted(totalBytes)) of \(Self.formatted(budget)) (\(budgetSource)): weights \(Self.formatted(weightBytes)), "
+        "\(Self.formatted(totalBytes)) of \(Self.formatted(budget)) (\(budgetSource)): weights \(Self.formatted(weightBytes))"
+            + (expertBytes == 0
+                ? ""
+                : pagedExperts
+                    ? " (experts \(Self.formatted(expertBytes)) paged from the file: \(Self.formatted(expertWorkingSetBytes)) counted)"
+                    : " (experts \(Self.formatted(expertBytes)))")
+            + ", "
             + "KV cache \(Self.formatted(kvCacheBytes)) (\(slots > 1 ? "\(slots) slots × " : "")\(contextLength) tokens × \(kvBytesPerToken) B), "
             + "scratch \(Self.formatted(scratchBytes)), overhead \(Self.formatted(overheadBytes))"
     }

@@ -223,6 +223,36 @@ public final class LlamaModel: @unchecked Sendable {
                 used: c.expertUsedCount))
     }
 
+    /// Bytes of every expert matrix (0 for a dense model): a step reads only the chosen ones.
+    public var expertByteCount: Int {
+        layers.reduce(0) { total, layer in
+            guard case .experts(let experts) = layer.feedForward else { return total }
+            return total + experts.matrices.reduce(0) { $0 + $1.byteCount }
+        }
+    }
+
+    /// The most expert bytes one layer's step touches: the gate, up and down matrices of the experts
+    /// a token goes through (0 for a dense model).
+    public var expertWorkingSetBytes: Int {
+        layers.map { layer -> Int in
+            guard case .experts(let experts) = layer.feedForward else { return 0 }
+            return experts.used * (experts.gate[0].byteCount + experts.up[0].byteCount + experts.down[0].byteCount)
+        }.max() ?? 0
+    }
+
+    /// Where each layer's stacked expert tensors lie in the mapped file (byte ranges from the file's
+    /// start), for residency reports and for locking everything but them.
+    public var expertFileRanges: [Range<Int>] {
+        let start = file.file.withUnsafeBytes { Int(bitPattern: $0.baseAddress!) }
+        return layers.flatMap { layer -> [Range<Int>] in
+            guard case .experts(let experts) = layer.feedForward else { return [] }
+            return [experts.gate, experts.up, experts.down].map { stack in
+                let first = Int(bitPattern: stack[0].base) - start
+                return first..<(first + stack.count * stack[0].byteCount)
+            }
+        }
+    }
+
     /// Ministral 3's query temperature for a position: `1 + β·ln(1 + ⌊p / N⌋)`, computed as llama.cpp's
     /// `llm_graph_input_attn_temp` does (the logarithm in double), or 1 when the model has none.
     func queryTemperature(position: Int) -> Float {

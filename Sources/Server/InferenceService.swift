@@ -137,13 +137,15 @@ final class InferenceService: Sendable {
         }
         let loaded = engine.loaded
         let plan = loaded.plan
+        let experts = loaded.expertResidency
         return StatusReply(
             state: stateName, activeRequests: engineStatus.busySlots, queuedRequests: engineStatus.queued,
             slots: engineStatus.slots, threads: generating ? loaded.activeThreads : loaded.threads,
             memoryPlanBytes: plan.totalBytes + (engine.draft.map { $0.loaded.plan.totalBytes - MemoryPlan.defaultOverhead } ?? 0), memoryBudgetBytes: plan.budget, residentBytes: ProcessMemory.residentBytes(),
             thermal: "\(pacer.summary) (soft \(Self.celsius(pacer.limits.softLimit)), hard \(Self.celsius(pacer.limits.hardLimit))"
                 + (pacer.limits.maximumTokensPerSecond.map { ", cap \($0) tokens/s" } ?? "") + ")",
-            tokensPerSecond: engineStatus.tokensPerSecond, speculativeAcceptance: engineStatus.acceptanceRate)
+            tokensPerSecond: engineStatus.tokensPerSecond, speculativeAcceptance: engineStatus.acceptanceRate,
+            expertBytes: experts?.total, expertResidentBytes: experts?.resident)
     }
 
     static func celsius(_ value: Double) -> String {

@@ -380,8 +380,14 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var tokensPerSecond: Double?
     /// The share of tokens guessed ahead that were right, since the start (absent: none guessed).
     public var speculativeAcceptance: Double?
+    /// A mixture of experts' expert weights, and how many of those bytes are resident now (absent for
+    /// a dense model).
+    public var expertBytes: Int?
+    public var expertResidentBytes: Int?
 
-    public init(state: String, activeRequests: Int, queuedRequests: Int, slots: Int? = nil, threads: Int, memoryPlanBytes: Int, memoryBudgetBytes: Int, residentBytes: Int, thermal: String? = nil, tokensPerSecond: Double? = nil, speculativeAcceptance: Double? = nil) {
+    public init(state: String, activeRequests: Int, queuedRequests: Int, slots: Int? = nil, threads: Int, memoryPlanBytes: Int, memoryBudgetBytes: Int, residentBytes: Int, thermal: String? = nil, tokensPerSecond: Double? = nil, speculativeAcceptance: Double? = nil, expertBytes: Int? = nil, expertResidentBytes: Int? = nil) {
+        self.expertBytes = expertBytes
+        self.expertResidentBytes = expertResidentBytes
         self.speculativeAcceptance = speculativeAcceptance
         self.state = state
         self.slots = slots

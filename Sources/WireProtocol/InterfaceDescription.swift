@@ -157,6 +157,8 @@ method GetModel() -> (
 # What the daemon is doing, and its budgets. active_requests run in slots (busy of slots);
 # tokens_per_second is generated tokens per second over all of them, over the last steps;
 # speculative_acceptance is the share of tokens guessed ahead that were right, since the start.
+# For a mixture of experts, expert_bytes are its experts' weights and expert_resident_bytes how many
+# of them are in memory now (the rest are read from the file when the router chooses them).
 method GetStatus() -> (
   state: string,
   active_requests: int,
@@ -168,7 +170,9 @@ method GetStatus() -> (
   resident_bytes: int,
   thermal: ?string,
   tokens_per_second: ?float,
-  speculative_acceptance: ?float
+  speculative_acceptance: ?float,
+  expert_bytes: ?int,
+  expert_resident_bytes: ?int
 )
 
 # A parameter is missing, of the wrong type or out of range.

@@ -1,5 +1,7 @@
 @testable import Engine
 import Foundation
+import GGUF
+import Model
 import Testing
 import TestSupport
 
@@ -8,6 +10,65 @@ import TestSupport
     static let ministral = MemoryPlan.Request(
         weightBytes: 2_147_000_000, kvBytesPerToken: 106_496, trainingContext: 262_144, requestedContext: nil,
         scratchBytes: 84_000_000)
+
+    // Mixtral 8x7B Q4_K_M: 26.4 GB of weights, 24.9 GB of them experts (each token reads 2 of 8 per
+    // layer: 3 × 14336 × 4096 weights at ~4.6 bits, twice), 128 KiB of F16 KV per token.
+    static let mixtral = MemoryPlan.Request(
+        weightBytes: 26_440_000_000, kvBytesPerToken: 131_072, trainingContext: 32_768, requestedContext: 4096,
+        scratchBytes: 300_000_000, requestedSlots: 1, expertBytes: 24_900_000_000, expertWorkingSetBytes: 194_000_000)
+
+    /// A mixture of experts that fits whole plans every expert resident; on a box that cannot hold
+    /// them it still runs (24 GiB here), counting only one step's experts, and says so; below even
+    /// that it is refused with the least it needs.
+    @Test func expertsArePagedWhenTheyDoNotFit() throws {
+        let roomy = try MemoryPlan.make(Self.mixtral, budget: 32 << 30, budgetSource: "test")
+        #expect(!roomy.pagedExperts && roomy.totalBytes == roomy.fullSpeedBytes && roomy.totalBytes > 26_000_000_000)
+        #expect(roomy.minimumBytes < 3 << 30)
+        #expect("\(roomy)".contains("experts 23.19 GiB"))
+
+        let box = try MemoryPlan.make(Self.mixtral, budget: 24 << 30, budgetSource: "test")
+        #expect(box.pagedExperts && box.contextLength == 4096)
+        #expect(box.totalBytes <= 24 << 30 && box.totalBytes == box.minimumBytes)
+        #expect(box.totalBytes == 26_440_000_000 - 24_900_000_000 + 194_000_000 + box.kvCacheBytes + 300_000_000 + MemoryPlan.defaultOverhead)
+        #expect(box.fullSpeedBytes > 24 << 30)
+        #expect("\(box)".contains("paged from the file"))
+
+        #expect(throws: MemoryPlanError.self) { try MemoryPlan.make(Self.mixtral, budget: 1 << 30, budgetSource: "test") }
+        do {
+            _ = try MemoryPlan.make(Self.mixtral, budget: 1 << 30, budgetSource: "test")
+        } catch let error as MemoryPlanError {
+            #expect(error.needed == box.minimumBytes, "the refusal names the least the model runs in")
+        }
+        // A dense model is never paged.
+        var dense = Self.mixtral
+        dense.expertBytes = 0
+        dense.expertWorkingSetBytes = 0
+        #expect(throws: MemoryPlanError.self) { try MemoryPlan.make(dense, budget: 24 << 30, budgetSource: "test") }
+    }
+
+    /// The ranges lock_weights pins with paged experts: the data without the expert tensors.
+    @Test func rangesWithoutHoles() {
+        #expect(LoadedModel.ranges(0..<100, excluding: []) == [0..<100])
+        #expect(LoadedModel.ranges(0..<100, excluding: [40..<60, 10..<20]) == [0..<10, 20..<40, 60..<100])
+        #expect(LoadedModel.ranges(10..<100, excluding: [0..<20, 90..<120]) == [20..<90])
+        #expect(LoadedModel.ranges(0..<100, excluding: [20..<30, 30..<40]) == [0..<20, 40..<100])
+        #expect(LoadedModel.ranges(0..<100, excluding: [0..<100]).isEmpty)
+    }
+
+    /// The tiny Mixtral fixture, planned for real: its experts are counted from the file, and a
+    /// budget between its least and its full-speed plan pages them.
+    @Test func tinyMixtralPlansFromTheFile() throws {
+        let file = try GGUFFile(path: Fixtures.path("models/tiny-mixtral-Q8_0.gguf"))
+        let model = try LlamaModel(file: file)
+        #expect(model.expertByteCount == 2 * 8 * 3 * 256 * 272)  // Q8_0: 272 bytes per 256 weights
+        #expect(model.expertWorkingSetBytes == 2 * 3 * 256 * 272)
+        let roomy = try LoadedModel.plan(model: model, file: file, contextLength: 256, memoryBudget: 1 << 30)
+        #expect(!roomy.pagedExperts && roomy.expertBytes == model.expertByteCount)
+        let between = (roomy.minimumBytes + roomy.fullSpeedBytes) / 2
+        let paged = try LoadedModel.plan(model: model, file: file, contextLength: 256, memoryBudget: between)
+        #expect(paged.pagedExperts && paged.totalBytes <= between)
+        #expect(model.expertFileRanges.reduce(0) { $0 + $1.count } == model.expertByteCount)
+    }
 
     @Test func choosesTheLargestContextThatFits() throws {
         let roomy = try MemoryPlan.make(Self.ministral, budget: 4 << 30, budgetSource: "test")
