@@ -22,7 +22,7 @@ import TestSupport
         }
     }
 
-    @Test(.enabled(if: directory != nil), arguments: ParityTests.committed + ParityTests.regenerated + ParityTests.mixture + ParityTests.mixtureWide)
+    @Test(.enabled(if: directory != nil), arguments: ParityTests.committed + ParityTests.wide + ParityTests.regenerated + ParityTests.mixture + ParityTests.mixtureWide)
     func everyPosition(name: String) throws {
         let directory = Self.directory!
         for sequence in ["short", "long"] {
