@@ -74,7 +74,11 @@ package struct OpenAIRequest: Sendable {
     var includeUsage: Bool
 
     /// Fields honoured as sampling options (their wire names match OpenAI's), and the aliases.
-    static let optionFields = ["temperature", "top_p", "max_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "top_k", "min_p"]
+    /// `reasoning` ("on"/"off") and `reasoning_budget` are Brise's, as on the Varlink face.
+    static let optionFields = [
+        "temperature", "top_p", "max_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "top_k", "min_p", "reasoning",
+        "reasoning_budget",
+    ]
 
     /// Fields accepted and ignored: they do not change the answer (`model`: brised serves one; `user`,
     /// `metadata`, `store`: bookkeeping; `safe_prompt` is Mistral's, `parallel_tool_calls` the default).
@@ -185,7 +189,9 @@ package struct OpenAIRequest: Sendable {
     }
 
     /// One chat message in the Varlink shape: content as text (a list of text parts is joined), tool
-    /// calls with their arguments parsed from the JSON string OpenAI sends.
+    /// calls with their arguments parsed from the JSON string OpenAI sends; an assistant's
+    /// `reasoning_content` (llama-server's, vLLM's and SGLang's name; also vLLM's `reasoning`) as its
+    /// reasoning, and La Plateforme's `prefix`.
     private static func message(_ value: WireJSON, _ index: Int) throws(HTTPError) -> WireJSON {
         let at = "messages[\(index)]"
         guard case .object(let m) = value else { throw .invalid(at, "\(at): expected an object") }
@@ -206,6 +212,24 @@ package struct OpenAIRequest: Sendable {
         default: throw .invalid("\(at).content", "\(at).content: expected a string or a list of text parts")
         }
         if let id = m["tool_call_id"], id != .null { out["tool_call_id"] = id }
+        var thinking: String?
+        for key in ["reasoning_content", "reasoning"] {
+            switch m[key] {
+            case nil, .null?: continue
+            case .string(let text)?:
+                if let thinking, thinking != text {
+                    throw .invalid("\(at).\(key)", "\(at): reasoning_content and reasoning differ; send one")
+                }
+                thinking = text
+            default: throw .invalid("\(at).\(key)", "\(at).\(key): expected a string")
+            }
+        }
+        if let thinking { out["reasoning"] = .string(thinking) }
+        switch m["prefix"] {
+        case nil, .null?: break
+        case .bool(let flag)?: out["prefix"] = .bool(flag)
+        default: throw .invalid("\(at).prefix", "\(at).prefix: expected a boolean")
+        }
         if case .array(let calls)? = m["tool_calls"] {
             out["tool_calls"] = .array(try calls.enumerated().map { c, call throws(HTTPError) in
                 let where_ = "\(at).tool_calls[\(c)]"
