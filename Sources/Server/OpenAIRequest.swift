@@ -201,14 +201,28 @@ package struct OpenAIRequest: Sendable {
         case .string(let text)?: out["content"] = .string(text)
         case nil, .null?: out["content"] = .string("")
         case .array(let parts)?:
+            // Text parts are joined; with mistral-common's thinking parts ({"type": "thinking",
+            // "thinking", "closed"}) the parts become the message's chunks, in order.
             var text = ""
+            var chunks: [WireJSON] = []
+            var thinks = false
             for (p, part) in parts.enumerated() {
-                guard case .object(let o) = part, o["type"] == .string("text"), case .string(let t)? = o["text"] else {
-                    throw .invalid("\(at).content[\(p)]", "\(at).content[\(p)]: only text parts are supported")
+                guard case .object(let o) = part else { throw .invalid("\(at).content[\(p)]", "\(at).content[\(p)]: expected an object") }
+                if o["type"] == .string("thinking"), case .string(let t)? = o["thinking"] {
+                    thinks = true
+                    var chunk: [String: WireJSON] = ["type": "thinking", "thinking": .string(t)]
+                    if case .bool(let closed)? = o["closed"] { chunk["closed"] = .bool(closed) }
+                    chunks.append(.object(chunk))
+                    continue
+                }
+                guard o["type"] == .string("text"), case .string(let t)? = o["text"] else {
+                    throw .invalid("\(at).content[\(p)]", "\(at).content[\(p)]: only text and thinking parts are supported")
                 }
                 text += t
+                chunks.append(.object(["type": "text", "text": .string(t)]))
             }
-            out["content"] = .string(text)
+            out["content"] = .string(thinks ? "" : text)
+            if thinks { out["chunks"] = .array(chunks) }
         default: throw .invalid("\(at).content", "\(at).content: expected a string or a list of text parts")
         }
         if let id = m["tool_call_id"], id != .null { out["tool_call_id"] = id }
@@ -224,7 +238,12 @@ package struct OpenAIRequest: Sendable {
             default: throw .invalid("\(at).\(key)", "\(at).\(key): expected a string")
             }
         }
-        if let thinking { out["reasoning"] = .string(thinking) }
+        if let thinking {
+            guard out["chunks"] == nil else {
+                throw .invalid("\(at).reasoning_content", "\(at): thinking parts in content and reasoning_content cannot be used together")
+            }
+            out["reasoning"] = .string(thinking)
+        }
         switch m["prefix"] {
         case nil, .null?: break
         case .bool(let flag)?: out["prefix"] = .bool(flag)

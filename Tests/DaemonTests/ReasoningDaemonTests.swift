@@ -136,5 +136,41 @@ extension Daemon {
             #expect((answered.last?["parameters"] as? [String: Any])?["finish_reason"] != nil, "\(answered)")
             #expect(try VarlinkTestClient(path: socket).collect("io.brise.Inference.GetModel").last?["parameters"] != nil)
         }
+
+        /// The OpenAI face: `reasoning_content` in the message and in stream deltas (before any
+        /// `content`), the reasoning tokens in the usage, thinking accepted in history.
+        @Test func theHTTPFaceCarriesReasoningContent() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            let http = directory.appendingPathComponent("http.sock").path
+            let (daemon, _) = try Daemon.start(model: try Self.thinkingModel(in: directory), ["--http-socket", http])
+            defer { daemon.signal(SIGTERM) }
+            let messages = #"[{"role":"user","content":"abc"},{"role":"assistant","content":"b","reasoning_content":"earlier thought"},{"role":"user","content":"abc"},{"role":"assistant","prefix":true,"content":[{"type":"thinking","thinking":"bad","closed":false}]}]"#
+            let body = #"{"messages":\#(messages),"temperature":0,"max_tokens":6,"reasoning_budget":2}"#
+            let whole = try Daemon.HTTP.curl(http, ["-d", body, "http://brised/v1/chat/completions"])
+            #expect(whole.status == 200, "\(whole)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(whole.body.utf8)) as? [String: Any])
+            let message = ((json["choices"] as? [[String: Any]])?.first?["message"]) as? [String: Any]
+            let reasoning = try #require(message?["reasoning_content"] as? String, "\(whole.body)")
+            let content = try #require(message?["content"] as? String)
+            #expect(!reasoning.isEmpty && !content.isEmpty)
+            let details = (json["usage"] as? [String: Any])?["completion_tokens_details"] as? [String: Any]
+            #expect(details?["reasoning_tokens"] as? Int == 3, "\(whole.body)")
+
+            let streamed = try Daemon.HTTP.curl(http, ["-N", "-d", #"{"messages":\#(messages),"temperature":0,"max_tokens":6,"reasoning_budget":2,"stream":true}"#, "http://brised/v1/chat/completions"])
+            var thought = ""
+            var answer = ""
+            var order: [String] = []
+            for line in streamed.body.split(separator: "\n") where line.hasPrefix("data: {") {
+                let event = try JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+                let delta = ((event?["choices"] as? [[String: Any]])?.first?["delta"]) as? [String: Any]
+                if let r = delta?["reasoning_content"] as? String { thought += r; order.append("r") }
+                if let c = delta?["content"] as? String, !c.isEmpty { answer += c; order.append("c") }
+            }
+            #expect(thought == reasoning && answer == content, "\(streamed.body)")
+            #expect(order.lastIndex(of: "r")! < order.firstIndex(of: "c")!)
+            // Differing reasoning and reasoning_content in one message is refused.
+            let bad = try Daemon.HTTP.curl(http, ["-d", #"{"messages":[{"role":"assistant","content":"a","reasoning":"x","reasoning_content":"y"},{"role":"user","content":"u"}]}"#, "http://brised/v1/chat/completions"])
+            #expect(bad.status == 400, "\(bad)")
+        }
     }
 }
