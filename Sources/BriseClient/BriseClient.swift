@@ -28,8 +28,10 @@ public struct BriseClient: Sendable {
 
     /// One event of a streamed answer.
     public enum Event: Sendable, Equatable {
-        /// More text.
+        /// More text (of the answer).
         case text(String)
+        /// More of the reply's thinking (Chat with a reasoning model).
+        case reasoning(String)
         /// The end: why, the token counts and timings, and tool calls (Chat).
         case finished(Summary)
     }
@@ -80,9 +82,11 @@ public struct BriseClient: Sendable {
             method: InferenceInterface.Method.chat.qualifiedName,
             parameters: ChatParameters(messages: messages, tools: tools, options: options, toolChoice: toolChoice), reply: ChatReply.self
         ) { reply in
-            reply.finishReason == nil && reply.usage == nil
-                ? .text(reply.text)
-                : .finished(Summary(finishReason: reply.finishReason, usage: reply.usage, toolCalls: reply.toolCalls ?? []))
+            guard reply.finishReason == nil && reply.usage == nil else {
+                return .finished(Summary(finishReason: reply.finishReason, usage: reply.usage, toolCalls: reply.toolCalls ?? []))
+            }
+            if let reasoning = reply.reasoning, reply.text.isEmpty { return .reasoning(reasoning) }
+            return .text(reply.text)
         }
     }
 

@@ -97,7 +97,7 @@ public struct Ask: AsyncParsableCommand {
             stream = client.chat(messages, options: options)
         }
         do {
-            if case .cancelled = try await AnswerPrinter.print(stream, verbose: daemon.verbose) { throw ExitCode(130) }
+            if case .cancelled = try await AnswerPrinter.print(stream, verbose: daemon.verbose, hideReasoning: daemon.hideReasoning) { throw ExitCode(130) }
         } catch let error as BriseClientError {
             FileHandle.standardError.write(Data("brise ask: \(error.message)\n".utf8))
             throw ExitCode(error.code == .connection ? 69 : 1)

@@ -127,7 +127,7 @@ public struct ChatREPL: AsyncParsableCommand {
             while true {
                 do {
                     switch try await AnswerPrinter.print(
-                        client.chat(conversation.messages, options: daemon.options), verbose: daemon.verbose, style: err)
+                        client.chat(conversation.messages, options: daemon.options), verbose: daemon.verbose, style: err, hideReasoning: daemon.hideReasoning)
                     {
                     case .finished(let answer, let summary):
                         conversation.append(role: "assistant", answer, tokens: summary?.usage?.generatedTokens)

@@ -44,6 +44,15 @@ struct DaemonOptions: ParsableArguments {
     @Flag(help: "Print token counts and speeds to stderr when done.")
     var verbose = false
 
+    @Option(help: "A reasoning model's thinking: on or off (default: the model decides).")
+    var reasoning: String?
+
+    @Option(help: "The most tokens a reasoning model may think for; then its thinking is closed.")
+    var reasoningBudget: Int?
+
+    @Flag(help: "Do not show a reasoning model's thinking (it is shown dimmed on stderr).")
+    var hideReasoning = false
+
     var client: BriseClient {
         if let socket { return BriseClient(location: SocketLocation(path: socket)) }
         return BriseClient(environment: ProcessInfo.processInfo.environment)
@@ -53,9 +62,17 @@ struct DaemonOptions: ParsableArguments {
         SamplingOptions(
             temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty,
             presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty, penaltyLastN: repeatLastN, seed: seed,
-            maxTokens: maxTokens, stop: stop.isEmpty ? nil : stop)
+            maxTokens: maxTokens, stop: stop.isEmpty ? nil : stop, reasoning: reasoning.flatMap(Reasoning.init(rawValue:)), reasoningBudget: reasoningBudget)
+    }
+
+    func validate() throws {
+        if let reasoning, Reasoning(rawValue: reasoning) == nil {
+            throw ValidationError("--reasoning: expected on or off, not \(reasoning)")
+        }
     }
 }
+
+
 
 /// Streams one answer to stdout; Ctrl-C (SIGINT) cancels it, which closes the connection so brised
 /// stops generating within one token.
@@ -66,10 +83,11 @@ enum AnswerPrinter {
         case cancelled(text: String)
     }
 
-    /// Prints `stream` as it arrives.
+    /// Prints `stream` as it arrives: the answer on stdout, a reasoning model's thinking dimmed on
+    /// stderr (so a redirected stdout holds the answer only), unless `hideReasoning`.
     static func print(
         _ stream: AsyncThrowingStream<BriseClient.Event, any Error>, verbose: Bool,
-        style: TerminalStyle = TerminalStyle(fileDescriptor: 2), endLine: Bool = true
+        style: TerminalStyle = TerminalStyle(fileDescriptor: 2), endLine: Bool = true, hideReasoning: Bool = false
     ) async throws -> Outcome {
         let interrupts = InterruptWatcher()
         defer { interrupts.stop() }
@@ -77,10 +95,20 @@ enum AnswerPrinter {
         let task = Task { () throws -> (String, BriseClient.Summary?) in
             var text = ""
             var summary: BriseClient.Summary?
+            var thinking = false
             for try await event in stream {
                 spinner.stop()
                 switch event {
+                case .reasoning(let chunk):
+                    guard !hideReasoning else { continue }
+                    thinking = true
+                    FileHandle.standardError.write(Data(style.dim(chunk).utf8))
                 case .text(let chunk):
+                    if thinking {
+                        // The thinking ends: the answer starts on its own line.
+                        thinking = false
+                        FileHandle.standardError.write(Data("\n\n".utf8))
+                    }
                     text += chunk
                     FileHandle.standardOutput.write(Data(chunk.utf8))
                 case .finished(let end):

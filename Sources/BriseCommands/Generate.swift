@@ -236,13 +236,20 @@ public struct Generate: ParsableCommand {
         var request = GenerationRequest(
             prompt: promptIDs, sampling: parameters, maxTokens: TokenCount(clamping: maxTokens), stop: stop, grammar: compiled)
         request.speculative = try speculativeMode()
+        // A reasoning model's thinking (--chat): on standard error, or the report's "reasoning".
+        if chat, tokens == nil, let vocabulary = loaded.tokenizer?.vocabulary, let thinking = ThinkingTokens(vocabulary: vocabulary) {
+            request.reasoning = ReasoningControl(tokens: thinking, startsInside: thinking.promptEndsInside(promptIDs, vocabulary: vocabulary))
+        }
         let outcome: GenerationOutcome
         var text = ""
+        var reasoning = ""
         do {
             outcome = try context.generate(request, emitIDs: tokens != nil, pacer: pacer) { output in
                 switch output {
                 case .text(let piece):
                     if json { text += piece } else { out.write(Data(piece.utf8)) }
+                case .reasoning(let piece):
+                    if json { reasoning += piece } else { FileHandle.standardError.write(Data(piece.utf8)) }
                 case .token(let id):
                     if !json { out.write(Data((first ? "\(id)" : ",\(id)").utf8)) }
                 }
@@ -255,12 +262,14 @@ public struct Generate: ParsableCommand {
         }
         if json {
             let report = GenerateReport(
-                text: tokens == nil ? text : nil, tokens: tokens == nil ? nil : outcome.generated.map(Int.init),
+                text: tokens == nil ? text : nil, reasoning: request.reasoning != nil ? reasoning : nil,
+                tokens: tokens == nil ? nil : outcome.generated.map(Int.init),
                 finishReason: outcome.finishReason.rawValue, stop: outcome.stoppedAt,
                 usage: .init(
                     promptTokens: outcome.promptTokens, cachedTokens: outcome.cachedTokens, generatedTokens: outcome.generated.count,
                     promptSeconds: outcome.promptSeconds, generationSeconds: outcome.generationSeconds,
-                    draftedTokens: outcome.draftedTokens, acceptedTokens: outcome.acceptedTokens))
+                    draftedTokens: outcome.draftedTokens, acceptedTokens: outcome.acceptedTokens,
+                    reasoningTokens: request.reasoning != nil ? outcome.reasoningTokens : nil))
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -296,10 +305,14 @@ struct GenerateReport: Encodable {
         var generationSeconds: Double
         var draftedTokens: Int
         var acceptedTokens: Int
+        /// Tokens of thinking, markers included (--chat with a reasoning model).
+        var reasoningTokens: Int?
     }
 
-    /// The text (nil with --tokens).
+    /// The text (nil with --tokens): the answer.
     var text: String?
+    /// A reasoning model's thinking (--chat; nil for a model without thinking tokens).
+    var reasoning: String?
     /// The generated ids (with --tokens).
     var tokens: [Int]?
     var finishReason: String

@@ -187,11 +187,12 @@ final class EngineCore {
         sequence.state.finish { sink.yield(.output($0)) }
         let now = clock.now
         let promptDone = sequence.promptDone ?? now
-        let outcome = GenerationOutcome(
+        var outcome = GenerationOutcome(
             finishReason: reason, promptTokens: sequence.request.prompt.count, cachedTokens: sequence.reused,
             generated: sequence.state.generated, promptSeconds: sequence.admitted.duration(to: promptDone).seconds,
             generationSeconds: promptDone.duration(to: now).seconds, stoppedAt: sequence.state.stoppedAt,
             draftedTokens: sequence.speculator?.drafted ?? 0, acceptedTokens: sequence.speculator?.accepted ?? 0)
+        outcome.reasoningTokens = sequence.state.reasoningTokens
         sink.yield(.finished(outcome))
         sink.finish()
         perform(scheduler.finish(id, cached: slotTokens[sequence.slot], now: now))

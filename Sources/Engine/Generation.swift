@@ -23,6 +23,9 @@ public struct GenerationRequest: Sendable {
     public var toolCalls: CompiledToolCalls?
     /// How the engine guesses tokens ahead (the text is the same either way).
     public var speculative: SpeculativeMode = .off
+    /// How the reply's thinking is treated and split from its answer (nil: no split, the output is
+    /// all answer — `Generate`, or a model without thinking tokens).
+    public var reasoning: ReasoningControl?
 
     /// Creates a request.
     public init(
@@ -92,12 +95,17 @@ public struct GenerationOutcome: Sendable, Equatable {
     public var draftedTokens = 0
     /// Guessed tokens the model agreed with (each saved a forward pass).
     public var acceptedTokens = 0
+    /// Generated tokens that belong to the reasoning, its `[THINK]`/`[/THINK]` markers included.
+    public var reasoningTokens = 0
 }
 
 /// Text or ids coming out of a generation, in order.
 public enum GenerationOutput: Sendable, Equatable {
-    /// Whole characters of generated text (stop strings held back and cut).
+    /// Whole characters of generated text: the answer (stop strings held back and cut).
     case text(String)
+    /// Whole characters of the reply's thinking (between the thinking tokens; stop strings do not
+    /// apply).
+    case reasoning(String)
     /// A generated id (when there is no tokenizer, or the caller asked for ids).
     case token(Int32)
 }
@@ -262,6 +270,7 @@ public final class InferenceContext: @unchecked Sendable {
         outcome.acceptedTokens = speculator?.accepted ?? 0
         outcome.generated = sequence.generated
         outcome.stoppedAt = sequence.stoppedAt
+        outcome.reasoningTokens = sequence.reasoningTokens
         outcome.generationSeconds = Self.seconds(generationStart.duration(to: clock.now))
         return outcome
     }

@@ -32,6 +32,10 @@ public struct SequenceState: Sendable {
     private var grammar: GrammarConstraint?
     private var toolCalls: ToolCallConstraint?
     private var masked: [Float] = []
+    /// Where the reply is in its thinking (nil: the request does not split reasoning from answer).
+    private var reasoning: ReasoningTracker?
+    /// The thinking's own detokenizer: its text and the answer's never share a character.
+    private var thoughtText: StreamingDetokenizer?
 
     /// Creates the state of a request.
     ///
@@ -49,6 +53,10 @@ public struct SequenceState: Sendable {
         textMode = !emitIDs && tokenizer != nil
         detokenizer = textMode ? tokenizer.map { StreamingDetokenizer(tokenizer: $0) } : nil
         stops = StopSequences(request.stop)
+        if let control = request.reasoning {
+            reasoning = ReasoningTracker(control)
+            thoughtText = textMode ? tokenizer.map { StreamingDetokenizer(tokenizer: $0) } : nil
+        }
         if let plan = request.toolCalls {
             toolCalls = plan.makeConstraint(endTokens: endOfGeneration)
         } else if let compiled = request.grammar {
@@ -58,6 +66,9 @@ public struct SequenceState: Sendable {
 
     /// Whether the request asks for no tokens at all.
     public var wantsNothing: Bool { maxTokens == 0 }
+
+    /// Generated tokens that belong to the reasoning, its markers included.
+    public var reasoningTokens: Int { reasoning?.reasoningTokens ?? 0 }
 
     /// How many more tokens the sequence may generate.
     public var remaining: Int { max(0, maxTokens - generated.count) }
@@ -87,23 +98,52 @@ public struct SequenceState: Sendable {
 
     /// Picks the token after `logits` and emits its output.
     ///
+    /// With a reasoning control, the thinking is emitted as `.reasoning` and the answer as `.text`,
+    /// split at the thinking tokens; stop strings apply to the answer only (a thought is a scratch
+    /// pad: a stop string meant for the answer's shape must not end it before the answer begins). A
+    /// spent budget forces the closing token instead of drawing; thinking off never draws the
+    /// opening one.
+    ///
     /// - Parameters:
     ///   - logits: The logits of the sequence's last token.
-    ///   - emit: Receives text (whole characters, stop strings held back) or ids.
+    ///   - emit: Receives text (whole characters, stop strings held back), reasoning, or ids.
     /// - Returns: The next token to evaluate, or why the sequence ended.
     /// - Throws: `TokenizerError` from the detokenizer (an id it cannot render).
     public mutating func step(logits: UnsafeBufferPointer<Float>, emit: (GenerationOutput) -> Void) throws -> Step {
         guard generated.count < maxTokens else { return .finished(.length) }
         let next: Int32
-        if grammar != nil || toolCalls != nil {
+        if let forced = reasoning?.forced {
+            // The budget is spent (or thinking is off): the thinking ends here, drawn or not.
+            next = forced
+        } else if grammar != nil || toolCalls != nil {
             guard let picked = sampleConstrained(logits) else { return .finished(.stop) }
             next = picked
+        } else if let banned = reasoning?.forbidden, Int(banned) < logits.count {
+            if masked.count != logits.count { masked = [Float](repeating: 0, count: logits.count) }
+            for i in 0..<logits.count { masked[i] = logits[i] }
+            masked[Int(banned)] = -.infinity
+            next = masked.withUnsafeBufferPointer { sampler.sample(logits: $0, history: history) }
         } else {
             next = sampler.sample(logits: logits, history: history)
         }
         if endOfGeneration.contains(next) { return .finished(.stop) }
         generated.append(next)
         history.append(next)
+        switch reasoning?.record(next) ?? .answer {
+        case .marker:
+            // Whatever either side still holds (an unfinished character) ends with its part.
+            if textMode { flushParts(emit: emit) } else { emit(.token(next)) }
+            return generated.count < maxTokens ? .next(next) : .finished(.length)
+        case .reasoning:
+            if textMode, let piece = try thoughtText?.append(next), !piece.isEmpty {
+                emit(.reasoning(piece))
+            } else if !textMode {
+                emit(.token(next))
+            }
+            return generated.count < maxTokens ? .next(next) : .finished(.length)
+        case .answer:
+            break
+        }
         if textMode, let piece = try detokenizer?.append(next) {
             let result = stops.feed(piece)
             if !result.text.isEmpty { emit(.text(result.text)) }
@@ -172,9 +212,20 @@ public struct SequenceState: Sendable {
     /// Whether the grammar (if any) is complete and allows nothing more: the next step would end.
     public var grammarMustEnd: Bool { grammar?.mustEnd ?? toolCalls?.mustEnd ?? false }
 
-    /// Emits what the detokenizer and the stop matcher still hold (nothing after a stop string).
+    /// Emits what the two detokenizers hold when the thinking opens or closes.
+    private mutating func flushParts(emit: (GenerationOutput) -> Void) {
+        if let rest = thoughtText?.finish(), !rest.isEmpty { emit(.reasoning(rest)) }
+        if let rest = detokenizer?.finish(), !rest.isEmpty {
+            let result = stops.feed(rest)
+            if !result.text.isEmpty { emit(.text(result.text)) }
+        }
+    }
+
+    /// Emits what the detokenizers and the stop matcher still hold (nothing after a stop string; a
+    /// thought left open — the budget of `max_tokens` spent while thinking — is emitted as it is).
     public mutating func finish(emit: (GenerationOutput) -> Void) {
         guard textMode, stoppedAt == nil else { return }
+        if let rest = thoughtText?.finish(), !rest.isEmpty { emit(.reasoning(rest)) }
         let rest = (detokenizer?.finish()).map { stops.feed($0).text } ?? ""
         let tail = rest + stops.flush()
         if !tail.isEmpty { emit(.text(tail)) }

@@ -110,13 +110,23 @@ struct HTTPAPI: Sendable {
                 guard await writer.body(Self.event(first)) else { return hungUp.set() }
             }
         }
-        let result: (GenerationOutcome, Usage, String)?
+        let result: (GenerationOutcome, Usage, String, String)?
         do {
-            result = try await service.run(generation, method: "http.\(request.call.method.split(separator: ".").last ?? "")", hungUp: hungUp) { text in
+            result = try await service.run(generation, method: "http.\(request.call.method.split(separator: ".").last ?? "")", hungUp: hungUp) { output in
                 guard request.stream else { return true }
-                let chunk = chatShape
-                    ? Self.chunk(id, created, model, delta: .object(["content": .string(text)]), finish: nil)
-                    : Self.completionChunk(id, created, model, text: text, finish: nil)
+                let chunk: WireJSON
+                switch output {
+                case .text(let text):
+                    chunk = chatShape
+                        ? Self.chunk(id, created, model, delta: .object(["content": .string(text)]), finish: nil)
+                        : Self.completionChunk(id, created, model, text: text, finish: nil)
+                case .reasoning(let text):
+                    // llama-server's and vLLM's delta field for the thinking.
+                    guard chatShape else { return true }
+                    chunk = Self.chunk(id, created, model, delta: .object(["reasoning_content": .string(text)]), finish: nil)
+                case .token:
+                    return true
+                }
                 return await writer.body(Self.event(chunk))
             }
         } catch let error as WireError where started {
@@ -125,14 +135,17 @@ struct HTTPAPI: Sendable {
             await writer.end()
             return
         }
-        guard let (outcome, usage, text) = result else { return }
+        guard let (outcome, usage, text, thought) = result else { return }
         var content = text
+        var reasoning: String? = generation.reasoning != nil && !thought.isEmpty ? thought : nil
         var finish = outcome.finishReason.rawValue
         var calls: [WireJSON] = []
         if !tools.isEmpty, let encoder = service.chatEncoder,
-            let parsed = InferenceService.toolCalls(in: outcome.generated, text: text, encoder: encoder, tools: tools)
+            let parsed = InferenceService.toolCalls(
+                in: outcome.generated, text: text, encoder: encoder, tools: tools, startsInThinking: generation.reasoning?.startsInside ?? false)
         {
             content = parsed.content
+            if generation.reasoning != nil { reasoning = parsed.reasoning.flatMap { $0.isEmpty ? nil : $0 } }
             finish = "tool_calls"
             calls = parsed.calls.enumerated().map { index, call in
                 let arguments = (try? JSONEncoder().encode(InferenceService.wireJSON(call.arguments))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -142,11 +155,15 @@ struct HTTPAPI: Sendable {
                 ])
             }
         }
-        let usageJSON: WireJSON = .object([
+        var usageFields: [String: WireJSON] = [
             "prompt_tokens": .int(Int64(usage.promptTokens)), "completion_tokens": .int(Int64(usage.generatedTokens)),
             "total_tokens": .int(Int64(usage.promptTokens + usage.generatedTokens)),
             "prompt_tokens_details": .object(["cached_tokens": .int(Int64(usage.cachedTokens))]),
-        ])
+        ]
+        if let thinking = usage.reasoningTokens {
+            usageFields["completion_tokens_details"] = .object(["reasoning_tokens": .int(Int64(thinking))])
+        }
+        let usageJSON: WireJSON = .object(usageFields)
         if request.stream {
             var delta: [String: WireJSON] = [:]
             if !calls.isEmpty { delta["tool_calls"] = .array(calls) }
@@ -170,6 +187,7 @@ struct HTTPAPI: Sendable {
         let choice: WireJSON
         if chatShape {
             var message: [String: WireJSON] = ["role": "assistant", "content": .string(content)]
+            if let reasoning { message["reasoning_content"] = .string(reasoning) }
             if !calls.isEmpty { message["tool_calls"] = .array(calls.map(Self.droppingIndex)) }
             choice = .object(["index": 0, "message": .object(message), "finish_reason": .string(finish), "logprobs": .null])
         } else {

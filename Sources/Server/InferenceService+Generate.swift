@@ -21,10 +21,11 @@ extension InferenceService {
     /// Runs a plain-text request and replies as `Generate` does: chunks with `more`, then the finish
     /// reason and usage (and the whole text without `more`).
     private func stream(_ request: GenerationRequest, _ call: VarlinkCall, method: String, hungUp: Flag, send: @escaping Send) async throws {
-        let result = try await run(request, method: method, hungUp: hungUp) { chunk in
-            call.more ? await send(VarlinkReply.encode(GenerateReply(text: chunk), continues: true)) : true
+        let result = try await run(request, method: method, hungUp: hungUp) { output in
+            guard call.more, case .text(let chunk) = output else { return true }
+            return await send(VarlinkReply.encode(GenerateReply(text: chunk), continues: true))
         }
-        guard let (outcome, usage, text) = result else { return }
+        guard let (outcome, usage, text, _) = result else { return }
         let final = GenerateReply(text: call.more ? "" : text, finishReason: outcome.finishReason.rawValue, usage: usage)
         _ = await send(VarlinkReply.encode(final))
     }
@@ -34,17 +35,32 @@ extension InferenceService {
         try requireServing()
         let built = try builder.chat(call, randomSeed: randomSeed)
         let tools = built.tools
-        let result = try await run(built.request, method: "Chat", hungUp: hungUp) { chunk in
-            call.more ? await send(VarlinkReply.encode(WireProtocol.ChatReply(text: chunk), continues: true)) : true
+        let result = try await run(built.request, method: "Chat", hungUp: hungUp) { output in
+            guard call.more else { return true }
+            switch output {
+            case .text(let chunk): return await send(VarlinkReply.encode(WireProtocol.ChatReply(text: chunk), continues: true))
+            case .reasoning(let chunk):
+                return await send(VarlinkReply.encode(WireProtocol.ChatReply(text: "", reasoning: chunk), continues: true))
+            case .token: return true
+            }
         }
-        guard let (outcome, usage, text) = result else { return }
-        var reply = WireProtocol.ChatReply(text: call.more ? "" : text, finishReason: outcome.finishReason.rawValue, usage: usage)
-        if !tools.isEmpty, let encoder = chatEncoder, let parsed = Self.toolCalls(in: outcome.generated, text: text, encoder: encoder, tools: tools) {
+        guard let (outcome, usage, text, reasoning) = result else { return }
+        let split = built.request.reasoning != nil
+        var reply = WireProtocol.ChatReply(
+            text: call.more ? "" : text, reasoning: call.more || !split ? nil : reasoning, finishReason: outcome.finishReason.rawValue,
+            usage: usage)
+        if !tools.isEmpty, let encoder = chatEncoder,
+            let parsed = Self.toolCalls(
+                in: outcome.generated, text: text, encoder: encoder, tools: tools, startsInThinking: built.request.reasoning?.startsInside ?? false)
+        {
             reply.toolCalls = parsed.calls.map {
                 WireProtocol.ToolCall(id: $0.id, name: $0.name, arguments: Self.wireJSON($0.arguments))
             }
             reply.finishReason = "tool_calls"
-            if !call.more { reply.text = parsed.content }
+            if !call.more {
+                reply.text = parsed.content
+                if split { reply.reasoning = parsed.reasoning ?? "" }
+            }
         }
         _ = await send(VarlinkReply.encode(reply))
     }
@@ -57,34 +73,38 @@ extension InferenceService {
     /// that hangs up (a failed write, or the connection closing) cancels it: it leaves the queue, or
     /// its sequence ends within one step.
     ///
-    /// - Returns: The outcome, usage and whole text, or nil when the client hung up (nothing more to send).
+    /// - Returns: The outcome, usage, whole text and whole reasoning, or nil when the client hung up
+    ///   (nothing more to send).
     /// - Throws: `WireError` mapped from the engine's `EngineError` (`Busy`, `Timeout`, `ShuttingDown`, …).
     func run(
-        _ request: GenerationRequest, method: String, hungUp: Flag, emit: @escaping @Sendable (String) async -> Bool
-    ) async throws -> (GenerationOutcome, Usage, String)? {
+        _ request: GenerationRequest, method: String, hungUp: Flag, emit: @escaping @Sendable (GenerationOutput) async -> Bool
+    ) async throws -> (GenerationOutcome, Usage, String, String)? {
         let engine = self.engine
-        let consumed: (GenerationOutcome?, String)
+        let consumed: (GenerationOutcome?, String, String)
         do {
-            consumed = try await withThrowingTaskGroup(of: (GenerationOutcome?, String)?.self) { group in
+            consumed = try await withThrowingTaskGroup(of: (GenerationOutcome?, String, String)?.self) { group in
                 group.addTask {
                     var text = ""
+                    var reasoning = ""
                     var outcome: GenerationOutcome?
                     for try await event in engine.submit(request) {
                         switch event {
-                        case .output(.text(let chunk)):
-                            text += chunk
-                            // A failed write means the client is gone: leaving the loop cancels the request.
-                            if !(await emit(chunk)) {
-                                hungUp.set()
-                                return (nil, text)
+                        case .output(let output):
+                            switch output {
+                            case .text(let chunk): text += chunk
+                            case .reasoning(let chunk): reasoning += chunk
+                            case .token: continue
                             }
-                        case .output(.token):
-                            break
+                            // A failed write means the client is gone: leaving the loop cancels the request.
+                            if !(await emit(output)) {
+                                hungUp.set()
+                                return (nil, text, reasoning)
+                            }
                         case .finished(let value):
                             outcome = value
                         }
                     }
-                    return (outcome, text)
+                    return (outcome, text, reasoning)
                 }
                 // The connection sets the flag when the client closes it: stop waiting for (or
                 // generating) an answer nobody reads.
@@ -95,9 +115,9 @@ extension InferenceService {
                 defer { group.cancelAll() }
                 while let next = try await group.next() {
                     if let next { return next }
-                    return (nil, "")
+                    return (nil, "", "")
                 }
-                return (nil, "")
+                return (nil, "", "")
             }
         } catch let error as EngineError {
             let wire = WireError(error)
@@ -125,19 +145,22 @@ extension InferenceService {
         let usage = Usage(
             promptTokens: outcome.promptTokens, cachedTokens: outcome.cachedTokens, generatedTokens: outcome.generated.count,
             promptSeconds: outcome.promptSeconds, generationSeconds: outcome.generationSeconds,
-            draftedTokens: speculated ? outcome.draftedTokens : nil, acceptedTokens: speculated ? outcome.acceptedTokens : nil)
+            draftedTokens: speculated ? outcome.draftedTokens : nil, acceptedTokens: speculated ? outcome.acceptedTokens : nil,
+            reasoningTokens: request.reasoning != nil ? outcome.reasoningTokens : nil)
         metrics.request(method: method, result: "ok")
         metrics.finished(usage)
-        return (outcome, usage, text)
+        return (outcome, usage, text, consumed.2)
     }
 
     /// The calls in an answer: the format's own markers (ToolCallParser), or — small models often
     /// drop ChatML's `<tool_call>` tags — an answer that is nothing but `{"name": <one of the tools>,
     /// "arguments": {…}}`.
-    static func toolCalls(in ids: [TokenID], text: String, encoder: ChatEncoder, tools: [Tokenization.ToolDefinition])
-        -> ToolCallParser.Result?
-    {
-        if let parsed = try? ToolCallParser(encoder: encoder).parse(ids), !parsed.calls.isEmpty { return parsed }
+    static func toolCalls(
+        in ids: [TokenID], text: String, encoder: ChatEncoder, tools: [Tokenization.ToolDefinition], startsInThinking: Bool = false
+    ) -> ToolCallParser.Result? {
+        if let parsed = try? ToolCallParser(encoder: encoder).parse(ids, startsInThinking: startsInThinking), !parsed.calls.isEmpty {
+            return parsed
+        }
         guard encoder.format == .chatML, let json = try? ChatJSON(parsing: text),
             case .string(let name)? = json["name"], tools.contains(where: { $0.name == name }),
             let arguments = json["arguments"], case .object = arguments

@@ -118,7 +118,10 @@ final class InferenceService: Sendable {
         return ModelReply(
             name: loaded.name, architecture: loaded.architecture, file: loaded.filePath, fileBytes: loaded.fileBytes,
             contextLength: loaded.contextLength, vocabularySize: loaded.vocabularySize, chatFormat: chatEncoder?.format.rawValue,
-            fillInTheMiddle: builder.fillInTheMiddle != nil)
+            fillInTheMiddle: builder.fillInTheMiddle != nil,
+            reasoning: chatEncoder?.thinking.flatMap { thinking in
+                engine.loaded.tokenizer?.vocabulary.text(of: thinking.open).map { String(decoding: $0, as: UTF8.self) }
+            })
     }
 
     var status: StatusReply {

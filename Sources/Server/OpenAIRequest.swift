@@ -74,7 +74,11 @@ package struct OpenAIRequest: Sendable {
     var includeUsage: Bool
 
     /// Fields honoured as sampling options (their wire names match OpenAI's), and the aliases.
-    static let optionFields = ["temperature", "top_p", "max_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "top_k", "min_p"]
+    /// `reasoning` ("on"/"off") and `reasoning_budget` are Brise's, as on the Varlink face.
+    static let optionFields = [
+        "temperature", "top_p", "max_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "top_k", "min_p", "reasoning",
+        "reasoning_budget",
+    ]
 
     /// Fields accepted and ignored: they do not change the answer (`model`: brised serves one; `user`,
     /// `metadata`, `store`: bookkeeping; `safe_prompt` is Mistral's, `parallel_tool_calls` the default).
@@ -185,7 +189,9 @@ package struct OpenAIRequest: Sendable {
     }
 
     /// One chat message in the Varlink shape: content as text (a list of text parts is joined), tool
-    /// calls with their arguments parsed from the JSON string OpenAI sends.
+    /// calls with their arguments parsed from the JSON string OpenAI sends; an assistant's
+    /// `reasoning_content` (llama-server's, vLLM's and SGLang's name; also vLLM's `reasoning`) as its
+    /// reasoning, and La Plateforme's `prefix`.
     private static func message(_ value: WireJSON, _ index: Int) throws(HTTPError) -> WireJSON {
         let at = "messages[\(index)]"
         guard case .object(let m) = value else { throw .invalid(at, "\(at): expected an object") }
@@ -195,17 +201,54 @@ package struct OpenAIRequest: Sendable {
         case .string(let text)?: out["content"] = .string(text)
         case nil, .null?: out["content"] = .string("")
         case .array(let parts)?:
+            // Text parts are joined; with mistral-common's thinking parts ({"type": "thinking",
+            // "thinking", "closed"}) the parts become the message's chunks, in order.
             var text = ""
+            var chunks: [WireJSON] = []
+            var thinks = false
             for (p, part) in parts.enumerated() {
-                guard case .object(let o) = part, o["type"] == .string("text"), case .string(let t)? = o["text"] else {
-                    throw .invalid("\(at).content[\(p)]", "\(at).content[\(p)]: only text parts are supported")
+                guard case .object(let o) = part else { throw .invalid("\(at).content[\(p)]", "\(at).content[\(p)]: expected an object") }
+                if o["type"] == .string("thinking"), case .string(let t)? = o["thinking"] {
+                    thinks = true
+                    var chunk: [String: WireJSON] = ["type": "thinking", "thinking": .string(t)]
+                    if case .bool(let closed)? = o["closed"] { chunk["closed"] = .bool(closed) }
+                    chunks.append(.object(chunk))
+                    continue
+                }
+                guard o["type"] == .string("text"), case .string(let t)? = o["text"] else {
+                    throw .invalid("\(at).content[\(p)]", "\(at).content[\(p)]: only text and thinking parts are supported")
                 }
                 text += t
+                chunks.append(.object(["type": "text", "text": .string(t)]))
             }
-            out["content"] = .string(text)
+            out["content"] = .string(thinks ? "" : text)
+            if thinks { out["chunks"] = .array(chunks) }
         default: throw .invalid("\(at).content", "\(at).content: expected a string or a list of text parts")
         }
         if let id = m["tool_call_id"], id != .null { out["tool_call_id"] = id }
+        var thinking: String?
+        for key in ["reasoning_content", "reasoning"] {
+            switch m[key] {
+            case nil, .null?: continue
+            case .string(let text)?:
+                if let thinking, thinking != text {
+                    throw .invalid("\(at).\(key)", "\(at): reasoning_content and reasoning differ; send one")
+                }
+                thinking = text
+            default: throw .invalid("\(at).\(key)", "\(at).\(key): expected a string")
+            }
+        }
+        if let thinking {
+            guard out["chunks"] == nil else {
+                throw .invalid("\(at).reasoning_content", "\(at): thinking parts in content and reasoning_content cannot be used together")
+            }
+            out["reasoning"] = .string(thinking)
+        }
+        switch m["prefix"] {
+        case nil, .null?: break
+        case .bool(let flag)?: out["prefix"] = .bool(flag)
+        default: throw .invalid("\(at).prefix", "\(at).prefix: expected a boolean")
+        }
         if case .array(let calls)? = m["tool_calls"] {
             out["tool_calls"] = .array(try calls.enumerated().map { c, call throws(HTTPError) in
                 let where_ = "\(at).tool_calls[\(c)]"

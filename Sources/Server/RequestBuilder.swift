@@ -56,6 +56,7 @@ package struct RequestBuilder: Sendable {
     /// - Throws: `WireError` `.invalidParameter` or `.contextOverflow`.
     package func generate(_ call: VarlinkCall, randomSeed: () -> UInt64) throws(WireError) -> GenerationRequest {
         let parameters = try call.parameters(GenerateParameters.self)
+        try Self.refuseReasoning(parameters.options)
         let tokenizer = try requireTokenizer()
         let prompt = tokenizer.encode(parameters.prompt, addSpecial: true)
         return try request(prompt, parameters.options, call: call, randomSeed: randomSeed)
@@ -68,6 +69,7 @@ package struct RequestBuilder: Sendable {
     /// - Throws: `WireError` `.invalidParameter` (also for a model without FIM tokens) or `.contextOverflow`.
     package func complete(_ call: VarlinkCall, randomSeed: () -> UInt64) throws(WireError) -> GenerationRequest {
         let parameters = try call.parameters(CompleteParameters.self)
+        try Self.refuseReasoning(parameters.options)
         let tokenizer = try requireTokenizer()
         guard let fillInTheMiddle else {
             throw .invalidParameter(
@@ -83,6 +85,15 @@ package struct RequestBuilder: Sendable {
             options.stop = (options.stop ?? []) + [line]
         }
         return try request(prompt, options, call: call, randomSeed: randomSeed)
+    }
+
+    /// Refuses the reasoning options outside Chat: a plain continuation has no template to think in,
+    /// and its text is not split.
+    static func refuseReasoning(_ options: SamplingOptions?) throws(WireError) {
+        if options?.reasoning != nil || options?.reasoningBudget != nil {
+            let name = options?.reasoning != nil ? "options.reasoning" : "options.reasoning_budget"
+            throw .invalidParameter(parameter: name, reason: "reasoning applies to Chat only")
+        }
     }
 
     /// Where a fill-in-the-middle answer ends when the model writes on past the gap: the suffix's first
@@ -126,7 +137,7 @@ package struct RequestBuilder: Sendable {
                     arguments: Self.element(orderedCalls, callIndex)?["arguments"] ?? Self.chatJSON(toolCall.arguments),
                     id: toolCall.id)
             }
-            messages.append(ChatMessage(role, message.content, toolCalls: calls, toolCallID: message.toolCallId))
+            messages.append(try Self.chatMessage(message, role: role, calls: calls, index: index))
         }
         let choice = try Self.toolChoice(parameters.toolChoice)
         let tools = choice == .none ? [] : (parameters.tools ?? []).enumerated().map { index, tool in
@@ -157,7 +168,62 @@ package struct RequestBuilder: Sendable {
         }
         var built = try request(prompt, parameters.options, call: call, ordered: ordered, randomSeed: randomSeed)
         built.toolCalls = toolCalls
+        built.reasoning = try reasoning(parameters.options, encoder: encoder, prompt: prompt, constrained: toolCalls != nil || built.grammar != nil)
         return ChatRequest(request: built, tools: tools)
+    }
+
+    /// A wire message as a chat message: `reasoning` (an assistant's) becomes a closed think chunk
+    /// before the content, `chunks` replace `content`.
+    static func chatMessage(_ message: Message, role: ChatMessage.Role, calls: [Tokenization.ToolCall], index: Int) throws(WireError)
+        -> ChatMessage
+    {
+        let at = "messages[\(index)]"
+        if message.reasoning != nil, role != .assistant {
+            throw .invalidParameter(parameter: "\(at).reasoning", reason: "only an assistant message has reasoning")
+        }
+        guard let chunks = message.chunks else {
+            return ChatMessage(
+                role, message.content, reasoning: message.reasoning, toolCalls: calls, toolCallID: message.toolCallId, prefix: message.prefix ?? false)
+        }
+        guard message.content.isEmpty, message.reasoning == nil else {
+            throw .invalidParameter(parameter: "\(at).chunks", reason: "chunks replace content and reasoning: leave those empty")
+        }
+        let converted = chunks.map { chunk -> ChatMessage.ContentChunk in
+            chunk.type == "text" ? .text(chunk.text ?? "") : .thinking(chunk.thinking ?? "", closed: chunk.closed ?? true)
+        }
+        return ChatMessage(role, chunks: converted, toolCalls: calls, toolCallID: message.toolCallId, prefix: message.prefix ?? false)
+    }
+
+    /// How a Chat request treats the model's thinking (nil: the model has no thinking tokens, so the
+    /// reply is all answer).
+    ///
+    /// - Throws: `WireError` `.invalidParameter` for `on` or a budget with a model that cannot think,
+    ///   or together with an answer held to a grammar (which has no room for thinking).
+    func reasoning(_ options: SamplingOptions?, encoder: ChatEncoder, prompt: [TokenID], constrained: Bool) throws(WireError)
+        -> ReasoningControl?
+    {
+        let asked = options?.reasoningBudget != nil || options?.reasoning == .on
+        let parameter = options?.reasoningBudget != nil && options?.reasoning == nil ? "options.reasoning_budget" : "options.reasoning"
+        guard let tokens = encoder.thinking else {
+            if asked {
+                throw .invalidParameter(
+                    parameter: parameter, reason: "the model has no thinking tokens ([THINK]/[/THINK] or <think>/</think>); it cannot reason")
+            }
+            return nil  // "off" on a model that cannot think: nothing to do.
+        }
+        if asked && constrained {
+            throw .invalidParameter(
+                parameter: parameter, reason: "thinking and a response_format, grammar or forced tool call cannot be used together")
+        }
+        let mode: ReasoningControl.Mode
+        if let budget = options?.reasoningBudget {
+            mode = .budget(budget)
+        } else if options?.reasoning == .off || constrained {
+            mode = .off
+        } else {
+            mode = .auto
+        }
+        return ReasoningControl(tokens: tokens, mode: mode, startsInside: tokens.promptEndsInside(prompt, vocabulary: encoder.tokenizer.vocabulary))
     }
 
     /// `tool_choice` as sent: "auto" (or absent), "none", "required" (La Plateforme's "any"), or a

@@ -8,6 +8,8 @@ public struct ChatEncoder: Sendable {
     public let tokenizer: Tokenizer
     /// The format.
     public let format: ChatFormat
+    /// The tokens that open and close the model's thinking (nil: the vocabulary has none).
+    public let thinking: ThinkingTokens?
 
     /// Creates an encoder for `format`.
     ///
@@ -22,6 +24,7 @@ public struct ChatEncoder: Sendable {
             throw TokenizerError(.unknownChatFormat, "cannot tell the chat format from the model's template; name one")
         }
         self.format = format
+        thinking = ThinkingTokens(vocabulary: tokenizer.vocabulary)
     }
 
     /// The id of control token `text`.
@@ -36,13 +39,21 @@ public struct ChatEncoder: Sendable {
 
     /// The token ids of a conversation, ready for the model (BOS included).
     ///
+    /// Thinking is encoded as mistral-common encodes it (v13): `[THINK]…[/THINK]` where the chunk
+    /// stands. ChatML writes an assistant's thinking after the last user message as Qwen3's template
+    /// does (`<think>\n…\n</think>\n\n`, with a `<think>` vocabulary) and drops it before, as that
+    /// template and DeepSeek-R1's do; Gemma has no thinking and drops it.
+    ///
     /// - Parameters:
     ///   - messages: The conversation.
     ///   - tools: The functions the model may call.
     ///   - addGenerationPrompt: For ChatML and Gemma, open the assistant's turn at the end (Mistral
-    ///     formats have no generation prompt: the model continues after `[/INST]`).
+    ///     formats have no generation prompt: the model continues after `[/INST]`). Not after a
+    ///     prefix message, which the model continues.
     /// - Returns: The ids.
-    /// - Throws: `TokenizerError` `.invalidChat` when the vocabulary lacks a token the format needs.
+    /// - Throws: `TokenizerError` `.invalidChat` when the vocabulary lacks a token the format needs,
+    ///   for thinking where mistral-common refuses it (a user or tool message, a format before v13),
+    ///   and for a prefix message that is not the last one or not an assistant's.
     public func encode(_ messages: [ChatMessage], tools: [ToolDefinition] = [], addGenerationPrompt: Bool = true) throws
         -> [TokenID]
     {
@@ -63,57 +74,131 @@ public struct ChatEncoder: Sendable {
     // MARK: - Mistral
 
     private func encodeMistral(_ messages: [ChatMessage], tools: [ToolDefinition], version: Int) throws -> [TokenID] {
+        try Self.checkPrefix(messages)
         var out: [TokenID] = []
         if let bos = tokenizer.vocabulary.bos { out.append(bos) }
         let eos = try tokenizer.vocabulary.eos ?? control("</s>")
         let userIndices = messages.indices.filter { messages[$0].role == .user }
         let toolsAt = version >= 13 ? userIndices.first : userIndices.last
-        let systemText = messages.filter { $0.role == .system }.map(\.content).joined(separator: "\n\n")
+        let systemText = messages.filter { $0.role == .system }.map(\.text).joined(separator: "\n\n")
         let toolsJSON = ChatJSON.array(tools.map(\.json)).serialized
 
         for (index, message) in messages.enumerated() {
+            if message.hasThinking, message.role == .user || message.role == .tool {
+                throw TokenizerError(.invalidChat, "messages[\(index)]: only system and assistant messages may hold thinking")
+            }
             switch message.role {
             case .system:
                 // v3 folds system text into the last user turn; v7+ keeps it where it is.
-                if version >= 7 { out += [try control("[SYSTEM_PROMPT]")] + text(message.content) + [try control("[/SYSTEM_PROMPT]")] }
+                if version >= 7 {
+                    out += [try control("[SYSTEM_PROMPT]")] + (try content(of: message, at: index, version: version))
+                        + [try control("[/SYSTEM_PROMPT]")]
+                } else if message.hasThinking {
+                    throw TokenizerError(.invalidChat, "messages[\(index)]: format \(format) has no thinking (v13 has)")
+                }
             case .user:
                 if !tools.isEmpty && index == toolsAt {
                     out += [try control("[AVAILABLE_TOOLS]")] + text(toolsJSON) + [try control("[/AVAILABLE_TOOLS]")]
                 }
-                var content = message.content
+                var content = message.text
                 if version < 7 && index == userIndices.last && !systemText.isEmpty { content = systemText + "\n\n" + content }
                 out += [try control("[INST]")] + text(content) + [try control("[/INST]")]
             case .assistant:
-                if message.toolCalls.isEmpty {
-                    out += text(String(message.content.reversed().drop { $0 == " " }.reversed()))
-                } else if version < 11 {
-                    let calls = ChatJSON.array(message.toolCalls.map { call in
-                        var pairs: [(key: String, value: ChatJSON)] = [("name", .string(call.name)), ("arguments", call.arguments)]
-                        if let id = call.id { pairs.append(("id", .string(id))) }
-                        return .object(pairs)
-                    })
-                    out += [try control("[TOOL_CALLS]")] + text(calls.serialized)
+                if version < 7 {
+                    // mistral-common's v2/v3: content or calls, never both.
+                    if message.hasThinking {
+                        throw TokenizerError(.invalidChat, "messages[\(index)]: format \(format) has no thinking (v13 has)")
+                    }
+                    if message.toolCalls.isEmpty {
+                        out += text(String(message.text.reversed().drop { $0 == " " }.reversed()))
+                    } else {
+                        let calls = ChatJSON.array(message.toolCalls.map { call in
+                            var pairs: [(key: String, value: ChatJSON)] = [("name", .string(call.name)), ("arguments", call.arguments)]
+                            if let id = call.id { pairs.append(("id", .string(id))) }
+                            return .object(pairs)
+                        })
+                        out += [try control("[TOOL_CALLS]")] + text(calls.serialized)
+                    }
                 } else {
-                    for call in message.toolCalls {
-                        out += [try control("[TOOL_CALLS]")] + text(call.name)
-                        if version == 11, let id = call.id { out += [try control("[CALL_ID]")] + text(id) }
-                        out += [try control("[ARGS]")] + text(call.arguments.serialized)
+                    // v7+: the content (thinking included), then the calls.
+                    out += try content(of: message, at: index, version: version, trimmingTrailingSpaces: true)
+                    if version < 11, !message.toolCalls.isEmpty {
+                        let calls = ChatJSON.array(message.toolCalls.map { call in
+                            var pairs: [(key: String, value: ChatJSON)] = [("name", .string(call.name)), ("arguments", call.arguments)]
+                            if let id = call.id { pairs.append(("id", .string(id))) }
+                            return .object(pairs)
+                        })
+                        out += [try control("[TOOL_CALLS]")] + text(calls.serialized)
+                    }
+                    if version >= 11 {
+                        for call in message.toolCalls {
+                            out += [try control("[TOOL_CALLS]")] + text(call.name)
+                            if version == 11, let id = call.id { out += [try control("[CALL_ID]")] + text(id) }
+                            out += [try control("[ARGS]")] + text(call.arguments.serialized)
+                        }
                     }
                 }
-                out.append(eos)
+                if !message.prefix { out.append(eos) }
             case .tool:
                 out.append(try control("[TOOL_RESULTS]"))
                 if version < 7 {
-                    let content = (try? ChatJSON(parsing: message.content)) ?? .string(message.content)
+                    let content = (try? ChatJSON(parsing: message.text)) ?? .string(message.text)
                     out += text(ChatJSON.object([("content", content), ("call_id", .string(message.toolCallID ?? ""))]).serialized)
                 } else if version < 13 {
-                    out += text(message.toolCallID ?? "") + [try control("[TOOL_CONTENT]")] + text(message.content)
+                    out += text(message.toolCallID ?? "") + [try control("[TOOL_CONTENT]")] + text(message.text)
                 } else {
-                    out += text(message.content)
+                    out += text(message.text)
                 }
                 out.append(try control("[/TOOL_RESULTS]"))
             }
         }
         return out
+    }
+
+    /// A message's content as mistral-common's v7+ normalizer and instruct tokenizer give it: empty
+    /// text chunks dropped, neighbouring text chunks joined by a blank line; content that is all text
+    /// is one string (for an assistant, its trailing spaces trimmed); otherwise each chunk in order,
+    /// thinking as `[THINK]…[/THINK]` (`[THINK]…` when the chunk is open), text untrimmed.
+    private func content(of message: ChatMessage, at index: Int, version: Int, trimmingTrailingSpaces: Bool = false) throws
+        -> [TokenID]
+    {
+        guard message.hasThinking else {
+            let whole = message.text
+            return text(trimmingTrailingSpaces ? String(whole.reversed().drop { $0 == " " }.reversed()) : whole)
+        }
+        guard version >= 13 else {
+            throw TokenizerError(.invalidChat, "messages[\(index)]: format \(format) has no thinking (v13 has)")
+        }
+        guard let thinking, thinking.style == .mistral else {
+            throw TokenizerError(.invalidChat, "messages[\(index)] holds thinking, and the vocabulary has no [THINK] and [/THINK] tokens")
+        }
+        var out: [TokenID] = []
+        var pending: [String] = []
+        func flush() {
+            if !pending.isEmpty { out += text(pending.joined(separator: "\n\n")) }
+            pending.removeAll()
+        }
+        for chunk in message.chunks {
+            switch chunk {
+            case .text(let piece):
+                if !piece.isEmpty { pending.append(piece) }
+            case .thinking(let thought, let closed):
+                flush()
+                out.append(thinking.open)
+                out += text(thought)
+                if closed { out.append(thinking.close) }
+            }
+        }
+        flush()
+        return out
+    }
+
+    /// Refuses `prefix` anywhere but on a last, assistant message.
+    static func checkPrefix(_ messages: [ChatMessage]) throws {
+        for (index, message) in messages.enumerated() where message.prefix {
+            guard index == messages.count - 1, message.role == .assistant else {
+                throw TokenizerError(.invalidChat, "messages[\(index)]: only the last message, an assistant one, may be a prefix")
+            }
+        }
     }
 }

@@ -13,19 +13,75 @@ public struct ChatMessage: Sendable, Equatable {
     public var toolCalls: [ToolCall]
     /// For a tool message: the id of the call it answers.
     public var toolCallID: String?
+    /// The content as chunks of text and thinking, in order (mistral-common's `TextChunk` and
+    /// `ThinkChunk`); when not empty it is the message's content and `content` must be empty.
+    public var chunks: [ContentChunk]
+    /// For the last message, an assistant one: the model continues it (no end of turn is written;
+    /// mistral-common's `prefix`).
+    public var prefix: Bool
+
+    /// One piece of a message's content.
+    public enum ContentChunk: Sendable, Equatable {
+        /// Text.
+        case text(String)
+        /// Thinking: `[THINK]text[/THINK]`, or `[THINK]text` when not closed (the thought goes on).
+        case thinking(String, closed: Bool = true)
+    }
 
     /// Creates a message.
     ///
     /// - Parameters:
     ///   - role: The role.
     ///   - content: The text.
+    ///   - reasoning: For an assistant message: its thinking, before the text (OpenAI's
+    ///     `reasoning_content`, one closed think chunk in mistral-common's terms).
     ///   - toolCalls: The assistant's tool calls.
     ///   - toolCallID: The call a tool result answers.
-    public init(_ role: Role, _ content: String = "", toolCalls: [ToolCall] = [], toolCallID: String? = nil) {
+    ///   - prefix: The model continues this (last, assistant) message.
+    public init(
+        _ role: Role, _ content: String = "", reasoning: String? = nil, toolCalls: [ToolCall] = [], toolCallID: String? = nil,
+        prefix: Bool = false
+    ) {
         self.role = role
-        self.content = content
         self.toolCalls = toolCalls
         self.toolCallID = toolCallID
+        self.prefix = prefix
+        if let reasoning {
+            self.content = ""
+            chunks = [.thinking(reasoning)] + (content.isEmpty ? [] : [.text(content)])
+        } else {
+            self.content = content
+            chunks = []
+        }
+    }
+
+    /// Creates a message whose content is chunks of text and thinking.
+    public init(_ role: Role, chunks: [ContentChunk], toolCalls: [ToolCall] = [], toolCallID: String? = nil, prefix: Bool = false) {
+        self.role = role
+        content = ""
+        self.chunks = chunks
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
+        self.prefix = prefix
+    }
+
+    /// Whether any chunk is thinking.
+    public var hasThinking: Bool {
+        chunks.contains { if case .thinking = $0 { true } else { false } }
+    }
+
+    /// The text of the content, thinking left out (text chunks joined as mistral-common's normalizer
+    /// joins them: with a blank line).
+    public var text: String {
+        guard !chunks.isEmpty else { return content }
+        return chunks.compactMap { if case .text(let t) = $0, !t.isEmpty { t } else { nil } }.joined(separator: "\n\n")
+    }
+
+    /// The thinking, its chunks joined by a line break (as mistral-common's `to_openai` joins them
+    /// into `reasoning_content`), or nil without any.
+    public var reasoning: String? {
+        let thoughts = chunks.compactMap { if case .thinking(let t, _) = $0 { t } else { nil } }
+        return thoughts.isEmpty ? nil : thoughts.joined(separator: "\n")
     }
 }
 

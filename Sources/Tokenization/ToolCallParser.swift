@@ -3,6 +3,11 @@
 /// Mistral formats mark calls with control tokens: v3/v7 `[TOOL_CALLS][{"name", "arguments", "id"}…]`,
 /// v11 `[TOOL_CALLS]name[CALL_ID]id[ARGS]{…}`, v13 `[TOOL_CALLS]name[ARGS]{…}` (repeated for parallel
 /// calls). ChatML (Qwen) wraps `{"name", "arguments"}` in `<tool_call>…</tool_call>`. Gemma has none.
+///
+/// A reasoning model may call a tool in its thinking as well as after it (llama-server loses the
+/// calls made inside `[THINK]`: its issue #29248). The output is first split at the thinking tokens
+/// (by id), and each part is searched for calls: a call ends at the next call, at `[/THINK]` or at
+/// the end.
 public struct ToolCallParser: Sendable {
     /// The encoder whose format and tokenizer are used.
     public let encoder: ChatEncoder
@@ -14,29 +19,60 @@ public struct ToolCallParser: Sendable {
 
     /// The text before any call, and the calls.
     public struct Result: Sendable, Equatable {
-        /// Assistant text outside the calls.
+        /// Assistant text outside the calls (and outside the thinking).
         public var content: String
-        /// The calls, in order.
+        /// The calls, in order (those made while thinking included).
         public var calls: [ToolCall]
+        /// The thinking's text outside the calls (nil: the output has no thinking).
+        public var reasoning: String?
 
         /// Creates a result.
-        public init(content: String, calls: [ToolCall]) {
+        public init(content: String, calls: [ToolCall], reasoning: String? = nil) {
             self.content = content
             self.calls = calls
+            self.reasoning = reasoning
         }
     }
 
     /// Parses generated ids (an end-of-sequence token, if present, ends the output).
     ///
-    /// - Parameter ids: The generated ids.
-    /// - Returns: The content and calls.
+    /// - Parameters:
+    ///   - ids: The generated ids.
+    ///   - startsInThinking: The output begins inside the thinking (the prompt opened it).
+    /// - Returns: The content, the calls and the reasoning.
     /// - Throws: `TokenizerError` `.invalidToolCall` when a call is malformed, `.invalidTokenID` for
     ///   an id outside the vocabulary.
-    public func parse(_ ids: [TokenID]) throws -> Result {
+    public func parse(_ ids: [TokenID], startsInThinking: Bool = false) throws -> Result {
+        var ids = ids[...]
+        if let eos = encoder.tokenizer.vocabulary.eos, let end = ids.firstIndex(of: eos) { ids = ids[..<end] }
+        guard let thinking = encoder.thinking else { return try parseSegment(ids) }
+        var content: [String] = []
+        var reasoning: [String]? = nil
+        var calls: [ToolCall] = []
+        var inside = startsInThinking
+        var start = ids.startIndex
+        func take(_ end: Int) throws {
+            let part = try parseSegment(ids[start..<end])
+            calls += part.calls
+            if inside {
+                reasoning = (reasoning ?? []) + [part.content]
+            } else if !part.content.isEmpty {
+                content.append(part.content)
+            }
+        }
+        for index in ids.indices where ids[index] == (inside ? thinking.close : thinking.open) {
+            try take(index)
+            inside.toggle()
+            start = index + 1
+        }
+        try take(ids.endIndex)
+        return Result(content: content.joined(), calls: calls, reasoning: reasoning?.joined())
+    }
+
+    /// The content and calls of a part of the output without thinking tokens.
+    private func parseSegment(_ ids: ArraySlice<TokenID>) throws -> Result {
         let tokenizer = encoder.tokenizer
         let vocabulary = tokenizer.vocabulary
-        var ids = ids[...]
-        if let eos = vocabulary.eos, let end = ids.firstIndex(of: eos) { ids = ids[..<end] }
         switch encoder.format {
         case .gemma:
             return Result(content: try tokenizer.decode(ids), calls: [])

@@ -24,13 +24,20 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
     public var grammar: String?
     /// How the daemon guesses tokens ahead (absent: its default). The text is the same either way.
     public var speculative: Speculative?
+    /// Whether a reasoning model may think (absent: the model decides).
+    public var reasoning: Reasoning?
+    /// The most tokens the model may think for; then the thinking is closed (implies `on`).
+    public var reasoningBudget: Int?
 
     public init(
         temperature: Double? = nil, topK: Int? = nil, topP: Double? = nil, minP: Double? = nil,
         repetitionPenalty: Double? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil,
         penaltyLastN: Int? = nil, seed: UInt64? = nil, maxTokens: Int? = nil, stop: [String]? = nil,
-        responseFormat: ResponseFormat? = nil, grammar: String? = nil, speculative: Speculative? = nil
+        responseFormat: ResponseFormat? = nil, grammar: String? = nil, speculative: Speculative? = nil,
+        reasoning: Reasoning? = nil, reasoningBudget: Int? = nil
     ) {
+        self.reasoning = reasoning
+        self.reasoningBudget = reasoningBudget
         self.speculative = speculative
         self.responseFormat = responseFormat
         self.grammar = grammar
@@ -49,7 +56,7 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty, penaltyLastN, seed, maxTokens, stop
-        case responseFormat, grammar, speculative
+        case responseFormat, grammar, speculative, reasoning, reasoningBudget
     }
 
     public init(from decoder: any Decoder) throws {
@@ -69,6 +76,12 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
         responseFormat = try c.decodeIfPresent(ResponseFormat.self, forKey: .responseFormat)
         grammar = try c.decodeIfPresent(String.self, forKey: .grammar)
         speculative = try c.decodeIfPresent(Speculative.self, forKey: .speculative)
+        reasoning = try c.decodeIfPresent(Reasoning.self, forKey: .reasoning)
+        reasoningBudget = try c.decodeIfPresent(.reasoningBudget, within: bounds.reasoningBudget)
+        if reasoning == .off, reasoningBudget != nil {
+            throw DecodingError.dataCorruptedError(
+                forKey: .reasoningBudget, in: c, debugDescription: "a reasoning budget and reasoning \"off\" cannot be used together")
+        }
         if let grammar, grammar.utf8.count > bounds.grammarBytes {
             throw DecodingError.dataCorruptedError(
                 forKey: .grammar, in: c, debugDescription: "the grammar has \(grammar.utf8.count) bytes; at most \(bounds.grammarBytes)")
@@ -100,6 +113,21 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
 /// How tokens are guessed ahead for the model to verify (speculative decoding).
 public enum Speculative: String, Codable, Sendable, Equatable, CaseIterable {
     case off, ngram, draft, auto
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let name = try c.decode(String.self)
+        guard let value = Self(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(
+                in: c, debugDescription: "\"\(name.prefix(64))\" is not one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = value
+    }
+}
+
+/// Whether a reasoning model may think.
+public enum Reasoning: String, Codable, Sendable, Equatable, CaseIterable {
+    case on, off
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -151,11 +179,15 @@ public struct Usage: Codable, Sendable, Equatable {
     public var draftedTokens: Int?
     /// Guessed tokens that were right.
     public var acceptedTokens: Int?
+    /// Generated tokens that were thinking, its markers included (absent: the model has no thinking
+    /// tokens, or the method does not split).
+    public var reasoningTokens: Int?
 
     public init(
         promptTokens: Int, cachedTokens: Int, generatedTokens: Int, promptSeconds: Double, generationSeconds: Double,
-        draftedTokens: Int? = nil, acceptedTokens: Int? = nil
+        draftedTokens: Int? = nil, acceptedTokens: Int? = nil, reasoningTokens: Int? = nil
     ) {
+        self.reasoningTokens = reasoningTokens
         self.draftedTokens = draftedTokens
         self.acceptedTokens = acceptedTokens
         self.promptTokens = promptTokens
@@ -198,12 +230,93 @@ public struct Message: Codable, Sendable, Equatable {
     public var content: String
     public var toolCalls: [ToolCall]?
     public var toolCallId: String?
+    /// An assistant message's thinking, before its content (OpenAI's `reasoning_content`).
+    public var reasoning: String?
+    /// The content as text and thinking chunks in order, instead of `content` (mistral-common's
+    /// `TextChunk`/`ThinkChunk`); at most `ParameterBounds.contentChunks`.
+    public var chunks: [ContentChunk]?
+    /// The last message, an assistant's, is continued by the model.
+    public var prefix: Bool?
 
-    public init(role: String, content: String, toolCalls: [ToolCall]? = nil, toolCallId: String? = nil) {
+    public init(
+        role: String, content: String, toolCalls: [ToolCall]? = nil, toolCallId: String? = nil, reasoning: String? = nil,
+        chunks: [ContentChunk]? = nil, prefix: Bool? = nil
+    ) {
         self.role = role
         self.content = content
         self.toolCalls = toolCalls
         self.toolCallId = toolCallId
+        self.reasoning = reasoning
+        self.chunks = chunks
+        self.prefix = prefix
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case role, content, toolCalls, toolCallId, reasoning, chunks, prefix
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        role = try c.decode(String.self, forKey: .role)
+        content = try c.decode(String.self, forKey: .content)
+        toolCalls = try c.decodeIfPresent([ToolCall].self, forKey: .toolCalls)
+        toolCallId = try c.decodeIfPresent(String.self, forKey: .toolCallId)
+        reasoning = try c.decodeIfPresent(String.self, forKey: .reasoning)
+        chunks = try c.decodeIfPresent([ContentChunk].self, forKey: .chunks)
+        prefix = try c.decodeIfPresent(Bool.self, forKey: .prefix)
+        if let chunks, chunks.count > ParameterBounds.contentChunks {
+            throw DecodingError.dataCorruptedError(
+                forKey: .chunks, in: c, debugDescription: "\(chunks.count) chunks; at most \(ParameterBounds.contentChunks)")
+        }
+    }
+}
+
+/// A piece of a message's content: `{"type": "text", "text": …}` or `{"type": "thinking", "thinking":
+/// …, "closed": bool}` (closed unless false: an open thought is continued by the model).
+public struct ContentChunk: Codable, Sendable, Equatable {
+    /// `text` or `thinking`.
+    public var type: String
+    public var text: String?
+    public var thinking: String?
+    public var closed: Bool?
+
+    public init(type: String, text: String? = nil, thinking: String? = nil, closed: Bool? = nil) {
+        self.type = type
+        self.text = text
+        self.thinking = thinking
+        self.closed = closed
+    }
+
+    /// A text chunk.
+    public static func text(_ text: String) -> ContentChunk { ContentChunk(type: "text", text: text) }
+
+    /// A thinking chunk.
+    public static func thinking(_ thinking: String, closed: Bool = true) -> ContentChunk {
+        ContentChunk(type: "thinking", thinking: thinking, closed: closed ? nil : false)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, text, thinking, closed
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(String.self, forKey: .type)
+        text = try c.decodeIfPresent(String.self, forKey: .text)
+        thinking = try c.decodeIfPresent(String.self, forKey: .thinking)
+        closed = try c.decodeIfPresent(Bool.self, forKey: .closed)
+        switch type {
+        case "text":
+            guard text != nil, thinking == nil, closed == nil else {
+                throw DecodingError.dataCorruptedError(forKey: .text, in: c, debugDescription: "a text chunk has text (and no thinking or closed)")
+            }
+        case "thinking":
+            guard thinking != nil, text == nil else {
+                throw DecodingError.dataCorruptedError(forKey: .thinking, in: c, debugDescription: "a thinking chunk has thinking (and no text)")
+            }
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "\"\(type.prefix(64))\" is not text or thinking")
+        }
     }
 }
 
@@ -263,12 +376,15 @@ public struct ChatParameters: Codable, Sendable, Equatable {
 /// A `Chat` reply.
 public struct ChatReply: Codable, Sendable, Equatable {
     public var text: String
+    /// The thinking (a streamed chunk of it, or all of it in a reply without `more`).
+    public var reasoning: String?
     public var toolCalls: [ToolCall]?
     public var finishReason: String?
     public var usage: Usage?
 
-    public init(text: String, toolCalls: [ToolCall]? = nil, finishReason: String? = nil, usage: Usage? = nil) {
+    public init(text: String, reasoning: String? = nil, toolCalls: [ToolCall]? = nil, finishReason: String? = nil, usage: Usage? = nil) {
         self.text = text
+        self.reasoning = reasoning
         self.toolCalls = toolCalls
         self.finishReason = finishReason
         self.usage = usage
@@ -349,11 +465,14 @@ public struct ModelReply: Codable, Sendable, Equatable {
     public var chatFormat: String?
     /// Whether `Complete` works (the model has fill-in-the-middle tokens).
     public var fillInTheMiddle: Bool?
+    /// The model's thinking tokens (`[THINK]`, `<think>`), if it has them: `Chat` splits its replies.
+    public var reasoning: String?
 
     public init(
         name: String, architecture: String, file: String, fileBytes: Int, contextLength: Int, vocabularySize: Int,
-        chatFormat: String? = nil, fillInTheMiddle: Bool? = nil
+        chatFormat: String? = nil, fillInTheMiddle: Bool? = nil, reasoning: String? = nil
     ) {
+        self.reasoning = reasoning
         self.name = name
         self.architecture = architecture
         self.file = file

@@ -39,6 +39,13 @@ interface io.brise.Inference
 #                       InvalidParameter when the daemon has none) or "auto" (the best available,
 #                       paused while it does not pay); absent: the daemon's default. The text is the
 #                       same either way (greedy or seeded); only the speed differs
+#   reasoning           Chat with a reasoning model (GetModel's reasoning is set): "on" (the model
+#                       thinks if it will), "off" (its opening [THINK] / <think> is never drawn; a reply
+#                       the prompt opened inside the thinking is closed at once); absent: the model
+#                       decides. InvalidParameter for a model without thinking tokens, and for "on"
+#                       or a budget together with response_format, grammar or a forced tool_choice
+#   reasoning_budget    0 … 16777216: the most thinking tokens (markers not counted); then the closing
+#                       token is forced. Implies "on"; not with "off"
 type SamplingOptions (
   temperature: ?float,
   top_k: ?int,
@@ -53,7 +60,9 @@ type SamplingOptions (
   stop: ?[]string,
   response_format: ?ResponseFormat,
   grammar: ?string,
-  speculative: ?string
+  speculative: ?string,
+  reasoning: ?string,
+  reasoning_budget: ?int
 )
 
 # The shape of an answer (La Plateforme's and OpenAI's response_format).
@@ -73,6 +82,8 @@ type JSONSchemaFormat (
 
 # Token counts and timings of a finished request. With speculative decoding, drafted_tokens were
 # guessed ahead and verified, and accepted_tokens of them were right (each saved a forward pass).
+# reasoning_tokens (Chat with a reasoning model): the generated tokens that were thinking, its
+# [THINK]/[/THINK] markers included; generated_tokens counts them too.
 type Usage (
   prompt_tokens: int,
   cached_tokens: int,
@@ -80,7 +91,8 @@ type Usage (
   prompt_seconds: float,
   generation_seconds: float,
   drafted_tokens: ?int,
-  accepted_tokens: ?int
+  accepted_tokens: ?int,
+  reasoning_tokens: ?int
 )
 
 # A function the model may call.
@@ -97,12 +109,30 @@ type ToolCall (
   arguments: object
 )
 
-# One message of a conversation; role is "system", "user", "assistant" or "tool".
+# One message of a conversation; role is "system", "user", "assistant" or "tool". An assistant
+# message's thinking goes in reasoning (before content, as a closed [THINK]…[/THINK]), or, in order
+# with its text, in chunks (then content is ""): mistral-common's text and think chunks, also allowed
+# in a system message (Magistral's system prompt shows the [THINK] template that way); at most 256.
+# Thinking is encoded as mistral-common encodes it (v13); a format before v13, or a vocabulary
+# without [THINK], is an InvalidParameter naming "messages". prefix: the last message, an
+# assistant's, is continued by the model (no end of turn; an open thinking chunk is thought on).
 type Message (
   role: string,
   content: string,
   tool_calls: ?[]ToolCall,
-  tool_call_id: ?string
+  tool_call_id: ?string,
+  reasoning: ?string,
+  chunks: ?[]ContentChunk,
+  prefix: ?bool
+)
+
+# A piece of a message: {"type": "text", "text": …} or {"type": "thinking", "thinking": …,
+# "closed": false} (closed unless false).
+type ContentChunk (
+  type: string,
+  text: ?string,
+  thinking: ?string,
+  closed: ?bool
 )
 
 # Continues a prompt as plain text (no chat template).
@@ -124,13 +154,17 @@ method Complete(prompt: string, suffix: ?string, options: ?SamplingOptions) -> (
   usage: ?Usage
 )
 
-# Answers a conversation through the model's chat template; tool calls are parsed. tool_choice:
+# Answers a conversation through the model's chat template; tool calls are parsed, also those made
+# while thinking. With a reasoning model the thinking comes in reasoning, apart from text (streamed
+# chunks carry one or the other), split at the thinking tokens' ids; stop strings apply to the text
+# only; a reply cut by max_tokens while thinking has its reasoning and no text. tool_choice:
 # "auto" (the default: the model decides), "none" (the tools are not offered), "required" (or "any":
 # one or more calls), or the name of one of the tools (exactly one call to it). A forced call is
 # written in the model's own tool-call format, its arguments held to the tool's parameters schema
 # as response_format holds an answer (not together with response_format or grammar).
 method Chat(messages: []Message, tools: ?[]ToolDefinition, options: ?SamplingOptions, tool_choice: ?string) -> (
   text: string,
+  reasoning: ?string,
   tool_calls: ?[]ToolCall,
   finish_reason: ?string,
   usage: ?Usage
@@ -142,7 +176,8 @@ method Tokenize(text: string, add_special: ?bool, parse_special: ?bool) -> (toke
 # The text of token ids; each id is in 0 … the vocabulary size - 1.
 method Detokenize(tokens: []int) -> (text: string)
 
-# The model being served.
+# The model being served. reasoning: the token that opens its thinking ("[THINK]", "<think>"), when
+# it has thinking tokens.
 method GetModel() -> (
   name: string,
   architecture: string,
@@ -151,7 +186,8 @@ method GetModel() -> (
   context_length: int,
   vocabulary_size: int,
   chat_format: ?string,
-  fill_in_the_middle: ?bool
+  fill_in_the_middle: ?bool,
+  reasoning: ?string
 )
 
 # What the daemon is doing, and its budgets. active_requests run in slots (busy of slots);

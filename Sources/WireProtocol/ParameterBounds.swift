@@ -37,6 +37,10 @@ public enum ParameterBounds {
     public static let stopStringBytes = 256
     /// `grammar`: at most 1 MiB of GBNF text.
     public static let grammarBytes = 1 << 20
+    /// `reasoning_budget`: 0 (close the thinking at once)…2²⁴ thinking tokens.
+    public static let reasoningBudget = IntegerBounds(0, tokenLimit)
+    /// A message's `chunks`: at most 256.
+    public static let contentChunks = 256
 }
 
 /// A closed range of integers a field accepts.

@@ -27,6 +27,7 @@ extension Daemon {
             for try await event in client.generate("abc", options: SamplingOptions(temperature: 0, maxTokens: 12)) {
                 switch event {
                 case .text(let chunk): text += chunk
+                case .reasoning: break
                 case .finished(let end): summary = end
                 }
             }

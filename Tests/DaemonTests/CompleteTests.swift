@@ -31,6 +31,7 @@ extension Daemon {
             for try await event in client.complete(prefix, suffix: suffix, options: SamplingOptions(temperature: 0, maxTokens: 64)) {
                 switch event {
                 case .text(let chunk): text += chunk
+                case .reasoning: break
                 case .finished(let end): summary = end
                 }
             }

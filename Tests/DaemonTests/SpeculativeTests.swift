@@ -32,6 +32,7 @@ extension Daemon {
             for try await event in client.chat(messages, options: options) {
                 switch event {
                 case .text(let chunk): text += chunk
+                case .reasoning: break
                 case .finished(let end): summary = end
                 }
             }

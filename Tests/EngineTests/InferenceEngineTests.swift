@@ -35,7 +35,7 @@ import Testing
         for try await event in stream {
             switch event {
             case .output(.text(let piece)): text += piece
-            case .output(.token): break
+            case .output(.token), .output(.reasoning): break
             case .finished(let value): outcome = value
             }
         }

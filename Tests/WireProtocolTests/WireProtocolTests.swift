@@ -23,7 +23,7 @@ import WireProtocol
             Self.venvPython,
             ["-c", "import sys, varlink; i = varlink.Interface(open(sys.argv[1]).read()); print(i.name, len(i.members))", Self.file])
         #expect(result.exitStatus == 0, "\(result.standardError)")
-        #expect(result.standardOutput.hasPrefix("io.brise.Inference 20"), "\(result.standardOutput)")
+        #expect(result.standardOutput.hasPrefix("io.brise.Inference 21"), "\(result.standardOutput)")
     }
 
     static var venvPython: String {

@@ -13,6 +13,8 @@ do {
         switch event {
         case .text(let text):
             print(text, terminator: "")
+        case .reasoning:
+            break  // a reasoning model's thinking: not shown here
         case .finished(let summary):
             print("\n[\(summary.finishReason ?? "?"), \(summary.usage?.generatedTokens ?? 0) tokens]")
         }
