@@ -184,6 +184,7 @@ public struct Generate: ParsableCommand {
             threads: threads, cacheType: try cacheType(),
             environment: ProcessInfo.processInfo.environment)
         if let warning = loaded.contextWarning { print("brise generate: warning: \(warning)", to: &stderr) }
+        if let warning = loaded.memoryWarning { print("brise generate: warning: \(warning)", to: &stderr) }
         let promptIDs: [Int32]
         if let tokens {
             let parsed = tokens.split(separator: ",").map { Int32($0.trimmingCharacters(in: .whitespaces)) }

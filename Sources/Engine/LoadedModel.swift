@@ -93,6 +93,14 @@ extension LoadedModel {
             threads: threads, cacheType: cacheType, slots: slots, environment: environment)
     }
 
+    /// A warning when the memory budget holds less than every expert of a mixture of experts (they are
+    /// then read from the file as the router picks them: it runs, slower), else `nil`.
+    public var memoryWarning: String? {
+        guard plan.pagedExperts else { return nil }
+        return "the memory budget holds \(MemoryPlan.formatted(plan.budget)) and every expert in memory needs "
+            + "\(MemoryPlan.formatted(plan.fullSpeedBytes)): experts are paged from the file as the router picks them (slower)"
+    }
+
     /// The model's name (`general.name`, else the file's name without `.gguf`).
     public var name: String {
         let fallback = URL(fileURLWithPath: file.file.path).deletingPathExtension().lastPathComponent

@@ -36,6 +36,13 @@ extension ModelSession {
         let ropeCache = UnsafeMutableBufferPointer<Float>.allocate(capacity: c.ropeDimensionCount)
         defer { ropeCache.deallocate() }
 
+        // The last layer's attention output, projection and FFN matter only for the rows that want
+        // logits (llama.cpp's graph selects them there too, `inp_out_ids`): those rows are moved to the
+        // front and the rest of that layer runs on them alone. Every op is per row, so their bits do
+        // not change; their keys and values are stored first, as for every layer.
+        let outputRows = batch.logitRows
+        let trimLast = outputRows.count < count && zip(outputRows, outputRows.dropFirst()).allSatisfy { $0 < $1 }
+        var live = count
         for (index, layer) in model.layers.enumerated() {
             normalize(rows: count, width: hidden, from: b.x, weight: layer.attentionNorm, into: b.h)
             project(
@@ -68,32 +75,43 @@ extension ModelSession {
                 caches[batch.slots[t]].store(layer: index, position: at, keys: b.k + t * kvDim, values: b.v + t * kvDim)
             }
 
-            attend(layer: index, batch: batch, window: layer.slidingWindow)
-            project(layer.attentionOutput, b.attention, rows: count, into: b.projected)
-            if let norm = layer.postAttentionNorm {
-                normalize(rows: count, width: hidden, from: b.projected, weight: norm, into: b.projected)
+            if trimLast, index == model.layers.count - 1 {
+                attend(layer: index, batch: batch, window: layer.slidingWindow, rows: outputRows)
+                for (i, t) in outputRows.enumerated() where i != t {
+                    (b.attention + i * qDim).update(from: b.attention + t * qDim, count: qDim)
+                    (b.x + i * hidden).update(from: b.x + t * hidden, count: hidden)
+                }
+                live = outputRows.count
+                if live == 0 { break }
+            } else {
+                attend(layer: index, batch: batch, window: layer.slidingWindow)
             }
-            add(b.projected, into: b.x, count: count * hidden)
+            project(layer.attentionOutput, b.attention, rows: live, into: b.projected)
+            if let norm = layer.postAttentionNorm {
+                normalize(rows: live, width: hidden, from: b.projected, weight: norm, into: b.projected)
+            }
+            add(b.projected, into: b.x, count: live * hidden)
 
-            normalize(rows: count, width: hidden, from: b.x, weight: layer.ffnNorm, into: b.h)
+            normalize(rows: live, width: hidden, from: b.x, weight: layer.ffnNorm, into: b.h)
             switch layer.feedForward {
             case .dense(let gate, let up, let down):
-                feedForward(gate: gate, up: up, down: down, input: b.h, rows: count, into: b.projected)
+                feedForward(gate: gate, up: up, down: down, input: b.h, rows: live, into: b.projected)
             case .experts(let experts):
-                mixture(experts, rows: count)
+                mixture(experts, rows: live)
             }
             if let norm = layer.postFeedForwardNorm {
-                normalize(rows: count, width: hidden, from: b.projected, weight: norm, into: b.projected)
+                normalize(rows: live, width: hidden, from: b.projected, weight: norm, into: b.projected)
             }
-            add(b.projected, into: b.x, count: count * hidden)
+            add(b.projected, into: b.x, count: live * hidden)
         }
 
-        // The rows that want logits, gathered (normalized) into consecutive rows of h.
-        let rows = batch.logitRows
-        for (i, t) in rows.enumerated() {
-            normalize(rows: 1, width: hidden, from: b.x + t * hidden, weight: model.outputNorm, into: b.h + i * hidden)
+        // The rows that want logits, gathered (normalized) into consecutive rows of h (already at the
+        // front when the last layer ran on them alone).
+        for (i, t) in outputRows.enumerated() {
+            let row = trimLast ? i : t
+            normalize(rows: 1, width: hidden, from: b.x + row * hidden, weight: model.outputNorm, into: b.h + i * hidden)
         }
-        if !rows.isEmpty { project(model.output, b.h, rows: rows.count, into: b.logits) }
+        if !outputRows.isEmpty { project(model.output, b.h, rows: outputRows.count, into: b.logits) }
     }
 
     /// A gated FFN of `count` rows of `input` into `output` (which may be `input`: the gate and up
@@ -202,7 +220,7 @@ extension ModelSession {
     /// slot), so the softmax starts at the 64-aligned cell before the first visible one (llama.cpp's
     /// sliding-window cache then holds the same positions in the same lanes; entire masked lane groups
     /// only add zeros to its sum).
-    private func attend(layer: Int, batch: Batch, window: Int?) {
+    private func attend(layer: Int, batch: Batch, window: Int?, rows selected: [Int]? = nil) {
         let c = model.configuration
         let heads = c.headCount[0]
         let group = heads / c.headCountKV[0]
@@ -221,10 +239,11 @@ extension ModelSession {
             type == .f16
             ? FloatOps.attendF16ScratchCount(headDimension: dimension, visible: (positions.max() ?? 0) + 1)
             : FloatOps.attendQ8_0ScratchCount(headDimension: dimension)
-        multiplier.pool.parallelFor(count: tokens * heads, chunk: 1) { items in
+        let rows = selected ?? Array(0..<tokens)
+        multiplier.pool.parallelFor(count: rows.count * heads, chunk: 1) { items in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
                 for item in items {
-                    let t = item / heads
+                    let t = rows[item / heads]
                     let head = item % heads
                     let kvHead = head / group
                     let visible = positions[t] + 1

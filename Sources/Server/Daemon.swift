@@ -139,6 +139,7 @@ public enum Daemon {
             throw DaemonError(.model, "\(modelPath): \(error)")
         }
         if let warning = loaded.contextWarning { logger.warning("\(warning)") }
+        if let warning = loaded.memoryWarning { logger.warning("\(warning)") }
         var draft: DraftModel?
         if let draftName = configuration.draftModel {
             let draftPath: String

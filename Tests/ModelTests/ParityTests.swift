@@ -120,7 +120,13 @@ import TestSupport
                     ([.avx512, .avx512vnni].contains(kernelPath)
                         && ["Q8_0", "Q5_0", "Q6_K", "Q4_0", "Q4_K_M", "Q5_K_M", "F16"].contains { fixture.name.hasSuffix($0) })
                     || ([.avx2, .avxvnni].contains(kernelPath) && fixture.name.hasSuffix("Q8_0") && !fixture.isMixture)
-            case "avx2": exact = [.avx2, .avxvnni].contains(kernelPath) && fixture.name.hasSuffix("Q8_0")
+            case "avx2":
+                // Not the full-width Mixtral: against the AVX2 build it is bit-exact on its short
+                // prompt but not at every position of the long one (an op at width 4096 rounds
+                // differently now and then: dense wide-mistral3 shows it at 1 of 132 positions too),
+                // and one ulp in a router probability moves a whole expert's output.
+                exact = [.avx2, .avxvnni].contains(kernelPath) && fixture.name.hasSuffix("Q8_0")
+                    && !ParityTests.mixtureWide.contains(fixture.name)
             default: exact = false
             }
             if exact {
