@@ -74,6 +74,10 @@ public struct BenchModel: ParsableCommand {
         var kvCacheBytes: Int
         var kvCacheType: String
         var peakResidentBytes: Int
+        /// A mixture of experts' expert bytes and how many of them were in memory at the end (nil
+        /// for a dense model).
+        var expertBytes: Int?
+        var expertResidentBytes: Int?
     }
 
     /// The model with `slots` KV caches of `context` positions; a clear message and exit 1 when it
@@ -141,7 +145,8 @@ public struct BenchModel: ParsableCommand {
             loadSeconds: loaded.loadSeconds, promptTokens: prompt, promptTokensPerSecond: mean(promptRates),
             promptStandardDeviation: deviation(promptRates), generatedTokens: generate,
             generationTokensPerSecond: mean(generationRates), generationStandardDeviation: deviation(generationRates),
-            kvCacheBytes: session.cacheByteCount, kvCacheType: session.cacheType.rawValue, peakResidentBytes: peakResidentBytes())
+            kvCacheBytes: session.cacheByteCount, kvCacheType: session.cacheType.rawValue, peakResidentBytes: peakResidentBytes(),
+            expertBytes: loaded.expertResidency?.total, expertResidentBytes: loaded.expertResidency?.resident)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -154,6 +159,9 @@ public struct BenchModel: ParsableCommand {
             print(String(format: "tg%-4d               %.2f ± %.2f tokens/s", generate, result.generationTokensPerSecond, result.generationStandardDeviation))
             print("KV cache             \(formatBytes(result.kvCacheBytes)) (\(result.kvCacheType))")
             print("peak RSS             \(formatBytes(result.peakResidentBytes))")
+            if let experts = result.expertBytes, let resident = result.expertResidentBytes {
+                print("experts resident     \(formatBytes(resident)) of \(formatBytes(experts))")
+            }
         }
     }
 }

@@ -56,11 +56,6 @@ struct ExpertRoute: Equatable {
         weights = chosen.map { logits[$0] / divisor }
     }
 
-    init(experts: [Int], weights: [Float]) {
-        self.experts = experts
-        self.weights = weights
-    }
-
     /// The clamp on the sum of the chosen probabilities (F16's smallest normal, as llama.cpp uses).
     static let smallestSum: Float = 6.103515625e-5
 }

@@ -42,6 +42,21 @@ extension Daemon {
             #expect(dense.waitForExit(timeout: 20) == 0)
         }
 
+        /// `brise bench` reports how much of the experts is in memory (all of them, for a file this small
+        /// after a run), in its table and in its JSON.
+        @Test func benchReportsExpertResidency() throws {
+            let brise = ChildProcess.builtProduct("brise")
+            let table = try ChildProcess.run(brise, ["bench", "--model", Self.model, "-p", "16", "-n", "4", "--repetitions", "1"])
+            #expect(table.exitStatus == 0 && table.standardOutput.contains("experts resident"), "\(table.standardOutput)\(table.standardError)")
+            let json = try ChildProcess.run(brise, ["bench", "--model", Self.model, "-p", "16", "-n", "4", "--repetitions", "1", "--json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+            #expect(object["expertBytes"] as? Int == 2 * 8 * 3 * 256 * 272)
+            #expect((object["expertResidentBytes"] as? Int ?? 0) > 0)
+            let dense = try ChildProcess.run(brise, ["bench", "--model", Daemon.tinyModel, "-p", "8", "-n", "2", "--repetitions", "1", "--json"])
+            let denseObject = try #require(try JSONSerialization.jsonObject(with: Data(dense.standardOutput.utf8)) as? [String: Any])
+            #expect(denseObject["expertBytes"] == nil)
+        }
+
         @Test func budgetSaysWhatFullSpeedNeedsAndTheLeastItRunsIn() throws {
             let brise = ChildProcess.builtProduct("brise")
             let roomy = try ChildProcess.run(brise, ["budget", "--model", Self.model, "--context", "256", "--memory-budget", "1G"])
