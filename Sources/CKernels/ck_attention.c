@@ -6,8 +6,8 @@
 #include "CKernels.h"
 #include "ck_ops_impl.h"
 
-// CK_ATTEND_LANES (64, the lanes of ggml_vec_dot_f16's AVX-512 blocking: 4 accumulators of 16) is the
-// slot count of P·V.
+// P·V's slot count follows the llama.cpp build the path stands for (ck_attend_body.h): 32 for the AVX2
+// paths (its AVX2 build's ggml_vec_dot_f16), 64 for the others (its AVX-512 build's).
 #include "ck_attend_body.h"
 
 size_t ck_attend_f16_scratch_floats(size_t head_dim, size_t visible) {
@@ -21,7 +21,7 @@ void ck_attend_f16_generic(const ck_ops *ops, const ck_attend_args *a) {
 #define CK_AT_AXPY(n, s, v, y) ops->axpy_f16(n, s, v, y)
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) ops->softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) ops->add(n, p, q, y)
-    CK_ATTEND_F16_BODY(a);
+    CK_ATTEND_F16_BODY(a, (ops->path == CK_PATH_AVX2 || ops->path == CK_PATH_AVXVNNI) ? 32 : CK_ATTEND_LANES);
 #undef CK_AT_DOT
 #undef CK_AT_AXPY
 #undef CK_AT_SOFTMAX

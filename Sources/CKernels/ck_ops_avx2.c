@@ -332,7 +332,7 @@ static TGT void avx2_attend_f16(const ck_ops *ops, const ck_attend_args *a) {
 #define CK_AT_AXPY(n, s, v, y) avx2_axpy_f16(n, s, v, y)
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) avx2_softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) avx2_add(n, p, q, y)
-    CK_ATTEND_F16_BODY(a);
+    CK_ATTEND_F16_BODY(a, 32);  // llama.cpp's AVX2 build: ggml_vec_dot_f16 in 4 accumulators of 8
 #undef CK_AT_DOT
 #undef CK_AT_AXPY
 #undef CK_AT_SOFTMAX

@@ -204,10 +204,13 @@ void ck_axpy_f16_f32(size_t n, float a, const void *_Nonnull v, float *_Nonnull 
 // q rounded to f16; scores[p] = dot_f16(K[cell(p)], q) for the visible positions first..<visible; the
 // score row padded with -inf to whole 64-lane groups (from the group holding `first` to the one holding
 // visible - 1) and softmaxed with `scale`; the visible probabilities rounded to f16; then P·V in
-// ggml_vec_dot_f16's AVX-512 order over the positions of a transposed V: position p feeds slot p mod 64
-// (fused multiply-adds in position order), and each output dimension reduces its 64 slots as
-// GGML_F32x16_REDUCE ((acc0 + acc2) + (acc1 + acc3), acc j = slots 16j..16j+15) followed by
-// _mm512_reduce_add_ps over the 16 lanes. cell(p) = p for p < cells, else p mod cells (a ring).
+// ggml_vec_dot_f16's order over the positions of a transposed V, as the llama.cpp build of the path's
+// ISA runs it. AVX-512 (and the non-x86 paths): position p feeds slot p mod 64 (fused multiply-adds in
+// position order), and each output dimension reduces its 64 slots as GGML_F32x16_REDUCE ((acc0 + acc2)
+// + (acc1 + acc3), acc j = slots 16j..16j+15) followed by _mm512_reduce_add_ps over the 16 lanes. AVX2
+// and AVX-VNNI: 32 slots, acc j = slots 8j..8j+7, (acc0 + acc2) + (acc1 + acc3), then low 128 + high
+// 128 and two horizontal adds (bit-identical to llama-cpp-python's AVX2 library on 600 random heads:
+// scripts/compare-ops-with-llamacpp). cell(p) = p for p < cells, else p mod cells (a ring).
 //
 // The generic version (ck_attend_f16_generic) runs that through the path's dot_f16 / axpy_f16 /
 // softmax / add; the AVX-512 path keeps the 64 slots of 16 output dimensions in registers instead of
