@@ -395,35 +395,54 @@ CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_
 
 CK_MK_FLOAT(bf16, 2)
 
-// F32 weights in llama.cpp's order (ggml_vec_dot_f32, its AVX/AVX2 build): 4 accumulators of FMAs
-// over steps of 32 (accumulator j takes elements i + 8j .. i + 8j + 7), reduced 0+2, 1+3, then 0+1,
-// then low 128 + high 128 and two horizontal adds, into a float that takes the products past the last
-// step one by one -- as GCC compiled its `sumf += x[i]*y[i]` in llama-cpp-python 0.3.36 (read from the
-// disassembly): when 4 or more are left, groups of 4 products rounded (vmulps) and added in order,
-// then the last n mod 4 fused (vfmadd231ss); with 3 or fewer, all fused. Measured bit-identical to
-// that build's ggml_vec_dot_f32 on random rows of 1 to 20 000. A mixture of experts' router is F32,
-// and its logits decide which experts run.
-CK_INL void CK_FN(mk_f32)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
-    const float *w = wv;
-    const float *x[4];
+// F32 and F16 weights in llama.cpp's order (its AVX/AVX2 build of ggml_vec_dot_f32 / ggml_vec_dot_f16):
+// 4 accumulators of FMAs over steps of 32 (accumulator j takes elements i + 8j .. i + 8j + 7), reduced
+// 0+2, 1+3, then 0+1, then low 128 + high 128 and two horizontal adds ((0+1) + (2+3)). For F16 the
+// activations are first converted to F16 (round to nearest even; F16's vec_dot_type), done here on
+// the fly (an F16 value widened to float is exact, and so is the product of two of them).
+CK_INL __m256 CK_FN(f16_round)(__m256 v) {
+    return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+/// The whole steps of n (np = n rounded down to 32) for nc columns, each reduced to one float;
+/// `f16` (a constant where inlined) picks F16 weights and rounded activations over F32 ones.
+CK_INL void CK_FN(float_steps)(int nc, size_t np, const uint8_t *w, int f16, const float *const x[4], float out[4]) {
     __m256 s[4][4];
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-        x[c] = xv[c];
         _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) s[c][j] = _mm256_setzero_ps();
     }
-    const size_t np = n & ~(size_t)31;
     for (size_t i = 0; i < np; i += 32) {
         _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
-            const __m256 wj = _mm256_loadu_ps(w + i + 8 * (size_t)j);
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) s[c][j] =
-                _mm256_fmadd_ps(wj, _mm256_loadu_ps(x[c] + i + 8 * j), s[c][j]);
+            const size_t e = i + 8 * (size_t)j;
+            const __m256 wj = f16 ? CK_FN(load_f16w)(w + 2 * e) : _mm256_loadu_ps((const float *)(const void *)w + e);
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                const __m256 xj = _mm256_loadu_ps(x[c] + e);
+                s[c][j] = _mm256_fmadd_ps(wj, f16 ? CK_FN(f16_round)(xj) : xj, s[c][j]);
+            }
         }
     }
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
         const __m256 v = _mm256_add_ps(_mm256_add_ps(s[c][0], s[c][2]), _mm256_add_ps(s[c][1], s[c][3]));
         const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
         const __m128 t1 = _mm_hadd_ps(t0, t0);
-        float sum = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+        out[c] = _mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+    }
+}
+
+// F32: the products past the last step go into a float one by one -- as GCC compiled ggml's
+// `sumf += x[i]*y[i]` in llama-cpp-python 0.3.36 (read from the disassembly): when 4 or more are
+// left, groups of 4 products rounded (vmulps) and added in order, then the last n mod 4 fused
+// (vfmadd231ss); with 3 or fewer, all fused. Measured bit-identical to that build's
+// ggml_vec_dot_f32 on random rows of 1 to 20 000 (scripts/compare-ops-with-llamacpp). A mixture of
+// experts' router is F32, and its logits decide which experts run.
+CK_INL void CK_FN(mk_f32)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
+    const float *w = wv;
+    const float *x[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) x[c] = xv[c];
+    const size_t np = n & ~(size_t)31;
+    float steps[4];
+    CK_FN(float_steps)(nc, np, wv, 0, x, steps);
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        float sum = steps[c];
         size_t k = np;
         if (n - np >= 4) {
             for (const size_t grouped = np + (n - np) / 4 * 4; k < grouped; ++k) {
@@ -436,34 +455,16 @@ CK_INL void CK_FN(mk_f32)(int nc, size_t n, const void *wv, const void *const *x
     }
 }
 
-// F16 weights in llama.cpp's order (its AVX/AVX2 build): activations converted to F16 (round to
-// nearest even), ggml_vec_dot_f16 with 4 accumulators over steps of 32 (accumulator j takes elements
-// i + 8j .. i + 8j + 7), reduced 0+2, 1+3, then 0+1, then low 128 + high 128 and two horizontal
-// adds ((0+1) + (2+3)), into a double that also takes the products past the last step one by one.
-CK_INL __m256 CK_FN(f16_round)(__m256 v) {
-    return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-}
+// F16: the step sum goes into a double that also takes the products past the last step one by one.
 CK_INL void CK_FN(mk_f16)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
     const uint8_t *w = wv;
     const float *x[4];
-    __m256 s[4][4];
-    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-        x[c] = xv[c];
-        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) s[c][j] = _mm256_setzero_ps();
-    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) x[c] = xv[c];
     const size_t np = n & ~(size_t)31;
-    for (size_t i = 0; i < np; i += 32) {
-        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
-            const __m256 wj = CK_FN(load_f16w)(w + 2 * (i + 8 * (size_t)j));
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) s[c][j] =
-                _mm256_fmadd_ps(wj, CK_FN(f16_round)(_mm256_loadu_ps(x[c] + i + 8 * j)), s[c][j]);
-        }
-    }
+    float steps[4];
+    CK_FN(float_steps)(nc, np, w, 1, x, steps);
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-        const __m256 v = _mm256_add_ps(_mm256_add_ps(s[c][0], s[c][2]), _mm256_add_ps(s[c][1], s[c][3]));
-        const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        const __m128 t1 = _mm_hadd_ps(t0, t0);
-        double sum = (double)_mm_cvtss_f32(_mm_hadd_ps(t1, t1));
+        double sum = (double)steps[c];
         for (size_t k = np; k < n; ++k)
             sum += (double)(CK_FN(scalar_f16w)(w + 2 * k) * ck_half_to_float(ck_float_to_half(x[c][k])));
         out[c] = (float)sum;

@@ -580,65 +580,66 @@ CK_INL float CK_FN(scalar_bf16w)(const uint8_t *p) { return ck_bf16_to_float(ck_
 
 CK_MK_FLOAT(bf16, 2)
 
-// F32 weights in llama.cpp's order (ggml_vec_dot_f32, its AVX-512 build): 4 accumulators of FMAs over
-// steps of 64 (accumulator j takes elements i + 16j .. i + 16j + 15), reduced 0+2, 1+3, then 0+1, and
-// across lanes as _mm512_reduce_add_ps (our hsum_ps), into a float that takes the products past the
-// last step one by one (fused, as its compiler contracts `sumf += x[i]*y[i]`). A mixture of experts'
-// router is F32, and its logits decide which experts run.
-CK_INL void CK_FN(mk_f32)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
-    const float *w = wv;
-    const float *x[4];
+// F32 and F16 weights in llama.cpp's order (its AVX-512 build of ggml_vec_dot_f32 / ggml_vec_dot_f16):
+// 4 accumulators of FMAs over steps of 64 (accumulator j takes elements i + 16j .. i + 16j + 15),
+// reduced 0+2, 1+3, then 0+1, and across lanes as _mm512_reduce_add_ps (high 256 + low 256, high 128
+// + low 128, (0+2) + (1+3): our hsum_ps). For F16 its mat-vec first converts the activations to F16
+// (round to nearest even; F16's vec_dot_type), done here on the fly (an F16 value widened to float is
+// exact, and so is the product of two of them). Its batched path (tinyBLAS) only serves batches of 2
+// or more; the token-by-token run, which we match, is this one.
+CK_INL __m512 CK_FN(f16_round)(__m512 v) {
+    return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+/// The whole steps of n (np = n rounded down to 64) for nc columns, each reduced to one float;
+/// `f16` (a constant where inlined) picks F16 weights and rounded activations over F32 ones.
+CK_INL void CK_FN(float_steps)(int nc, size_t np, const uint8_t *w, int f16, const float *const x[4], float out[4]) {
     __m512 s[4][4];
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-        x[c] = xv[c];
         _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) s[c][j] = _mm512_setzero_ps();
     }
-    const size_t np = n & ~(size_t)63;
     for (size_t i = 0; i < np; i += 64) {
         _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
-            const __m512 wj = _mm512_loadu_ps(w + i + 16 * (size_t)j);
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) s[c][j] =
-                _mm512_fmadd_ps(wj, _mm512_loadu_ps(x[c] + i + 16 * j), s[c][j]);
+            const size_t e = i + 16 * (size_t)j;
+            const __m512 wj = f16 ? CK_FN(load_f16w)(w + 2 * e) : _mm512_loadu_ps((const float *)(const void *)w + e);
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                const __m512 xj = _mm512_loadu_ps(x[c] + e);
+                s[c][j] = _mm512_fmadd_ps(wj, f16 ? CK_FN(f16_round)(xj) : xj, s[c][j]);
+            }
         }
     }
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
         const __m512 t0 = _mm512_add_ps(s[c][0], s[c][2]), t1 = _mm512_add_ps(s[c][1], s[c][3]);
-        float sum = CK_FN(hsum_ps)(_mm512_add_ps(t0, t1));
+        out[c] = CK_FN(hsum_ps)(_mm512_add_ps(t0, t1));
+    }
+}
+
+// F32: the products past the last step go into a float one by one, fused (as its compiler contracts
+// `sumf += x[i]*y[i]`; the AVX-512 build's tail is not measured here). A mixture of experts' router is
+// F32, and its logits decide which experts run.
+CK_INL void CK_FN(mk_f32)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
+    const float *w = wv;
+    const float *x[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) x[c] = xv[c];
+    const size_t np = n & ~(size_t)63;
+    float steps[4];
+    CK_FN(float_steps)(nc, np, wv, 0, x, steps);
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        float sum = steps[c];
         for (size_t k = np; k < n; ++k) sum = fmaf(ck_load_f32(w + k), x[c][k], sum);
         out[c] = sum;
     }
 }
 
-// F16 weights in llama.cpp's order: its F16 mat-vec first converts the activations to F16 (round to
-// nearest even; F16's vec_dot_type), then ggml_vec_dot_f16 keeps 4 accumulators over steps of 64
-// (accumulator j takes elements i + 16j .. i + 16j + 15), reduces them (0+2, 1+3, then 0+1) and
-// across lanes (high 256 + low 256, high 128 + low 128, (0+2) + (1+3): our hsum_ps), into a double
-// that also takes the products past the last step one by one. Its batched path (tinyBLAS) only
-// serves batches of 2 or more; the token-by-token run, which we match, is this one. The activation
-// rounding is done here on the fly (an F16 value widened to float is exact, and so is the product of
-// two of them).
-CK_INL __m512 CK_FN(f16_round)(__m512 v) {
-    return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-}
+// F16: the step sum goes into a double that also takes the products past the last step one by one.
 CK_INL void CK_FN(mk_f16)(int nc, size_t n, const void *wv, const void *const *xv, float *out) {
     const uint8_t *w = wv;
     const float *x[4];
-    __m512 s[4][4];
-    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-        x[c] = xv[c];
-        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) s[c][j] = _mm512_setzero_ps();
-    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) x[c] = xv[c];
     const size_t np = n & ~(size_t)63;
-    for (size_t i = 0; i < np; i += 64) {
-        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
-            const __m512 wj = CK_FN(load_f16w)(w + 2 * (i + 16 * (size_t)j));
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) s[c][j] =
-                _mm512_fmadd_ps(wj, CK_FN(f16_round)(_mm512_loadu_ps(x[c] + i + 16 * j)), s[c][j]);
-        }
-    }
+    float steps[4];
+    CK_FN(float_steps)(nc, np, w, 1, x, steps);
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-        const __m512 t0 = _mm512_add_ps(s[c][0], s[c][2]), t1 = _mm512_add_ps(s[c][1], s[c][3]);
-        double sum = (double)CK_FN(hsum_ps)(_mm512_add_ps(t0, t1));
+        double sum = (double)steps[c];
         for (size_t k = np; k < n; ++k)
             sum += (double)(CK_FN(scalar_f16w)(w + 2 * k) * ck_half_to_float(ck_float_to_half(x[c][k])));
         out[c] = (float)sum;
