@@ -110,10 +110,11 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
     }
 }
 
-/// How tokens are guessed ahead for the model to verify (speculative decoding).
-public enum Speculative: String, Codable, Sendable, Equatable, CaseIterable {
-    case off, ngram, draft, auto
+/// A closed set of names on the wire: an unknown name fails to decode with the names allowed (the
+/// sent one cut to 64 characters), which the server reports as an InvalidParameter naming the field.
+public protocol WireName: RawRepresentable, CaseIterable, Decodable where RawValue == String {}
 
+extension WireName {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         let name = try c.decode(String.self)
@@ -125,19 +126,14 @@ public enum Speculative: String, Codable, Sendable, Equatable, CaseIterable {
     }
 }
 
-/// Whether a reasoning model may think.
-public enum Reasoning: String, Codable, Sendable, Equatable, CaseIterable {
-    case on, off
+/// How tokens are guessed ahead for the model to verify (speculative decoding).
+public enum Speculative: String, Codable, Sendable, Equatable, CaseIterable, WireName {
+    case off, ngram, draft, auto
+}
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        let name = try c.decode(String.self)
-        guard let value = Self(rawValue: name) else {
-            throw DecodingError.dataCorruptedError(
-                in: c, debugDescription: "\"\(name.prefix(64))\" is not one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        self = value
-    }
+/// Whether a reasoning model may think.
+public enum Reasoning: String, Codable, Sendable, Equatable, CaseIterable, WireName {
+    case on, off
 }
 
 /// The shape of an answer: La Plateforme's and OpenAI's `response_format`.
