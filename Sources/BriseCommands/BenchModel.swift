@@ -140,13 +140,14 @@ public struct BenchModel: ParsableCommand {
             let m = mean(x)
             return (x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count - 1)).squareRoot()
         }
+        let experts = loaded.expertResidency  // one mincore pass
         let result = Result(
             model: model, fileBytes: loaded.file.fileSize, kernelPath: loaded.kernelChoice.description, threads: loaded.threads,
             loadSeconds: loaded.loadSeconds, promptTokens: prompt, promptTokensPerSecond: mean(promptRates),
             promptStandardDeviation: deviation(promptRates), generatedTokens: generate,
             generationTokensPerSecond: mean(generationRates), generationStandardDeviation: deviation(generationRates),
             kvCacheBytes: session.cacheByteCount, kvCacheType: session.cacheType.rawValue, peakResidentBytes: peakResidentBytes(),
-            expertBytes: loaded.expertResidency?.total, expertResidentBytes: loaded.expertResidency?.resident)
+            expertBytes: experts?.total, expertResidentBytes: experts?.resident)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -239,11 +239,10 @@ extension ModelSession {
             type == .f16
             ? FloatOps.attendF16ScratchCount(headDimension: dimension, visible: (positions.max() ?? 0) + 1)
             : FloatOps.attendQ8_0ScratchCount(headDimension: dimension)
-        let rows = selected ?? Array(0..<tokens)
-        multiplier.pool.parallelFor(count: rows.count * heads, chunk: 1) { items in
+        multiplier.pool.parallelFor(count: (selected?.count ?? tokens) * heads, chunk: 1) { items in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
                 for item in items {
-                    let t = rows[item / heads]
+                    let t = selected.map { $0[item / heads] } ?? item / heads
                     let head = item % heads
                     let kvHead = head / group
                     let visible = positions[t] + 1
