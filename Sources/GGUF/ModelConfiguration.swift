@@ -279,7 +279,7 @@ public struct ModelConfiguration: Sendable, Hashable, Codable {
 }
 
 /// Reads `{arch}.KEY` values with range checks and errors that name the key.
-private struct Keys {
+struct Keys {
     let metadata: GGUFMetadata
     let prefix: String
 

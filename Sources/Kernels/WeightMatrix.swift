@@ -1,3 +1,5 @@
+internal import CKernels
+
 /// A weight matrix used in place: `rows` rows of `columns` elements of `type`, row `r` at
 /// `base + r * rowStride`.
 ///
@@ -46,4 +48,16 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Bytes of the whole matrix.
     public var byteCount: Int { rows * rowStride }
+}
+
+extension WeightMatrix {
+    /// Dequantizes row `row` into `out` (`columns` floats), with the scalar reference.
+    ///
+    /// - Parameters:
+    ///   - row: The row index.
+    ///   - out: At least `columns` floats.
+    public func dequantizeRow(_ row: Int, into out: UnsafeMutableBufferPointer<Float>) {
+        precondition(row >= 0 && row < rows && out.count >= columns, "shape mismatch")
+        _ = ck_dequantize_row(type.cType, base + row * rowStride, out.baseAddress!, columns)
+    }
 }

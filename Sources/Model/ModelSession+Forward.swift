@@ -32,6 +32,12 @@ extension ModelSession {
             let x = UnsafeMutableBufferPointer(start: b.x, count: count * hidden)
             ops.scale(UnsafeBufferPointer(x), by: scale, into: x)
         }
+        // Image positions take the projector's embeddings as they are (llama.cpp's batch.embd).
+        for input in batch.embedded {
+            input.embeddings.values.withUnsafeBufferPointer { values in
+                (b.x + input.row * hidden).update(from: values.baseAddress! + input.index * hidden, count: hidden)
+            }
+        }
 
         let ropeCache = UnsafeMutableBufferPointer<Float>.allocate(capacity: c.ropeDimensionCount)
         defer { ropeCache.deallocate() }

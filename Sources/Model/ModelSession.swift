@@ -125,12 +125,14 @@ public final class ModelSession: @unchecked Sendable {
     /// - Parameters:
     ///   - tokens: The tokens (a prompt, or one generated token).
     ///   - allLogits: Return logits for every token instead of only the last.
+    ///   - images: Images whose embeddings stand for the tokens at their positions.
     /// - Returns: `vocabularySize` logits per returned token, row-major.
     /// - Throws: `ModelError` `.contextOverflow` when the tokens do not fit, `.invalidToken` for an id
-    ///   outside the vocabulary (nothing is evaluated in either case).
-    public func evaluate(_ tokens: [Int32], allLogits: Bool = false) throws -> [Float] {
+    ///   outside the vocabulary, `.wrongShape` for images of another width (nothing is evaluated).
+    public func evaluate(_ tokens: [Int32], allLogits: Bool = false, images: [PlacedImage] = []) throws -> [Float] {
         guard !tokens.isEmpty else { return [] }
         try check(tokens[...], slot: 0)
+        try check(images)
         // In batches of at most maximumBatch (the sliding-window rings hold one such batch beyond the
         // window); prefill equals token-by-token evaluation bit for bit, so the split changes nothing.
         var logits: [Float] = []
@@ -138,7 +140,9 @@ public final class ModelSession: @unchecked Sendable {
         while start < tokens.count {
             let end = min(tokens.count, start + Self.maximumBatch)
             let last = end == tokens.count
-            let rows = run([Entry(slot: 0, tokens: tokens[start..<end], logits: allLogits ? .all : (last ? .last : .none))])
+            let rows = run([
+                Entry(slot: 0, tokens: tokens[start..<end], logits: allLogits ? .all : (last ? .last : .none), images: images)
+            ])
             if allLogits || last { logits += rows }
             start = end
         }
@@ -158,12 +162,32 @@ public final class ModelSession: @unchecked Sendable {
         public var tokens: ArraySlice<Int32>
         /// Which tokens get logits.
         public var logits: LogitRows
+        /// Images whose embeddings stand for the token embeddings at their positions (the tokens
+        /// there are placeholders; an image may span several entries of a chunked prompt).
+        public var images: [PlacedImage]
 
-        public init(slot: Int, tokens: ArraySlice<Int32>, logits: LogitRows) {
+        public init(slot: Int, tokens: ArraySlice<Int32>, logits: LogitRows, images: [PlacedImage] = []) {
             self.slot = slot
             self.tokens = tokens
             self.logits = logits
+            self.images = images
         }
+    }
+
+    /// An image's embeddings at the positions it takes in a slot's sequence.
+    public struct PlacedImage: Sendable {
+        /// The position of its first embedding.
+        public var position: Int
+        /// The embeddings, one per position from `position` on.
+        public var embeddings: ImageEmbeddings
+
+        public init(position: Int, embeddings: ImageEmbeddings) {
+            self.position = position
+            self.embeddings = embeddings
+        }
+
+        /// The positions it takes.
+        public var positions: Range<Int> { position..<(position + embeddings.grid.tokenCount) }
     }
 
     /// Runs one forward pass over several slots' tokens together: one matrix product per weight matrix
@@ -186,10 +210,18 @@ public final class ModelSession: @unchecked Sendable {
                 throw ModelError(.wrongShape, "slot \(entry.slot) is out of range or given twice")
             }
             try check(entry.tokens, slot: entry.slot)
+            try check(entry.images)
         }
         let live = entries.filter { !$0.tokens.isEmpty }
         guard !live.isEmpty else { return [] }
         return run(live)
+    }
+
+    private func check(_ images: [PlacedImage]) throws {
+        let width = model.configuration.embeddingLength
+        for image in images where image.embeddings.width != width || image.embeddings.values.count != image.embeddings.grid.tokenCount * width {
+            throw ModelError(.wrongShape, "image embeddings of \(image.embeddings.width) floats for a model of width \(width)")
+        }
     }
 
     private func check(_ tokens: ArraySlice<Int32>, slot: Int) throws {
@@ -210,11 +242,15 @@ public final class ModelSession: @unchecked Sendable {
         var slotOf: [Int] = []
         var positionOf: [Int] = []
         var logitRows: [Int] = []
+        var embedded: [Batch.Embedded] = []
         for entry in entries {
             let base = positions[entry.slot]
             for (i, token) in entry.tokens.enumerated() {
                 let last = i == entry.tokens.count - 1
                 if entry.logits == .all || (entry.logits == .last && last) { logitRows.append(tokens.count) }
+                if let image = entry.images.first(where: { $0.positions.contains(base + i) }) {
+                    embedded.append(Batch.Embedded(row: tokens.count, embeddings: image.embeddings, index: base + i - image.position))
+                }
                 tokens.append(token)
                 slotOf.append(entry.slot)
                 positionOf.append(base + i)
@@ -228,7 +264,7 @@ public final class ModelSession: @unchecked Sendable {
                 configuration: model.configuration, vocabulary: vocabulary, tokens: max(tokens.count, buffers.tokens),
                 logitRows: max(logitRows.count, buffers.logitRows))
         }
-        forward(Batch(tokens: tokens, slots: slotOf, positions: positionOf, logitRows: logitRows))
+        forward(Batch(tokens: tokens, slots: slotOf, positions: positionOf, logitRows: logitRows, embedded: embedded))
         for entry in entries {
             positions[entry.slot] += entry.tokens.count
             caches[entry.slot].count = positions[entry.slot]
@@ -243,6 +279,15 @@ struct Batch {
     var slots: [Int]
     var positions: [Int]
     var logitRows: [Int]
+    /// Rows whose input is an image's embedding instead of their token's.
+    var embedded: [Embedded] = []
+
+    struct Embedded {
+        let row: Int
+        let embeddings: ImageEmbeddings
+        /// Which of the image's embeddings.
+        let index: Int
+    }
 }
 
 /// The forward pass's working memory, sized for a batch of `tokens`.

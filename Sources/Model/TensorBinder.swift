@@ -76,3 +76,31 @@ struct FloatVector: @unchecked Sendable {
     let count: Int
     let owner: AnyObject
 }
+
+extension TensorBinder {
+    /// A weight matrix of `rows` outputs by `columns` inputs stored as a tensor of other dimensions
+    /// whose element count is `rows · columns` (a convolution kernel `[kw, kh, channels, outputs]`, read
+    /// as `outputs` rows of `kw · kh · channels`).
+    func matrix(_ name: String, dimensions: [Int], rows: Int, columns: Int) throws -> WeightMatrix {
+        let tensor = try info(name, dimensions)
+        guard let type = WeightType(ggmlTypeID: tensor.type.id) else {
+            throw ModelError(.unsupportedTensorType, "tensor \(name) is \(tensor.type), which Brise cannot compute with yet")
+        }
+        let base = file.file.withUnsafeBytes { $0.baseAddress! + tensor.absoluteOffset }
+        do {
+            return try WeightMatrix(base: base, type: type, rows: rows, columns: columns, owner: file.file)
+        } catch let error as KernelError {
+            throw ModelError(.wrongShape, "tensor \(name): \(error.message)")
+        }
+    }
+
+    /// A vector of `count` values of any type the kernels read (F32, F16, a quantized row), as floats.
+    func floats(_ name: String, count: Int) throws -> [Float] {
+        let matrix = try self.matrix(name, dimensions: [count], rows: 1, columns: count)
+        var values = [Float](repeating: 0, count: count)
+        values.withUnsafeMutableBufferPointer { out in
+            matrix.dequantizeRow(0, into: out)
+        }
+        return values
+    }
+}

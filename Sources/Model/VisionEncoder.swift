@@ -1,0 +1,359 @@
+public import Kernels
+import Foundation
+import GGUF
+
+/// Where an image's tokens go in a prompt: `columns` image tokens per row, `rows` rows, an
+/// `[IMG_BREAK]` after every row but the last (Mistral's layout; `[IMG_END]`, a text token, follows).
+public struct ImageTokenGrid: Sendable, Hashable {
+    /// Image tokens per row.
+    public var columns: Int
+    /// Rows of image tokens.
+    public var rows: Int
+
+    /// Creates a grid.
+    public init(columns: Int, rows: Int) {
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// Prompt positions the image takes: its tokens and the breaks between rows.
+    public var tokenCount: Int { columns * rows + max(0, rows - 1) }
+
+    /// Whether position `index` of the image's run is a row break.
+    public func isBreak(_ index: Int) -> Bool { (index + 1) % (columns + 1) == 0 }
+}
+
+/// One image's embeddings, one per prompt position of its grid (breaks included), ready to stand
+/// for those positions' token embeddings in the text model.
+public struct ImageEmbeddings: Sendable {
+    /// The layout.
+    public let grid: ImageTokenGrid
+    /// Floats per embedding (the text model's width).
+    public let width: Int
+    /// `grid.tokenCount × width` floats, row-major.
+    public let values: [Float]
+}
+
+/// Runs a `VisionModel` over preprocessed images, on the text model's kernels and worker pool (one
+/// image at a time; not reentrant, as the session it shares them with).
+///
+/// Numerics follow llama.cpp's CPU graph: the convolution as a matrix product over F16-rounded patch
+/// pixels (ggml's im2col into F16 for an F16 kernel), RMSNorm × weight, the projections on the
+/// weight type's kernels, 2-D RoPE (the first half of each head rotated by the patch's row with the
+/// even frequencies, the second half by its column with the odd ones), attention over every patch
+/// with keys and values in F16 (the flash-attention path's casts), SwiGLU, the merger's unfold in
+/// ggml's im2col order (channel, then row, then column of the 2×2 group), the GELU projector.
+public final class VisionEncoder: @unchecked Sendable {
+    // @unchecked Sendable: the weights are immutable; calls are one at a time, on the model thread.
+
+    /// The projector.
+    public let model: VisionModel
+    let multiplier: MatrixMultiplier
+    let ops: FloatOps
+
+    /// Rows per band of the FFN's gate and up projections (bounds the FFN's working memory).
+    static let ffnBand = 256
+    /// The most patches one image may have (llama.cpp's Pixtral limit is 1024 tokens, so 4096 patches
+    /// with a 2×2 merge).
+    public static let maximumPatches = 16_384
+
+    /// Creates an encoder.
+    ///
+    /// - Parameters:
+    ///   - model: The projector.
+    ///   - multiplier: The matrix kernels and worker pool (the text model's).
+    ///   - ops: The float ops on the same path.
+    public init(model: VisionModel, multiplier: MatrixMultiplier, ops: FloatOps) {
+        self.model = model
+        self.multiplier = multiplier
+        self.ops = ops
+    }
+
+    /// The token grid of a preprocessed image of `width × height` pixels.
+    ///
+    /// - Throws: `ModelError` `.wrongShape` when a side is not a whole number of merged patches, or the
+    ///   image has more than `maximumPatches` patches.
+    public func grid(width: Int, height: Int) throws -> ImageTokenGrid {
+        let c = model.configuration
+        let unit = c.patchSize * c.mergeSize
+        guard width >= unit, height >= unit, width % unit == 0, height % unit == 0 else {
+            throw ModelError(.wrongShape, "an image of \(width)×\(height) pixels is not a whole number of \(unit)-pixel cells")
+        }
+        let patches = (width / c.patchSize).multipliedReportingOverflow(by: height / c.patchSize)
+        guard !patches.overflow, patches.partialValue <= Self.maximumPatches else {
+            throw ModelError(.wrongShape, "an image of \(width)×\(height) pixels has more than \(Self.maximumPatches) patches")
+        }
+        return ImageTokenGrid(columns: width / unit, rows: height / unit)
+    }
+
+    /// Encodes one preprocessed image.
+    ///
+    /// - Parameters:
+    ///   - width: Pixels per row (a multiple of patch × merge).
+    ///   - height: Rows (a multiple of patch × merge).
+    ///   - pixels: `width × height × 3` normalized floats, RGB interleaved, row-major.
+    /// - Returns: The embeddings of the image's prompt positions.
+    /// - Throws: `ModelError` `.wrongShape` for a bad size or pixel count.
+    public func encode(width: Int, height: Int, pixels: UnsafeBufferPointer<Float>) throws -> ImageEmbeddings {
+        let grid = try self.grid(width: width, height: height)
+        guard pixels.count == width * height * 3 else {
+            throw ModelError(.wrongShape, "\(pixels.count) floats for a \(width)×\(height) RGB image")
+        }
+        let c = model.configuration
+        let across = width / c.patchSize
+        let down = height / c.patchSize
+        let count = across * down
+        let d = c.embeddingLength
+        let qDim = c.headCount * c.headDimension
+        let kvDim = c.headCountKV * c.headDimension
+        let band = min(count, Self.ffnBand)
+        var storage = Scratch()
+        defer { storage.release() }
+        let x = storage.make(count * d)
+        let h = storage.make(count * max(d, model.merger == nil ? 0 : d))
+        let q = storage.make(count * qDim)
+        let k = storage.make(count * kvDim)
+        let v = storage.make(count * kvDim)
+        let gate = storage.make(band * c.feedForwardLength)
+        let up = storage.make(band * c.feedForwardLength)
+        let patch = storage.make(count * 3 * c.patchSize * c.patchSize)
+
+        // The convolution: each patch's pixels as one row, channel-major (the kernel's layout).
+        let p = c.patchSize
+        for py in 0..<down {
+            for px in 0..<across {
+                var out = patch + (py * across + px) * 3 * p * p
+                for channel in 0..<3 {
+                    for ky in 0..<p {
+                        let row = (py * p + ky) * width + px * p
+                        for kx in 0..<p {
+                            out.pointee = pixels[(row + kx) * 3 + channel]
+                            out += 1
+                        }
+                    }
+                }
+            }
+        }
+        multiply(model.patchEmbedding, patch, rows: count, bias: model.patchBias, into: x)
+        if let norm = model.preNorm {
+            normalize(x, rows: count, width: d, weight: norm, into: x)
+        }
+
+        let rotations = rotations(across: across, down: down)
+        defer { rotations.deallocate() }
+        for block in model.blocks {
+            normalize(x, rows: count, width: d, weight: block.attentionNorm, into: h)
+            multiply(block.query, h, rows: count, bias: block.queryBias, into: q)
+            multiply(block.key, h, rows: count, bias: block.keyBias, into: k)
+            multiply(block.value, h, rows: count, bias: block.valueBias, into: v)
+            rotate(q, heads: c.headCount, rows: count, rotations: rotations)
+            rotate(k, heads: c.headCountKV, rows: count, rotations: rotations)
+            attend(q, k, v, rows: count)  // the output over q
+            multiply(block.output, q, rows: count, bias: block.outputBias, into: h)
+            ops.add(x, h, into: x, count: count * d)
+
+            normalize(x, rows: count, width: d, weight: block.ffnNorm, into: h)
+            let ff = c.feedForwardLength
+            var start = 0
+            while start < count {
+                let rows = min(band, count - start)
+                let input = h + start * d
+                multiply(block.up, input, rows: rows, bias: block.upBias, into: up)
+                if let gateWeights = block.gate {
+                    multiply(gateWeights, input, rows: rows, bias: block.gateBias, into: gate)
+                    switch c.activation {
+                    case .silu: ops.swiglu(gate: gate, up: up, into: gate, count: rows * ff)
+                    case .gelu, .geluQuick: ops.geglu(gate: gate, up: up, into: gate, count: rows * ff)
+                    }
+                } else {
+                    switch c.activation {
+                    case .silu: ops.silu(up, into: gate, count: rows * ff)
+                    case .gelu, .geluQuick: ops.gelu(up, into: gate, count: rows * ff)
+                    }
+                }
+                // The down projection overwrites this band of h, whose rows the projections above consumed.
+                multiply(block.down, gate, rows: rows, bias: block.downBias, into: input)
+                start += rows
+            }
+            ops.add(x, h, into: x, count: count * d)
+        }
+        if let norm = model.postNorm {
+            normalize(x, rows: count, width: d, weight: norm, into: x)
+        }
+
+        // The patch merger: RMSNorm, then each merge × merge group unfolded (channel, row, column) and projected.
+        var tokens = count
+        var features = x
+        if let merger = model.merger, let norm = model.mergerNorm {
+            let m = c.mergeSize
+            normalize(x, rows: count, width: d, weight: norm, into: x)
+            tokens = grid.columns * grid.rows
+            let unfolded = storage.make(tokens * d * m * m)
+            for gy in 0..<grid.rows {
+                for gx in 0..<grid.columns {
+                    var out = unfolded + (gy * grid.columns + gx) * d * m * m
+                    for channel in 0..<d {
+                        for ky in 0..<m {
+                            for kx in 0..<m {
+                                out.pointee = x[((gy * m + ky) * across + gx * m + kx) * d + channel]
+                                out += 1
+                            }
+                        }
+                    }
+                }
+            }
+            multiply(merger, unfolded, rows: tokens, bias: nil, into: h)
+            features = h
+        }
+
+        // The projector: linear, GELU, linear, written with a break row after each token row but the last.
+        let inner = model.projection1.rows
+        let hidden = storage.make(tokens * inner)
+        multiply(model.projection1, features, rows: tokens, bias: model.projection1Bias, into: hidden)
+        ops.gelu(hidden, into: hidden, count: tokens * inner)
+        let outWidth = model.outputWidth
+        let projected = storage.make(tokens * outWidth)
+        multiply(model.projection2, hidden, rows: tokens, bias: model.projection2Bias, into: projected)
+
+        var values = [Float](repeating: 0, count: grid.tokenCount * outWidth)
+        values.withUnsafeMutableBufferPointer { out in
+            var at = 0
+            for row in 0..<grid.rows {
+                (out.baseAddress! + at * outWidth).update(from: projected + row * grid.columns * outWidth, count: grid.columns * outWidth)
+                at += grid.columns
+                if row < grid.rows - 1 {
+                    model.rowBreak.withUnsafeBufferPointer { (out.baseAddress! + at * outWidth).update(from: $0.baseAddress!, count: outWidth) }
+                    at += 1
+                }
+            }
+        }
+        return ImageEmbeddings(grid: grid, width: outWidth, values: values)
+    }
+
+    // MARK: - Steps
+
+    /// `rows` products of `w` (+ bias) from `x` into `y`.
+    private func multiply(
+        _ w: WeightMatrix, _ x: UnsafeMutablePointer<Float>, rows: Int, bias: FloatVector?, into y: UnsafeMutablePointer<Float>
+    ) {
+        multiplier.multiply(
+            w, batch: UnsafeBufferPointer(start: x, count: rows * w.columns), count: rows,
+            into: UnsafeMutableBufferPointer(start: y, count: rows * w.rows))
+        if let bias {
+            for r in 0..<rows {
+                ops.add(y + r * w.rows, bias.base, into: y + r * w.rows, count: w.rows)
+            }
+        }
+    }
+
+    private func normalize(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, weight: FloatVector, into y: UnsafeMutablePointer<Float>
+    ) {
+        let epsilon = model.configuration.normEpsilon
+        let ops = ops
+        multiplier.pool.parallelFor(count: rows, chunk: max(1, rows / (multiplier.pool.threadCount * 4))) { range in
+            for r in range {
+                ops.rmsNorm(x + r * width, weight: weight.base, count: width, epsilon: epsilon, into: y + r * width)
+            }
+        }
+    }
+
+    /// The rotation caches of the patches' rows and columns: for each patch, a row cache (even
+    /// frequencies) then a column cache (odd frequencies), `headDimension / 2` floats each.
+    private func rotations(across: Int, down: Int) -> UnsafeMutablePointer<Float> {
+        let c = model.configuration
+        let half = c.headDimension / 2
+        // ggml_rope_ext over half the head, θ_i = p · base^(−2i/half); the second half's frequency
+        // scale base^(−2/headDimension) shifts it to the odd frequencies.
+        let even = RoPEConfiguration(dimensions: half, base: c.ropeBase, scale: 1)
+        let odd = RoPEConfiguration(dimensions: half, base: c.ropeBase, scale: powf(c.ropeBase, -2 / Float(c.headDimension)))
+        let rowCaches = UnsafeMutablePointer<Float>.allocate(capacity: down * half)
+        let columnCaches = UnsafeMutablePointer<Float>.allocate(capacity: across * half)
+        defer {
+            rowCaches.deallocate()
+            columnCaches.deallocate()
+        }
+        for y in 0..<down { ops.ropeCache(even, position: y, into: rowCaches + y * half) }
+        for x in 0..<across { ops.ropeCache(odd, position: x, into: columnCaches + x * half) }
+        let caches = UnsafeMutablePointer<Float>.allocate(capacity: across * down * 2 * half)
+        for y in 0..<down {
+            for x in 0..<across {
+                let at = caches + (y * across + x) * 2 * half
+                at.update(from: rowCaches + y * half, count: half)
+                (at + half).update(from: columnCaches + x * half, count: half)
+            }
+        }
+        return caches
+    }
+
+    private func rotate(_ values: UnsafeMutablePointer<Float>, heads: Int, rows: Int, rotations: UnsafeMutablePointer<Float>) {
+        let dimension = model.configuration.headDimension
+        let half = dimension / 2
+        let ops = ops
+        multiplier.pool.parallelFor(count: rows, chunk: max(1, rows / (multiplier.pool.threadCount * 4))) { range in
+            for r in range {
+                let row = values + r * heads * dimension
+                let cache = rotations + r * 2 * half
+                ops.rope(.norm, cache: cache, dimensions: half, headDimension: dimension, heads: heads, values: row)
+                // The second half: the same pairs, offset by half a head (ggml_rope_set_offset).
+                ops.rope(.norm, cache: cache + half, dimensions: half, headDimension: dimension, heads: heads, values: row + half)
+            }
+        }
+    }
+
+    /// Attention of every patch over every patch, head by head, written over the queries.
+    private func attend(_ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, rows: Int) {
+        let c = model.configuration
+        let dimension = c.headDimension
+        let heads = c.headCount
+        let kvHeads = c.headCountKV
+        let group = heads / kvHeads
+        let qDim = heads * dimension
+        let kvDim = kvHeads * dimension
+        // Keys and values in F16, one contiguous run of `rows` cells per KV head.
+        let keys = UnsafeMutablePointer<UInt16>.allocate(capacity: rows * kvDim)
+        let values = UnsafeMutablePointer<UInt16>.allocate(capacity: rows * kvDim)
+        defer {
+            keys.deallocate()
+            values.deallocate()
+        }
+        multiplier.pool.parallelFor(count: rows, chunk: max(1, rows / (multiplier.pool.threadCount * 4))) { range in
+            for r in range {
+                for head in 0..<kvHeads {
+                    HalfPrecision.convert(k + r * kvDim + head * dimension, to: keys + (head * rows + r) * dimension, count: dimension)
+                    HalfPrecision.convert(v + r * kvDim + head * dimension, to: values + (head * rows + r) * dimension, count: dimension)
+                }
+            }
+        }
+        let scale = 1 / Float(dimension).squareRoot()
+        let ops = ops
+        let capacity = FloatOps.attendF16ScratchCount(headDimension: dimension, visible: rows)
+        multiplier.pool.parallelFor(count: rows * heads, chunk: max(1, heads)) { items in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
+                for item in items {
+                    let t = item / heads
+                    let head = item % heads
+                    let kvHead = head / group
+                    let query = q + t * qDim + head * dimension
+                    ops.attendF16(
+                        query: query, keys: UnsafeRawPointer(keys + kvHead * rows * dimension),
+                        values: UnsafeRawPointer(values + kvHead * rows * dimension), headDimension: dimension, cells: rows,
+                        positions: 0..<rows, scale: scale, scratch: scratch.baseAddress!, into: query)
+                }
+            }
+        }
+    }
+}
+
+/// Buffers of one encode, freed together.
+private struct Scratch {
+    private var pointers: [UnsafeMutablePointer<Float>] = []
+
+    mutating func make(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        pointers.append(pointer)
+        return pointer
+    }
+
+    func release() { pointers.forEach { $0.deallocate() } }
+}
