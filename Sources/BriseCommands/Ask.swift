@@ -28,6 +28,11 @@ public struct Ask: AsyncParsableCommand {
     @Option(help: "A GBNF grammar file (llama.cpp's syntax) the answer must match.")
     var grammar: String?
 
+    @Option(
+        name: .customLong("image"),
+        help: "A PNG or JPEG file to ask about (repeatable; the daemon needs a vision_model). Read here and sent as bytes.")
+    var images: [String] = []
+
     @OptionGroup var daemon: DaemonOptions
 
     public init() {}
@@ -37,6 +42,7 @@ public struct Ask: AsyncParsableCommand {
             throw ValidationError("the question is empty (give a question, or - to read it from standard input)")
         }
         if jsonSchema != nil, grammar != nil { throw ValidationError("give --json-schema or --grammar, not both") }
+        if raw, !images.isEmpty { throw ValidationError("--image needs a chat (not --raw)") }
     }
 
     /// The sampling options with the answer's shape from --json-schema or --grammar.
@@ -93,7 +99,24 @@ public struct Ask: AsyncParsableCommand {
         } else {
             var messages: [Message] = []
             if let system { messages.append(Message(role: "system", content: system)) }
-            messages.append(Message(role: "user", content: question))
+            if images.isEmpty {
+                messages.append(Message(role: "user", content: question))
+            } else {
+                // The images first, then the question (mistral-common's order for an image and its text).
+                var chunks: [ContentChunk] = []
+                for path in images {
+                    do {
+                        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                        guard data.count <= 20 << 20 else { throw TextArgumentError(message: "larger than 20 MiB") }
+                        chunks.append(.image(data))
+                    } catch {
+                        FileHandle.standardError.write(Data("brise ask: --image \(path): \(error)\n".utf8))
+                        throw ExitCode(66)
+                    }
+                }
+                chunks.append(.text(question))
+                messages.append(Message(role: "user", content: "", chunks: chunks))
+            }
             stream = client.chat(messages, options: options)
         }
         do {

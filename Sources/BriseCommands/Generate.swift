@@ -104,6 +104,14 @@ public struct Generate: ParsableCommand {
         help: "A smaller GGUF with the same vocabulary that guesses tokens ahead for --speculative draft or auto (a file, or a name in the models directory).")
     var draftModel: String?
 
+    @Option(
+        name: [.customLong("mmproj"), .customLong("vision-model")],
+        help: "The model's vision projector (llama.cpp's mmproj GGUF, projector type pixtral), for --image.")
+    var mmproj: String?
+
+    @Option(name: .customLong("image"), help: "A PNG or JPEG file before the prompt (repeatable; needs --chat and --mmproj).")
+    var images: [String] = []
+
     @Flag(help: "Print the text (or ids) and the usage as one JSON object when done, instead of streaming the text.")
     var json = false
 
@@ -121,6 +129,7 @@ public struct Generate: ParsableCommand {
         _ = try thermalLimits()
         _ = try cacheType()
         if try speculativeMode() == .draft, draftModel == nil { throw ValidationError("--speculative draft needs --draft-model") }
+        if !images.isEmpty, !chat || mmproj == nil { throw ValidationError("--image needs --chat and --mmproj") }
         if let memoryBudget, MemoryBudget.parse(memoryBudget) == nil {
             throw ValidationError("--memory-budget takes a size like 2G, 512M or 1000000")
         }
@@ -185,7 +194,27 @@ public struct Generate: ParsableCommand {
             environment: ProcessInfo.processInfo.environment)
         if let warning = loaded.contextWarning { print("brise generate: warning: \(warning)", to: &stderr) }
         if let warning = loaded.memoryWarning { print("brise generate: warning: \(warning)", to: &stderr) }
+        var vision: VisionProjector?
+        if let mmproj {
+            let visionPath = try ModelArgument.path(mmproj, command: "generate")
+            do {
+                vision = try VisionProjector(path: visionPath, target: loaded, lockWeights: mlock)
+            } catch let error as EngineError {
+                print("brise generate: --mmproj: \(error.message)", to: &stderr)
+                throw ExitCode(64)
+            }
+        }
+        var prepared: [PreparedImage] = []
+        for path in images {
+            do {
+                prepared.append(try vision!.prepare([UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))))
+            } catch {
+                print("brise generate: --image \(path): \(error)", to: &stderr)
+                throw ExitCode(65)
+            }
+        }
         let promptIDs: [Int32]
+        var placedImages: [PromptImage] = []
         if let tokens {
             let parsed = tokens.split(separator: ",").map { Int32($0.trimmingCharacters(in: .whitespaces)) }
             guard parsed.allSatisfy({ $0 != nil }), !parsed.isEmpty else {
@@ -204,7 +233,13 @@ public struct Generate: ParsableCommand {
                         "brise generate: \(model) has no chat template; --chat assumes the \(encoder.format.rawValue) format from its "
                             + "control tokens, which a base model may not follow", to: &stderr)
                 }
-                promptIDs = try encoder.encode([ChatMessage(.user, prompt ?? "")])
+                if prepared.isEmpty {
+                    promptIDs = try encoder.encode([ChatMessage(.user, prompt ?? "")])
+                } else {
+                    let chunks = prepared.map { ChatMessage.ContentChunk.image(columns: $0.grid.columns, rows: $0.grid.rows) }
+                    promptIDs = try encoder.encode([ChatMessage(.user, chunks: chunks + [.text(prompt ?? "")])])
+                    placedImages = zip(prepared, encoder.imagePositions(in: promptIDs)).map { $0.placed(at: $1) }
+                }
             } else {
                 promptIDs = tokenizer.encode(prompt ?? "", addSpecial: true)
             }
@@ -219,7 +254,7 @@ public struct Generate: ParsableCommand {
                 throw ExitCode(64)
             }
         }
-        let context = InferenceContext(loaded: loaded, draft: draft)
+        let context = InferenceContext(loaded: loaded, draft: draft, vision: vision)
         let pacer = ThermalPacer(limits: try thermalLimits(), zones: ThermalZones(directory: thermalZones))
         let out = FileHandle.standardOutput
         var first = true
@@ -237,6 +272,7 @@ public struct Generate: ParsableCommand {
         var request = GenerationRequest(
             prompt: promptIDs, sampling: parameters, maxTokens: TokenCount(clamping: maxTokens), stop: stop, grammar: compiled)
         request.speculative = try speculativeMode()
+        request.images = placedImages
         // A reasoning model's thinking (--chat): on standard error, or the report's "reasoning".
         if chat, tokens == nil, let vocabulary = loaded.tokenizer?.vocabulary, let thinking = ThinkingTokens(vocabulary: vocabulary) {
             request.reasoning = ReasoningControl(tokens: thinking, startsInside: thinking.promptEndsInside(promptIDs, vocabulary: vocabulary))

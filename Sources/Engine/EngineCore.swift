@@ -25,6 +25,10 @@ final class EngineCore {
         var speculator: Speculator?
         let admitted: ContinuousClock.Instant
         var promptDone: ContinuousClock.Instant?
+        /// The prompt as the slot's cache records it (image positions as their images' keys).
+        let keys: [Int32]
+        /// Its images' embeddings, encoded when prefill first reaches each image.
+        var embeddings: [Int: ImageEmbeddings] = [:]
     }
 
     /// What a step did.
@@ -44,6 +48,8 @@ final class EngineCore {
     let session: ModelSession
     /// The model guessing tokens ahead for `draft` requests (nil: none configured).
     let draft: DraftModel?
+    /// The vision projector for prompts with images (nil: none configured).
+    let vision: VisionProjector?
     let endOfGeneration: Set<Int32>
     let limits: InferenceEngine.Configuration
     private(set) var scheduler: Scheduler<ContinuousClock>
@@ -59,9 +65,10 @@ final class EngineCore {
     private(set) var draftedCount = 0
     private(set) var acceptedCount = 0
 
-    init(loaded: LoadedModel, draft: DraftModel? = nil, configuration: InferenceEngine.Configuration) {
+    init(loaded: LoadedModel, draft: DraftModel? = nil, vision: VisionProjector? = nil, configuration: InferenceEngine.Configuration) {
         self.loaded = loaded
         self.draft = draft
+        self.vision = vision
         session = loaded.session
         endOfGeneration = loaded.tokenizer.map { $0.vocabulary.endOfGeneration(metadata: loaded.file.metadata) } ?? []
         limits = configuration
@@ -88,7 +95,7 @@ final class EngineCore {
             return
         }
         arrivals[id] = (request, sink)
-        perform(scheduler.arrive(id, prompt: request.prompt, now: clock.now))
+        perform(scheduler.arrive(id, prompt: request.cacheKeys, now: clock.now))
     }
 
     func cancel(_ id: ID) { perform(scheduler.cancel(id)) }
@@ -110,6 +117,21 @@ final class EngineCore {
             throw EngineError(.invalidRequest, "\(error)")
         }
         try request.checkSpeculation(hasDraftModel: draft != nil)
+        guard !request.images.isEmpty else { return }
+        guard let vision else {
+            throw EngineError(.invalidRequest, "the prompt has images and no vision model is loaded (vision_model, --mmproj)", parameter: "images")
+        }
+        for (index, image) in request.images.enumerated() {
+            let grid: ImageTokenGrid
+            do {
+                grid = try vision.encoder.grid(width: image.width, height: image.height)
+            } catch {
+                throw EngineError(.invalidRequest, "image \(index): \(error)", parameter: "images")
+            }
+            guard grid == image.grid, Array(request.prompt[image.positions]) == vision.placeholders(grid) else {
+                throw EngineError(.invalidRequest, "image \(index): the prompt does not hold its placeholders at \(image.positions)", parameter: "images")
+            }
+        }
     }
 
     private func perform(_ actions: [Scheduler<ContinuousClock>.Action]) {
@@ -167,7 +189,7 @@ final class EngineCore {
         let speculator = Speculator(mode: arrival.request.speculative, prompt: arrival.request.prompt, hasDraftModel: draft != nil)
         live[id] = Live(
             request: arrival.request, state: state, sink: arrival.sink, slot: slot, reused: reused, speculator: speculator,
-            admitted: clock.now)
+            admitted: clock.now, keys: arrival.request.cacheKeys)
     }
 
     /// Ends a live sequence: with an error (nil: its caller went away, nothing more to say), its slot
@@ -210,6 +232,8 @@ final class EngineCore {
         guard let plan = scheduler.nextStep() else { return nil }
         let start = clock.now
         var entries: [ModelSession.Entry] = []
+        /// What each entry leaves in its slot's cache, as `slotTokens` records it.
+        var recorded: [[Int32]] = []
         /// Sequences that get logits, in the order of their rows: their guesses (one row each, after
         /// the row of the token before them) and where those came from.
         var withLogits: [(id: ID, drafted: [Int32], source: Speculator.Source)] = []
@@ -231,11 +255,21 @@ final class EngineCore {
                 room -= drafted.count
             }
             entries.append(.init(slot: sequence.slot, tokens: [token] + drafted, logits: drafted.isEmpty ? .last : .all))
+            recorded.append([token] + drafted)
             withLogits.append((id, drafted, source))
         }
         for chunk in plan.prefill {
             guard let sequence = live[chunk.id] else { continue }
-            entries.append(.init(slot: sequence.slot, tokens: sequence.request.prompt[chunk.range], logits: chunk.isLast ? .last : .none))
+            let images: [ModelSession.PlacedImage]
+            do {
+                images = try placedImages(chunk.id, range: chunk.range)
+            } catch {
+                end(chunk.id, throwing: EngineError(.evaluationFailed, "encoding an image: \(error)"))
+                continue
+            }
+            entries.append(
+                .init(slot: sequence.slot, tokens: sequence.request.prompt[chunk.range], logits: chunk.isLast ? .last : .none, images: images))
+            recorded.append(Array(sequence.keys[chunk.range]))
             if chunk.isLast { withLogits.append((chunk.id, [], .lookup)) }
         }
         let logits: [Float]
@@ -251,7 +285,7 @@ final class EngineCore {
             for id in ids { end(id, throwing: EngineError(.evaluationFailed, "\(error)")) }
             return StepReport(generated: 0, prefilled: 0, seconds: start.duration(to: clock.now).seconds)
         }
-        for entry in entries { slotTokens[entry.slot] += entry.tokens }
+        for (entry, tokens) in zip(entries, recorded) { slotTokens[entry.slot] += tokens }
         let now = clock.now
         let vocabulary = session.model.vocabularySize
         var report = StepReport(generated: 0, prefilled: prefilling, seconds: 0)
@@ -310,6 +344,26 @@ final class EngineCore {
         acceptedCount += report.accepted
         report.seconds = start.duration(to: clock.now).seconds
         return report
+    }
+}
+
+extension EngineCore {
+    /// The images of `id`'s prompt that `range` overlaps, placed, each encoded the first time.
+    private func placedImages(_ id: ID, range: Range<Int>) throws -> [ModelSession.PlacedImage] {
+        guard var sequence = live[id], !sequence.request.images.isEmpty, let vision else { return [] }
+        var placed: [ModelSession.PlacedImage] = []
+        for (index, image) in sequence.request.images.enumerated() where image.positions.overlaps(range) {
+            let embeddings: ImageEmbeddings
+            if let done = sequence.embeddings[index] {
+                embeddings = done
+            } else {
+                embeddings = try vision.encode(image)
+                sequence.embeddings[index] = embeddings
+                live[id] = sequence
+            }
+            placed.append(ModelSession.PlacedImage(position: image.position, embeddings: embeddings))
+        }
+        return placed
     }
 }
 

@@ -26,6 +26,9 @@ public struct GenerationRequest: Sendable {
     /// How the reply's thinking is treated and split from its answer (nil: no split, the output is
     /// all answer — `Generate`, or a model without thinking tokens).
     public var reasoning: ReasoningControl?
+    /// Images in the prompt, in order, each over the placeholder tokens at its positions (they need
+    /// an engine with a vision projector).
+    public var images: [PromptImage] = []
 
     /// Creates a request.
     public init(
@@ -62,6 +65,16 @@ public struct GenerationRequest: Sendable {
         }
         if let bad = prompt.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
             throw ModelError(.invalidToken, "token \(bad) is outside the vocabulary of \(vocabularySize)")
+        }
+        var end = 0
+        for (index, image) in images.enumerated() {
+            guard image.position >= end, image.grid.tokenCount >= 1, image.positions.upperBound <= prompt.count else {
+                throw ModelError(.wrongShape, "image \(index) at positions \(image.positions) overlaps another or the prompt's end")
+            }
+            guard image.width > 0, image.height > 0, image.pixels.count == image.width * image.height * 3 else {
+                throw ModelError(.wrongShape, "image \(index) has \(image.pixels.count) floats for \(image.width)×\(image.height) RGB pixels")
+            }
+            end = image.positions.upperBound
         }
     }
 }
@@ -126,15 +139,19 @@ public final class InferenceContext: @unchecked Sendable {
 
     /// The model guessing tokens ahead for `draft` and `auto` requests (nil: none).
     public let draft: DraftModel?
+    /// The vision projector for prompts with images (nil: none).
+    public let vision: VisionProjector?
 
     /// Creates a context over `loaded`'s session.
     ///
     /// - Parameters:
     ///   - loaded: The model.
     ///   - draft: A draft model for it (its slot 0 follows this context's sequence).
-    public init(loaded: LoadedModel, draft: DraftModel? = nil) {
+    ///   - vision: A vision projector for it.
+    public init(loaded: LoadedModel, draft: DraftModel? = nil, vision: VisionProjector? = nil) {
         self.loaded = loaded
         self.draft = draft
+        self.vision = vision
         endOfGeneration = loaded.tokenizer.map { $0.vocabulary.endOfGeneration(metadata: loaded.file.metadata) } ?? []
     }
 
@@ -167,13 +184,17 @@ public final class InferenceContext: @unchecked Sendable {
         let prompt = request.prompt
         try request.check(contextLength: session.contextLength, vocabularySize: session.model.vocabularySize)
         try request.checkSpeculation(hasDraftModel: draft != nil)
+        if !request.images.isEmpty, vision == nil {
+            throw EngineError(.invalidRequest, "the prompt has images and no vision model is loaded (--mmproj)", parameter: "images")
+        }
+        let keys = request.cacheKeys
         var sequence = try SequenceState(
             request: request, tokenizer: loaded.tokenizer, endOfGeneration: endOfGeneration, emitIDs: emitIDs)
         let clock = ContinuousClock()
 
         // Reuse the longest prefix the cache already holds; at least the last prompt token is
         // evaluated again, for its logits.
-        var reused = zip(cachedTokens, prompt).prefix { $0 == $1 }.count
+        var reused = zip(cachedTokens, keys).prefix { $0 == $1 }.count
         reused = min(reused, prompt.count - 1)
         if reused < session.position {
             if session.rewind(to: reused) {
@@ -193,15 +214,25 @@ public final class InferenceContext: @unchecked Sendable {
             try pacer.gate(shouldStop: shouldStop)
             pool.activeThreads = pacer.threads(outOf: allThreads)
         }
-        /// Evaluates `tokens`; a failed batch leaves the cache in an unknown state, so it is forgotten.
-        func evaluate(_ tokens: ArraySlice<Int32>, allLogits: Bool = false) throws {
+        /// Each image's embeddings, encoded when the prompt first reaches it.
+        var encoded: [Int: ImageEmbeddings] = [:]
+        /// Evaluates `tokens` (`keys` are what the cache records for them: the prompt's keys, or the
+        /// tokens); a failed batch leaves the cache in an unknown state, so it is forgotten.
+        func evaluate(_ tokens: ArraySlice<Int32>, keys: ArraySlice<Int32>? = nil, allLogits: Bool = false) throws {
+            var placed: [ModelSession.PlacedImage] = []
+            if let vision, keys != nil {
+                for (index, image) in request.images.enumerated() where image.positions.overlaps(tokens.indices) {
+                    if encoded[index] == nil { encoded[index] = try vision.encode(image) }
+                    placed.append(ModelSession.PlacedImage(position: image.position, embeddings: encoded[index]!))
+                }
+            }
             do {
-                logits = try session.evaluate(Array(tokens), allLogits: allLogits)
+                logits = try session.evaluate(Array(tokens), allLogits: allLogits, images: placed)
             } catch {
                 reset()
                 throw error
             }
-            cachedTokens.append(contentsOf: tokens)
+            cachedTokens.append(contentsOf: keys ?? tokens)
         }
         defer { pool.activeThreads = allThreads }
         try pace()
@@ -210,7 +241,7 @@ public final class InferenceContext: @unchecked Sendable {
         while start < prompt.count {
             if shouldStop() { break }
             let end = min(prompt.count, start + ModelSession.maximumBatch)
-            try evaluate(prompt[start..<end])
+            try evaluate(prompt[start..<end], keys: keys[start..<end])
             start = end
         }
         pacer?.tokenDone()

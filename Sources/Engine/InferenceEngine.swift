@@ -84,6 +84,8 @@ public final class InferenceEngine: Service, Sendable {
     public let loaded: LoadedModel
     /// The draft model, when one is configured.
     public let draft: DraftModel?
+    /// The vision projector, when one is configured (prompts may then carry images).
+    public let vision: VisionProjector?
     public let configuration: Configuration
     private let pacer: ThermalPacer?
     private let heartbeat: @Sendable () -> Void
@@ -104,21 +106,23 @@ public final class InferenceEngine: Service, Sendable {
     /// - Parameters:
     ///   - loaded: The model.
     ///   - draft: A draft model for it (speculative `draft` and `auto`; nil: none).
+    ///   - vision: A vision projector for it (nil: prompts with images are refused).
     ///   - configuration: Limits.
     ///   - pacer: Thermal and rate pacing, applied to each step as a whole (nil: full speed).
     ///   - heartbeatInterval: How often `heartbeat` runs while idle (nil: only between steps).
     ///   - heartbeat: Called on the model thread between steps and while idle.
     public init(
-        loaded: LoadedModel, draft: DraftModel? = nil, configuration: Configuration, pacer: ThermalPacer? = nil,
-        heartbeatInterval: Duration? = nil, heartbeat: @escaping @Sendable () -> Void = {}
+        loaded: LoadedModel, draft: DraftModel? = nil, vision: VisionProjector? = nil, configuration: Configuration,
+        pacer: ThermalPacer? = nil, heartbeatInterval: Duration? = nil, heartbeat: @escaping @Sendable () -> Void = {}
     ) {
         self.loaded = loaded
         self.draft = draft
+        self.vision = vision
         self.configuration = configuration
         self.pacer = pacer
         self.heartbeat = heartbeat
         self.heartbeatInterval = heartbeatInterval
-        core = CoreBox(EngineCore(loaded: loaded, draft: draft, configuration: configuration))
+        core = CoreBox(EngineCore(loaded: loaded, draft: draft, vision: vision, configuration: configuration))
         statusState = Locked(
             EngineStatus(slots: loaded.session.slots, busySlots: 0, queued: 0, tokensPerSecond: nil, requestsEnded: 0))
     }

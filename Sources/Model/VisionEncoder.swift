@@ -32,6 +32,13 @@ public struct ImageEmbeddings: Sendable {
     public let width: Int
     /// `grid.tokenCount × width` floats, row-major.
     public let values: [Float]
+
+    /// Creates embeddings.
+    public init(grid: ImageTokenGrid, width: Int, values: [Float]) {
+        self.grid = grid
+        self.width = width
+        self.values = values
+    }
 }
 
 /// Runs a `VisionModel` over preprocessed images, on the text model's kernels and worker pool (one
@@ -52,7 +59,7 @@ public final class VisionEncoder: @unchecked Sendable {
     let ops: FloatOps
 
     /// Rows per band of the FFN's gate and up projections (bounds the FFN's working memory).
-    static let ffnBand = 256
+    public static let ffnBand = 256
     /// The most patches one image may have (llama.cpp's Pixtral limit is 1024 tokens, so 4096 patches
     /// with a 2×2 merge).
     public static let maximumPatches = 16_384

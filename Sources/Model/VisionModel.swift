@@ -156,6 +156,9 @@ public final class VisionModel: @unchecked Sendable {
         }
     }
 
+    /// The projector's inner width (`mm.1`'s outputs).
+    public var projection1Rows: Int { projection1.rows }
+
     /// Bytes of weights the encoder reads per image (every tensor of the file).
     public var weightByteCount: Int { file.tensorByteCount }
 }

@@ -163,6 +163,29 @@ public enum Daemon {
             }
             logger.info("draft model ready", metadata: ["draft_model": "\(draftPath)", "memory_plan": "\(draft!.loaded.plan)"])
         }
+        var vision: VisionProjector?
+        if let visionName = configuration.visionModel {
+            let visionPath: String
+            do {
+                visionPath = try ModelLocation.resolve(visionName, modelsDirectory: configuration.modelsDir, environment: environment)
+            } catch {
+                throw DaemonError(.model, "vision_model: \(error.message)")
+            }
+            notifier.status("loading the vision model \(visionPath)")
+            do {
+                vision = try VisionProjector(path: visionPath, target: loaded, lockWeights: configuration.mlock)
+            } catch let error as EngineError {
+                throw DaemonError(.configuration, "vision_model: \(error.message)")
+            } catch {
+                throw DaemonError(.model, "vision_model \(visionPath): \(error)")
+            }
+            logger.info(
+                "vision model ready",
+                metadata: [
+                    "vision_model": "\(visionPath)", "weights": "\(MemoryPlan.formatted(vision!.file.fileSize))",
+                    "encode_memory": "\(MemoryPlan.formatted(vision!.workingBytes))",
+                ])
+        }
         notifier.status("warming up \(modelPath)")
         do {
             try loaded.warmUp()
@@ -182,7 +205,7 @@ public enum Daemon {
         let pingEvery = notifier.watchdogInterval.map { $0 / 2 }
         let pacer = ThermalPacer(limits: limits, zones: ThermalZones(directory: configuration.thermalZones))
         let engine = InferenceEngine(
-            loaded: loaded, draft: draft,
+            loaded: loaded, draft: draft, vision: vision,
             configuration: .init(
                 prefillChunk: configuration.prefillChunk, queueLimit: configuration.maxQueuedRequests,
                 queueWait: .milliseconds(Int64(configuration.maxQueueWaitSeconds * 1000)),

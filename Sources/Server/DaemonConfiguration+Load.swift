@@ -62,7 +62,7 @@ extension DaemonConfiguration {
                 name = String(argument[..<equals])
                 value = String(argument[argument.index(after: equals)...])
             }
-            let setting = settings.first(where: { $0.flag == name })
+            let setting = settings.first(where: { $0.flag == name || $0.aliases.contains(name) })
             if value == nil, setting?.isBoolean == true {
                 // A boolean flag alone means true; a following true/false (or yes/no, 1/0, on/off) is its value.
                 if index < arguments.count, (try? DaemonConfiguration.boolean(arguments[index], "")) != nil {
@@ -241,7 +241,7 @@ extension DaemonConfiguration {
         lines.append("prefill_chunk = \(prefillChunk)")
         if let memoryBudget { lines.append("memory_budget = \"\(memoryBudget)\"") }
         lines.append("mlock = \(mlock)")
-        lines.append("max_message_bytes = \(maxMessageBytes)")
+        if let maxMessageBytesSetting { lines.append("max_message_bytes = \(maxMessageBytesSetting)") }
         lines.append("max_connections = \(maxConnections)")
         lines.append("max_queued_requests = \(maxQueuedRequests)")
         lines.append("max_queue_wait_seconds = \(maxQueueWaitSeconds)")
@@ -251,6 +251,7 @@ extension DaemonConfiguration {
         lines.append("default_max_tokens = \(defaultMaxTokens)")
         lines.append("speculative = \(quote(speculative.rawValue))")
         if let draftModel { lines.append("draft_model = \(quote(draftModel))") }
+        if let visionModel { lines.append("vision_model = \(quote(visionModel))") }
         lines.append("thermal_zones = \(quote(thermalZones))")
         lines.append("thermal_soft_limit = \(thermalSoftLimit)")
         lines.append("thermal_hard_limit = \(thermalHardLimit)")

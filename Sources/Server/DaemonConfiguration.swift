@@ -44,8 +44,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var memoryBudget: Int?
     /// Lock the weights in memory.
     public var mlock = false
-    /// The largest request message, in bytes.
-    public var maxMessageBytes = 1 << 20
+    /// The largest request message, in bytes, when set (`max_message_bytes`).
+    public var maxMessageBytesSetting: Int?
+    /// The largest request message, in bytes: as set, else 1 MiB, or 24 MiB with a vision model (a
+    /// photo in base64 is a few MiB; `ImageLimits` caps an image at 20 MiB).
+    public var maxMessageBytes: Int { maxMessageBytesSetting ?? (visionModel == nil ? 1 << 20 : 24 << 20) }
     /// Connections open at once; more are refused.
     public var maxConnections = 64
     /// Requests waiting for the model; more get `Busy`.
@@ -64,6 +67,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var speculative = SpeculativeMode.off
     /// A smaller model with the same vocabulary that guesses tokens ahead (`speculative` draft/auto).
     public var draftModel: String?
+    /// The vision projector (`mmproj`) for the model: prompts may then carry images.
+    public var visionModel: String?
     /// The directory holding `thermal_zone*`.
     public var thermalZones = "/sys/class/thermal"
     /// °C where pacing starts.
@@ -88,6 +93,8 @@ extension DaemonConfiguration {
         public var key: String
         public var help: String
         public var defaultValue: String
+        /// Other command-line flags for it (`--mmproj`, llama.cpp's name).
+        public var aliases: [String] = []
         let apply: @Sendable (inout DaemonConfiguration, String) throws -> Void
 
         /// The command-line flag.
@@ -179,8 +186,10 @@ extension DaemonConfiguration {
         Setting(key: "mlock", help: "Lock the weights in memory (needs RLIMIT_MEMLOCK / LimitMEMLOCK=).", defaultValue: "false") {
             $0.mlock = try boolean($1, "mlock")
         },
-        Setting(key: "max_message_bytes", help: "The largest request message in bytes.", defaultValue: "1048576") {
-            $0.maxMessageBytes = try integer($1, "max_message_bytes", 1024...(64 << 20))
+        Setting(
+            key: "max_message_bytes", help: "The largest request message in bytes (images travel in base64 inside it).",
+            defaultValue: "1048576, or 25165824 with a vision_model") {
+            $0.maxMessageBytesSetting = try integer($1, "max_message_bytes", 1024...(64 << 20))
         },
         Setting(key: "max_connections", help: "Connections open at once; more are closed at once.", defaultValue: "64") {
             $0.maxConnections = try integer($1, "max_connections", 1...65536)
@@ -216,6 +225,11 @@ extension DaemonConfiguration {
             help: "A smaller GGUF with the same vocabulary that guesses tokens ahead for speculative draft and auto (e.g. Ministral 3 3B for 8B, or a lower-bit copy of the model): a path or a name in models_dir; planned in what the memory budget leaves.",
             defaultValue: "(none)"
         ) { $0.draftModel = try path($1, "draft_model") },
+        Setting(
+            key: "vision_model",
+            help: "The model's vision projector (llama.cpp's mmproj GGUF, projector type pixtral: Ministral 3, Mistral Small 3.1, Pixtral), a path or a name in models_dir: Chat messages may then carry images; planned in what the memory budget leaves.",
+            defaultValue: "(none)", aliases: ["--mmproj"]
+        ) { $0.visionModel = try path($1, "vision_model") },
         Setting(key: "thermal_zones", help: "Directory holding thermal_zone*/temp.", defaultValue: "/sys/class/thermal") {
             $0.thermalZones = try path($1, "thermal_zones")
         },

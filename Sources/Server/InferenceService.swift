@@ -43,7 +43,7 @@ final class InferenceService: Sendable {
         builder = RequestBuilder(
             tokenizer: loaded.tokenizer, chatEncoder: chatEncoder, contextLength: loaded.contextLength,
             vocabularySize: loaded.vocabularySize, defaultMaxTokens: configuration.defaultMaxTokens,
-            fillInTheMiddle: loaded.fillInTheMiddle, defaultSpeculative: configuration.speculative)
+            fillInTheMiddle: loaded.fillInTheMiddle, defaultSpeculative: configuration.speculative, vision: engine.vision)
     }
 
     /// Sends one reply (bytes with their NUL); returns false when the connection is gone.

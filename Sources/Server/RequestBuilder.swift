@@ -28,11 +28,14 @@ package struct RequestBuilder: Sendable {
     package let grammars: GrammarCompiler?
     /// `speculative` when a request gives none.
     package let defaultSpeculative: SpeculativeMode
+    /// Prepares a Chat's images (nil: no vision model, image chunks are refused).
+    package let vision: VisionProjector?
 
     package init(
         tokenizer: Tokenizer?, chatEncoder: ChatEncoder?, contextLength: Int, vocabularySize: Int, defaultMaxTokens: Int,
-        fillInTheMiddle: FillInTheMiddle? = nil, defaultSpeculative: SpeculativeMode = .off
+        fillInTheMiddle: FillInTheMiddle? = nil, defaultSpeculative: SpeculativeMode = .off, vision: VisionProjector? = nil
     ) {
+        self.vision = vision
         self.defaultSpeculative = defaultSpeculative
         self.fillInTheMiddle = fillInTheMiddle
         self.tokenizer = tokenizer
@@ -125,6 +128,7 @@ package struct RequestBuilder: Sendable {
         let ordered = try? ChatJSON(parsing: String(decoding: call.bytes, as: UTF8.self))
         let orderedParameters = ordered?["parameters"]
         var messages: [ChatMessage] = []
+        var images: [PreparedImage] = []
         for (index, message) in parameters.messages.enumerated() {
             guard let role = ChatMessage.Role(rawValue: message.role) else {
                 throw .invalidParameter(
@@ -137,7 +141,7 @@ package struct RequestBuilder: Sendable {
                     arguments: Self.element(orderedCalls, callIndex)?["arguments"] ?? Self.chatJSON(toolCall.arguments),
                     id: toolCall.id)
             }
-            messages.append(try Self.chatMessage(message, role: role, calls: calls, index: index))
+            messages.append(try Self.chatMessage(message, role: role, calls: calls, index: index, vision: vision, images: &images))
         }
         let choice = try Self.toolChoice(parameters.toolChoice)
         let tools = choice == .none ? [] : (parameters.tools ?? []).enumerated().map { index, tool in
@@ -167,6 +171,13 @@ package struct RequestBuilder: Sendable {
             throw .invalidParameter(parameter: "messages", reason: "\(error)")
         }
         var built = try request(prompt, parameters.options, call: call, ordered: ordered, randomSeed: randomSeed)
+        if !images.isEmpty {
+            let positions = encoder.imagePositions(in: prompt)
+            guard positions.count == images.count else {
+                throw .invalidParameter(parameter: "messages", reason: "the chat format placed \(positions.count) of \(images.count) images")
+            }
+            built.images = zip(images, positions).map { $0.placed(at: $1) }
+        }
         built.toolCalls = toolCalls
         built.reasoning = try reasoning(parameters.options, encoder: encoder, prompt: prompt, constrained: toolCalls != nil || built.grammar != nil)
         return ChatRequest(request: built, tools: tools)
@@ -174,9 +185,10 @@ package struct RequestBuilder: Sendable {
 
     /// A wire message as a chat message: `reasoning` (an assistant's) becomes a closed think chunk
     /// before the content, `chunks` replace `content`.
-    static func chatMessage(_ message: Message, role: ChatMessage.Role, calls: [Tokenization.ToolCall], index: Int) throws(WireError)
-        -> ChatMessage
-    {
+    static func chatMessage(
+        _ message: Message, role: ChatMessage.Role, calls: [Tokenization.ToolCall], index: Int, vision: VisionProjector? = nil,
+        images: inout [PreparedImage]
+    ) throws(WireError) -> ChatMessage {
         let at = "messages[\(index)]"
         if message.reasoning != nil, role != .assistant {
             throw .invalidParameter(parameter: "\(at).reasoning", reason: "only an assistant message has reasoning")
@@ -188,8 +200,26 @@ package struct RequestBuilder: Sendable {
         guard message.content.isEmpty, message.reasoning == nil else {
             throw .invalidParameter(parameter: "\(at).chunks", reason: "chunks replace content and reasoning: leave those empty")
         }
-        let converted = chunks.map { chunk -> ChatMessage.ContentChunk in
-            chunk.type == "text" ? .text(chunk.text ?? "") : .thinking(chunk.thinking ?? "", closed: chunk.closed ?? true)
+        var converted: [ChatMessage.ContentChunk] = []
+        for (chunkIndex, chunk) in chunks.enumerated() {
+            switch chunk.type {
+            case "text": converted.append(.text(chunk.text ?? ""))
+            case "image":
+                let parameter = "\(at).chunks[\(chunkIndex)]"
+                guard let vision else {
+                    throw .invalidParameter(parameter: parameter, reason: "the daemon has no vision model (vision_model) to read images with")
+                }
+                guard role == .user else { throw .invalidParameter(parameter: parameter, reason: "only user messages may hold images") }
+                guard let bytes = chunk.imageBytes else { throw .invalidParameter(parameter: parameter, reason: "the image data is not base64") }
+                do {
+                    let image = try vision.prepare(bytes)
+                    images.append(image)
+                    converted.append(.image(columns: image.grid.columns, rows: image.grid.rows))
+                } catch {
+                    throw .invalidParameter(parameter: parameter, reason: "\(error)")
+                }
+            default: converted.append(.thinking(chunk.thinking ?? "", closed: chunk.closed ?? true))
+            }
         }
         return ChatMessage(role, chunks: converted, toolCalls: calls, toolCallID: message.toolCallId, prefix: message.prefix ?? false)
     }

@@ -57,7 +57,10 @@ public struct ChatEncoder: Sendable {
     public func encode(_ messages: [ChatMessage], tools: [ToolDefinition] = [], addGenerationPrompt: Bool = true) throws
         -> [TokenID]
     {
-        switch format {
+        if format.mistralVersion == nil, let index = messages.firstIndex(where: \.hasImages) {
+            throw TokenizerError(.invalidChat, "messages[\(index)]: format \(format) has no image tokens")
+        }
+        return switch format {
         case .chatML: try encodeChatML(messages, tools: tools, addGenerationPrompt: addGenerationPrompt)
         case .gemma: try encodeGemma(messages, addGenerationPrompt: addGenerationPrompt)
         default: try encodeMistral(messages, tools: tools, version: format.mistralVersion ?? 3)
@@ -87,6 +90,9 @@ public struct ChatEncoder: Sendable {
             if message.hasThinking, message.role == .user || message.role == .tool {
                 throw TokenizerError(.invalidChat, "messages[\(index)]: only system and assistant messages may hold thinking")
             }
+            if message.hasImages, message.role != .user {
+                throw TokenizerError(.invalidChat, "messages[\(index)]: only user messages may hold images")
+            }
             switch message.role {
             case .system:
                 // v3 folds system text into the last user turn; v7+ keeps it where it is.
@@ -100,9 +106,15 @@ public struct ChatEncoder: Sendable {
                 if !tools.isEmpty && index == toolsAt {
                     out += [try control("[AVAILABLE_TOOLS]")] + text(toolsJSON) + [try control("[/AVAILABLE_TOOLS]")]
                 }
-                var content = message.text
-                if version < 7 && index == userIndices.last && !systemText.isEmpty { content = systemText + "\n\n" + content }
-                out += [try control("[INST]")] + text(content) + [try control("[/INST]")]
+                let foldsSystem = version < 7 && index == userIndices.last && !systemText.isEmpty
+                if message.hasImages {
+                    out += [try control("[INST]")] + (try imageContent(of: message, system: foldsSystem ? systemText : nil))
+                        + [try control("[/INST]")]
+                } else {
+                    var content = message.text
+                    if foldsSystem { content = systemText + "\n\n" + content }
+                    out += [try control("[INST]")] + text(content) + [try control("[/INST]")]
+                }
             case .assistant:
                 if version < 7 {
                     // mistral-common's v2/v3: content or calls, never both.
@@ -187,10 +199,67 @@ public struct ChatEncoder: Sendable {
                 out.append(thinking.open)
                 out += text(thought)
                 if closed { out.append(thinking.close) }
+            case .image:
+                break  // refused outside user messages before this is called
             }
         }
         flush()
         return out
+    }
+
+    /// A user message's content with images, as mistral-common's instruct tokenizer gives it: an image
+    /// that comes last after only text moves first (its `force_img_first`); neighbouring text chunks
+    /// joined by a blank line, each run of text tokenized on its own; each image as its placeholders
+    /// (`[IMG]` per token, `[IMG_BREAK]` after each row but the last, `[IMG_END]`). A v3 system prompt
+    /// comes first, tokenized alone with a blank line after it.
+    private func imageContent(of message: ChatMessage, system: String?) throws -> [TokenID] {
+        var chunks = message.chunks
+        if chunks.count >= 2, case .image = chunks.last!,
+            chunks.dropLast().allSatisfy({ if case .text = $0 { true } else { false } })
+        {
+            chunks.insert(chunks.removeLast(), at: 0)
+        }
+        let image = try control("[IMG]")
+        let rowBreak = try control("[IMG_BREAK]")
+        let end = try control("[IMG_END]")
+        var out: [TokenID] = []
+        if let system { out += text(system + "\n\n") }
+        var pending: [String] = []
+        func flush() {
+            if !pending.isEmpty { out += text(pending.joined(separator: "\n\n")) }
+            pending.removeAll()
+        }
+        for chunk in chunks {
+            switch chunk {
+            case .text(let piece):
+                if !piece.isEmpty { pending.append(piece) }
+            case .thinking:
+                break  // refused for user messages before this is called
+            case .image(let columns, let rows):
+                flush()
+                guard columns >= 1, rows >= 1, columns <= 1 << 16, rows <= 1 << 16 else {
+                    throw TokenizerError(.invalidChat, "an image of \(columns)×\(rows) tokens")
+                }
+                for row in 0..<rows {
+                    out += Array(repeating: image, count: columns)
+                    out.append(row == rows - 1 ? end : rowBreak)
+                }
+            }
+        }
+        flush()
+        return out
+    }
+
+    /// Where each image's placeholders start in `tokens` (a run of `[IMG]` ids begins; text never
+    /// encodes to control ids), in order; empty when the vocabulary has no `[IMG]`.
+    public func imagePositions(in tokens: [TokenID]) -> [Int] {
+        guard let image = tokenizer.vocabulary.id(forText: "[IMG]") else { return [] }
+        let rowBreak = tokenizer.vocabulary.id(forText: "[IMG_BREAK]")
+        var starts: [Int] = []
+        for (i, token) in tokens.enumerated() where token == image {
+            if i == 0 || (tokens[i - 1] != image && tokens[i - 1] != rowBreak) { starts.append(i) }
+        }
+        return starts
     }
 
     /// Refuses `prefix` anywhere but on a last, assistant message.

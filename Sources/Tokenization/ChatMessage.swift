@@ -26,6 +26,10 @@ public struct ChatMessage: Sendable, Equatable {
         case text(String)
         /// Thinking: `[THINK]text[/THINK]`, or `[THINK]text` when not closed (the thought goes on).
         case thinking(String, closed: Bool = true)
+        /// An image (user messages, Mistral formats), as its grid of image tokens: `columns` `[IMG]`
+        /// per row, `[IMG_BREAK]` between rows, `[IMG_END]` after the last (mistral-common's
+        /// `ImageChunk`; the pixels travel beside the conversation).
+        case image(columns: Int, rows: Int)
     }
 
     /// Creates a message.
@@ -63,6 +67,11 @@ public struct ChatMessage: Sendable, Equatable {
         self.toolCalls = toolCalls
         self.toolCallID = toolCallID
         self.prefix = prefix
+    }
+
+    /// Whether any chunk is an image.
+    public var hasImages: Bool {
+        chunks.contains { if case .image = $0 { true } else { false } }
     }
 
     /// Whether any chunk is thinking.

@@ -1,5 +1,6 @@
 // The parameter and reply types of io.brise.Inference (io.brise.Inference.varlink), in Swift.
 // Property names are the wire's snake_case names in camelCase (the coders convert).
+import Foundation
 
 /// How to pick each token (absent fields: the daemon's defaults).
 ///
@@ -267,20 +268,35 @@ public struct Message: Codable, Sendable, Equatable {
     }
 }
 
-/// A piece of a message's content: `{"type": "text", "text": …}` or `{"type": "thinking", "thinking":
-/// …, "closed": bool}` (closed unless false: an open thought is continued by the model).
+/// A piece of a message's content: `{"type": "text", "text": …}`, `{"type": "thinking", "thinking":
+/// …, "closed": bool}` (closed unless false: an open thought is continued by the model), or
+/// `{"type": "image", "data": base64}` (a PNG or JPEG file's bytes; user messages).
 public struct ContentChunk: Codable, Sendable, Equatable {
-    /// `text` or `thinking`.
+    /// `text`, `thinking` or `image`.
     public var type: String
     public var text: String?
     public var thinking: String?
     public var closed: Bool?
+    /// An image's file bytes, base64 (RFC 4648, padded).
+    public var data: String?
 
-    public init(type: String, text: String? = nil, thinking: String? = nil, closed: Bool? = nil) {
+    public init(type: String, text: String? = nil, thinking: String? = nil, closed: Bool? = nil, data: String? = nil) {
         self.type = type
         self.text = text
         self.thinking = thinking
         self.closed = closed
+        self.data = data
+    }
+
+    /// An image chunk carrying a file's bytes.
+    public static func image(_ bytes: some Collection<UInt8>) -> ContentChunk {
+        ContentChunk(type: "image", data: Data(bytes).base64EncodedString())
+    }
+
+    /// An image chunk's bytes (nil: not an image chunk, or not base64).
+    public var imageBytes: [UInt8]? {
+        guard type == "image", let data, let decoded = Data(base64Encoded: data) else { return nil }
+        return [UInt8](decoded)
     }
 
     /// A text chunk.
@@ -292,7 +308,7 @@ public struct ContentChunk: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case type, text, thinking, closed
+        case type, text, thinking, closed, data
     }
 
     public init(from decoder: any Decoder) throws {
@@ -301,17 +317,25 @@ public struct ContentChunk: Codable, Sendable, Equatable {
         text = try c.decodeIfPresent(String.self, forKey: .text)
         thinking = try c.decodeIfPresent(String.self, forKey: .thinking)
         closed = try c.decodeIfPresent(Bool.self, forKey: .closed)
+        data = try c.decodeIfPresent(String.self, forKey: .data)
         switch type {
+        case "image":
+            guard let data, text == nil, thinking == nil, closed == nil else {
+                throw DecodingError.dataCorruptedError(forKey: .data, in: c, debugDescription: "an image chunk has data (and no text or thinking)")
+            }
+            guard Data(base64Encoded: data) != nil else {
+                throw DecodingError.dataCorruptedError(forKey: .data, in: c, debugDescription: "an image chunk's data is not base64")
+            }
         case "text":
-            guard text != nil, thinking == nil, closed == nil else {
+            guard text != nil, thinking == nil, closed == nil, data == nil else {
                 throw DecodingError.dataCorruptedError(forKey: .text, in: c, debugDescription: "a text chunk has text (and no thinking or closed)")
             }
         case "thinking":
-            guard thinking != nil, text == nil else {
+            guard thinking != nil, text == nil, data == nil else {
                 throw DecodingError.dataCorruptedError(forKey: .thinking, in: c, debugDescription: "a thinking chunk has thinking (and no text)")
             }
         default:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "\"\(type.prefix(64))\" is not text or thinking")
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "\"\(type.prefix(64))\" is not text, thinking or image")
         }
     }
 }

@@ -126,13 +126,19 @@ type Message (
   prefix: ?bool
 )
 
-# A piece of a message: {"type": "text", "text": …} or {"type": "thinking", "thinking": …,
-# "closed": false} (closed unless false).
+# A piece of a message: {"type": "text", "text": …}, {"type": "thinking", "thinking": …,
+# "closed": false} (closed unless false), or {"type": "image", "data": …}: a PNG or JPEG file's bytes
+# in base64, in a user message, for a daemon started with a vision model (vision_model); the image
+# goes where the chunk stands (mistral-common's order). Bytes, not a path: the daemon's sandbox
+# (ProtectSystem=strict, PrivateTmp, its own user) cannot and should not read a client's files.
+# An unreadable image (not PNG/JPEG, truncated, over 20 MiB, over 25 megapixels or 16384 pixels a
+# side) is an InvalidParameter naming the chunk.
 type ContentChunk (
   type: string,
   text: ?string,
   thinking: ?string,
-  closed: ?bool
+  closed: ?bool,
+  data: ?string
 )
 
 # Continues a prompt as plain text (no chat template).
