@@ -55,6 +55,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]
         ),
 
+        // PNG (libpng) and JPEG (libjpeg-turbo) decoding into a caller-owned buffer; the libraries'
+        // longjmp error handling stays inside its C file. Debian: libpng-dev, libjpeg62-turbo-dev.
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
+
         // MARK: - Libraries
         .target(
             name: "GGUF",
@@ -70,10 +77,14 @@ let package = Package(
         .target(name: "StructuredOutput", swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
+        // Images for the vision projector: decoding (CImageCodecs) and Pixtral's preprocessing.
+        // Optimized in every configuration, as StructuredOutput: resampling a 25-megapixel image
+        // unoptimized would make the tests crawl.
+        .target(name: "Vision", dependencies: ["CImageCodecs"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(
             name: "Engine",
             dependencies: [
-                "GGUF", "Kernels", "Model", "Sampling", "StructuredOutput", "Tokenization",
+                "GGUF", "Kernels", "Model", "Sampling", "StructuredOutput", "Tokenization", "Vision",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -149,6 +160,7 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "GGUF", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "Model", "Kernels", "GGUF", "ModelStore", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),
         .testTarget(
             name: "BriseCommandsTests",

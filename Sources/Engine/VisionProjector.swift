@@ -1,6 +1,6 @@
 import Foundation
 public import GGUF
-public import Kernels
+import Kernels
 public import Model
 import Tokenization
 public import Vision
@@ -81,6 +81,9 @@ public final class VisionProjector: @unchecked Sendable {
         encoder = VisionEncoder(model: model, multiplier: multiplier, ops: try FloatOps(path: target.path))
     }
 
+    /// Bytes of the projector file (its weights, mapped).
+    public var weightBytes: Int { file.fileSize }
+
     /// The floats one encode of `patches` patches allocates, in bytes (activations, F16 keys and
     /// values, the FFN's bands, the merger and projector outputs).
     static func workingBytes(_ c: VisionConfiguration, model: VisionModel, patches: Int) -> Int {
@@ -143,6 +146,10 @@ public struct PreparedImage: Sendable {
     public var height: Int
     public var pixels: [Float]
     public var digest: UInt64
+
+    /// Image tokens per row, and rows (the chat encoder's `.image` chunk).
+    public var columns: Int { grid.columns }
+    public var rows: Int { grid.rows }
 
     /// The prompt image at `position`.
     public func placed(at position: Int) -> PromptImage {

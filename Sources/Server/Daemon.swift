@@ -182,7 +182,7 @@ public enum Daemon {
             logger.info(
                 "vision model ready",
                 metadata: [
-                    "vision_model": "\(visionPath)", "weights": "\(MemoryPlan.formatted(vision!.file.fileSize))",
+                    "vision_model": "\(visionPath)", "weights": "\(MemoryPlan.formatted(vision!.weightBytes))",
                     "encode_memory": "\(MemoryPlan.formatted(vision!.workingBytes))",
                 ])
         }

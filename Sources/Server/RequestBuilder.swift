@@ -214,7 +214,7 @@ package struct RequestBuilder: Sendable {
                 do {
                     let image = try vision.prepare(bytes)
                     images.append(image)
-                    converted.append(.image(columns: image.grid.columns, rows: image.grid.rows))
+                    converted.append(.image(columns: image.columns, rows: image.rows))
                 } catch {
                     throw .invalidParameter(parameter: parameter, reason: "\(error)")
                 }

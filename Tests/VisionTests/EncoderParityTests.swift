@@ -24,7 +24,7 @@ import Vision
     static let cases = projectors.flatMap { p in images.map { Case(projector: p, image: $0) } }
 
     static func fixture(_ projector: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("Fixtures/vision/tiny-pixtral-\(projector).json")))
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("vision/tiny-pixtral-\(projector).json")))
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
 
@@ -46,9 +46,9 @@ import Vision
             let root = try EncoderParityTests.fixture(c.projector)
             let images = root["images"] as! [String: Any]
             spec = images[c.image] as! [String: Any]
-            let projectorFile = try GGUFFile(path: Fixtures.path("Fixtures/vision/tiny-pixtral-mmproj-\(c.projector).gguf"))
+            let projectorFile = try GGUFFile(path: Fixtures.path("vision/tiny-pixtral-mmproj-\(c.projector).gguf"))
             let vision = try VisionModel(file: projectorFile)
-            let text = try LlamaModel(file: try GGUFFile(path: Fixtures.path("Fixtures/vision/tiny-mistral3-vision-Q8_0.gguf")))
+            let text = try LlamaModel(file: try GGUFFile(path: Fixtures.path("vision/tiny-mistral3-vision-Q8_0.gguf")))
             try vision.check(feeds: text)
             let path = KernelPath.best
             let pool = WorkerPool(threadCount: 2)
@@ -58,7 +58,7 @@ import Vision
             session = try ModelSession(model: text, contextLength: 2048, multiplier: multiplier, ops: ops)
             let cfg = vision.configuration
             preprocessor = .pixtral(patchSize: cfg.patchSize, mergeSize: cfg.mergeSize, mean: cfg.imageMean, std: cfg.imageStandardDeviation)
-            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.path("Fixtures/vision/" + (spec["file"] as! String)))))
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.path("vision/" + (spec["file"] as! String)))))
             rgb = try ImageDecoder.decode(bytes)
         }
     }
@@ -78,7 +78,7 @@ import Vision
         #expect(out.width == width)
         var rows: [(Int, [Float])] = []
         if let file = expected["file"] as? String {
-            let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("Fixtures/vision/" + file)))
+            let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("vision/" + file)))
             let all = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
             #expect(all.count == out.values.count)
             rows = (0..<(all.count / width)).map { ($0, Array(all[($0 * width)..<(($0 + 1) * width)])) }
@@ -88,7 +88,7 @@ import Vision
             let norms = expected["rowNorms"] as! [Double]
             for (r, norm) in norms.enumerated() {
                 let ours = out.values[(r * width)..<((r + 1) * width)].reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-                #expect(abs(ours - norm) <= 1e-3 * max(1, norm), "row \(r) norm \(ours) vs \(norm)")
+                #expect(abs(ours - norm) <= 5e-3 * max(1, norm), "row \(r) norm \(ours) vs \(norm)")
             }
         }
         var dot = 0.0, a = 0.0, b = 0.0, worst = 1.0, maxDiff: Float = 0
@@ -146,7 +146,7 @@ import Vision
     func decoded(_ image: String) throws {
         let spec = (try Self.fixture("F16")["images"] as! [String: Any])[image] as! [String: Any]
         let file = spec["file"] as! String
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.path("Fixtures/vision/" + file))))
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.path("vision/" + file))))
         let rgb = try ImageDecoder.decode(bytes)
         let decoded = spec["decoded"] as! [String: Any]
         #expect(rgb.width == decoded["nx"] as! Int && rgb.height == decoded["ny"] as! Int)
@@ -154,5 +154,39 @@ import Vision
         if file.hasSuffix(".png") {
             #expect(digest == decoded["rgbSha256"] as! String)
         }
+    }
+}
+
+extension EncoderParityTests {
+    /// The text side alone: llama.cpp's own embeddings (its files), placed at the image positions of
+    /// the prompt, give llama.cpp's first logits bit for bit and its 32 greedy tokens.
+    @Test("llama.cpp's embeddings through our text model: its logits bit for bit", arguments: cases)
+    func textSide(_ c: Case) throws {
+        let s = try Setup(c)
+        let run = (s.spec["runs"] as! [String: Any])["flashOn"] as! [String: Any]
+        let expected = run["embeddings"] as! [String: Any]
+        guard let file = expected["file"] as? String else { return }  // large images keep only a digest
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("vision/" + file)))
+        let values = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let grid = s.spec["grid"] as! [String: Any]
+        let embeddings = ImageEmbeddings(
+            grid: ImageTokenGrid(columns: grid["mergedX"] as! Int, rows: grid["mergedY"] as! Int), width: expected["nEmbd"] as! Int,
+            values: values)
+        let layout = s.spec["layout"] as! [Int]
+        let first = try #require(layout.firstIndex(of: -1))
+        var logits = try s.session.evaluate(
+            layout.map { Int32($0 < 0 ? 0 : $0) }, images: [ModelSession.PlacedImage(position: first, embeddings: embeddings)])
+        let sequential = run["sequential"] as! [String: Any]
+        let expectedFirst = Data(base64Encoded: sequential["firstLogits"] as! String)!.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let maxDiff = zip(logits, expectedFirst).map { abs($0 - $1) }.max() ?? 0
+        #expect(maxDiff == 0, "first logits differ by \(maxDiff)")
+        let greedy = sequential["greedy32"] as! [Int]
+        var ours: [Int] = []
+        for _ in 0..<greedy.count {
+            let next = logits.indices.max { logits[$0] < logits[$1] }!
+            ours.append(next)
+            logits = try s.session.evaluate([Int32(next)])
+        }
+        #expect(ours == greedy)
     }
 }
