@@ -54,6 +54,12 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]
         ),
+        // PNG (libpng) and JPEG (libjpeg-turbo) decoding into a caller-owned buffer; the libraries'
+        // longjmp error handling stays inside its C file. Debian: libpng-dev, libjpeg62-turbo-dev.
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
 
         // MARK: - Libraries
         .target(
@@ -70,6 +76,10 @@ let package = Package(
         .target(name: "StructuredOutput", swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "Tokenization", dependencies: ["GGUF"]),
         .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
+        // Images for the vision projector: decoding (CImageCodecs) and Pixtral's preprocessing.
+        // Optimized in every configuration, as StructuredOutput: resampling a 25-megapixel image
+        // unoptimized would make the tests crawl.
+        .target(name: "Vision", dependencies: ["CImageCodecs"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(
             name: "Engine",
             dependencies: [
@@ -149,6 +159,7 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "GGUF", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "GGUF", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "ModelStore", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF", "TestSupport"]),
         .testTarget(
             name: "BriseCommandsTests",
@@ -159,8 +170,8 @@ let package = Package(
         .target(
             name: "FuzzHarness",
             dependencies: [
-                "Engine", "GGUF", "Model", "Sampling", "Server", "StructuredOutput", "Tokenization", "WireProtocol", "TestSupport",
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                "Engine", "GGUF", "Model", "Sampling", "Server", "StructuredOutput", "Tokenization", "Vision", "WireProtocol",
+                "TestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/Fuzz/Harness"
