@@ -54,6 +54,12 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]
         ),
+        // PNG (libpng) and JPEG (libjpeg-turbo) decoding into a caller-owned buffer; the libraries'
+        // longjmp error handling stays inside its C file. Debian: libpng-dev, libjpeg62-turbo-dev.
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
 
         // PNG (libpng) and JPEG (libjpeg-turbo) decoding into a caller-owned buffer; the libraries'
         // longjmp error handling stays inside its C file. Debian: libpng-dev, libjpeg62-turbo-dev.
@@ -171,8 +177,8 @@ let package = Package(
         .target(
             name: "FuzzHarness",
             dependencies: [
-                "Engine", "GGUF", "Model", "Sampling", "Server", "StructuredOutput", "Tokenization", "WireProtocol", "TestSupport",
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                "Engine", "GGUF", "Model", "Sampling", "Server", "StructuredOutput", "Tokenization", "Vision", "WireProtocol",
+                "TestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/Fuzz/Harness"

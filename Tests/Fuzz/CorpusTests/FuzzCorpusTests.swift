@@ -70,6 +70,12 @@ import Testing
         for (_, bytes) in inputs { GrammarFuzzer.runGBNF(bytes) }
     }
 
+    @Test func imageCorpus() throws {
+        let inputs = try Self.inputs("image")
+        #expect(inputs.count >= 6)
+        for (_, bytes) in inputs { ImageFuzzer.run(bytes) }
+    }
+
     @Test func configurationCorpus() throws {
         let inputs = try Self.inputs("config")
         #expect(inputs.count >= 4)

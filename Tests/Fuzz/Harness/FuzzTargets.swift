@@ -2,7 +2,7 @@
 /// `BRISE_FUZZ_TARGET`) and for anything else that wants to run one.
 public enum FuzzTargets {
     /// The target names, in the order scripts/fuzz runs them.
-    public static let names = ["request", "tokenizer", "gguf", "config", "schema", "gbnf", "http"]
+    public static let names = ["request", "tokenizer", "gguf", "config", "schema", "gbnf", "http", "image"]
 
     /// The target called `name`, loaded (vocabularies read) and ready to take inputs; nil for an unknown name.
     public static func named(_ name: String) -> (@Sendable ([UInt8]) -> Void)? {
@@ -20,6 +20,7 @@ public enum FuzzTargets {
         case "http":
             let fuzzer = HTTPFuzzer()
             return { fuzzer.run($0) }
+        case "image": return { ImageFuzzer.run($0) }
         default: return nil
         }
     }
