@@ -61,13 +61,6 @@ let package = Package(
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
         ),
 
-        // PNG (libpng) and JPEG (libjpeg-turbo) decoding into a caller-owned buffer; the libraries'
-        // longjmp error handling stays inside its C file. Debian: libpng-dev, libjpeg62-turbo-dev.
-        .target(
-            name: "CImageCodecs",
-            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
-        ),
-
         // MARK: - Libraries
         .target(
             name: "GGUF",
