@@ -202,12 +202,30 @@ package struct OpenAIRequest: Sendable {
         case nil, .null?: out["content"] = .string("")
         case .array(let parts)?:
             // Text parts are joined; with mistral-common's thinking parts ({"type": "thinking",
-            // "thinking", "closed"}) the parts become the message's chunks, in order.
+            // "thinking", "closed"}) or images (image_url) the parts become the message's chunks, in order.
             var text = ""
             var chunks: [WireJSON] = []
             var thinks = false
             for (p, part) in parts.enumerated() {
                 guard case .object(let o) = part else { throw .invalid("\(at).content[\(p)]", "\(at).content[\(p)]: expected an object") }
+                if o["type"] == .string("image_url") {
+                    // OpenAI's {"image_url": {"url": …}} and La Plateforme's {"image_url": "…"}: a data:
+                    // URL with base64 bytes (the daemon fetches nothing from the network).
+                    let place = "\(at).content[\(p)]"
+                    var url: String?
+                    switch o["image_url"] {
+                    case .string(let u)?: url = u
+                    case .object(let inner)?: if case .string(let u)? = inner["url"] { url = u }
+                    default: break
+                    }
+                    guard let url else { throw .invalid(place, "\(place): image_url needs a url") }
+                    guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64") else {
+                        throw .invalid(place, "\(place): only data: URLs with base64 image bytes are accepted (the daemon fetches nothing)")
+                    }
+                    thinks = true
+                    chunks.append(.object(["type": "image", "data": .string(String(url[url.index(after: comma)...]))]))
+                    continue
+                }
                 if o["type"] == .string("thinking"), case .string(let t)? = o["thinking"] {
                     thinks = true
                     var chunk: [String: WireJSON] = ["type": "thinking", "thinking": .string(t)]
@@ -216,7 +234,7 @@ package struct OpenAIRequest: Sendable {
                     continue
                 }
                 guard o["type"] == .string("text"), case .string(let t)? = o["text"] else {
-                    throw .invalid("\(at).content[\(p)]", "\(at).content[\(p)]: only text and thinking parts are supported")
+                    throw .invalid("\(at).content[\(p)]", "\(at).content[\(p)]: only text, image_url and thinking parts are supported")
                 }
                 text += t
                 chunks.append(.object(["type": "text", "text": .string(t)]))

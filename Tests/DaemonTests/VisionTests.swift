@@ -149,5 +149,42 @@ extension Daemon {
             #expect(wrong.waitForExit(timeout: 20) != 0)
             #expect(wrong.standardError.contains("vision_model") && wrong.standardError.contains("width"), "\(wrong.standardError)")
         }
+
+        /// The OpenAI shape over HTTP: an `image_url` part with a data: URL gives the Varlink answer; a
+        /// remote URL is refused (the daemon fetches nothing); a photo-sized body fits the message limit
+        /// a vision model raises to 24 MiB.
+        @Test func openAIImagePartsOverHTTP() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            let http = directory.appendingPathComponent("http.sock").path
+            let (daemon, socket) = try Daemon.start(model: Self.text, ["--context", "1024", "--mmproj", Self.projector, "--http-socket", http])
+            let image = try Self.image("200x120.png")
+            let varlink = try VarlinkTestClient(path: socket).collect("io.brise.Inference.Chat", Self.chat(image, tokens: 8))
+            func body(_ url: String) -> String {
+                Daemon.json([
+                    "messages": [["role": "user", "content": [["type": "image_url", "image_url": ["url": url]], ["type": "text", "text": "Describe the image."]]]],
+                    "max_tokens": 8, "temperature": 0,
+                ])
+            }
+            let file = directory.appendingPathComponent("body.json")
+            try Data(body("data:image/png;base64," + image.base64EncodedString()).utf8).write(to: file)
+            let ok = try HTTP.curl(http, ["-H", "Content-Type: application/json", "--data-binary", "@" + file.path, "http://brised/v1/chat/completions"])
+            #expect(ok.status == 200, "\(ok)")
+            let reply = try #require(try JSONSerialization.jsonObject(with: Data(ok.body.utf8)) as? [String: Any])
+            let content = (((reply["choices"] as? [[String: Any]])?.first)?["message"] as? [String: Any])?["content"] as? String
+            #expect(content == Daemon.text(varlink), "\(ok.body)")
+
+            try Data(body("https://example.com/cat.png").utf8).write(to: file)
+            let remote = try HTTP.curl(http, ["-H", "Content-Type: application/json", "--data-binary", "@" + file.path, "http://brised/v1/chat/completions"])
+            #expect(remote.status == 400 && remote.body.contains("data:"), "\(remote)")
+
+            // 6 MiB of image bytes (a broken PNG: an invalid_request naming the part, not a 413).
+            var big = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+            big += Data(repeating: 0x41, count: 6 << 20)
+            try Data(body("data:image/png;base64," + big.base64EncodedString()).utf8).write(to: file)
+            let large = try HTTP.curl(http, ["-H", "Content-Type: application/json", "--data-binary", "@" + file.path, "http://brised/v1/chat/completions"])
+            #expect(large.status == 400 && large.body.contains("messages[0].chunks[0]"), "\(large.status) \(large.body.prefix(300))")
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 20) == 0)
+        }
     }
 }
