@@ -19,9 +19,9 @@ What it writes under Fixtures/vision/ (see Fixtures/vision/README.md):
 - tiny-pixtral-mmproj-Q8_0.gguf: the same quantized by llama.cpp's own quantizer (llama_model_quantize
   on the `clip` arch): matrices Q8_0, while llama.cpp keeps v.patch_embd and mm.patch_merger as they
   were (F16).
-- tiny-mistral3-vision-Q8_0.gguf: a 2-layer `mistral3` text model of width 128 with a toy
+- tiny-mistral3-vision-F32.gguf: a 2-layer `mistral3` text model of width 128 with a toy
   SentencePiece-style vocabulary holding the control tokens <s> </s> [INST] [/INST] [IMG] [IMG_BREAK]
-  [IMG_END]; written as F32 from a seeded RNG, quantized to Q8_0 by llama.cpp. The mmproj's
+  [IMG_END]; written as F32 from a seeded RNG and kept F32 (see make_tiny). The mmproj's
   v.token_embd.img_break is this F32 model's token_embd row of [IMG_BREAK], as the converter does.
 - images/*.png, images/*.jpg: deterministic synthetic images of several sizes and aspect ratios.
 - tiny-pixtral-<F16|Q8_0>.json (+ embd/*.f32): per image, llama.cpp's decoded bitmap, the chunks of
@@ -540,10 +540,13 @@ def make_tiny() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     CACHE.mkdir(parents=True, exist_ok=True)
     vocab = vision_vocab()
-    f32 = CACHE / "tiny-mistral3-vision-F32.gguf"
+    # F32 text weights: a quantized text model re-rounds its activations at every layer, and a
+    # 1e-4 change in the image embeddings (clip flash attention on vs off inside llama.cpp itself)
+    # then moves the first logits by ~0.2 and flips greedy continuations; in F32 it moves them by
+    # ~0.003, so 32 greedy tokens test the image path rather than the rounding.
+    f32 = OUT / "tiny-mistral3-vision-F32.gguf"
     mmf.write_f32(f32, TEXT, vocab, 1000)
-    text_model = OUT / "tiny-mistral3-vision-Q8_0.gguf"
-    mmf.quantize(f32, text_model, 7)
+    text_model = f32
     img_break = token_row(f32, vocab["tokens"].index("[IMG_BREAK]"))
     f16 = OUT / "tiny-pixtral-mmproj-F16.gguf"
     write_mmproj(f16, TINY_VISION, img_break, 1001)

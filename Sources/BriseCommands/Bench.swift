@@ -4,7 +4,7 @@ public import ArgumentParser
 public struct Bench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Measure Brise's speed (build with -c release first).",
-        subcommands: [BenchModel.self, BenchKernels.self, BenchTokenizer.self, BenchGrammar.self],
+        subcommands: [BenchModel.self, BenchKernels.self, BenchTokenizer.self, BenchGrammar.self, BenchVision.self],
         defaultSubcommand: BenchModel.self
     )
 

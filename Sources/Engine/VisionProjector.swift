@@ -123,6 +123,9 @@ public final class VisionProjector: @unchecked Sendable {
         }
     }
 
+    /// Encodes one image, for `brise bench vision` (the engine encodes on its own thread).
+    public func encodeForBenchmark(_ image: PromptImage) throws -> ImageEmbeddings { try encode(image) }
+
     /// FNV-1a over the size and pixels, 64 bits.
     static func digest(_ image: RGBImage) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -12,7 +12,7 @@ import Glibc
 /// and gives the text `brise generate --image` gives in process.
 extension Daemon {
     @Suite struct Vision {
-        static let text = Fixtures.path("vision/tiny-mistral3-vision-Q8_0.gguf")
+        static let text = Fixtures.path("vision/tiny-mistral3-vision-F32.gguf")
         static let projector = Fixtures.path("vision/tiny-pixtral-mmproj-F16.gguf")
 
         static func image(_ name: String) throws -> Data {

@@ -48,7 +48,7 @@ import Vision
             spec = images[c.image] as! [String: Any]
             let projectorFile = try GGUFFile(path: Fixtures.path("vision/tiny-pixtral-mmproj-\(c.projector).gguf"))
             let vision = try VisionModel(file: projectorFile)
-            let text = try LlamaModel(file: try GGUFFile(path: Fixtures.path("vision/tiny-mistral3-vision-Q8_0.gguf")))
+            let text = try LlamaModel(file: try GGUFFile(path: Fixtures.path("vision/tiny-mistral3-vision-F32.gguf")))
             try vision.check(feeds: text)
             let path = KernelPath.best
             let pool = WorkerPool(threadCount: 2)
