@@ -66,7 +66,7 @@ let package = Package(
             name: "GGUF",
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
-        .target(name: "Kernels", dependencies: ["CKernels"]),
+        .target(name: "Kernels", dependencies: ["CKernels", "COpenBLAS"]),
         // The line editor under `brise chat` (libedit, with a reader that makes Ctrl-C abandon a line).
         .target(name: "CLineEditor", dependencies: ["CEditLine"]),
         .target(name: "Sampling"),

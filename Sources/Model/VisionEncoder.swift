@@ -60,6 +60,12 @@ public final class VisionEncoder: @unchecked Sendable {
 
     /// Rows per band of the FFN's gate and up projections (bounds the FFN's working memory).
     public static let ffnBand = 256
+    /// Rows from which a product goes through SGEMM (`multiplyThroughBLAS`) rather than the
+    /// vec-dot-ordered mat-mat kernels.
+    static let blasRows = 32
+    /// Query rows per block of attention scores (bounds the scores to `block × patches` floats per worker).
+    static let attentionBlock = 96
+
     /// The most patches one image may have (llama.cpp's Pixtral limit is 1024 tokens, so 4096 patches
     /// with a 2×2 merge).
     public static let maximumPatches = 16_384
@@ -243,9 +249,13 @@ public final class VisionEncoder: @unchecked Sendable {
     private func multiply(
         _ w: WeightMatrix, _ x: UnsafeMutablePointer<Float>, rows: Int, bias: FloatVector?, into y: UnsafeMutablePointer<Float>
     ) {
-        multiplier.multiply(
-            w, batch: UnsafeBufferPointer(start: x, count: rows * w.columns), count: rows,
-            into: UnsafeMutableBufferPointer(start: y, count: rows * w.rows))
+        let input = UnsafeBufferPointer(start: x, count: rows * w.columns)
+        let output = UnsafeMutableBufferPointer(start: y, count: rows * w.rows)
+        if rows >= Self.blasRows {
+            multiplier.multiplyThroughBLAS(w, batch: input, count: rows, into: output)
+        } else {
+            multiplier.multiply(w, batch: input, count: rows, into: output)
+        }
         if let bias {
             for r in 0..<rows {
                 ops.add(y + r * w.rows, bias.base, into: y + r * w.rows, count: w.rows)
@@ -308,44 +318,50 @@ public final class VisionEncoder: @unchecked Sendable {
         }
     }
 
-    /// Attention of every patch over every patch, head by head, written over the queries.
+    /// Attention of every patch over every patch, head by head, written over the queries, as
+    /// llama.cpp's CPU flash-attention path computes it for a batch of queries (its tiled kernel):
+    /// keys and values rounded to F16 (the graph's casts), queries and scores in F32, softmax in
+    /// F32, the output accumulated in F32. Each worker takes whole heads, in blocks of query rows:
+    /// scores `Q·Kᵀ` through SGEMM, a scaled softmax per row, then `P·V` through SGEMM.
     private func attend(_ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, rows: Int) {
         let c = model.configuration
         let dimension = c.headDimension
         let heads = c.headCount
-        let kvHeads = c.headCountKV
-        let group = heads / kvHeads
+        let group = heads / c.headCountKV
         let qDim = heads * dimension
-        let kvDim = kvHeads * dimension
-        // Keys and values in F16, one contiguous run of `rows` cells per KV head.
-        let keys = UnsafeMutablePointer<UInt16>.allocate(capacity: rows * kvDim)
-        let values = UnsafeMutablePointer<UInt16>.allocate(capacity: rows * kvDim)
-        defer {
-            keys.deallocate()
-            values.deallocate()
-        }
-        multiplier.pool.parallelFor(count: rows, chunk: max(1, rows / (multiplier.pool.threadCount * 4))) { range in
-            for r in range {
-                for head in 0..<kvHeads {
-                    HalfPrecision.convert(k + r * kvDim + head * dimension, to: keys + (head * rows + r) * dimension, count: dimension)
-                    HalfPrecision.convert(v + r * kvDim + head * dimension, to: values + (head * rows + r) * dimension, count: dimension)
-                }
-            }
-        }
+        let kvDim = c.headCountKV * dimension
+        multiplier.roundToHalf(k, count: rows * kvDim)
+        multiplier.roundToHalf(v, count: rows * kvDim)
         let scale = 1 / Float(dimension).squareRoot()
         let ops = ops
-        let capacity = FloatOps.attendF16ScratchCount(headDimension: dimension, visible: rows)
-        multiplier.pool.parallelFor(count: rows * heads, chunk: max(1, heads)) { items in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
-                for item in items {
-                    let t = item / heads
-                    let head = item % heads
-                    let kvHead = head / group
-                    let query = q + t * qDim + head * dimension
-                    ops.attendF16(
-                        query: query, keys: UnsafeRawPointer(keys + kvHead * rows * dimension),
-                        values: UnsafeRawPointer(values + kvHead * rows * dimension), headDimension: dimension, cells: rows,
-                        positions: 0..<rows, scale: scale, scratch: scratch.baseAddress!, into: query)
+        let block = min(rows, Self.attentionBlock)
+        // The output of a block goes to scratch first: its queries are still being read.
+        multiplier.pool.parallelFor(count: heads, chunk: 1) { range in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: block * rows)
+            let out = UnsafeMutablePointer<Float>.allocate(capacity: block * dimension)
+            defer {
+                scores.deallocate()
+                out.deallocate()
+            }
+            for head in range {
+                let kvHead = head / group
+                var first = 0
+                while first < rows {
+                    let n = min(block, rows - first)
+                    let queries = q + first * qDim + head * dimension
+                    MatrixMultiplier.sgemm(
+                        m: n, n: rows, k: dimension, a: queries, lda: qDim, b: k + kvHead * dimension, ldb: kvDim, transposeB: true,
+                        c: scores, ldc: rows)
+                    for r in 0..<n {
+                        ops.softmax(scores + r * rows, count: rows, scale: scale, mask: nil)
+                    }
+                    MatrixMultiplier.sgemm(
+                        m: n, n: dimension, k: rows, a: scores, lda: rows, b: v + kvHead * dimension, ldb: kvDim, transposeB: false,
+                        c: out, ldc: dimension)
+                    for r in 0..<n {
+                        (queries + r * qDim).update(from: out + r * dimension, count: dimension)
+                    }
+                    first += n
                 }
             }
         }
