@@ -46,6 +46,7 @@ public struct Status: AsyncParsableCommand {
             print("thermal      \(status.thermal ?? "-")")
             print("model        \(model.name) (\(model.architecture), \(size(model.fileBytes)), context \(model.contextLength), chat \(model.chatFormat ?? "none"))")
             print("file         \(model.file)")
+            if let vision = model.vision { print("vision       \(vision) (images in chat)") }
         } catch let error as BriseClientError {
             FileHandle.standardError.write(Data("brise status: \(error.message)\n".utf8))
             throw ExitCode(error.code == .connection ? 69 : 1)

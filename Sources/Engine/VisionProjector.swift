@@ -81,6 +81,9 @@ public final class VisionProjector: @unchecked Sendable {
         encoder = VisionEncoder(model: model, multiplier: multiplier, ops: try FloatOps(path: target.path))
     }
 
+    /// The projector file's path.
+    public var path: String { file.file.path }
+
     /// Bytes of the projector file (its weights, mapped).
     public var weightBytes: Int { file.fileSize }
 

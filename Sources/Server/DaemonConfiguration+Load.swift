@@ -241,7 +241,7 @@ extension DaemonConfiguration {
         lines.append("prefill_chunk = \(prefillChunk)")
         if let memoryBudget { lines.append("memory_budget = \"\(memoryBudget)\"") }
         lines.append("mlock = \(mlock)")
-        if let maxMessageBytesSetting { lines.append("max_message_bytes = \(maxMessageBytesSetting)") }
+        lines.append("max_message_bytes = \(maxMessageBytes)")
         lines.append("max_connections = \(maxConnections)")
         lines.append("max_queued_requests = \(maxQueuedRequests)")
         lines.append("max_queue_wait_seconds = \(maxQueueWaitSeconds)")

@@ -121,7 +121,8 @@ final class InferenceService: Sendable {
             fillInTheMiddle: builder.fillInTheMiddle != nil,
             reasoning: chatEncoder?.thinking.flatMap { thinking in
                 engine.loaded.tokenizer?.vocabulary.text(of: thinking.open).map { String(decoding: $0, as: UTF8.self) }
-            })
+            },
+            vision: engine.vision?.path)
     }
 
     var status: StatusReply {

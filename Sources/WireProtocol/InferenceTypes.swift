@@ -487,11 +487,14 @@ public struct ModelReply: Codable, Sendable, Equatable {
     public var fillInTheMiddle: Bool?
     /// The model's thinking tokens (`[THINK]`, `<think>`), if it has them: `Chat` splits its replies.
     public var reasoning: String?
+    /// The vision projector's file, when one is loaded: `Chat` user messages may carry images.
+    public var vision: String?
 
     public init(
         name: String, architecture: String, file: String, fileBytes: Int, contextLength: Int, vocabularySize: Int,
-        chatFormat: String? = nil, fillInTheMiddle: Bool? = nil, reasoning: String? = nil
+        chatFormat: String? = nil, fillInTheMiddle: Bool? = nil, reasoning: String? = nil, vision: String? = nil
     ) {
+        self.vision = vision
         self.reasoning = reasoning
         self.name = name
         self.architecture = architecture

@@ -183,7 +183,8 @@ method Tokenize(text: string, add_special: ?bool, parse_special: ?bool) -> (toke
 method Detokenize(tokens: []int) -> (text: string)
 
 # The model being served. reasoning: the token that opens its thinking ("[THINK]", "<think>"), when
-# it has thinking tokens.
+# it has thinking tokens. vision: the vision projector's file, when one is loaded (Chat user messages
+# may then carry image chunks).
 method GetModel() -> (
   name: string,
   architecture: string,
@@ -193,7 +194,8 @@ method GetModel() -> (
   vocabulary_size: int,
   chat_format: ?string,
   fill_in_the_middle: ?bool,
-  reasoning: ?string
+  reasoning: ?string,
+  vision: ?string
 )
 
 # What the daemon is doing, and its budgets. active_requests run in slots (busy of slots);

@@ -33,6 +33,10 @@ extension Daemon {
         @Test func answersAboutAnImageAndReusesItsCacheOnlyForTheSameImage() throws {
             let (daemon, socket) = try Daemon.start(model: Self.text, ["--context", "2048", "--parallel", "1", "--mmproj", Self.projector])
             let client = try VarlinkTestClient(path: socket)
+            let model = try #require(try client.collect("io.brise.Inference.GetModel").first?["parameters"] as? [String: Any])
+            #expect((model["vision"] as? String)?.hasSuffix("tiny-pixtral-mmproj-F16.gguf") == true, "\(model)")
+            let status = try ChildProcess.run(ChildProcess.builtProduct("brise"), ["status", "--socket", socket])
+            #expect(status.standardOutput.contains("vision "), "\(status.standardOutput)")
             let first = try client.collect("io.brise.Inference.Chat", Self.chat(try Self.image("64x48.png")))
             let usage = try #require(Self.usage(first), "\(first)")
             #expect(usage["generated_tokens"] as? Int == 16)

@@ -41,6 +41,7 @@ import Testing
         configuration.socketGroup = "brise"
         configuration.memoryBudget = 1 << 30
         configuration.draftModel = "ministral-3b"
+        configuration.visionModel = "mmproj-ministral-3b"
         for setting in DaemonConfiguration.settings {
             #expect(configuration.tomlText.contains("\n\(setting.key) = ") || configuration.tomlText.hasPrefix("\(setting.key) = "))
         }
