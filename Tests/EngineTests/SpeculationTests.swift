@@ -269,8 +269,8 @@ import Tokenization
     }
 
     /// The engine: four streams at once, greedy and seeded, three of them guessing (while they decode
-    /// alone: the first starts before the others and ends after them), give each the ids it gets alone
-    /// without guesses.
+    /// alone: the first starts before the others, which wait until it has guessed, and ends after
+    /// them), give each the ids it gets alone without guesses.
     @Test func batchedStreamsWithGuessesMatchPlainRunsAlone() async throws {
         let path = InferenceEngineTests.model
         let vocabulary = try LoadedModel(modelPath: path, contextLength: 64, threads: 1, environment: [:]).vocabularySize
@@ -288,6 +288,14 @@ import Tokenization
             try await withThrowingTaskGroup(of: (Int, GenerationOutcome?).self) { group in
                 for (i, request) in requests.enumerated() {
                     group.addTask {
+                        // The others come once the first, decoding alone, has guessed (a fixed delay
+                        // alone lost that race when other suites loaded the machine).
+                        if i > 0 {
+                            let deadline = ContinuousClock.now + .seconds(20)
+                            while engine.status.draftedTokens == 0, ContinuousClock.now < deadline {
+                                try await Task.sleep(for: .milliseconds(2))
+                            }
+                        }
                         try await Task.sleep(for: .milliseconds(10 * i))
                         return (i, try await InferenceEngineTests.collect(engine.submit(request)).1)
                     }
