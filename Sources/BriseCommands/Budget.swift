@@ -24,6 +24,11 @@ public struct Budget: ParsableCommand {
     @Option(help: "Memory budget, e.g. 2G or 512M (the cgroup's limit applies when lower).")
     var memoryBudget: String?
 
+    @Option(
+        name: [.customLong("mmproj"), .customLong("vision-model")],
+        help: "The model's vision projector: what it adds, and whether it fits beside the model.")
+    var mmproj: String?
+
     public init() {}
 
     public func validate() throws {
@@ -40,10 +45,21 @@ public struct Budget: ParsableCommand {
         var stderr = StandardError()
         do {
             let file = try GGUFFile(path: model)
+            let text = try LlamaModel(file: file)
             let plan = try LoadedModel.plan(
-                model: try LlamaModel(file: file), file: file, contextLength: ctx,
-                memoryBudget: memoryBudget.flatMap(MemoryBudget.parse))
+                model: text, file: file, contextLength: ctx, memoryBudget: memoryBudget.flatMap(MemoryBudget.parse))
             print("memory  \(plan)")
+            if let mmproj {
+                let vision = try VisionModel(file: try GGUFFile(path: try ModelArgument.path(mmproj, command: "budget")))
+                try vision.check(feeds: text)
+                let weights = vision.file.fileSize
+                let encode = VisionProjector.encodeBytes(vision)
+                let left = max(0, plan.budget - plan.totalBytes)
+                print(
+                    "vision  \(MemoryPlan.formatted(weights)) of weights mapped, up to \(MemoryPlan.formatted(encode)) while encoding "
+                        + "the largest image; the plan leaves \(MemoryPlan.formatted(left)): "
+                        + (weights + encode <= left ? "fits" : "does not fit (a smaller --context or --memory-budget for the text model, or more memory)"))
+            }
             if plan.expertBytes > 0 {
                 // A mixture of experts: what every expert resident takes, and the least it runs in
                 // with experts read from the file as the router picks them.

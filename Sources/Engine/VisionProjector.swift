@@ -63,8 +63,7 @@ public final class VisionProjector: @unchecked Sendable {
         preprocessor = ImagePreprocessor.pixtral(
             patchSize: c.patchSize, mergeSize: c.mergeSize, mean: c.imageMean, std: c.imageStandardDeviation)
         self.limits = limits
-        // llama.cpp's Pixtral limit: 1024 image tokens, each merge² patches.
-        workingBytes = Self.workingBytes(c, model: model, patches: 1024 * c.mergeSize * c.mergeSize)
+        workingBytes = Self.encodeBytes(model)
         let remaining = max(0, target.plan.budget - target.plan.totalBytes)
         let needed = file.fileSize + workingBytes
         guard needed <= remaining else {
@@ -86,6 +85,13 @@ public final class VisionProjector: @unchecked Sendable {
 
     /// Bytes of the projector file (its weights, mapped).
     public var weightBytes: Int { file.fileSize }
+
+    /// Bytes one encode of the largest image allocates (llama.cpp's Pixtral limit: 1024 image
+    /// tokens, each merge² patches).
+    public static func encodeBytes(_ model: VisionModel) -> Int {
+        let c = model.configuration
+        return workingBytes(c, model: model, patches: 1024 * c.mergeSize * c.mergeSize)
+    }
 
     /// The floats one encode of `patches` patches allocates, in bytes (activations, F16 keys and
     /// values, the FFN's bands, the merger and projector outputs).

@@ -145,13 +145,23 @@ extension Daemon {
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 20) == 0)
 
-            // The projector makes 128-wide embeddings; tiny-llama is 64 wide: a clear start-up error.
+            // The projector makes 128-wide embeddings; tiny-llama is 256 wide: a clear start-up error.
             let directory = try DaemonProcess.makeDirectory()
             let wrong = try DaemonProcess.brised(
                 ["--model", Daemon.tinyModel, "--socket", directory.appendingPathComponent("s").path, "--vision-model", Self.projector],
                 environment: [:], directory: directory)
             #expect(wrong.waitForExit(timeout: 20) != 0)
             #expect(wrong.standardError.contains("vision_model") && wrong.standardError.contains("width"), "\(wrong.standardError)")
+
+            // brise budget says what the projector adds and whether it fits, and names a mismatch.
+            let brise = ChildProcess.builtProduct("brise")
+            let fits = try ChildProcess.run(brise, ["budget", "--model", Self.text, "--mmproj", Self.projector, "--context", "512"])
+            #expect(fits.exitStatus == 0 && fits.standardOutput.contains("vision ") && fits.standardOutput.contains("fits"), "\(fits.standardOutput)")
+            let tight = try ChildProcess.run(
+                brise, ["budget", "--model", Self.text, "--mmproj", Self.projector, "--context", "512", "--memory-budget", "40M"])
+            #expect(tight.standardOutput.contains("does not fit"), "\(tight.standardOutput)\(tight.standardError)")
+            let mismatch = try ChildProcess.run(brise, ["budget", "--model", Daemon.tinyModel, "--mmproj", Self.projector])
+            #expect(mismatch.exitStatus != 0 && mismatch.standardError.contains("width"), "\(mismatch.standardError)")
         }
 
         /// The OpenAI shape over HTTP: an `image_url` part with a data: URL gives the Varlink answer; a
