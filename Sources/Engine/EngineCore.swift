@@ -351,19 +351,8 @@ extension EngineCore {
     /// The images of `id`'s prompt that `range` overlaps, placed, each encoded the first time.
     private func placedImages(_ id: ID, range: Range<Int>) throws -> [ModelSession.PlacedImage] {
         guard var sequence = live[id], !sequence.request.images.isEmpty, let vision else { return [] }
-        var placed: [ModelSession.PlacedImage] = []
-        for (index, image) in sequence.request.images.enumerated() where image.positions.overlaps(range) {
-            let embeddings: ImageEmbeddings
-            if let done = sequence.embeddings[index] {
-                embeddings = done
-            } else {
-                embeddings = try vision.encode(image)
-                sequence.embeddings[index] = embeddings
-                live[id] = sequence
-            }
-            placed.append(ModelSession.PlacedImage(position: image.position, embeddings: embeddings))
-        }
-        return placed
+        defer { live[id] = sequence }
+        return try vision.placed(sequence.request.images, overlapping: range, encoded: &sequence.embeddings)
     }
 }
 

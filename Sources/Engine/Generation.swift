@@ -221,10 +221,7 @@ public final class InferenceContext: @unchecked Sendable {
         func evaluate(_ tokens: ArraySlice<Int32>, keys: ArraySlice<Int32>? = nil, allLogits: Bool = false) throws {
             var placed: [ModelSession.PlacedImage] = []
             if let vision, keys != nil {
-                for (index, image) in request.images.enumerated() where image.positions.overlaps(tokens.indices) {
-                    if encoded[index] == nil { encoded[index] = try vision.encode(image) }
-                    placed.append(ModelSession.PlacedImage(position: image.position, embeddings: encoded[index]!))
-                }
+                placed = try vision.placed(request.images, overlapping: tokens.indices, encoded: &encoded)
             }
             do {
                 logits = try session.evaluate(Array(tokens), allLogits: allLogits, images: placed)

@@ -125,6 +125,19 @@ public final class VisionProjector: @unchecked Sendable {
         (0..<grid.tokenCount).map { grid.isBreak($0) ? breakToken : imageToken }
     }
 
+    /// The images of a prompt that `range` of its positions overlaps, placed for the forward pass;
+    /// each is encoded the first time (kept in `encoded`, by its index in `images`).
+    func placed(_ images: [PromptImage], overlapping range: Range<Int>, encoded: inout [Int: ImageEmbeddings]) throws
+        -> [ModelSession.PlacedImage]
+    {
+        var placed: [ModelSession.PlacedImage] = []
+        for (index, image) in images.enumerated() where image.positions.overlaps(range) {
+            if encoded[index] == nil { encoded[index] = try encode(image) }
+            placed.append(ModelSession.PlacedImage(position: image.position, embeddings: encoded[index]!))
+        }
+        return placed
+    }
+
     /// Encodes one prompt image (on the engine's thread).
     func encode(_ image: PromptImage) throws -> ImageEmbeddings {
         try image.pixels.withUnsafeBufferPointer { pixels in

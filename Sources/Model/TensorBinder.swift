@@ -22,16 +22,7 @@ struct TensorBinder {
 
     /// A weight matrix of `rows` outputs by `columns` inputs (ggml dimensions `[columns, rows]`).
     func matrix(_ name: String, rows: Int, columns: Int) throws -> WeightMatrix {
-        let tensor = try info(name, [columns, rows])
-        guard let type = WeightType(ggmlTypeID: tensor.type.id) else {
-            throw ModelError(.unsupportedTensorType, "tensor \(name) is \(tensor.type), which Brise cannot compute with yet")
-        }
-        let base = file.file.withUnsafeBytes { $0.baseAddress! + tensor.absoluteOffset }
-        do {
-            return try WeightMatrix(base: base, type: type, rows: rows, columns: columns, owner: file.file)
-        } catch let error as KernelError {
-            throw ModelError(.wrongShape, "tensor \(name): \(error.message)")
-        }
+        try matrix(name, dimensions: [columns, rows], rows: rows, columns: columns)
     }
 
     /// The `count` matrices of a 3-D tensor, `rows` outputs by `columns` inputs each (ggml dimensions
