@@ -99,7 +99,7 @@ public final class VisionProjector: @unchecked Sendable {
         let d = c.embeddingLength
         let qDim = c.headCount * c.headDimension
         let kvDim = c.headCountKV * c.headDimension
-        let band = min(patches, VisionEncoder.ffnBand)
+        let band = VisionEncoder.ffnBandRows(patches: patches)
         let floats =
             patches * (2 * d + qDim + 2 * kvDim + 3 * c.patchSize * c.patchSize) + 2 * band * c.feedForwardLength
             + patches * d + patches * (model.projection1Rows + 2 * model.outputWidth)

@@ -58,8 +58,17 @@ public final class VisionEncoder: @unchecked Sendable {
     let multiplier: MatrixMultiplier
     let ops: FloatOps
 
-    /// Rows per band of the FFN's gate and up projections (bounds the FFN's working memory).
-    public static let ffnBand = 256
+    /// The most rows per band of the FFN's gate and up projections (bounds the FFN's working memory).
+    public static let ffnBand = 512
+
+    /// Rows per FFN band for `patches` rows: equal bands of at most `ffnBand`, so no band is left
+    /// too small for SGEMM (each band dequantizes the FFN's weights again, so fewer, larger bands
+    /// pay).
+    public static func ffnBandRows(patches: Int) -> Int {
+        let bands = max(1, (patches + ffnBand - 1) / ffnBand)
+        return (patches + bands - 1) / bands
+    }
+
     /// Rows from which a product goes through SGEMM (`multiplyThroughBLAS`) rather than the
     /// vec-dot-ordered mat-mat kernels.
     static let blasRows = 32
@@ -119,7 +128,7 @@ public final class VisionEncoder: @unchecked Sendable {
         let d = c.embeddingLength
         let qDim = c.headCount * c.headDimension
         let kvDim = c.headCountKV * c.headDimension
-        let band = min(count, Self.ffnBand)
+        let band = Self.ffnBandRows(patches: count)
         var storage = Scratch()
         defer { storage.release() }
         let x = storage.make(count * d)
