@@ -307,8 +307,18 @@ CK_INL void CK_FN(q6_K_unpack)(const block_q6_K *w, __m256i q[8]) {
 CK_INL void CK_FN(q6_K_scales)(const block_q6_K *w, __m256i scv[8], __m256i *sc16) {
     const __m128i s8 = _mm_loadu_si128((const __m128i *)w->scales);
     *sc16 = _mm256_cvtepi8_epi16(s8);
+    // The 16 scales as int16, scales 0..7 in both 128-bit lanes (lo) and 8..15 in both (hi); then one
+    // in-lane pshufb per chunk picks int16 2j in the low lane and 2j+1 in the high one (j = k mod 4).
+    // Building each lane from a scalar took ~5 instructions per chunk: Q6_K mat-vec 10.8 -> 12.9 GB/s
+    // at 1 thread on a Zen 3 AVX2 box (the same bits).
+    const __m256i lo = _mm256_permute4x64_epi64(*sc16, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256i hi = _mm256_permute4x64_epi64(*sc16, _MM_SHUFFLE(3, 2, 3, 2));
     _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
-        scv[k] = _mm256_set_m128i(_mm_set1_epi16(w->scales[2 * k + 1]), _mm_set1_epi16(w->scales[2 * k]));
+        const int j = k & 3;
+        const char a0 = (char)(4 * j), a1 = (char)(4 * j + 1), b0 = (char)(4 * j + 2), b1 = (char)(4 * j + 3);
+        const __m256i pick = _mm256_setr_epi8(a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1,
+                                              b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1);
+        scv[k] = _mm256_shuffle_epi8(k < 4 ? lo : hi, pick);
     }
 }
 
