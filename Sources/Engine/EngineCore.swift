@@ -64,6 +64,11 @@ final class EngineCore {
     /// Tokens guessed ahead and verified, and those the model agreed with, over all requests.
     private(set) var draftedCount = 0
     private(set) var acceptedCount = 0
+    /// The prompt image being encoded a slice per step (one at a time: its buffers are the one encode
+    /// the memory plan holds), by sequence and image index.
+    private var encoding: (id: ID, index: Int, work: ImageEncoding)?
+    /// Steps that ran a slice of an image's encoder and left it unfinished.
+    private(set) var imageSlices = 0
 
     init(loaded: LoadedModel, draft: DraftModel? = nil, vision: VisionProjector? = nil, configuration: InferenceEngine.Configuration) {
         self.loaded = loaded
@@ -258,19 +263,36 @@ final class EngineCore {
             recorded.append([token] + drafted)
             withLogits.append((id, drafted, source))
         }
+        if let current = encoding, live[current.id] == nil { encoding = nil }  // its sequence ended
+        // With other sequences in the step, an image's encoder runs a slice per step and the prompt
+        // stops before the image until it is encoded; alone, it encodes in one go.
+        let shared = !plan.decode.isEmpty || plan.prefill.count > 1
+        var prefilled = 0
         for chunk in plan.prefill {
-            guard let sequence = live[chunk.id] else { continue }
+            guard live[chunk.id] != nil else { continue }
+            var range = chunk.range
             let images: [ModelSession.PlacedImage]
             do {
-                images = try placedImages(chunk.id, range: chunk.range)
+                let end = try encodeImages(chunk.id, reaching: range, sliced: shared)
+                if end < range.upperBound {
+                    scheduler.rewind(chunk.id, to: end)
+                    range = range.lowerBound..<end
+                }
+                images = range.isEmpty ? [] : try placedImages(chunk.id, range: range)
             } catch {
                 end(chunk.id, throwing: EngineError(.evaluationFailed, "encoding an image: \(error)"))
                 continue
             }
-            entries.append(
-                .init(slot: sequence.slot, tokens: sequence.request.prompt[chunk.range], logits: chunk.isLast ? .last : .none, images: images))
-            recorded.append(Array(sequence.keys[chunk.range]))
-            if chunk.isLast { withLogits.append((chunk.id, [], .lookup)) }
+            guard !range.isEmpty, let sequence = live[chunk.id] else { continue }
+            let isLast = chunk.isLast && range == chunk.range
+            entries.append(.init(slot: sequence.slot, tokens: sequence.request.prompt[range], logits: isLast ? .last : .none, images: images))
+            recorded.append(Array(sequence.keys[range]))
+            prefilled += range.count
+            if isLast { withLogits.append((chunk.id, [], .lookup)) }
+        }
+        guard !entries.isEmpty else {
+            // Only an image's encoder ran (its prompt waits for it).
+            return StepReport(generated: 0, prefilled: 0, seconds: start.duration(to: clock.now).seconds)
         }
         let logits: [Float]
         do {
@@ -288,7 +310,7 @@ final class EngineCore {
         for (entry, tokens) in zip(entries, recorded) { slotTokens[entry.slot] += tokens }
         let now = clock.now
         let vocabulary = session.model.vocabularySize
-        var report = StepReport(generated: 0, prefilled: prefilling, seconds: 0)
+        var report = StepReport(generated: 0, prefilled: prefilled, seconds: 0)
         var row = 0
         for (id, drafted, source) in withLogits {
             let rows = drafted.count + 1
@@ -348,6 +370,37 @@ final class EngineCore {
 }
 
 extension EngineCore {
+    /// Encodes the images of `id`'s prompt that `range` reaches and that are not encoded yet, in
+    /// position order, one image at a time. Sliced: at most about `limits.imageSlice` of encoder work
+    /// (whole layers, at least one) per call, resumed at the next step.
+    ///
+    /// - Returns: Where this step's prompt chunk must stop: `range.upperBound`, or the first position
+    ///   of an image not encoded yet (its own encoding unfinished, or another image's in progress).
+    private func encodeImages(_ id: ID, reaching range: Range<Int>, sliced: Bool) throws -> Int {
+        guard var sequence = live[id], !sequence.request.images.isEmpty, let vision else { return range.upperBound }
+        defer { live[id] = sequence }
+        let pending = sequence.request.images.enumerated()
+            .filter { $0.element.positions.overlaps(range) && sequence.embeddings[$0.offset] == nil }
+            .sorted { $0.element.position < $1.element.position }
+        for (index, image) in pending {
+            let stop = max(range.lowerBound, image.positions.lowerBound)
+            if let current = encoding, current.id != id || current.index != index { return stop }
+            let work = try encoding?.work ?? vision.start(image)
+            encoding = (id, index, work)
+            let began = clock.now
+            repeat {
+                work.advance(layers: 1)
+            } while !work.isReadyToFinish && (!sliced || began.duration(to: clock.now) < limits.imageSlice)
+            guard work.isReadyToFinish else {
+                imageSlices += 1
+                return stop
+            }
+            sequence.embeddings[index] = work.finish()
+            encoding = nil
+        }
+        return range.upperBound
+    }
+
     /// The images of `id`'s prompt that `range` overlaps, placed, each encoded the first time.
     private func placedImages(_ id: ID, range: Range<Int>) throws -> [ModelSession.PlacedImage] {
         guard var sequence = live[id], !sequence.request.images.isEmpty, let vision else { return [] }

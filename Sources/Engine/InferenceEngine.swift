@@ -27,6 +27,9 @@ public struct EngineStatus: Sendable, Equatable {
     /// agreed with.
     public var draftedTokens = 0
     public var acceptedTokens = 0
+    /// Steps since the start in which a prompt image's encoder ran a slice and let the other
+    /// sequences go on before it finished.
+    public var imageSlices = 0
 
     /// The share of guessed tokens the model agreed with (nil: nothing guessed yet).
     public var acceptanceRate: Double? { draftedTokens > 0 ? Double(acceptedTokens) / Double(draftedTokens) : nil }
@@ -52,16 +55,21 @@ public final class InferenceEngine: Service, Sendable {
         public var requestLimit: Duration
         /// How long running requests may finish once shutdown begins.
         public var drain: Duration
+        /// While other sequences share the engine, a prompt image's encoder runs about this long per
+        /// step (whole layers, at least one) and their streams keep moving between its slices; with
+        /// nothing else running it encodes in one step.
+        public var imageSlice: Duration
 
         public init(
             prefillChunk: Int = 256, queueLimit: Int = 16, queueWait: Duration = .seconds(300),
-            requestLimit: Duration = .seconds(600), drain: Duration = .seconds(30)
+            requestLimit: Duration = .seconds(600), drain: Duration = .seconds(30), imageSlice: Duration = .milliseconds(250)
         ) {
             self.prefillChunk = prefillChunk
             self.queueLimit = queueLimit
             self.queueWait = queueWait
             self.requestLimit = requestLimit
             self.drain = drain
+            self.imageSlice = imageSlice
         }
     }
 
@@ -274,7 +282,9 @@ public final class InferenceEngine: Service, Sendable {
         let ended = core.endedCount
         let drafted = core.draftedCount
         let accepted = core.acceptedCount
+        let slices = core.imageSlices
         statusState.withLock {
+            $0.imageSlices = slices
             $0.draftedTokens = drafted
             $0.acceptedTokens = accepted
             $0.busySlots = core.runningCount

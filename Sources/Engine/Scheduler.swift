@@ -187,6 +187,14 @@ public struct Scheduler<C: Clock>: Sendable where C.Duration == Duration {
         running[index].decoding = false
     }
 
+    /// The step planned more of `id`'s prompt than it evaluated (an image on the way was still being
+    /// encoded): its prompt continues from `fed` (no further than planned) at the next step.
+    public mutating func rewind(_ id: ID, to fed: Int) {
+        guard let index = running.firstIndex(where: { $0.id == id }), fed >= 0, fed < running[index].fed else { return }
+        running[index].fed = fed
+        running[index].decoding = false
+    }
+
     /// A running sequence ended (for any reason); its slot's cache now holds `cached`.
     public mutating func finish(_ id: ID, cached: [Int32], now: C.Instant) -> [Action] {
         guard let index = running.firstIndex(where: { $0.id == id }) else { return [] }

@@ -138,6 +138,13 @@ public final class VisionProjector: @unchecked Sendable {
         return placed
     }
 
+    /// Starts encoding one prompt image (on the engine's thread), its layers to run a slice at a time.
+    func start(_ image: PromptImage) throws -> ImageEncoding {
+        try image.pixels.withUnsafeBufferPointer { pixels in
+            try encoder.start(width: image.width, height: image.height, pixels: pixels)
+        }
+    }
+
     /// Encodes one prompt image (on the engine's thread).
     func encode(_ image: PromptImage) throws -> ImageEmbeddings {
         try image.pixels.withUnsafeBufferPointer { pixels in

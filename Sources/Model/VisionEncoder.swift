@@ -108,7 +108,7 @@ public final class VisionEncoder: @unchecked Sendable {
         return ImageTokenGrid(columns: width / unit, rows: height / unit)
     }
 
-    /// Encodes one preprocessed image.
+    /// Encodes one preprocessed image (`start`, every layer, `finish`).
     ///
     /// - Parameters:
     ///   - width: Pixels per row (a multiple of patch × merge).
@@ -117,32 +117,30 @@ public final class VisionEncoder: @unchecked Sendable {
     /// - Returns: The embeddings of the image's prompt positions.
     /// - Throws: `ModelError` `.wrongShape` for a bad size or pixel count.
     public func encode(width: Int, height: Int, pixels: UnsafeBufferPointer<Float>) throws -> ImageEmbeddings {
+        let encoding = try start(width: width, height: height, pixels: pixels)
+        encoding.advance(layers: encoding.layerCount)
+        return encoding.finish()
+    }
+
+    /// Starts encoding one preprocessed image: allocates the encode's buffers and runs the patch
+    /// embedding; the transformer's layers then run a few at a time (`ImageEncoding.advance`), so a
+    /// caller can interleave other work, and `finish` gives the same embeddings `encode` does.
+    ///
+    /// - Parameters: As `encode(width:height:pixels:)`.
+    /// - Returns: The encoding, its layers not yet run.
+    /// - Throws: `ModelError` `.wrongShape` for a bad size or pixel count.
+    public func start(width: Int, height: Int, pixels: UnsafeBufferPointer<Float>) throws -> ImageEncoding {
         let grid = try self.grid(width: width, height: height)
         guard pixels.count == width * height * 3 else {
             throw ModelError(.wrongShape, "\(pixels.count) floats for a \(width)×\(height) RGB image")
         }
+        let encoding = ImageEncoding(encoder: self, grid: grid, width: width, height: height)
         let c = model.configuration
-        let across = width / c.patchSize
-        let down = height / c.patchSize
-        let count = across * down
-        let d = c.embeddingLength
-        let qDim = c.headCount * c.headDimension
-        let kvDim = c.headCountKV * c.headDimension
-        let band = Self.ffnBandRows(patches: count)
-        var storage = Scratch()
-        defer { storage.release() }
-        let x = storage.make(count * d)
-        let h = storage.make(count * max(d, model.merger == nil ? 0 : d))
-        let q = storage.make(count * qDim)
-        let k = storage.make(count * kvDim)
-        let v = storage.make(count * kvDim)
-        let gate = storage.make(band * c.feedForwardLength)
-        let up = storage.make(band * c.feedForwardLength)
-        let patch = storage.make(count * 3 * c.patchSize * c.patchSize)
-
-        // The convolution: each patch's pixels as one row, channel-major (the kernel's layout).
         let p = c.patchSize
-        for py in 0..<down {
+        let across = encoding.across
+        let patch = encoding.storage.make(encoding.count * 3 * p * p)
+        // The convolution: each patch's pixels as one row, channel-major (the kernel's layout).
+        for py in 0..<encoding.down {
             for px in 0..<across {
                 var out = patch + (py * across + px) * 3 * p * p
                 for channel in 0..<3 {
@@ -156,49 +154,61 @@ public final class VisionEncoder: @unchecked Sendable {
                 }
             }
         }
-        multiply(model.patchEmbedding, patch, rows: count, bias: model.patchBias, into: x)
+        multiply(model.patchEmbedding, patch, rows: encoding.count, bias: model.patchBias, into: encoding.x)
         if let norm = model.preNorm {
-            normalize(x, rows: count, width: d, weight: norm, into: x)
+            normalize(encoding.x, rows: encoding.count, width: c.embeddingLength, weight: norm, into: encoding.x)
         }
+        return encoding
+    }
 
-        let rotations = rotations(across: across, down: down)
-        defer { rotations.deallocate() }
-        for block in model.blocks {
-            normalize(x, rows: count, width: d, weight: block.attentionNorm, into: h)
-            multiply(block.query, h, rows: count, bias: block.queryBias, into: q)
-            multiply(block.key, h, rows: count, bias: block.keyBias, into: k)
-            multiply(block.value, h, rows: count, bias: block.valueBias, into: v)
-            rotate(q, heads: c.headCount, rows: count, rotations: rotations)
-            rotate(k, heads: c.headCountKV, rows: count, rotations: rotations)
-            attend(q, k, v, rows: count)  // the output over q
-            multiply(block.output, q, rows: count, bias: block.outputBias, into: h)
-            ops.add(x, h, into: x, count: count * d)
+    /// Runs transformer layer `block` over an encoding's patches.
+    fileprivate func layer(_ block: VisionModel.Block, of e: ImageEncoding) {
+        let c = model.configuration
+        let count = e.count
+        let d = c.embeddingLength
+        let (x, h, q, k, v, gate, up) = (e.x, e.h, e.q, e.k, e.v, e.gate, e.up)
+        normalize(x, rows: count, width: d, weight: block.attentionNorm, into: h)
+        multiply(block.query, h, rows: count, bias: block.queryBias, into: q)
+        multiply(block.key, h, rows: count, bias: block.keyBias, into: k)
+        multiply(block.value, h, rows: count, bias: block.valueBias, into: v)
+        rotate(q, heads: c.headCount, rows: count, rotations: e.rotations)
+        rotate(k, heads: c.headCountKV, rows: count, rotations: e.rotations)
+        attend(q, k, v, rows: count)  // the output over q
+        multiply(block.output, q, rows: count, bias: block.outputBias, into: h)
+        ops.add(x, h, into: x, count: count * d)
 
-            normalize(x, rows: count, width: d, weight: block.ffnNorm, into: h)
-            let ff = c.feedForwardLength
-            var start = 0
-            while start < count {
-                let rows = min(band, count - start)
-                let input = h + start * d
-                multiply(block.up, input, rows: rows, bias: block.upBias, into: up)
-                if let gateWeights = block.gate {
-                    multiply(gateWeights, input, rows: rows, bias: block.gateBias, into: gate)
-                    switch c.activation {
-                    case .silu: ops.swiglu(gate: gate, up: up, into: gate, count: rows * ff)
-                    case .gelu, .geluQuick: ops.geglu(gate: gate, up: up, into: gate, count: rows * ff)
-                    }
-                } else {
-                    switch c.activation {
-                    case .silu: ops.silu(up, into: gate, count: rows * ff)
-                    case .gelu, .geluQuick: ops.gelu(up, into: gate, count: rows * ff)
-                    }
+        normalize(x, rows: count, width: d, weight: block.ffnNorm, into: h)
+        let ff = c.feedForwardLength
+        var start = 0
+        while start < count {
+            let rows = min(e.band, count - start)
+            let input = h + start * d
+            multiply(block.up, input, rows: rows, bias: block.upBias, into: up)
+            if let gateWeights = block.gate {
+                multiply(gateWeights, input, rows: rows, bias: block.gateBias, into: gate)
+                switch c.activation {
+                case .silu: ops.swiglu(gate: gate, up: up, into: gate, count: rows * ff)
+                case .gelu, .geluQuick: ops.geglu(gate: gate, up: up, into: gate, count: rows * ff)
                 }
-                // The down projection overwrites this band of h, whose rows the projections above consumed.
-                multiply(block.down, gate, rows: rows, bias: block.downBias, into: input)
-                start += rows
+            } else {
+                switch c.activation {
+                case .silu: ops.silu(up, into: gate, count: rows * ff)
+                case .gelu, .geluQuick: ops.gelu(up, into: gate, count: rows * ff)
+                }
             }
-            ops.add(x, h, into: x, count: count * d)
+            // The down projection overwrites this band of h, whose rows the projections above consumed.
+            multiply(block.down, gate, rows: rows, bias: block.downBias, into: input)
+            start += rows
         }
+        ops.add(x, h, into: x, count: count * d)
+    }
+
+    /// The post-norm, patch merger and projector over an encoding whose layers have all run.
+    fileprivate func finish(_ e: ImageEncoding) -> ImageEmbeddings {
+        let c = model.configuration
+        let grid = e.grid
+        let (x, h, count, across) = (e.x, e.h, e.count, e.across)
+        let d = c.embeddingLength
         if let norm = model.postNorm {
             normalize(x, rows: count, width: d, weight: norm, into: x)
         }
@@ -210,7 +220,7 @@ public final class VisionEncoder: @unchecked Sendable {
             let m = c.mergeSize
             normalize(x, rows: count, width: d, weight: norm, into: x)
             tokens = grid.columns * grid.rows
-            let unfolded = storage.make(tokens * d * m * m)
+            let unfolded = e.storage.make(tokens * d * m * m)
             for gy in 0..<grid.rows {
                 for gx in 0..<grid.columns {
                     var out = unfolded + (gy * grid.columns + gx) * d * m * m
@@ -230,11 +240,11 @@ public final class VisionEncoder: @unchecked Sendable {
 
         // The projector: linear, GELU, linear, written with a break row after each token row but the last.
         let inner = model.projection1.rows
-        let hidden = storage.make(tokens * inner)
+        let hidden = e.storage.make(tokens * inner)
         multiply(model.projection1, features, rows: tokens, bias: model.projection1Bias, into: hidden)
         ops.gelu(hidden, into: hidden, count: tokens * inner)
         let outWidth = model.outputWidth
-        let projected = storage.make(tokens * outWidth)
+        let projected = e.storage.make(tokens * outWidth)
         multiply(model.projection2, hidden, rows: tokens, bias: model.projection2Bias, into: projected)
 
         var values = [Float](repeating: 0, count: grid.tokenCount * outWidth)
@@ -286,7 +296,7 @@ public final class VisionEncoder: @unchecked Sendable {
 
     /// The rotation caches of the patches' rows and columns: for each patch, a row cache (even
     /// frequencies) then a column cache (odd frequencies), `headDimension / 2` floats each.
-    private func rotations(across: Int, down: Int) -> UnsafeMutablePointer<Float> {
+    fileprivate func rotations(across: Int, down: Int, into caches: UnsafeMutablePointer<Float>) {
         let c = model.configuration
         let half = c.headDimension / 2
         // ggml_rope_ext over half the head, θ_i = p · base^(−2i/half); the second half's frequency
@@ -301,7 +311,6 @@ public final class VisionEncoder: @unchecked Sendable {
         }
         for y in 0..<down { ops.ropeCache(even, position: y, into: rowCaches + y * half) }
         for x in 0..<across { ops.ropeCache(odd, position: x, into: columnCaches + x * half) }
-        let caches = UnsafeMutablePointer<Float>.allocate(capacity: across * down * 2 * half)
         for y in 0..<down {
             for x in 0..<across {
                 let at = caches + (y * across + x) * 2 * half
@@ -309,7 +318,6 @@ public final class VisionEncoder: @unchecked Sendable {
                 (at + half).update(from: columnCaches + x * half, count: half)
             }
         }
-        return caches
     }
 
     private func rotate(_ values: UnsafeMutablePointer<Float>, heads: Int, rows: Int, rotations: UnsafeMutablePointer<Float>) {
@@ -377,15 +385,75 @@ public final class VisionEncoder: @unchecked Sendable {
     }
 }
 
-/// Buffers of one encode, freed together.
-private struct Scratch {
+/// Buffers of one encode, freed together when released.
+fileprivate final class Scratch {
     private var pointers: [UnsafeMutablePointer<Float>] = []
 
-    mutating func make(_ count: Int) -> UnsafeMutablePointer<Float> {
+    func make(_ count: Int) -> UnsafeMutablePointer<Float> {
         let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         pointers.append(pointer)
         return pointer
     }
 
-    func release() { pointers.forEach { $0.deallocate() } }
+    deinit { pointers.forEach { $0.deallocate() } }
+}
+
+/// One image's encoding in progress (`VisionEncoder.start`): the patch embedding is done; `advance`
+/// runs the transformer's layers a few at a time and `finish` the merger and projector. It holds the
+/// encode's buffers (`VisionProjector.workingBytes` at most) until it is released. Used from one
+/// thread at a time (the engine's model thread, or the caller of `encode`).
+public final class ImageEncoding: @unchecked Sendable {
+    // @unchecked Sendable: the buffers are touched only by the thread that advances the encoding;
+    // the engine hands it from step to step on its model thread.
+    fileprivate let encoder: VisionEncoder
+    fileprivate let grid: ImageTokenGrid
+    fileprivate let across: Int
+    fileprivate let down: Int
+    fileprivate let count: Int
+    fileprivate let band: Int
+    fileprivate let storage = Scratch()
+    fileprivate let x, h, q, k, v, gate, up, rotations: UnsafeMutablePointer<Float>
+
+    /// The transformer's layers.
+    public var layerCount: Int { encoder.model.blocks.count }
+    /// Layers run so far.
+    public private(set) var layersDone = 0
+    /// Whether every layer has run (`finish` may be called).
+    public var isReadyToFinish: Bool { layersDone == layerCount }
+
+    fileprivate init(encoder: VisionEncoder, grid: ImageTokenGrid, width: Int, height: Int) {
+        let c = encoder.model.configuration
+        self.encoder = encoder
+        self.grid = grid
+        across = width / c.patchSize
+        down = height / c.patchSize
+        count = across * down
+        band = VisionEncoder.ffnBandRows(patches: count)
+        let d = c.embeddingLength
+        x = storage.make(count * d)
+        h = storage.make(count * d)
+        q = storage.make(count * c.headCount * c.headDimension)
+        k = storage.make(count * c.headCountKV * c.headDimension)
+        v = storage.make(count * c.headCountKV * c.headDimension)
+        gate = storage.make(band * c.feedForwardLength)
+        up = storage.make(band * c.feedForwardLength)
+        rotations = storage.make(count * c.headDimension)
+        encoder.rotations(across: across, down: down, into: rotations)
+    }
+
+    /// Runs up to `layers` more of the transformer's layers.
+    public func advance(layers: Int) {
+        let blocks = encoder.model.blocks
+        let end = min(blocks.count, layersDone + max(0, layers))
+        while layersDone < end {
+            encoder.layer(blocks[layersDone], of: self)
+            layersDone += 1
+        }
+    }
+
+    /// The image's embeddings (every layer must have run).
+    public func finish() -> ImageEmbeddings {
+        precondition(isReadyToFinish, "ImageEncoding.finish before every layer ran")
+        return encoder.finish(self)
+    }
 }

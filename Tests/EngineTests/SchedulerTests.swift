@@ -124,6 +124,23 @@ import TestSupport
         #expect(s.nextStep() == .init(decode: [], prefill: [.init(id: 2, range: 0..<4, isLast: true)]))
     }
 
+    /// A chunk the engine could not evaluate in full (an image on the way still being encoded) is fed
+    /// again from where it stopped; a rewind past what was planned, or of an unknown sequence, changes
+    /// nothing.
+    @Test func rewindFeedsTheRestAgain() {
+        var (s, clock) = Self.make(slots: 2, chunk: 8)
+        _ = s.arrive(1, prompt: Self.prompt(6), now: clock.now)
+        #expect(s.nextStep() == .init(decode: [], prefill: [.init(id: 1, range: 0..<6, isLast: true)]))
+        s.rewind(1, to: 2)
+        #expect(s.nextStep() == .init(decode: [], prefill: [.init(id: 1, range: 2..<6, isLast: true)]))
+        s.rewind(1, to: 2)
+        s.rewind(1, to: 2)  // twice: the same
+        s.rewind(1, to: 9)  // past what was planned: ignored
+        s.rewind(7, to: 0)  // unknown: ignored
+        #expect(s.nextStep() == .init(decode: [], prefill: [.init(id: 1, range: 2..<6, isLast: true)]))
+        #expect(s.nextStep() == .init(decode: [1], prefill: []))
+    }
+
     /// Many sequences never exceed the batch: decodes come first, prompts get what is left.
     @Test func stepsStayWithinTheBatch() {
         var s = S(configuration: .init(slots: 8, prefillChunk: 256, maximumBatch: 12, queueLimit: 0, queueWait: .seconds(1), requestLimit: .seconds(1)))
