@@ -6,7 +6,7 @@
 // build of llama.cpp runs too): per row, per block in order, fma((float)isum, d_w*d_a, acc); Q4_K keeps
 // a second chain for the mins and subtracts it at the end. As there, each row's exact integer
 // partials come from the per-row vector code and eight rows are reduced and transposed at once into
-// one ymm (lane i = row i); the mins are computed lane-per-row from gathered scale words.
+// one ymm (lane i = row i); the mins are computed lane-per-row from the rows' scale words, loaded one row at a time.
 
 // Per 128-bit lane: red_a -> [x0+x2, y0+y2, x1+x3, y1+y3]; red_b of two red_a results -> [Σ4 of
 // input 0, 1, 2, 3]; red_c -> [x.L0 + x.L1, y.L0 + y.L1].
@@ -20,12 +20,6 @@ CK_INL __m256i CK_FN(red_c)(__m256i x, __m256i y) {
     return _mm256_add_epi32(_mm256_permute2x128_si256(x, y, 0x20), _mm256_permute2x128_si256(x, y, 0x31));
 }
 
-// Byte offsets of the 8 rows of a group from its first row; rows past nvalid repeat the last.
-CK_INL __m256i CK_FN(row_offsets8)(size_t rs, int nvalid) {
-    const __m256i i = _mm256_min_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(nvalid - 1));
-    return _mm256_mullo_epi32(i, _mm256_set1_epi32((int)rs));
-}
-
 // The 32-bit words at byte `at` of block b of each of the 8 rows, by scalar loads: a vpgatherdd costs
 // more on Zen 3 (Q4_0 mat-vec 11.5 -> 13.5 GB/s at 1 thread without it).
 #define CK_R8_WORDS(rows, b, at)                                                                                   \
@@ -33,9 +27,6 @@ CK_INL __m256i CK_FN(row_offsets8)(size_t rs, int nvalid) {
                       (int)ck_load_u32((const char *)&rows[2][b] + (at)), (int)ck_load_u32((const char *)&rows[3][b] + (at)), \
                       (int)ck_load_u32((const char *)&rows[4][b] + (at)), (int)ck_load_u32((const char *)&rows[5][b] + (at)), \
                       (int)ck_load_u32((const char *)&rows[6][b] + (at)), (int)ck_load_u32((const char *)&rows[7][b] + (at)))
-
-// Gather offsets need 7 * row stride < 2^31; beyond, the scalar reference (same order) runs.
-#define CK_R8_MAX_STRIDE ((size_t)INT32_MAX / 8)
 
 // f16 in the low (hi = 0) or high (hi = 1) half of each int32 lane -> 8 floats.
 CK_INL __m256 CK_FN(halves8)(__m256i g, int hi) {
@@ -180,7 +171,7 @@ CK_INL void CK_FN(store_rows8)(float *y, __m256 v, int nv) {
     for (int i = 0; i < nv; ++i) y[i] = t[i];
 }
 
-#define CK_DEFINE_R8(t, QB, SCALAR_DOT)                                                                 \
+#define CK_DEFINE_R8(t, QB)                                                                             \
     static CK_TGT float CK_FN(dot_##t)(size_t n, const void *w, const void *x) {                        \
         if (n / (QB) == 0) return 0.0f;                                                                 \
         const void *xs[1] = {x};                                                                        \
@@ -191,10 +182,6 @@ CK_INL void CK_FN(store_rows8)(float *y, __m256 v, int nv) {
     static CK_TGT void CK_FN(matvec_##t)(const void *w, size_t rs, const void *xq, float *y, size_t r0,   \
                                          size_t r1, size_t cols) {                                     \
         const size_t nb = cols / (QB);                                                                  \
-        if (rs > CK_R8_MAX_STRIDE) {                                                                    \
-            for (size_t r = r0; r < r1; ++r) y[r] = SCALAR_DOT(cols, (const char *)w + r * rs, xq);     \
-            return;                                                                                     \
-        }                                                                                               \
         const void *xs[1] = {xq};                                                                       \
         for (size_t r = r0; r < r1; r += 8) {                                                           \
             const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;                                              \
@@ -208,14 +195,6 @@ CK_INL void CK_FN(store_rows8)(float *y, __m256 v, int nv) {
                                          size_t nvec, float *y, size_t ys, size_t r0, size_t r1,        \
                                          size_t cols) {                                                 \
         const size_t nb = cols / (QB);                                                                  \
-        if (rs > CK_R8_MAX_STRIDE) {                                                                    \
-            for (size_t r = r0; r < r1; ++r) {                                                          \
-                for (size_t j = 0; j < nvec; ++j) {                                                     \
-                    y[j * ys + r] = SCALAR_DOT(cols, (const char *)w + r * rs, (const char *)xq + j * xstride); \
-                }                                                                                       \
-            }                                                                                           \
-            return;                                                                                     \
-        }                                                                                               \
         for (size_t r = r0; r < r1; r += 8) {                                                           \
             const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;                                              \
             const char *g0 = (const char *)w + r * rs;                                                  \
@@ -237,5 +216,5 @@ CK_INL void CK_FN(store_rows8)(float *y, __m256 v, int nv) {
         }                                                                                               \
     }
 
-CK_DEFINE_R8(q4_0, CK_QK4_0, ck_vec_dot_q4_0_q8_0)
-CK_DEFINE_R8(q4_K, CK_QKK, ck_vec_dot_q4_K_q8_K)
+CK_DEFINE_R8(q4_0, CK_QK4_0)
+CK_DEFINE_R8(q4_K, CK_QKK)
