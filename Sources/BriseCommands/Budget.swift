@@ -39,7 +39,8 @@ public struct Budget: ParsableCommand {
     }
 
     public func run() throws {
-        print("cpu     \(CPUBudget.detect(root: root))")
+        let cpu = CPUBudget.detect(root: root)
+        print("cpu     \(cpu)")
         guard let name = self.model else { return }
         let model = try ModelArgument.path(name, command: "budget")
         var stderr = StandardError()
@@ -53,7 +54,7 @@ public struct Budget: ParsableCommand {
                 let vision = try VisionModel(file: try GGUFFile(path: try ModelArgument.path(mmproj, command: "budget")))
                 try vision.check(feeds: text)
                 let weights = vision.file.fileSize
-                let encode = VisionProjector.encodeBytes(vision)
+                let encode = VisionProjector.encodeBytes(vision, threads: cpu.threads)
                 let left = max(0, plan.budget - plan.totalBytes)
                 print(
                     "vision  \(MemoryPlan.formatted(weights)) of weights mapped, up to \(MemoryPlan.formatted(encode)) while encoding "

@@ -63,7 +63,7 @@ public final class VisionProjector: @unchecked Sendable {
         preprocessor = ImagePreprocessor.pixtral(
             patchSize: c.patchSize, mergeSize: c.mergeSize, mean: c.imageMean, std: c.imageStandardDeviation)
         self.limits = limits
-        workingBytes = Self.encodeBytes(model)
+        workingBytes = Self.encodeBytes(model, threads: target.pool.threadCount)
         let remaining = max(0, target.plan.budget - target.plan.totalBytes)
         let needed = file.fileSize + workingBytes
         guard needed <= remaining else {
@@ -86,24 +86,11 @@ public final class VisionProjector: @unchecked Sendable {
     /// Bytes of the projector file (its weights, mapped).
     public var weightBytes: Int { file.fileSize }
 
-    /// Bytes one encode of the largest image allocates (llama.cpp's Pixtral limit: 1024 image
-    /// tokens, each merge² patches).
-    public static func encodeBytes(_ model: VisionModel) -> Int {
+    /// Bytes one encode of the largest image allocates with `threads` workers (llama.cpp's Pixtral
+    /// limit: 1024 image tokens, each merge² patches).
+    public static func encodeBytes(_ model: VisionModel, threads: Int) -> Int {
         let c = model.configuration
-        return workingBytes(c, model: model, patches: 1024 * c.mergeSize * c.mergeSize)
-    }
-
-    /// The floats one encode of `patches` patches allocates, in bytes (activations, F16 keys and
-    /// values, the FFN's bands, the merger and projector outputs).
-    static func workingBytes(_ c: VisionConfiguration, model: VisionModel, patches: Int) -> Int {
-        let d = c.embeddingLength
-        let qDim = c.headCount * c.headDimension
-        let kvDim = c.headCountKV * c.headDimension
-        let band = VisionEncoder.ffnBandRows(patches: patches)
-        let floats =
-            patches * (2 * d + qDim + 2 * kvDim + 3 * c.patchSize * c.patchSize) + 2 * band * c.feedForwardLength
-            + patches * d + patches * (model.projection1Rows + 2 * model.outputWidth)
-        return floats * 4 + patches * kvDim * 2 * 2
+        return VisionEncoder.workingBytes(model, patches: 1024 * c.mergeSize * c.mergeSize, threads: threads)
     }
 
     /// Decodes and preprocesses one image (PNG or JPEG bytes) for a prompt.

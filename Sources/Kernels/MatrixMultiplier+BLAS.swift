@@ -15,7 +15,7 @@ internal import COpenBLAS
 /// so the CPU budget holds).
 extension MatrixMultiplier {
     /// Weight rows per block a worker dequantizes and multiplies at once.
-    static let blasBlockRows = 512
+    public static let blasBlockRows = 512
 
     /// `Y = X · Wᵀ` for a large batch: as `multiply(_:batch:count:into:)`, through SGEMM.
     ///

@@ -69,6 +69,30 @@ public final class VisionEncoder: @unchecked Sendable {
         return (patches + bands - 1) / bands
     }
 
+    /// The bytes one encode of `patches` patches allocates at its peak with `threads` pool workers:
+    /// the encoding's buffers (activations, Q/K/V, the FFN's bands, the convolution's input, the
+    /// rotation caches, the merger's input, the projector's hidden and output rows), the largest
+    /// product's rounded activations and each worker's block of dequantized weight rows (SGEMM), and
+    /// each worker's attention scores.
+    public static func workingBytes(_ model: VisionModel, patches: Int, threads: Int) -> Int {
+        let c = model.configuration
+        let d = c.embeddingLength
+        let qDim = c.headCount * c.headDimension
+        let kvDim = c.headCountKV * c.headDimension
+        let band = ffnBandRows(patches: patches)
+        let conv = 3 * c.patchSize * c.patchSize
+        let tokens = patches / max(1, c.mergeSize * c.mergeSize)
+        let merged = d * c.mergeSize * c.mergeSize
+        let buffers =
+            patches * (2 * d + qDim + 2 * kvDim + conv + c.headDimension) + 2 * band * c.feedForwardLength
+            + tokens * (merged + model.projection1Rows + 2 * model.outputWidth)  // and the embeddings returned
+        let rounded = max(patches * max(d, conv), band * c.feedForwardLength, tokens * merged)
+        let widest = max(d, conv, merged, c.feedForwardLength, model.projection1Rows)
+        let block = min(patches, attentionBlock)
+        let perWorker = MatrixMultiplier.blasBlockRows * widest + block * (patches + c.headDimension)
+        return (buffers + rounded + max(1, threads) * perWorker) * MemoryLayout<Float>.size
+    }
+
     /// Rows from which a product goes through SGEMM (`multiplyThroughBLAS`) rather than the
     /// vec-dot-ordered mat-mat kernels.
     static let blasRows = 32
@@ -400,7 +424,7 @@ fileprivate final class Scratch {
 
 /// One image's encoding in progress (`VisionEncoder.start`): the patch embedding is done; `advance`
 /// runs the transformer's layers a few at a time and `finish` the merger and projector. It holds the
-/// encode's buffers (`VisionProjector.workingBytes` at most) until it is released. Used from one
+/// encode's buffers (within `VisionEncoder.workingBytes`) until it is released. Used from one
 /// thread at a time (the engine's model thread, or the caller of `encode`).
 public final class ImageEncoding: @unchecked Sendable {
     // @unchecked Sendable: the buffers are touched only by the thread that advances the encoding;
