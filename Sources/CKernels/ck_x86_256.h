@@ -87,6 +87,16 @@ CK_INL __m256i CK_FN(bits32_to_0x10)(uint32_t bits) {
     return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
 }
 
+// A mat-vec (nc == 1) reads each weight row once, a linear stream: prefetching CK_PF_AHEAD bytes
+// ahead into L1 keeps more lines in flight than the hardware prefetcher does here (Zen 3, a VM:
+// Q8_0 mat-vec at 1 thread 14.6 -> 18-20 GB/s with 2 KiB; 0.5 and 1 KiB gained less, 4 KiB no more).
+// A mat-mat (nc > 1) reads the same rows again from cache for the next columns, so it does not.
+#define CK_PF_AHEAD 2048
+CK_INL void CK_FN(pf_ahead)(int nc, const void *block, size_t bytes) {
+    if (nc != 1) return;
+    for (size_t k = 0; k < bytes; k += 64) _mm_prefetch((const char *)block + CK_PF_AHEAD + k, _MM_HINT_T0);
+}
+
 // MARK: - Q4_0 / Q5_0 / Q8_0 x Q8_0 (32-blocks)
 //
 // Per block: lanes of an int32x8 whose sum is the scalar isum. For Q4_0/Q5_0 the weight stays
@@ -114,6 +124,7 @@ CK_INL __m256i CK_FN(isum_q8)(__m256i aw, __m256i w, const block_q8_0 *a) {
             acc[c] = _mm256_setzero_ps();                                                               \
         }                                                                                               \
         for (size_t b = 0; b < nb; ++b) {                                                               \
+            CK_FN(pf_ahead)(nc, &w[b], sizeof(BLK));                                                    \
             UNPACK;                                                                                     \
             const float dw = CK_FN(h2f)(&w[b].d);                                                       \
             _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
@@ -213,6 +224,7 @@ CK_INL void CK_FN(q5_K_unpack)(const block_q5_K *w, __m256i q[8]) {
             accm[c] = _mm256_setzero_ps();                                                              \
         }                                                                                               \
         for (size_t b = 0; b < nb; ++b) {                                                               \
+            CK_FN(pf_ahead)(nc, &w[b], sizeof(BLK));                                                    \
             __m256i q[8];                                                                               \
             CK_FN(t##_unpack)(&w[b], q);                                                                \
             const __m128i scm = CK_FN(k4_scales)(w[b].scales);                                          \
@@ -266,6 +278,7 @@ CK_INL void CK_FN(mk_q5_K)(int nc, size_t nb, const void *wv, const void *const 
         summs[c] = 0.0f;
     }
     for (size_t b = 0; b < nb; ++b) {
+        CK_FN(pf_ahead)(nc, &w[b], sizeof(block_q5_K));
         __m256i q[8];
         CK_FN(q5_K_unpack)(&w[b], q);
         const __m128i scm = CK_FN(k4_scales)(w[b].scales);
@@ -341,6 +354,7 @@ CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const 
         acc[c] = _mm256_setzero_ps();
     }
     for (size_t b = 0; b < nb; ++b) {
+        CK_FN(pf_ahead)(nc, &w[b], sizeof(block_q6_K));
         __m256i q[8], scv[8], sc16;
         CK_FN(q6_K_unpack)(&w[b], q);
         CK_FN(q6_K_scales)(&w[b], scv, &sc16);
