@@ -188,7 +188,8 @@ extension LoadedModel {
         let request = MemoryPlan.Request(
             weightBytes: file.tensorByteCount, kvBytesPerToken: c.kvCacheBytesPerToken(cacheType: cacheType.ggmlType) ?? 0,
             trainingContext: c.contextLength, requestedContext: contextLength,
-            scratchBytes: ModelSession.scratchBytes(configuration: c, vocabulary: model.vocabularySize, batch: batch),
+            scratchBytes: ModelSession.scratchBytes(
+                configuration: c, vocabulary: model.vocabularySize, batch: batch, banded: model.feedForwardRunsInBands),
             // The process itself, plus the tokenizer's tables: measured at ~4× the file's metadata
             // section (a 131k-token Tekken vocabulary with 269k merges: ~36 MiB for ~8 MiB of metadata).
             overheadBytes: MemoryPlan.defaultOverhead + 4 * file.dataOffset,

@@ -159,6 +159,16 @@ public final class MatrixMultiplier: @unchecked Sendable {
             multiply(w, vector: x, into: y)
             return
         }
+        withActivations(for: w, x, count: count) { xq, xqStride in
+            multiply(w, activations: xq, stride: xqStride, count: count, into: y.baseAddress!)
+        }
+    }
+
+    /// `Y = X · Wᵀ` for `count` (2 or more) activation rows already in `w`'s activation format.
+    func multiply(
+        _ w: WeightMatrix, activations xq: UnsafeRawPointer, stride xqStride: Int, count: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
         guard let matmul = table(rows: count).matmul(for: w.type) else {
             preconditionFailure("no \(w.type) mat-mat on the \(path) path")
         }
@@ -166,11 +176,8 @@ public final class MatrixMultiplier: @unchecked Sendable {
         let stride = w.rowStride
         let columns = w.columns
         let rows = w.rows
-        let output = y.baseAddress!
-        withActivations(for: w, x, count: count) { xq, xqStride in
-            pool.parallelFor(count: rows, chunk: rowsPerChunk(w)) { range in
-                matmul(base, stride, xq, xqStride, count, output, rows, range.lowerBound, range.upperBound, columns)
-            }
+        pool.parallelFor(count: rows, chunk: rowsPerChunk(w)) { range in
+            matmul(base, stride, xq, xqStride, count, output, rows, range.lowerBound, range.upperBound, columns)
         }
     }
 

@@ -86,6 +86,19 @@ public final class LlamaModel: @unchecked Sendable {
     /// The vocabulary size (rows of the embedding).
     public var vocabularySize: Int { embedding.rows }
 
+    /// Whether every FFN down projection (every expert's too) takes quantized activations, so that a
+    /// batch's FFN runs band by band (`MatrixMultiplier.feedForwardInBands`) and holds a band of its
+    /// gate outputs, not all of them. Float down projections (F32, F16, BF16) take the gate's output
+    /// as it is, so they need it whole.
+    public var feedForwardRunsInBands: Bool {
+        layers.allSatisfy { layer in
+            switch layer.feedForward {
+            case .dense(_, _, let down): down.type.activationFormat != .f32
+            case .experts(let experts): experts.down.allSatisfy { $0.type.activationFormat != .f32 }
+            }
+        }
+    }
+
     /// The matrices a decode step multiplies, in the order it reads them (every layer's, then the output).
     public var matrices: [WeightMatrix] {
         layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput] + $0.feedForward.matrices } + [output]

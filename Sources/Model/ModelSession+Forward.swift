@@ -135,9 +135,9 @@ extension ModelSession {
         // (16, 8 or 4 floats), as band starts (multiples of 1024) are.
         let feedForward = model.feedForward
         let ops = ops
-        func combine(_ band: Range<Int>, up: UnsafeMutablePointer<Float>, upRow: Int) {
+        func combine(_ band: Range<Int>, gate: UnsafeMutablePointer<Float>, gateRow: Int, up: UnsafeMutablePointer<Float>, upRow: Int) {
             for t in 0..<count {
-                let gate = UnsafeMutableBufferPointer(start: b.gate + t * ffn + band.lowerBound, count: band.count)
+                let gate = UnsafeMutableBufferPointer(start: gate + t * gateRow, count: band.count)
                 let up = UnsafeBufferPointer(start: up + t * upRow, count: band.count)
                 switch feedForward {
                 case .swiglu: ops.swiglu(gate: UnsafeBufferPointer(gate), up: up, into: gate)
@@ -145,14 +145,24 @@ extension ModelSession {
                 }
             }
         }
+        let x = UnsafeBufferPointer(start: input, count: count * hidden)
+        if count > 1, b.banded, let downInput = b.downInput {
+            // Only a band of the gate's outputs at a time; the down projection's input is quantized
+            // band by band into downInput.
+            multiplier.feedForwardInBands(
+                gate: gate, up: up, down: down, batch: x, count: count, bandRows: Buffers.ffnBand, gateBand: b.gate,
+                upBand: b.up, activations: downInput,
+                combine: { band in combine(band, gate: b.gate, gateRow: band.count, up: b.up, upRow: band.count) },
+                into: output)
+            return
+        }
         if count > 1 {
             multiplier.multiplyInBands(
-                gate, up, batch: UnsafeBufferPointer(start: input, count: count * hidden), count: count,
-                bandRows: Buffers.ffnBand, first: b.gate, secondBand: b.up
-            ) { band in combine(band, up: b.up, upRow: band.count) }
+                gate, up, batch: x, count: count, bandRows: Buffers.ffnBand, first: b.gate, secondBand: b.up
+            ) { band in combine(band, gate: b.gate + band.lowerBound, gateRow: ffn, up: b.up, upRow: band.count) }
         } else {
             project([(gate, b.gate, nil), (up, b.up, nil)], input, rows: count)
-            combine(0..<ffn, up: b.up, upRow: ffn)
+            combine(0..<ffn, gate: b.gate, gateRow: ffn, up: b.up, upRow: ffn)
         }
         project(down, b.gate, rows: count, into: output)
     }

@@ -14,15 +14,18 @@ extension ModelSession {
     ///   - configuration: The model's hyperparameters.
     ///   - vocabulary: The vocabulary size.
     ///   - batch: The largest batch.
+    ///   - banded: Whether the model's FFN runs in bands (`LlamaModel.feedForwardRunsInBands`).
     /// - Returns: Bytes.
-    public static func scratchBytes(configuration c: ModelConfiguration, vocabulary: Int, batch: Int) -> Int {
+    public static func scratchBytes(configuration c: ModelConfiguration, vocabulary: Int, batch: Int, banded: Bool) -> Int {
         let hidden = c.embeddingLength
         let qDim = (c.headCount.max() ?? 1) * c.keyLength
         let ffn = c.feedForwardLength.max() ?? 1
-        let n = Buffers.counts(configuration: c, tokens: batch)
+        let n = Buffers.counts(configuration: c, tokens: batch, banded: banded)
         let floats = 2 * n.hidden + n.q + 2 * n.kv + n.gate + n.up + n.router + n.gathered + n.expertOutputs + vocabulary
-        // Q8 activations: about 1.07 bytes per float of the widest input (34/32 for Q8_0, 292/256 for Q8_K).
-        let quantized = batch * max(hidden, ffn, qDim) * 292 / 256
-        return floats * 4 + quantized
+        // Q8 activations: about 1.14 bytes per float of the widest input the multiplier quantizes
+        // (34/32 for Q8_0, 292/256 for Q8_K); a banded FFN's down input has its own buffer.
+        let widest = banded ? max(hidden, qDim) : max(hidden, ffn, qDim)
+        let quantized = batch * widest * 292 / 256
+        return floats * 4 + quantized + Buffers.downInputBytes(configuration: c, tokens: batch, banded: banded)
     }
 }

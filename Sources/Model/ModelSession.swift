@@ -82,7 +82,8 @@ public final class ModelSession: @unchecked Sendable {
                 capacity: contextLength, maximumBatch: Self.maximumBatch)
         }
         positions = Array(repeating: 0, count: slots)
-        buffers = Buffers(configuration: c, vocabulary: model.vocabularySize, tokens: 1, logitRows: 1)
+        buffers = Buffers(
+            configuration: c, vocabulary: model.vocabularySize, tokens: 1, logitRows: 1, banded: model.feedForwardRunsInBands)
     }
 
     /// The most slots a session holds.
@@ -262,7 +263,7 @@ public final class ModelSession: @unchecked Sendable {
             // a 131k vocabulary.
             buffers = Buffers(
                 configuration: model.configuration, vocabulary: vocabulary, tokens: max(tokens.count, buffers.tokens),
-                logitRows: max(logitRows.count, buffers.logitRows))
+                logitRows: max(logitRows.count, buffers.logitRows), banded: buffers.banded)
         }
         forward(Batch(tokens: tokens, slots: slotOf, positions: positionOf, logitRows: logitRows, embedded: embedded))
         for entry in entries {
@@ -305,10 +306,17 @@ struct Buffers {
     /// The output projections (attention, FFN down), tokens × hidden: written over `h`, whose normed
     /// input the Q/K/V or gate/up projections have consumed by then.
     var projected: UnsafeMutablePointer<Float> { h }
-    let gate: UnsafeMutablePointer<Float>  // tokens × ffn: the gate projection, then the FFN's activation
+    /// The gate projection, then the FFN's activation: ffn floats per token, or, for a batch of a
+    /// model whose FFN runs in bands (`banded`), one band of `ffnBand` rows per token.
+    let gate: UnsafeMutablePointer<Float>
     /// The up projection: ffn floats for one token; for a batch, one band of `ffnBand` rows per token
     /// (`MatrixMultiplier.multiplyInBands`), combined into `gate` band by band.
     let up: UnsafeMutablePointer<Float>
+    /// For a batch of a model whose FFN runs in bands: the down projection's quantized input, made
+    /// band by band (`MatrixMultiplier.feedForwardInBands`); nil otherwise.
+    let downInput: UnsafeMutableRawPointer?
+    /// Whether a batch's FFN runs in bands (`gate` holds a band per token).
+    let banded: Bool
     let logits: UnsafeMutablePointer<Float>  // logitRows × vocabulary
     /// Mixtures of experts only (one float otherwise): the router's logits, tokens × experts; the
     /// rows one expert takes, gathered (tokens × hidden, its input and then its down projection); and
@@ -320,7 +328,11 @@ struct Buffers {
 
     final class Owner {
         var pointers: [UnsafeMutablePointer<Float>] = []
-        deinit { pointers.forEach { $0.deallocate() } }
+        var raw: [UnsafeMutableRawPointer] = []
+        deinit {
+            pointers.forEach { $0.deallocate() }
+            raw.forEach { $0.deallocate() }
+        }
     }
 
     /// FFN rows per band of a batch's up projection: a multiple of every path's vector width, so each
@@ -330,10 +342,18 @@ struct Buffers {
     /// The floats of `up` for batches of `tokens`.
     static func upCount(tokens: Int, ffn: Int) -> Int { tokens > 1 ? max(ffn, tokens * min(ffn, ffnBand)) : ffn }
 
-    /// The floats of each buffer for batches of `tokens` (`up` as `upCount`). A one-token step of a
-    /// mixture of experts runs its chosen experts' gate and up projections side by side, so `gate`
-    /// and `up` hold `used` rows at least.
-    static func counts(configuration c: ModelConfiguration, tokens: Int) -> (
+    /// The bytes of `downInput` for batches of `tokens`: quantized activations of the FFN width, at
+    /// the larger of Q8_0's 34 and Q8_K's 292/8 bytes per 32 values.
+    static func downInputBytes(configuration c: ModelConfiguration, tokens: Int, banded: Bool) -> Int {
+        guard banded, tokens > 1 else { return 0 }
+        let ffn = c.feedForwardLength.max() ?? 1
+        return tokens * ((ffn + 255) / 256) * 292
+    }
+
+    /// The floats of each buffer for batches of `tokens` (`up` as `upCount`; `gate` likewise when the
+    /// FFN runs in bands). A one-token step of a mixture of experts runs its chosen experts' gate and
+    /// up projections side by side, so `gate` and `up` hold `used` rows at least.
+    static func counts(configuration c: ModelConfiguration, tokens: Int, banded: Bool) -> (
         hidden: Int, q: Int, kv: Int, gate: Int, up: Int, router: Int, gathered: Int, expertOutputs: Int
     ) {
         let hidden = c.embeddingLength
@@ -344,16 +364,17 @@ struct Buffers {
             hidden: tokens * hidden,
             q: tokens * (c.headCount.max() ?? 1) * c.keyLength,
             kv: tokens * (c.headCountKV.max() ?? 1) * c.keyLength,
-            gate: max(tokens, used) * ffn,
+            gate: max(banded ? upCount(tokens: tokens, ffn: ffn) : tokens * ffn, used * ffn),
             up: max(upCount(tokens: tokens, ffn: ffn), used * ffn),
             router: experts ? tokens * c.expertCount : 0,
             gathered: experts ? tokens * hidden : 0,
             expertOutputs: experts ? tokens * used * hidden : 0)
     }
 
-    init(configuration c: ModelConfiguration, vocabulary: Int, tokens: Int, logitRows: Int) {
+    init(configuration c: ModelConfiguration, vocabulary: Int, tokens: Int, logitRows: Int, banded: Bool) {
         self.tokens = tokens
         self.logitRows = logitRows
+        self.banded = banded
         let owner = Owner()
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
@@ -361,7 +382,16 @@ struct Buffers {
             owner.pointers.append(pointer)
             return pointer
         }
-        let n = Self.counts(configuration: c, tokens: tokens)
+        let n = Self.counts(configuration: c, tokens: tokens, banded: banded)
+        let downBytes = Self.downInputBytes(configuration: c, tokens: tokens, banded: banded)
+        if downBytes > 0 {
+            // Not cleared: every byte is written (by the bands' quantization) before it is read.
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: downBytes, alignment: 64)
+            owner.raw.append(raw)
+            downInput = raw
+        } else {
+            downInput = nil
+        }
         x = make(n.hidden)
         h = make(n.hidden)
         q = make(n.q)
