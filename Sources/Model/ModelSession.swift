@@ -134,12 +134,12 @@ public final class ModelSession: @unchecked Sendable {
         guard !tokens.isEmpty else { return [] }
         try check(tokens[...], slot: 0)
         try check(images)
-        // In batches of at most maximumBatch (the sliding-window rings hold one such batch beyond the
-        // window); prefill equals token-by-token evaluation bit for bit, so the split changes nothing.
+        // In batches of prefillBatch (at most maximumBatch, which the sliding-window rings hold beyond
+        // the window); prefill equals token-by-token evaluation bit for bit, so the split changes nothing.
         var logits: [Float] = []
         var start = 0
         while start < tokens.count {
-            let end = min(tokens.count, start + Self.maximumBatch)
+            let end = min(tokens.count, start + Self.prefillBatch)
             let last = end == tokens.count
             let rows = run([
                 Entry(slot: 0, tokens: tokens[start..<end], logits: allLogits ? .all : (last ? .last : .none), images: images)

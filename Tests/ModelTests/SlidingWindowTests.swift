@@ -45,14 +45,22 @@ import TestSupport
     }
 
     /// One sliding-window layer: the last logits depend only on the last `window` tokens, whatever came
-    /// before (650 positions: past the 576-cell ring, and fed as a 512-token batch and a rest).
+    /// before (650 positions: past the 576-cell ring, fed in `prefillBatch` batches for one seed and
+    /// as a full `maximumBatch` batch and a rest for the other).
     @Test func onlyTheWindowIsSeen() throws {
         let model = try Self.model(layers: 1, pattern: 6, window: 4)
         let tail = Self.tokens(4, seed: 3)
         var results: [[Float]] = []
         for seed in [UInt64(1), 2] {
             let session = try Self.session(model, context: 1200)
-            _ = try session.evaluate(Self.tokens(650, seed: seed))
+            let prompt = Self.tokens(650, seed: seed)
+            if seed == 1 {
+                _ = try session.evaluate(prompt)
+            } else {
+                let split = ModelSession.maximumBatch
+                _ = try session.evaluate(batch: [.init(slot: 0, tokens: prompt[..<split], logits: .none)])
+                _ = try session.evaluate(batch: [.init(slot: 0, tokens: prompt[split...], logits: .none)])
+            }
             results.append(try session.evaluate(tail))
         }
         #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern))
