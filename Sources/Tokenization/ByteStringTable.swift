@@ -19,16 +19,26 @@ struct ByteStringTable: Sendable {
     private var slots: [Int32]
     private var mask: Int
 
-    /// Creates an empty table sized for about `capacity` keys.
-    init(capacity: Int) {
+    /// Creates an empty table sized for about `capacity` keys of about `keyBytes` bytes in all.
+    init(capacity: Int, keyBytes: Int = 0) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: -1, count: size)
         mask = size - 1
+        self.keyBytes.reserveCapacity(keyBytes)
+        keyStarts.reserveCapacity(capacity + 1)
+        values.reserveCapacity(capacity)
     }
 
     /// The number of keys.
     var count: Int { values.count }
+
+    /// Calls `body` with key `index` (`0..<count`, in insertion order).
+    func withKey<R>(at index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let start = Int(keyStarts[index])
+        let end = Int(keyStarts[index + 1])
+        return try keyBytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+    }
 
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {

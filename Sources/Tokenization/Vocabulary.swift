@@ -30,25 +30,22 @@ public struct Vocabulary: Sendable {
     public let addSpacePrefix: Bool
     /// The chat template (`tokenizer.chat_template`): Jinja text or a bare llama.cpp template name.
     public let chatTemplate: String?
-    /// The BPE merges (`"left right"` strings), for byte-level BPE vocabularies, packed end to end:
-    /// merge i is `mergeBytes[mergeStarts[i]..<mergeStarts[i + 1]]` (Tekken has 269 443 of them: one
-    /// array each took 11 MiB of heap, packed they take 3).
-    private let mergeBytes: [UInt8]
-    private let mergeStarts: [Int32]
+    /// The BPE merges (`"left right"` strings), for byte-level BPE vocabularies: the file's array,
+    /// read in place (Tekken has 269 443 merges; a packed copy of them took 3-5 MiB of heap).
+    private let merges: GGUFArray?
 
     /// The number of BPE merges.
-    var mergeCount: Int { mergeStarts.count - 1 }
+    var mergeCount: Int { merges?.count ?? 0 }
 
     /// Calls `body` with each merge's bytes, in rank order.
-    func forEachMerge(_ body: (_ rank: Int, _ text: ArraySlice<UInt8>) -> Void) {
-        for rank in 0..<mergeCount {
-            body(rank, mergeBytes[Int(mergeStarts[rank])..<Int(mergeStarts[rank + 1])])
-        }
+    func forEachMerge(_ body: (_ rank: Int, _ text: UnsafeRawBufferPointer) -> Void) {
+        // Every merge was read once, and checked, when the vocabulary was; the mapped bytes do not
+        // change, so this read cannot fail (were it to, the merges after the failure are left out).
+        try? merges?.forEachStringBytes(body)
     }
 
-    private let textBytes: [UInt8]
-    private let textStarts: [Int32]
-    /// Token text → id, over every token (llama.cpp's `token_to_id`).
+    /// Token text → id, over every token (llama.cpp's `token_to_id`). Its keys, in insertion order,
+    /// are the token texts by id: the vocabulary keeps no other copy of them.
     let textToID: ByteStringTable
 
     /// The number of tokens.
@@ -60,14 +57,12 @@ public struct Vocabulary: Sendable {
     /// - Returns: The bytes, or `nil` for an id outside the vocabulary.
     public func text(of id: TokenID) -> [UInt8]? {
         guard id >= 0, Int(id) < count else { return nil }
-        return Array(textBytes[Int(textStarts[Int(id)])..<Int(textStarts[Int(id) + 1])])
+        return textToID.withKey(at: Int(id)) { Array($0) }
     }
 
     /// Calls `body` with the stored text of token `id`, which must be valid.
     func withText<R>(of id: TokenID, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let start = Int(textStarts[Int(id)])
-        let end = Int(textStarts[Int(id) + 1])
-        return try textBytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+        try textToID.withKey(at: Int(id), body)
     }
 
     /// The id of the token whose stored text is exactly `text`, whatever its kind.
@@ -125,33 +120,24 @@ public struct Vocabulary: Sendable {
             throw TokenizerError(.invalidVocabulary, "tokenizer.ggml.tokens has \(count) entries")
         }
 
-        var bytes: [UInt8] = []
-        var starts: [Int32] = [0]
-        starts.reserveCapacity(count + 1)
-        var table = ByteStringTable(capacity: count)
+        // Sized exactly first (appending would leave up to half of each array as growth slack).
+        var textByteCount = 0
+        try tokens.forEachStringBytes { _, text in textByteCount += text.isEmpty ? 32 : text.count }
+        // Below 1 GiB, so the BPE encoder's table (these texts and up to 3 × 256 MiB of merge pieces)
+        // stays within its 32-bit offsets.
+        guard textByteCount < 1 << 30 else {
+            throw TokenizerError(.invalidVocabulary, "tokenizer.ggml.tokens is too large")
+        }
+        var table = ByteStringTable(capacity: count, keyBytes: textByteCount)
         try tokens.forEachStringBytes { index, text in
             // llama.cpp renames empty tokens so that every text is a distinct key.
-            if text.isEmpty {
-                bytes.append(contentsOf: Array("[EMPTY_\(index)]".utf8))
-            } else {
-                bytes.append(contentsOf: text)
-            }
-            // Below 1 GiB, so the BPE encoder's table (these texts and up to 3 × 256 MiB of merge
-            // pieces) stays within its 32-bit offsets.
-            guard bytes.count < 1 << 30 else {
-                throw TokenizerError(.invalidVocabulary, "tokenizer.ggml.tokens is too large")
-            }
-            let start = Int(starts[index])
-            let inserted = bytes.withUnsafeBytes {
-                table.insert(UnsafeRawBufferPointer(rebasing: $0[start...]), value: Int32(index))
-            }
+            let inserted =
+                text.isEmpty ? table.insert(Array("[EMPTY_\(index)]".utf8), value: Int32(index)) : table.insert(text, value: Int32(index))
+            // Every text is a new key, so key i is token i's text (`withText(of:)`).
             guard inserted else {
                 throw TokenizerError(.invalidVocabulary, "token \(index) repeats the text of an earlier token")
             }
-            starts.append(Int32(bytes.count))
         }
-        textBytes = bytes
-        textStarts = starts
         textToID = table
 
         scores = try Self.scores(metadata, count: count)
@@ -167,24 +153,19 @@ public struct Vocabulary: Sendable {
             guard let mergeArray = try metadata.array("tokenizer.ggml.merges"), mergeArray.elementType == .string else {
                 throw TokenizerError(.missingVocabulary, "a gpt2 vocabulary needs the string array tokenizer.ggml.merges")
             }
-            var packed: [UInt8] = []
-            var starts: [Int32] = [0]
-            starts.reserveCapacity(mergeArray.count + 1)
             // The BPE encoder interns each merge's sides and result next to the token texts, with 32-bit
             // offsets: keep the merges to 256 MiB (real vocabularies have a few MiB).
+            var mergeByteCount = 0
             try mergeArray.forEachStringBytes { _, text in
-                guard packed.count + text.count <= 256 << 20 else {
+                mergeByteCount += text.count
+                guard mergeByteCount <= 256 << 20 else {
                     throw TokenizerError(.invalidVocabulary, "tokenizer.ggml.merges holds more than 256 MiB of text")
                 }
-                packed.append(contentsOf: text)
-                starts.append(Int32(packed.count))
             }
-            mergeBytes = packed
-            mergeStarts = starts
+            merges = mergeArray
         } else {
             preTokenizer = nil
-            mergeBytes = []
-            mergeStarts = [0]
+            merges = nil
         }
 
         // llama.cpp's defaults per model, then the metadata's values when they are in range.
