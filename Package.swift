@@ -28,11 +28,6 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
-        .systemLibrary(
             name: "CEditLine",
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
@@ -54,6 +49,9 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]
         ),
+        // libcurl for `brise pull`, loaded with dlopen on first use (its header from Debian's
+        // libcurl4-openssl-dev): linked, it loaded ~25 libraries into every process at start.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         // PNG (libpng) and JPEG (libjpeg-turbo) decoding into a caller-owned buffer; the libraries'
         // longjmp error handling stays inside its C file. Debian: libpng-dev, libjpeg62-turbo-dev.
         .target(

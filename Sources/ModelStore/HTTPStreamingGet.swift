@@ -41,8 +41,9 @@ struct HTTPStreamingGet {
         url: URL, headers: [String: String], onHead: @escaping @Sendable (Head) -> Bool,
         onBody: @escaping @Sendable (Data) -> Bool
     ) -> Outcome {
-        guard let curl = curl_easy_init() else { return .failed("libcurl could not start a transfer") }
-        defer { curl_easy_cleanup(curl) }
+        if let failure = ccurl_load() { return .failed(String(cString: failure)) }
+        guard let curl = ccurl_easy_init() else { return .failed("libcurl could not start a transfer") }
+        defer { ccurl_easy_cleanup(curl) }
         let transfer = Transfer(curl: curl, onHead: onHead, onBody: onBody)
         let context = Unmanaged.passRetained(transfer)
         defer { context.release() }
@@ -50,9 +51,9 @@ struct HTTPStreamingGet {
         var list: UnsafeMutablePointer<curl_slist>?
         // Identity: a compressed body's byte offsets are not the file's, and ranges must be.
         for line in ["Accept-Encoding: identity"] + headers.map({ "\($0.key): \($0.value)" }) {
-            list = curl_slist_append(list, line)
+            list = ccurl_slist_append(list, line)
         }
-        defer { curl_slist_free_all(list) }
+        defer { ccurl_slist_free_all(list) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
@@ -79,7 +80,7 @@ struct HTTPStreamingGet {
                 // Anything other than the byte count (here 0) makes libcurl stop with CURLE_WRITE_ERROR.
                 return transfer.body(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
             }
-            return curl_easy_perform(curl)
+            return ccurl_easy_perform(curl)
         }
         if code == CURLE_OK {
             // An answer without a body (a 404 with no text, a 416) still has a head.
@@ -88,7 +89,7 @@ struct HTTPStreamingGet {
         }
         if transfer.stopped { return .stopped }
         let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return .failed(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+        return .failed(detail.isEmpty ? String(cString: ccurl_easy_strerror(code)) : detail)
     }
 
     /// The state of one transfer, reached from libcurl's callbacks through their context pointer.
