@@ -88,7 +88,7 @@ public final class DraftModel: @unchecked Sendable {
             var logits: [Float] = []
             var start = keep
             while start < sequence.count {
-                let end = min(sequence.count, start + ModelSession.prefillBatch)
+                let end = min(sequence.count, start + session.prefillBatch)
                 let chunk = sequence[start..<end]
                 logits = try session.evaluate(batch: [.init(slot: slot, tokens: chunk, logits: end == sequence.count ? .last : .none)])
                 slotTokens[slot] += chunk

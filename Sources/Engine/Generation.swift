@@ -237,7 +237,7 @@ public final class InferenceContext: @unchecked Sendable {
         var start = reused
         while start < prompt.count {
             if shouldStop() { break }
-            let end = min(prompt.count, start + ModelSession.prefillBatch)
+            let end = min(prompt.count, start + loaded.session.prefillBatch)
             try evaluate(prompt[start..<end], keys: keys[start..<end])
             start = end
         }

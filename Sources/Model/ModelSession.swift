@@ -139,7 +139,7 @@ public final class ModelSession: @unchecked Sendable {
         var logits: [Float] = []
         var start = 0
         while start < tokens.count {
-            let end = min(tokens.count, start + Self.prefillBatch)
+            let end = min(tokens.count, start + prefillBatch)
             let last = end == tokens.count
             let rows = run([
                 Entry(slot: 0, tokens: tokens[start..<end], logits: allLogits ? .all : (last ? .last : .none), images: images)

@@ -45,7 +45,7 @@ import TestSupport
     }
 
     /// One sliding-window layer: the last logits depend only on the last `window` tokens, whatever came
-    /// before (650 positions: past the 576-cell ring, fed in `prefillBatch` batches for one seed and
+    /// before (650 positions: past the 576-cell ring, fed in `densePrefillBatch` batches for one seed and
     /// as a full `maximumBatch` batch and a rest for the other).
     @Test func onlyTheWindowIsSeen() throws {
         let model = try Self.model(layers: 1, pattern: 6, window: 4)
