@@ -210,7 +210,8 @@ public enum Daemon {
                 prefillChunk: configuration.prefillChunk, queueLimit: configuration.maxQueuedRequests,
                 queueWait: .milliseconds(Int64(configuration.maxQueueWaitSeconds * 1000)),
                 requestLimit: .milliseconds(Int64(configuration.maxRequestSeconds * 1000)),
-                drain: .milliseconds(Int64(configuration.shutdownTimeoutSeconds * 1000))),
+                drain: .milliseconds(Int64(configuration.shutdownTimeoutSeconds * 1000)),
+                imageSlice: .milliseconds(configuration.imageSliceMilliseconds)),
             pacer: pacer, heartbeatInterval: pingEvery
         ) {
             guard let pingEvery else { return }

@@ -252,6 +252,7 @@ extension DaemonConfiguration {
         lines.append("speculative = \(quote(speculative.rawValue))")
         if let draftModel { lines.append("draft_model = \(quote(draftModel))") }
         if let visionModel { lines.append("vision_model = \(quote(visionModel))") }
+        lines.append("image_slice_ms = \(imageSliceMilliseconds)")
         lines.append("thermal_zones = \(quote(thermalZones))")
         lines.append("thermal_soft_limit = \(thermalSoftLimit)")
         lines.append("thermal_hard_limit = \(thermalHardLimit)")

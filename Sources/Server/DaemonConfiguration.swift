@@ -40,6 +40,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var parallel: Int?
     /// The most prompt tokens one step feeds beside the running streams.
     public var prefillChunk = 256
+    /// The most image-encoder work per step while other requests run, in milliseconds.
+    public var imageSliceMilliseconds = 250
     /// Memory budget in bytes (nil: the cgroup's limit or physical memory).
     public var memoryBudget: Int?
     /// Lock the weights in memory.
@@ -230,6 +232,11 @@ extension DaemonConfiguration {
             help: "The model's vision projector (llama.cpp's mmproj GGUF, projector type pixtral: Ministral 3, Mistral Small 3.1, Pixtral), a path or a name in models_dir: Chat messages may then carry images; planned in what the memory budget leaves.",
             defaultValue: "(none)", aliases: ["--mmproj"]
         ) { $0.visionModel = try path($1, "vision_model") },
+        Setting(
+            key: "image_slice_ms",
+            help: "While other requests are running, the most image-encoding work (milliseconds, whole layers) one step does, so their tokens keep coming; an image alone encodes in one step.",
+            defaultValue: "250"
+        ) { $0.imageSliceMilliseconds = try integer($1, "image_slice_ms", 10...60_000) },
         Setting(key: "thermal_zones", help: "Directory holding thermal_zone*/temp.", defaultValue: "/sys/class/thermal") {
             $0.thermalZones = try path($1, "thermal_zones")
         },

@@ -9,6 +9,9 @@ import Testing
         #expect(action == .serve)
         #expect(defaults.socket == "/run/brise/brised.sock" && defaults.socketMode == 0o660 && defaults.maxConnections == 64)
         #expect(defaults.threads == nil && defaults.context == nil && defaults.maxTokensPerSecond == nil)
+        #expect(defaults.imageSliceMilliseconds == 250)
+        let (_, sliced) = try DaemonConfiguration.load(arguments: ["--model", "m.gguf"], environment: ["BRISE_IMAGE_SLICE_MS": "40"])
+        #expect(sliced.imageSliceMilliseconds == 40)
 
         let (_, mixed) = try DaemonConfiguration.load(
             arguments: ["--threads=2", "--allowed-users", "alice, 1000"],
@@ -52,6 +55,7 @@ import Testing
             ["--model", "m", "--threads", "-1"], ["--model", "m", "--context", "x"], ["--model", "m", "--socket-mode", "999"],
             ["--model", "m", "--max-request-seconds", "0"], ["--model", "m", "--idle-timeout-seconds", "nan"],
             ["--model", "m", "--mlock", "maybe"], ["--model", "m", "--threads"], ["stray"], ["--model", ""],
+            ["--model", "m", "--image-slice-ms", "0"], ["--model", "m", "--image-slice-ms", "9223372036854775807"],
         ]
         for arguments in cases {
             #expect(throws: DaemonError.self, "\(arguments)") { try DaemonConfiguration.load(arguments: arguments, environment: [:]) }
