@@ -30,8 +30,9 @@ extension MatrixMultiplier {
         inBands(first, second, batch: x, count: count, bandRows: bandRows, first: y, firstIsBand: false, second: z, afterBand: afterBand)
     }
 
-    /// The bytes `quantizeBand(_:of:count:for:into:)` writes for `count` rows of `w`'s input, or
-    /// `nil` when `w` takes float activations as they are (F32, F16 and BF16 weights).
+    /// The bytes of `count` rows of `w`'s input in its quantized activation format (what
+    /// `feedForwardInBands` writes for a down projection `w`), or `nil` when `w` takes float
+    /// activations as they are (F32, F16 and BF16 weights).
     ///
     /// - Parameters:
     ///   - w: The weights the activations are for.
@@ -76,17 +77,11 @@ extension MatrixMultiplier {
         precondition(bandRows > 0 && bandRows % 256 == 0, "bands must start at whole activation blocks")
         let ffn = gate.rows
         let stride = format.rowByteCount(columns: ffn)
-        let quantize = format == .q8_0 ? table.pointee.quantize_q8_0 : table.pointee.quantize_q8_K
-        let blockBytes = format.rowByteCount(columns: 256)
         inBands(gate, up, batch: x, count: count, bandRows: bandRows, first: gateBand, firstIsBand: true, second: upBand) { band in
             combine(band)
-            let width = band.count
-            let offset = band.lowerBound / 256 * blockBytes
-            pool.parallelFor(count: count, chunk: max(1, count / (pool.threadCount * 4))) { rows in
-                for t in rows {
-                    quantize(gateBand + t * width, activations + t * stride + offset, width)
-                }
-            }
+            quantize(
+                format, rows: count, columns: band.count, from: gateBand, stride: band.count,
+                into: activations + format.rowByteCount(columns: band.lowerBound), stride: stride)
         }
         multiply(down, activations: UnsafeRawPointer(activations), stride: stride, count: count, into: y)
     }

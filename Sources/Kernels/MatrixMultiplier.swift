@@ -108,17 +108,25 @@ public final class MatrixMultiplier: @unchecked Sendable {
         }
         let stride = format.rowByteCount(columns: w.columns)
         reserveScratch(stride * count)
+        quantize(
+            format, rows: count, columns: w.columns, from: x.baseAddress!, stride: w.columns, into: scratch, stride: stride)
+        return body(UnsafeRawPointer(scratch), stride)
+    }
+
+    /// Quantizes `count` rows of `columns` floats (row `t` at `source + t · sourceStride`) into
+    /// `format` (Q8_0 or Q8_K), row `t` at `destination + t · stride`.
+    func quantize(
+        _ format: WeightType.ActivationFormat, rows count: Int, columns: Int, from source: UnsafePointer<Float>,
+        stride sourceStride: Int, into destination: UnsafeMutableRawPointer, stride: Int
+    ) {
+        precondition(format != .f32, "float activations are used as they are")
         let quantize = format == .q8_0 ? table.pointee.quantize_q8_0 : table.pointee.quantize_q8_K
-        let scratch = scratch
-        let columns = w.columns
-        let source = x.baseAddress!
         // Quantizing is cheap next to the multiply; split it only when there are many rows.
         pool.parallelFor(count: count, chunk: max(1, count / (pool.threadCount * 4))) { range in
             for row in range {
-                quantize(source + row * columns, scratch + row * stride, columns)
+                quantize(source + row * sourceStride, destination + row * stride, columns)
             }
         }
-        return body(UnsafeRawPointer(scratch), stride)
     }
 
     /// `y = W · x`: one activation vector (decode).

@@ -146,7 +146,7 @@ extension ModelSession {
             }
         }
         let x = UnsafeBufferPointer(start: input, count: count * hidden)
-        if count > 1, b.banded, let downInput = b.downInput {
+        if count > 1, let downInput = b.downInput {
             // Only a band of the gate's outputs at a time; the down projection's input is quantized
             // band by band into downInput.
             multiplier.feedForwardInBands(
