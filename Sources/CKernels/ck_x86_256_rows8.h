@@ -47,6 +47,22 @@ CK_INL void CK_FN(r8_prefetch)(const char *pf, size_t b, size_t bytes) {
 }
 
 // MARK: - Q4_0
+//
+// The 8 rows' nibbles are transposed, not the products: after a 4x4 dword transpose of the rows'
+// 16-byte qs, lane i of t[k] holds row i's bytes 4k..4k+3, i.e. elements 4k..4k+3 (low nibbles) and
+// 16+4k..16+4k+3 (high nibbles). Each column then needs 8 dpbusd against broadcast 4-byte groups of
+// its activations and no reduction: lane i is row i's block sum q·a, from which 8·Σa is taken (the
+// same integer as llama.cpp's (q - 8)·a). About as many instructions per row as unpacking one row,
+// and each extra column costs only its dpbusd.
+
+// Σ of a block's 32 activation quants, in every lane.
+CK_INL __m256i CK_FN(sum_a_all)(const block_q8_0 *a) {
+    const __m256i y = _mm256_loadu_si256((const __m256i *)a->qs);
+    __m256i s = CK_FN(dpbusd)(_mm256_setzero_si256(), _mm256_set1_epi8(1), y);
+    s = _mm256_add_epi32(s, _mm256_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm256_add_epi32(s, _mm256_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm256_add_epi32(s, _mm256_permute2x128_si256(s, s, 0x01));
+}
 
 // One group of 8 rows (first row w0, stride rs, nvalid valid) times nc columns: res[c] lane i = row
 // i times column c.
@@ -61,23 +77,23 @@ CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nva
         x[c] = xv[c];
         res[c] = _mm256_setzero_ps();
     }
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(r8_prefetch)(pf, b, sizeof(block_q4_0));
-        __m256i y[4], off[4], a[4][2], v[4];
-        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-            y[c] = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
-            // (q - 8)·a = q·a - 8·a lane by lane: each row's dpbusd starts at -8·Σa.
-            off[c] = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                      CK_FN(dpbusd)(_mm256_setzero_si256(), _mm256_set1_epi8(8), y[c]));
+        __m256i t[4];
+        _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
+            t[i] = _mm256_loadu2_m128i((const __m128i *)rows[i + 4][b].qs, (const __m128i *)rows[i][b].qs);
         }
-        _Pragma("GCC unroll 8") for (int r = 0; r < 8; ++r) {
-            const __m256i q = CK_FN(nibbles32)(rows[r][b].qs);
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-                const __m256i is = CK_FN(dpbusd)(off[c], q, y[c]);
-                if (r % 2 == 0) a[c][(r / 2) % 2] = is;
-                else a[c][(r / 2) % 2] = CK_FN(red_a)(a[c][(r / 2) % 2], is);
-                if (r == 3) v[c] = CK_FN(red_b)(a[c][0], a[c][1]);
-            }
+        const __m256i u0 = _mm256_unpacklo_epi32(t[0], t[1]), u1 = _mm256_unpackhi_epi32(t[0], t[1]);
+        const __m256i u2 = _mm256_unpacklo_epi32(t[2], t[3]), u3 = _mm256_unpackhi_epi32(t[2], t[3]);
+        t[0] = _mm256_unpacklo_epi64(u0, u2);
+        t[1] = _mm256_unpackhi_epi64(u0, u2);
+        t[2] = _mm256_unpacklo_epi64(u1, u3);
+        t[3] = _mm256_unpackhi_epi64(u1, u3);
+        __m256i q[8];
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
+            q[k] = _mm256_and_si256(t[k], m4);
+            q[k + 4] = _mm256_and_si256(_mm256_srli_epi16(t[k], 4), m4);
         }
         // The 8 rows' scales by scalar loads into one vector (a vpgatherdd costs more on Zen 3).
         const __m256 dw = _mm256_cvtph_ps(_mm_setr_epi16(
@@ -85,7 +101,22 @@ CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nva
             (short)ck_load_u16(&rows[3][b].d), (short)ck_load_u16(&rows[4][b].d), (short)ck_load_u16(&rows[5][b].d),
             (short)ck_load_u16(&rows[6][b].d), (short)ck_load_u16(&rows[7][b].d)));
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-            const __m256i is = CK_FN(red_c)(v[c], CK_FN(red_b)(a[c][0], a[c][1]));
+            const int8_t *ya = x[c][b].qs;
+            const __m256i off = _mm256_slli_epi32(CK_FN(sum_a_all)(&x[c][b]), 3);
+#if CK_VNNI
+            __m256i is = _mm256_sub_epi32(_mm256_setzero_si256(), off);
+            _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
+                is = CK_FN(dpbusd)(is, q[k], _mm256_set1_epi32((int)ck_load_u32(ya + 4 * k)));
+            }
+#else
+            // Without VNNI the 8 vpmaddubsw results are summed in int16 (each |pair| <= 2*15*127, so
+            // |sum| <= 30480) and widened by one vpmaddwd: 17 instructions instead of 24.
+            __m256i p16 = _mm256_maddubs_epi16(q[0], _mm256_set1_epi32((int)ck_load_u32(ya)));
+            _Pragma("GCC unroll 8") for (int k = 1; k < 8; ++k) {
+                p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(q[k], _mm256_set1_epi32((int)ck_load_u32(ya + 4 * k))));
+            }
+            const __m256i is = _mm256_sub_epi32(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)), off);
+#endif
             const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(CK_FN(h2f)(&x[c][b].d)));
             res[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), d, res[c]);
         }
@@ -121,19 +152,42 @@ CK_INL void CK_FN(r8_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nva
     }
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(r8_prefetch)(pf, b, sizeof(block_q4_K));
-        __m256i a[4][2], v[4];
-        _Pragma("GCC unroll 8") for (int r = 0; r < 8; ++r) {
+        // Phase 1, row by row: each (row, column) pair's 8 int32 lanes into part[] (L1), one sub-block
+        // pair at a time, so only the nc accumulators and one unpacked vector stay in registers.
+        __m256i part[4][8];
+        _Pragma("GCC unroll 1") for (int r = 0; r < 8; ++r) {
             const block_q4_K *blk = &rows[r][b];
-            __m256i q[8];
-            CK_FN(q4_K_unpack)(blk, q);
-            int16_t sc[8];
-            _mm_storeu_si128((__m128i *)sc, _mm_cvtepu8_epi16(CK_FN(k4_scales)(blk->scales)));
+            const __m256i scv = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(CK_FN(k4_scales)(blk->scales)));
+            __m256i is[4];
+            const int8_t *ya[4];
             _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-                const __m256i is = CK_FN(q4_K_isum)(q, sc, &x[c][b]);
-                if (r % 2 == 0) a[c][(r / 2) % 2] = is;
-                else a[c][(r / 2) % 2] = CK_FN(red_a)(a[c][(r / 2) % 2], is);
-                if (r == 3) v[c] = CK_FN(red_b)(a[c][0], a[c][1]);
+                is[c] = _mm256_setzero_si256();
+                ya[c] = x[c][b].qs;
+                __asm__ volatile("" : "+r"(ya[c]));  // read in the loop, not hoisted out of it and spilled
             }
+            _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(blk->qs + 32 * p));
+                const __m256i m4 = _mm256_set1_epi8(0x0F);
+                const __m256i ql = _mm256_and_si256(v, m4), qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                const __m256i sl = _mm256_shuffle_epi8(scv, _mm256_set1_epi16((short)(0x0101 * (4 * p) + 0x0100)));
+                const __m256i sh = _mm256_shuffle_epi8(scv, _mm256_set1_epi16((short)(0x0101 * (4 * p + 2) + 0x0100)));
+                _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                    const __m256i y0 = _mm256_loadu_si256((const __m256i *)(ya[c] + 64 * p));
+                    const __m256i y1 = _mm256_loadu_si256((const __m256i *)(ya[c] + 64 * p + 32));
+                    is[c] = CK_FN(dpwssd)(is[c], _mm256_maddubs_epi16(ql, y0), sl);
+                    is[c] = CK_FN(dpwssd)(is[c], _mm256_maddubs_epi16(qh, y1), sh);
+                }
+            }
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) part[c][r] = is[c];
+        }
+        // Phase 2: eight rows' lanes reduced and transposed into one vector per column (lane i = row i).
+        __m256i a[4][2], v[4];
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            a[c][0] = CK_FN(red_a)(part[c][0], part[c][1]);
+            a[c][1] = CK_FN(red_a)(part[c][2], part[c][3]);
+            v[c] = CK_FN(red_b)(a[c][0], a[c][1]);
+            a[c][0] = CK_FN(red_a)(part[c][4], part[c][5]);
+            a[c][1] = CK_FN(red_a)(part[c][6], part[c][7]);
         }
         const __m256i g0 = CK_R8_WORDS(rows, b, 0);   // d | dmin
         const __m256i g1 = CK_R8_WORDS(rows, b, 8);   // scales[4..7]
