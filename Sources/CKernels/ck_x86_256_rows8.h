@@ -137,6 +137,22 @@ CK_INL void CK_FN(k4_bsum_pairs)(const block_q8_K *a, __m256i bp[4]) {
     bp[3] = _mm256_broadcastd_epi32(_mm_shuffle_epi32(p, 3));
 }
 
+// 4x4 dword transposes within each 128-bit lane: lane i of out[k] = dword k of in[i] (i < 4) or of
+// the high half (i >= 4), for in[i] = [row i | row i + 4] halves.
+CK_INL void CK_FN(tr4x4)(const __m256i in[4], __m256i out[4]) {
+    const __m256i u0 = _mm256_unpacklo_epi32(in[0], in[1]), u1 = _mm256_unpackhi_epi32(in[0], in[1]);
+    const __m256i u2 = _mm256_unpacklo_epi32(in[2], in[3]), u3 = _mm256_unpackhi_epi32(in[2], in[3]);
+    out[0] = _mm256_unpacklo_epi64(u0, u2);
+    out[1] = _mm256_unpackhi_epi64(u0, u2);
+    out[2] = _mm256_unpacklo_epi64(u1, u3);
+    out[3] = _mm256_unpackhi_epi64(u1, u3);
+}
+
+// As Q4_0 above, the 8 rows' nibbles are transposed rather than the products: per 32-byte chunk of
+// qs (sub-blocks 2p and 2p+1), lane i of t[k] holds row i's bytes 4k..4k+3. A column's sub-block
+// sum is 8 vpmaddubsw against broadcast 4-byte groups of its activations, summed in int16 (each
+// |pair| <= 2*15*127, |sum| <= 30480) and scaled by vpmaddwd with lane i = row i's 6-bit scale:
+// the same integers as the per-row code, and no reduction.
 CK_INL void CK_FN(r8_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
                            __m256 res[4], const char *pf) {
     const block_q4_K *rows[8];
@@ -150,63 +166,73 @@ CK_INL void CK_FN(r8_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nva
         res[c] = _mm256_setzero_ps();
         accm[c] = _mm256_setzero_ps();
     }
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(r8_prefetch)(pf, b, sizeof(block_q4_K));
-        // Phase 1, row by row: each (row, column) pair's 8 int32 lanes into part[] (L1), one sub-block
-        // pair at a time, so only the nc accumulators and one unpacked vector stay in registers.
-        __m256i part[4][8];
-        _Pragma("GCC unroll 1") for (int r = 0; r < 8; ++r) {
-            const block_q4_K *blk = &rows[r][b];
-            const __m256i scv = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(CK_FN(k4_scales)(blk->scales)));
-            __m256i is[4];
-            const int8_t *ya[4];
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-                is[c] = _mm256_setzero_si256();
-                ya[c] = x[c][b].qs;
-                __asm__ volatile("" : "+r"(ya[c]));  // read in the loop, not hoisted out of it and spilled
+        // The 16-byte headers (d, dmin, scales[12]), transposed: h[0] = d | dmin, h[1..3] = scales
+        // bytes 0..3, 4..7, 8..11 (lane i = row i).
+        __m256i h[4], g[4];
+        _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
+            g[i] = _mm256_loadu2_m128i((const __m128i *)&rows[i + 4][b], (const __m128i *)&rows[i][b]);
+        }
+        CK_FN(tr4x4)(g, h);
+        const __m256i lo6 = _mm256_set1_epi32(0x3f3f3f3f), lo4 = _mm256_set1_epi32(0x0f0f0f0f),
+                      lo2 = _mm256_set1_epi32(0x03030303);
+        const __m256i sc_lo = _mm256_and_si256(h[1], lo6);
+        const __m256i sc_hi = _mm256_or_si256(_mm256_and_si256(h[3], lo4),
+                                              _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h[1], 6), lo2), 4));
+        const __m256i m_lo = _mm256_and_si256(h[2], lo6);
+        const __m256i m_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(h[3], 4), lo4),
+                                             _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h[2], 6), lo2), 4));
+        __m256i is[4];
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) is[c] = _mm256_setzero_si256();
+        _Pragma("GCC unroll 1") for (int p = 0; p < 4; ++p) {
+            __m256i t[8];
+            _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
+                g[i] = _mm256_loadu2_m128i((const __m128i *)(rows[i + 4][b].qs + 32 * p),
+                                           (const __m128i *)(rows[i][b].qs + 32 * p));
             }
-            _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) {
-                const __m256i v = _mm256_loadu_si256((const __m256i *)(blk->qs + 32 * p));
-                const __m256i m4 = _mm256_set1_epi8(0x0F);
-                const __m256i ql = _mm256_and_si256(v, m4), qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                const __m256i sl = _mm256_shuffle_epi8(scv, _mm256_set1_epi16((short)(0x0101 * (4 * p) + 0x0100)));
-                const __m256i sh = _mm256_shuffle_epi8(scv, _mm256_set1_epi16((short)(0x0101 * (4 * p + 2) + 0x0100)));
+            CK_FN(tr4x4)(g, t);
+            _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
+                g[i] = _mm256_loadu2_m128i((const __m128i *)(rows[i + 4][b].qs + 32 * p + 16),
+                                           (const __m128i *)(rows[i][b].qs + 32 * p + 16));
+            }
+            CK_FN(tr4x4)(g, t + 4);
+            // Scale of sub-block 2p + h in both int16 halves of each lane: byte (2p + h) % 4 of
+            // sc_lo (p < 2) or sc_hi.
+            const __m256i scw = p < 2 ? sc_lo : sc_hi;
+            _Pragma("GCC unroll 2") for (int hf = 0; hf < 2; ++hf) {
+                const int byte = (2 * p + hf) % 4;
+                // vpshufb indexes within each 128-bit half: lane j of a half takes bytes 4j + byte.
+                const __m256i pick = _mm256_add_epi32(_mm256_set1_epi32((int)(0x80008000u | (uint32_t)byte | ((uint32_t)byte << 16))),
+                                                      _mm256_setr_epi32(0, 0x00040004, 0x00080008, 0x000C000C, 0,
+                                                                        0x00040004, 0x00080008, 0x000C000C));
+                const __m256i sc = _mm256_shuffle_epi8(scw, pick);
+                __m256i q[8];
+                _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
+                    q[k] = hf ? _mm256_and_si256(_mm256_srli_epi16(t[k], 4), m4) : _mm256_and_si256(t[k], m4);
+                }
                 _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-                    const __m256i y0 = _mm256_loadu_si256((const __m256i *)(ya[c] + 64 * p));
-                    const __m256i y1 = _mm256_loadu_si256((const __m256i *)(ya[c] + 64 * p + 32));
-                    is[c] = CK_FN(dpwssd)(is[c], _mm256_maddubs_epi16(ql, y0), sl);
-                    is[c] = CK_FN(dpwssd)(is[c], _mm256_maddubs_epi16(qh, y1), sh);
+                    const int8_t *ya = x[c][b].qs + 64 * p + 32 * hf;
+                    __m256i p16 = _mm256_maddubs_epi16(q[0], _mm256_set1_epi32((int)ck_load_u32(ya)));
+                    _Pragma("GCC unroll 8") for (int k = 1; k < 8; ++k) {
+                        p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(q[k], _mm256_set1_epi32((int)ck_load_u32(ya + 4 * k))));
+                    }
+                    is[c] = CK_FN(dpwssd)(is[c], p16, sc);
                 }
             }
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) part[c][r] = is[c];
         }
-        // Phase 2: eight rows' lanes reduced and transposed into one vector per column (lane i = row i).
-        __m256i a[4][2], v[4];
-        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-            a[c][0] = CK_FN(red_a)(part[c][0], part[c][1]);
-            a[c][1] = CK_FN(red_a)(part[c][2], part[c][3]);
-            v[c] = CK_FN(red_b)(a[c][0], a[c][1]);
-            a[c][0] = CK_FN(red_a)(part[c][4], part[c][5]);
-            a[c][1] = CK_FN(red_a)(part[c][6], part[c][7]);
-        }
-        const __m256i g0 = CK_R8_WORDS(rows, b, 0);   // d | dmin
-        const __m256i g1 = CK_R8_WORDS(rows, b, 8);   // scales[4..7]
-        const __m256i g2 = CK_R8_WORDS(rows, b, 12);  // scales[8..11]
-        const __m256i m_lo = _mm256_and_si256(g1, _mm256_set1_epi32(0x3f3f3f3f));
-        const __m256i m_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(g2, 4), _mm256_set1_epi32(0x0f0f0f0f)),
-                                             _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(g1, 6), _mm256_set1_epi32(0x03030303)), 4));
         const __m256i b16 = _mm256_set1_epi32(0x00FF00FF);
         const __m256i mp[4] = {_mm256_and_si256(m_lo, b16), _mm256_and_si256(_mm256_srli_epi32(m_lo, 8), b16),
                                _mm256_and_si256(m_hi, b16), _mm256_and_si256(_mm256_srli_epi32(m_hi, 8), b16)};
-        const __m256 dw = CK_FN(halves8)(g0, 0), dmw = CK_FN(halves8)(g0, 1);
+        const __m256 dw = CK_FN(halves8)(h[0], 0), dmw = CK_FN(halves8)(h[0], 1);
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-            const __m256i is = CK_FN(red_c)(v[c], CK_FN(red_b)(a[c][0], a[c][1]));
             __m256i bp[4];
             CK_FN(k4_bsum_pairs)(&x[c][b], bp);
             __m256i ms = _mm256_setzero_si256();
             _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) ms = CK_FN(dpwssd)(ms, mp[k], bp[k]);
             const __m256 da = _mm256_set1_ps(ck_load_f32(&x[c][b].d));
-            res[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(dw, da), res[c]);
+            res[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is[c]), _mm256_mul_ps(dw, da), res[c]);
             accm[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dmw, da), accm[c]);
         }
     }
