@@ -66,8 +66,10 @@ CK_INL __m256i CK_FN(sum_a_all)(const block_q8_0 *a) {
 
 // One group of 8 rows (first row w0, stride rs, nvalid valid) times nc columns: res[c] lane i = row
 // i times column c.
+// offs / dxs, when not NULL: per column, 8·Σa and the f32 scale of each activation block, made once
+// per call by the drivers below (the same integers and floats the kernel would make itself).
 CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
-                           __m256 res[4], const char *pf) {
+                           const int32_t *const *offs, const float *const *dxs, __m256 res[4], const char *pf) {
     const block_q4_0 *rows[8];
     _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
         rows[i] = (const block_q4_0 *)(w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs);
@@ -102,7 +104,7 @@ CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nva
             (short)ck_load_u16(&rows[6][b].d), (short)ck_load_u16(&rows[7][b].d)));
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
             const int8_t *ya = x[c][b].qs;
-            const __m256i off = _mm256_slli_epi32(CK_FN(sum_a_all)(&x[c][b]), 3);
+            const __m256i off = offs ? _mm256_set1_epi32(offs[c][b]) : _mm256_slli_epi32(CK_FN(sum_a_all)(&x[c][b]), 3);
 #if CK_VNNI
             __m256i is = _mm256_sub_epi32(_mm256_setzero_si256(), off);
             _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
@@ -117,7 +119,7 @@ CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nva
             }
             const __m256i is = _mm256_sub_epi32(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)), off);
 #endif
-            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(CK_FN(h2f)(&x[c][b].d)));
+            const __m256 d = _mm256_mul_ps(dw, dxs ? _mm256_broadcast_ss(&dxs[c][b]) : _mm256_set1_ps(CK_FN(h2f)(&x[c][b].d)));
             res[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), d, res[c]);
         }
     }
@@ -296,5 +298,98 @@ CK_INL void CK_FN(store_rows8)(float *y, __m256 v, int nv) {
         }                                                                                               \
     }
 
-CK_DEFINE_R8(q4_0, CK_QK4_0)
+// Q4_0 drivers: the activation shares (8·Σa and the f32 scale per block) are made once per call for
+// as many columns as fit CK_R8_SHARE_BYTES of stack, not once per group of 8 rows; rows too long for
+// even one column's shares make them in the kernel.
+#ifndef CK_R8_SHARE_BYTES  // the C tests lower it, to reach the column chunks and the in-kernel shares
+#define CK_R8_SHARE_BYTES (96 * 1024)
+#endif
+
+CK_INL void CK_FN(q4_0_shares)(const block_q8_0 *x, size_t nb, int32_t *off, float *dx) {
+    for (size_t b = 0; b < nb; ++b) {
+        off[b] = _mm256_cvtsi256_si32(CK_FN(sum_a_all)(&x[b])) * 8;
+        dx[b] = CK_FN(h2f)(&x[b].d);
+    }
+}
+
+static CK_TGT float CK_FN(dot_q4_0)(size_t n, const void *w, const void *x) {
+    if (n / CK_QK4_0 == 0) return 0.0f;
+    const void *xs[1] = {x};
+    __m256 r[4];
+    CK_FN(r8_q4_0)(1, n / CK_QK4_0, w, 0, 1, xs, NULL, NULL, r, NULL);
+    return _mm256_cvtss_f32(r[0]);
+}
+
+static CK_TGT void CK_FN(matvec_q4_0)(const void *w, size_t rs, const void *xq, float *y, size_t r0, size_t r1,
+                                      size_t cols) {
+    const size_t nb = cols / CK_QK4_0;
+    const void *xs[1] = {xq};
+    int32_t off[CK_R8_SHARE_BYTES / 8];
+    float dx[CK_R8_SHARE_BYTES / 8];
+    const bool shared = nb <= CK_R8_SHARE_BYTES / 8;
+    if (shared) CK_FN(q4_0_shares)(xq, nb, off, dx);
+    const int32_t *offs[1] = {off};
+    const float *dxs[1] = {dx};
+    for (size_t r = r0; r < r1; r += 8) {
+        const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;
+        const char *pf = r + 8 < r1 ? (const char *)w + (r + 8) * rs : NULL;
+        __m256 o[4];
+        if (shared) CK_FN(r8_q4_0)(1, nb, (const char *)w + r * rs, rs, nv, xs, offs, dxs, o, pf);
+        else CK_FN(r8_q4_0)(1, nb, (const char *)w + r * rs, rs, nv, xs, NULL, NULL, o, pf);
+        CK_FN(store_rows8)(y + r, o[0], nv);
+    }
+}
+
+static CK_TGT void CK_FN(matmul_q4_0)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, float *y,
+                                      size_t ys, size_t r0, size_t r1, size_t cols) {
+    const size_t nb = cols / CK_QK4_0;
+    const size_t per = nb * 8;
+    size_t chunk = per ? CK_R8_SHARE_BYTES / per : 0;  // columns whose shares fit
+    const bool shared = chunk >= 1;
+    if (!shared || chunk > nvec) chunk = nvec;
+    int32_t off[CK_R8_SHARE_BYTES / 8];
+    float dx[CK_R8_SHARE_BYTES / 8];
+    for (size_t c0 = 0; c0 < nvec; c0 += chunk) {
+        const size_t c1 = c0 + chunk < nvec ? c0 + chunk : nvec;
+        if (shared) {
+            for (size_t j = c0; j < c1; ++j) {
+                CK_FN(q4_0_shares)((const block_q8_0 *)((const char *)xq + j * xstride), nb, off + (j - c0) * nb,
+                                   dx + (j - c0) * nb);
+            }
+        }
+        for (size_t r = r0; r < r1; r += 8) {
+            const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;
+            const char *g0 = (const char *)w + r * rs;
+            const char *pf0 = r + 8 < r1 ? (const char *)w + (r + 8) * rs : NULL;
+            for (size_t j0 = c0; j0 < c1; j0 += 4) {
+                const char *pf = j0 == c0 ? pf0 : NULL;  // the first pass streams, the rest hit cache
+                const size_t nc = c1 - j0 < 4 ? c1 - j0 : 4;
+                const void *xs[4];
+                const int32_t *offs[4];
+                const float *dxs[4];
+                for (size_t c = 0; c < nc; ++c) {
+                    xs[c] = (const char *)xq + (j0 + c) * xstride;
+                    offs[c] = off + (j0 + c - c0) * nb;
+                    dxs[c] = dx + (j0 + c - c0) * nb;
+                }
+                __m256 o[4];
+                if (!shared) {  // rows wider than 393,216 columns: one column at a time
+                    for (size_t c = 0; c < nc; ++c) {
+                        __m256 t[4];
+                        CK_FN(r8_q4_0)(1, nb, g0, rs, nv, xs + c, NULL, NULL, t, c == 0 ? pf : NULL);
+                        o[c] = t[0];
+                    }
+                } else {
+                    switch (nc) {
+                    case 4: CK_FN(r8_q4_0)(4, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
+                    case 3: CK_FN(r8_q4_0)(3, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
+                    case 2: CK_FN(r8_q4_0)(2, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
+                    default: CK_FN(r8_q4_0)(1, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
+                    }
+                }
+                for (size_t c = 0; c < nc; ++c) CK_FN(store_rows8)(y + (j0 + c) * ys + r, o[c], nv);
+            }
+        }
+    }
+}
 CK_DEFINE_R8(q4_K, CK_QKK)

@@ -18,8 +18,10 @@ build="${BUILD_DIR:-$(mktemp -d)}"
 mkdir -p "$build"
 bin="$build/test_kernels-$(basename "$cc")"
 # The Q6_K repacked mat-mat starts at batch 48 in the library; the tests (batches up to 20) lower that
-# threshold so they reach it (the threshold only picks the kernel; the kernel is the same).
-flags=(-std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off -DCK_R16P6_MIN_BATCH=16 -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels")
+# threshold so they reach it (the threshold only picks the kernel; the kernel is the same). Likewise the
+# AVX2 Q4_0 drivers' 96 KiB of activation shares: 512 bytes makes the tests' widths take the column
+# chunks (up to 2048 columns) and the in-kernel shares (wider rows).
+flags=(-std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off -DCK_R16P6_MIN_BATCH=16 -DCK_R8_SHARE_BYTES=512 -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels")
 bin_ops="$build/test_ops-$(basename "$cc")"
 echo "== build: $cc ${flags[*]} $*"
 nice "$cc" "${flags[@]}" "$@" -o "$bin" "$root"/Sources/CKernels/*.c "$root/Tests/CKernelsC/test_kernels.c" -lm -lpthread
