@@ -345,6 +345,9 @@ CK_INL __m256i CK_FN(q6_K_isum)(const __m256i q[8], const __m256i scv[8], __m256
     return _mm256_sub_epi32(acc, _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
 }
 
+// Chunk by chunk (each unpacked and its scale vector made once, then multiplied with every column)
+// rather than the whole block unpacked first: 8 chunks and 8 scale vectors live at once left AVX2's 16
+// registers to spills once several columns shared them. The integers are q6_K_isum's.
 CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {
     const block_q6_K *w = wv;
     const block_q8_K *x[4];
@@ -353,16 +356,41 @@ CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const 
         x[c] = xv[c];
         acc[c] = _mm256_setzero_ps();
     }
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(pf_ahead)(nc, &w[b], sizeof(block_q6_K));
-        __m256i q[8], scv[8], sc16;
-        CK_FN(q6_K_unpack)(&w[b], q);
-        CK_FN(q6_K_scales)(&w[b], scv, &sc16);
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[b].scales));
+        // Scales 0..7 and 8..15 as int16 in both 128-bit lanes (see q6_K_scales).
+        const __m256i sc_lo = _mm256_permute4x64_epi64(sc16, _MM_SHUFFLE(1, 0, 1, 0));
+        const __m256i sc_hi = _mm256_permute4x64_epi64(sc16, _MM_SHUFFLE(3, 2, 3, 2));
+        __m256i is[4];
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) is[c] = _mm256_setzero_si256();
+        _Pragma("GCC unroll 1") for (int h = 0; h < 2; ++h) {
+            const __m256i src = h ? sc_hi : sc_lo;
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h));
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h + 32));
+            const __m256i hb = _mm256_loadu_si256((const __m256i *)(w[b].qh + 32 * h));
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
+                const __m256i lo = j & 1 ? l1 : l0;
+                const __m256i low4 = j < 2 ? _mm256_and_si256(lo, m4) : _mm256_and_si256(_mm256_srli_epi16(lo, 4), m4);
+                const __m256i hi2 = _mm256_slli_epi16(_mm256_and_si256(j ? _mm256_srli_epi16(hb, 2 * j) : hb, m2), 4);
+                const __m256i q = _mm256_or_si256(low4, hi2);
+                const char a0 = (char)(4 * j), a1 = (char)(4 * j + 1), b0 = (char)(4 * j + 2), b1 = (char)(4 * j + 3);
+                const __m256i scv = _mm256_shuffle_epi8(src, _mm256_setr_epi8(a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1,
+                                                                              a0, a1, a0, a1, b0, b1, b0, b1, b0, b1, b0, b1,
+                                                                              b0, b1, b0, b1, b0, b1, b0, b1));
+                _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                    const __m256i y = _mm256_loadu_si256((const __m256i *)(x[c][b].qs + 128 * h + 32 * j));
+                    is[c] = CK_FN(dpwssd)(is[c], _mm256_maddubs_epi16(q, y), scv);
+                }
+            }
+        }
         const float dw = CK_FN(h2f)(&w[b].d);
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
             const block_q8_K *a = &x[c][b];
-            const __m256i is = CK_FN(q6_K_isum)(q, scv, sc16, a);
-            acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * ck_load_f32(&a->d)), _mm256_cvtepi32_ps(is), acc[c]);
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
+            const __m256i v = _mm256_sub_epi32(is[c], _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
+            acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * ck_load_f32(&a->d)), _mm256_cvtepi32_ps(v), acc[c]);
         }
     }
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);

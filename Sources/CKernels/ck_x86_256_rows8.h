@@ -64,6 +64,18 @@ CK_INL __m256i CK_FN(sum_a_all)(const block_q8_0 *a) {
     return _mm256_add_epi32(s, _mm256_permute2x128_si256(s, s, 0x01));
 }
 
+// Σ_k vpmaddubsw(q[k], broadcast 4-byte group k of ya), in int16 (callers bound |sum|), as a tree of
+// adds (shorter chains than one running sum).
+CK_INL __m256i CK_FN(dot8_bcast)(const __m256i q[8], const int8_t *ya) {
+    __m256i m[8];
+    _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
+        m[k] = _mm256_maddubs_epi16(q[k], _mm256_set1_epi32((int)ck_load_u32(ya + 4 * k)));
+    }
+    const __m256i a = _mm256_add_epi16(_mm256_add_epi16(m[0], m[1]), _mm256_add_epi16(m[2], m[3]));
+    const __m256i b = _mm256_add_epi16(_mm256_add_epi16(m[4], m[5]), _mm256_add_epi16(m[6], m[7]));
+    return _mm256_add_epi16(a, b);
+}
+
 // One group of 8 rows (first row w0, stride rs, nvalid valid) times nc columns: res[c] lane i = row
 // i times column c.
 // offs / dxs, when not NULL: per column, 8·Σa and the f32 scale of each activation block, made once
@@ -113,10 +125,7 @@ CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nva
 #else
             // Without VNNI the 8 vpmaddubsw results are summed in int16 (each |pair| <= 2*15*127, so
             // |sum| <= 30480) and widened by one vpmaddwd: 17 instructions instead of 24.
-            __m256i p16 = _mm256_maddubs_epi16(q[0], _mm256_set1_epi32((int)ck_load_u32(ya)));
-            _Pragma("GCC unroll 8") for (int k = 1; k < 8; ++k) {
-                p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(q[k], _mm256_set1_epi32((int)ck_load_u32(ya + 4 * k))));
-            }
+            const __m256i p16 = CK_FN(dot8_bcast)(q, ya);
             const __m256i is = _mm256_sub_epi32(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)), off);
 #endif
             const __m256 d = _mm256_mul_ps(dw, dxs ? _mm256_broadcast_ss(&dxs[c][b]) : _mm256_set1_ps(CK_FN(h2f)(&x[c][b].d)));
@@ -216,11 +225,7 @@ CK_INL void CK_FN(r8_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nva
                 }
                 _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
                     const int8_t *ya = x[c][b].qs + 64 * p + 32 * hf;
-                    __m256i p16 = _mm256_maddubs_epi16(q[0], _mm256_set1_epi32((int)ck_load_u32(ya)));
-                    _Pragma("GCC unroll 8") for (int k = 1; k < 8; ++k) {
-                        p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(q[k], _mm256_set1_epi32((int)ck_load_u32(ya + 4 * k))));
-                    }
-                    is[c] = CK_FN(dpwssd)(is[c], p16, sc);
+                    is[c] = CK_FN(dpwssd)(is[c], CK_FN(dot8_bcast)(q, ya), sc);
                 }
             }
         }
