@@ -277,18 +277,36 @@ CK_INL void CK_FN(mk_q5_K)(int nc, size_t nb, const void *wv, const void *const 
         acc[c] = _mm256_setzero_ps();
         summs[c] = 0.0f;
     }
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(pf_ahead)(nc, &w[b], sizeof(block_q5_K));
-        __m256i q[8];
-        CK_FN(q5_K_unpack)(&w[b], q);
         const __m128i scm = CK_FN(k4_scales)(w[b].scales);
-        int16_t sc[8];
-        _mm_storeu_si128((__m128i *)sc, _mm_cvtepu8_epi16(scm));
+        // Sub-block scales as int16 in both 128-bit lanes; chunk p's pair picked by one vpshufb each.
+        const __m256i scv = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scm));
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)w[b].qh);
+        __m256i is[4];
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) is[c] = _mm256_setzero_si256();
+        // Chunk by chunk (as mk_q6_K): q5_K_unpack's vectors made one 32-byte chunk at a time and used
+        // for every column, the integers of q4_K_isum.
+        _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * p));
+            const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * p), one), 4);
+            const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * p + 1), one), 4);
+            const __m256i q0 = _mm256_or_si256(_mm256_and_si256(v, m4), h0);
+            const __m256i q1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h1);
+            const __m256i s0 = _mm256_shuffle_epi8(scv, _mm256_set1_epi16((short)(0x0101 * (4 * p) + 0x0100)));
+            const __m256i s1 = _mm256_shuffle_epi8(scv, _mm256_set1_epi16((short)(0x0101 * (4 * p + 2) + 0x0100)));
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                const int8_t *ya = x[c][b].qs + 64 * p;
+                is[c] = CK_FN(dpwssd)(is[c], _mm256_maddubs_epi16(q0, _mm256_loadu_si256((const __m256i *)ya)), s0);
+                is[c] = CK_FN(dpwssd)(is[c], _mm256_maddubs_epi16(q1, _mm256_loadu_si256((const __m256i *)(ya + 32))), s1);
+            }
+        }
         const float dw = CK_FN(h2f)(&w[b].d), dmw = CK_FN(h2f)(&w[b].dmin);
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
             const block_q8_K *a = &x[c][b];
             const float da = ck_load_f32(&a->d);
-            acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(da * dw), _mm256_cvtepi32_ps(CK_FN(q4_K_isum)(q, sc, a)), acc[c]);
+            acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(da * dw), _mm256_cvtepi32_ps(is[c]), acc[c]);
             const float dmin = -da * dmw;
             summs[c] += dmin * (float)CK_FN(hsum_epi32)(CK_FN(k4_msum)(scm, a));
         }
