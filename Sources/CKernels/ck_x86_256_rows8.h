@@ -4,29 +4,9 @@
 // The order is the one ck_x86_512_rows16.h describes (llama.cpp's AVX2 gemv kernels
 // ggml_gemv_q4_0_8x8_q8_0 / ggml_gemv_q4_K_8x8_q8_K on its repacked 8-row blocks, which an AVX2-only
 // build of llama.cpp runs too): per row, per block in order, fma((float)isum, d_w*d_a, acc); Q4_K keeps
-// a second chain for the mins and subtracts it at the end. As there, each row's exact integer
-// partials come from the per-row vector code and eight rows are reduced and transposed at once into
-// one ymm (lane i = row i); the mins are computed lane-per-row from the rows' scale words, loaded one row at a time.
-
-// Per 128-bit lane: red_a -> [x0+x2, y0+y2, x1+x3, y1+y3]; red_b of two red_a results -> [Σ4 of
-// input 0, 1, 2, 3]; red_c -> [x.L0 + x.L1, y.L0 + y.L1].
-CK_INL __m256i CK_FN(red_a)(__m256i x, __m256i y) {
-    return _mm256_add_epi32(_mm256_unpacklo_epi32(x, y), _mm256_unpackhi_epi32(x, y));
-}
-CK_INL __m256i CK_FN(red_b)(__m256i x, __m256i y) {
-    return _mm256_add_epi32(_mm256_unpacklo_epi64(x, y), _mm256_unpackhi_epi64(x, y));
-}
-CK_INL __m256i CK_FN(red_c)(__m256i x, __m256i y) {
-    return _mm256_add_epi32(_mm256_permute2x128_si256(x, y, 0x20), _mm256_permute2x128_si256(x, y, 0x31));
-}
-
-// The 32-bit words at byte `at` of block b of each of the 8 rows, by scalar loads: a vpgatherdd costs
-// more on Zen 3 (Q4_0 mat-vec 11.5 -> 13.5 GB/s at 1 thread without it).
-#define CK_R8_WORDS(rows, b, at)                                                                                   \
-    _mm256_setr_epi32((int)ck_load_u32((const char *)&rows[0][b] + (at)), (int)ck_load_u32((const char *)&rows[1][b] + (at)), \
-                      (int)ck_load_u32((const char *)&rows[2][b] + (at)), (int)ck_load_u32((const char *)&rows[3][b] + (at)), \
-                      (int)ck_load_u32((const char *)&rows[4][b] + (at)), (int)ck_load_u32((const char *)&rows[5][b] + (at)), \
-                      (int)ck_load_u32((const char *)&rows[6][b] + (at)), (int)ck_load_u32((const char *)&rows[7][b] + (at)))
+// a second chain for the mins and subtracts it at the end. Here the 8 rows' quants (and Q4_K's
+// headers) are transposed as they are loaded, so lane i of every vector belongs to row i and each
+// row's exact block sum builds up in its lane with no reduction afterwards (see the kernels).
 
 // f16 in the low (hi = 0) or high (hi = 1) half of each int32 lane -> 8 floats.
 CK_INL __m256 CK_FN(halves8)(__m256i g, int hi) {
