@@ -199,50 +199,23 @@ CK_INL void CK_FN(q4_K_unpack)(const block_q4_K *w, __m256i q[8]) {
     }
 }
 
-CK_INL void CK_FN(q5_K_unpack)(const block_q5_K *w, __m256i q[8]) {
+// Chunk p's low (hf = 0) or high (hf = 1) nibbles of qs (v = qs[32p..32p+31]) with their 5th bit,
+// bit 2p + hf of each qh byte moved to bit 4; srli_epi16 leaks bits across the byte boundary only
+// above bit 0, which the AND with 1 drops.
+CK_INL __m256i CK_FN(q5_K_chunk)(__m256i v, __m256i hb, int p, int hf) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    const __m256i h = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * p + hf), one), 4);
+    return _mm256_or_si256(_mm256_and_si256(hf ? _mm256_srli_epi16(v, 4) : v, m4), h);
+}
+
+CK_INL void CK_FN(q5_K_unpack)(const block_q5_K *w, __m256i q[8]) {
     const __m256i hb = _mm256_loadu_si256((const __m256i *)w->qh);
     _Pragma("GCC unroll 4") for (int c = 0; c < 4; ++c) {
         const __m256i v = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * c));
-        // bit (2c) / (2c+1) of each qh byte, moved to bit 4; srli_epi16 leaks bits across the byte
-        // boundary only above bit 0, which the AND with 1 drops.
-        const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * c), one), 4);
-        const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * c + 1), one), 4);
-        q[2 * c] = _mm256_or_si256(_mm256_and_si256(v, m4), h0);
-        q[2 * c + 1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h1);
+        q[2 * c] = CK_FN(q5_K_chunk)(v, hb, c, 0);
+        q[2 * c + 1] = CK_FN(q5_K_chunk)(v, hb, c, 1);
     }
 }
-
-#define CK_MK_K4(t, BLK)                                                                                \
-    CK_INL void CK_FN(mk_##t)(int nc, size_t nb, const void *wv, const void *const *xv, float *out) {    \
-        const BLK *w = wv;                                                                              \
-        const block_q8_K *x[4];                                                                         \
-        __m256 acc[4], accm[4];                                                                         \
-        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                          \
-            x[c] = xv[c];                                                                               \
-            acc[c] = _mm256_setzero_ps();                                                               \
-            accm[c] = _mm256_setzero_ps();                                                              \
-        }                                                                                               \
-        for (size_t b = 0; b < nb; ++b) {                                                               \
-            CK_FN(pf_ahead)(nc, &w[b], sizeof(BLK));                                                    \
-            __m256i q[8];                                                                               \
-            CK_FN(t##_unpack)(&w[b], q);                                                                \
-            const __m128i scm = CK_FN(k4_scales)(w[b].scales);                                          \
-            int16_t sc[8];                                                                              \
-            _mm_storeu_si128((__m128i *)sc, _mm_cvtepu8_epi16(scm));                                    \
-            const float dw = CK_FN(h2f)(&w[b].d), dmw = CK_FN(h2f)(&w[b].dmin);                         \
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
-                const block_q8_K *a = &x[c][b];                                                         \
-                const float da = ck_load_f32(&a->d);                                                    \
-                const __m256i is = CK_FN(q4_K_isum)(q, sc, a);                                          \
-                const __m256i ms = CK_FN(k4_msum)(scm, a);                                              \
-                acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * da), _mm256_cvtepi32_ps(is), acc[c]);       \
-                accm[c] = _mm256_fmadd_ps(_mm256_set1_ps(dmw * da), _mm256_cvtepi32_ps(ms), accm[c]);    \
-            }                                                                                           \
-        }                                                                                               \
-        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] =                                   \
-            CK_FN(hsum_ps)(_mm256_sub_ps(acc[c], accm[c]));                                             \
-    }
 
 #define CK_ISUMS_K4(t, BLK)                                                                             \
     static CK_TGT void CK_FN(isums_##t)(size_t nb, const void *wv, const void *xv, int32_t *out) {       \
@@ -259,7 +232,6 @@ CK_INL void CK_FN(q5_K_unpack)(const block_q5_K *w, __m256i q[8]) {
         }                                                                                               \
     }
 
-CK_MK_K4(q4_K, block_q4_K)
 CK_ISUMS_K4(q4_K, block_q4_K)
 CK_ISUMS_K4(q5_K, block_q5_K)
 
@@ -277,7 +249,6 @@ CK_INL void CK_FN(mk_q5_K)(int nc, size_t nb, const void *wv, const void *const 
         acc[c] = _mm256_setzero_ps();
         summs[c] = 0.0f;
     }
-    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(pf_ahead)(nc, &w[b], sizeof(block_q5_K));
         const __m128i scm = CK_FN(k4_scales)(w[b].scales);
@@ -286,14 +257,11 @@ CK_INL void CK_FN(mk_q5_K)(int nc, size_t nb, const void *wv, const void *const 
         const __m256i hb = _mm256_loadu_si256((const __m256i *)w[b].qh);
         __m256i is[4];
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) is[c] = _mm256_setzero_si256();
-        // Chunk by chunk (as mk_q6_K): q5_K_unpack's vectors made one 32-byte chunk at a time and used
-        // for every column, the integers of q4_K_isum.
+        // Chunk by chunk (as mk_q6_K): one 32-byte chunk unpacked at a time and used for every column,
+        // the integers of q4_K_isum.
         _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) {
             const __m256i v = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * p));
-            const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * p), one), 4);
-            const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * p + 1), one), 4);
-            const __m256i q0 = _mm256_or_si256(_mm256_and_si256(v, m4), h0);
-            const __m256i q1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h1);
+            const __m256i q0 = CK_FN(q5_K_chunk)(v, hb, p, 0), q1 = CK_FN(q5_K_chunk)(v, hb, p, 1);
             const __m256i s0 = _mm256_shuffle_epi8(scv, _mm256_set1_epi16((short)(0x0101 * (4 * p) + 0x0100)));
             const __m256i s1 = _mm256_shuffle_epi8(scv, _mm256_set1_epi16((short)(0x0101 * (4 * p + 2) + 0x0100)));
             _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
@@ -316,41 +284,47 @@ CK_INL void CK_FN(mk_q5_K)(int nc, size_t nb, const void *wv, const void *const 
 
 // Q6_K: q in 0..63 (|pair| <= 2*63*127 = 16002 in vpmaddubsw); the -32 offset is applied once per
 // super-block as 32 * sum_g sc_g * bsum_g (the Q8_K bsums are exactly Q6_K's 16-element groups).
-CK_INL void CK_FN(q6_K_unpack)(const block_q6_K *w, __m256i q[8]) {
+// Chunk 4h + j of half h (l0, l1 = ql[64h..], hb = qh[32h..]): the low (j < 2) or high nibbles of
+// l0 (j even) or l1, with bits 2j..2j+1 of each hb byte on top.
+CK_INL __m256i CK_FN(q6_K_chunk)(__m256i l0, __m256i l1, __m256i hb, int j) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+    const __m256i l = j & 1 ? l1 : l0;
+    const __m256i low4 = _mm256_and_si256(j < 2 ? l : _mm256_srli_epi16(l, 4), m4);
+    const __m256i hi2 = _mm256_slli_epi16(_mm256_and_si256(j ? _mm256_srli_epi16(hb, 2 * j) : hb, m2), 4);
+    return _mm256_or_si256(low4, hi2);
+}
+
+CK_INL void CK_FN(q6_K_unpack)(const block_q6_K *w, __m256i q[8]) {
     _Pragma("GCC unroll 2") for (int h = 0; h < 2; ++h) {
         const __m256i l0 = _mm256_loadu_si256((const __m256i *)(w->ql + 64 * h));
         const __m256i l1 = _mm256_loadu_si256((const __m256i *)(w->ql + 64 * h + 32));
         const __m256i hb = _mm256_loadu_si256((const __m256i *)(w->qh + 32 * h));
-        const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4);
-        const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4);
-        const __m256i h2 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4);
-        const __m256i h3 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4);
-        q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(l0, m4), h0);
-        q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4), h1);
-        q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), h2);
-        q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), h3);
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) q[4 * h + j] = CK_FN(q6_K_chunk)(l0, l1, hb, j);
     }
+}
+
+// The 16 scales as int16 (sc16), and scales 0..7 in both 128-bit lanes (lo) and 8..15 in both (hi).
+CK_INL void CK_FN(q6_K_scale_halves)(const block_q6_K *w, __m256i *sc16, __m256i *lo, __m256i *hi) {
+    *sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
+    *lo = _mm256_permute4x64_epi64(*sc16, _MM_SHUFFLE(1, 0, 1, 0));
+    *hi = _mm256_permute4x64_epi64(*sc16, _MM_SHUFFLE(3, 2, 3, 2));
+}
+
+// Chunk 4h + j's scale vector from src = lo (h = 0) or hi: one in-lane pshufb picks int16 2j in the low
+// lane and 2j+1 in the high one. Building each lane from a scalar took ~5 instructions per chunk:
+// Q6_K mat-vec 10.8 -> 12.9 GB/s at 1 thread on a Zen 3 AVX2 box (the same bits).
+CK_INL __m256i CK_FN(q6_K_scale)(__m256i src, int j) {
+    const char a0 = (char)(4 * j), a1 = (char)(4 * j + 1), b0 = (char)(4 * j + 2), b1 = (char)(4 * j + 3);
+    return _mm256_shuffle_epi8(src, _mm256_setr_epi8(a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1,
+                                                     b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1));
 }
 
 // Scale vectors: for 32-element chunk k (k = 0..7 in output order), int16 lanes 0..7 carry sc[2k]
 // and lanes 8..15 carry sc[2k+1]; plus all 16 scales as int16 for the offset term.
 CK_INL void CK_FN(q6_K_scales)(const block_q6_K *w, __m256i scv[8], __m256i *sc16) {
-    const __m128i s8 = _mm_loadu_si128((const __m128i *)w->scales);
-    *sc16 = _mm256_cvtepi8_epi16(s8);
-    // The 16 scales as int16, scales 0..7 in both 128-bit lanes (lo) and 8..15 in both (hi); then one
-    // in-lane pshufb per chunk picks int16 2j in the low lane and 2j+1 in the high one (j = k mod 4).
-    // Building each lane from a scalar took ~5 instructions per chunk: Q6_K mat-vec 10.8 -> 12.9 GB/s
-    // at 1 thread on a Zen 3 AVX2 box (the same bits).
-    const __m256i lo = _mm256_permute4x64_epi64(*sc16, _MM_SHUFFLE(1, 0, 1, 0));
-    const __m256i hi = _mm256_permute4x64_epi64(*sc16, _MM_SHUFFLE(3, 2, 3, 2));
-    _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
-        const int j = k & 3;
-        const char a0 = (char)(4 * j), a1 = (char)(4 * j + 1), b0 = (char)(4 * j + 2), b1 = (char)(4 * j + 3);
-        const __m256i pick = _mm256_setr_epi8(a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1,
-                                              b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1);
-        scv[k] = _mm256_shuffle_epi8(k < 4 ? lo : hi, pick);
-    }
+    __m256i lo, hi;
+    CK_FN(q6_K_scale_halves)(w, sc16, &lo, &hi);
+    _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) scv[k] = CK_FN(q6_K_scale)(k < 4 ? lo : hi, k & 3);
 }
 
 CK_INL __m256i CK_FN(q6_K_isum)(const __m256i q[8], const __m256i scv[8], __m256i sc16, const block_q8_K *a) {
@@ -374,13 +348,10 @@ CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const 
         x[c] = xv[c];
         acc[c] = _mm256_setzero_ps();
     }
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(pf_ahead)(nc, &w[b], sizeof(block_q6_K));
-        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[b].scales));
-        // Scales 0..7 and 8..15 as int16 in both 128-bit lanes (see q6_K_scales).
-        const __m256i sc_lo = _mm256_permute4x64_epi64(sc16, _MM_SHUFFLE(1, 0, 1, 0));
-        const __m256i sc_hi = _mm256_permute4x64_epi64(sc16, _MM_SHUFFLE(3, 2, 3, 2));
+        __m256i sc16, sc_lo, sc_hi;
+        CK_FN(q6_K_scale_halves)(&w[b], &sc16, &sc_lo, &sc_hi);
         __m256i is[4];
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) is[c] = _mm256_setzero_si256();
         _Pragma("GCC unroll 1") for (int h = 0; h < 2; ++h) {
@@ -389,14 +360,7 @@ CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const 
             const __m256i l1 = _mm256_loadu_si256((const __m256i *)(w[b].ql + 64 * h + 32));
             const __m256i hb = _mm256_loadu_si256((const __m256i *)(w[b].qh + 32 * h));
             _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {
-                const __m256i lo = j & 1 ? l1 : l0;
-                const __m256i low4 = j < 2 ? _mm256_and_si256(lo, m4) : _mm256_and_si256(_mm256_srli_epi16(lo, 4), m4);
-                const __m256i hi2 = _mm256_slli_epi16(_mm256_and_si256(j ? _mm256_srli_epi16(hb, 2 * j) : hb, m2), 4);
-                const __m256i q = _mm256_or_si256(low4, hi2);
-                const char a0 = (char)(4 * j), a1 = (char)(4 * j + 1), b0 = (char)(4 * j + 2), b1 = (char)(4 * j + 3);
-                const __m256i scv = _mm256_shuffle_epi8(src, _mm256_setr_epi8(a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1,
-                                                                              a0, a1, a0, a1, b0, b1, b0, b1, b0, b1, b0, b1,
-                                                                              b0, b1, b0, b1, b0, b1, b0, b1));
+                const __m256i q = CK_FN(q6_K_chunk)(l0, l1, hb, j), scv = CK_FN(q6_K_scale)(src, j);
                 _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
                     const __m256i y = _mm256_loadu_si256((const __m256i *)(x[c][b].qs + 128 * h + 32 * j));
                     is[c] = CK_FN(dpwssd)(is[c], _mm256_maddubs_epi16(q, y), scv);

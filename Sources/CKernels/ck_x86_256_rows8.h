@@ -26,6 +26,17 @@ CK_INL void CK_FN(r8_prefetch)(const char *pf, size_t b, size_t bytes) {
     for (size_t k = 0; k < 8 * bytes; k += 64) _mm_prefetch(q + k, _MM_HINT_T1);
 }
 
+// 4x4 dword transposes within each 128-bit lane: lane i of out[k] = dword k of in[i] (i < 4) or of
+// the high half (i >= 4), for in[i] = [row i | row i + 4] halves.
+CK_INL void CK_FN(tr4x4)(const __m256i in[4], __m256i out[4]) {
+    const __m256i u0 = _mm256_unpacklo_epi32(in[0], in[1]), u1 = _mm256_unpackhi_epi32(in[0], in[1]);
+    const __m256i u2 = _mm256_unpacklo_epi32(in[2], in[3]), u3 = _mm256_unpackhi_epi32(in[2], in[3]);
+    out[0] = _mm256_unpacklo_epi64(u0, u2);
+    out[1] = _mm256_unpackhi_epi64(u0, u2);
+    out[2] = _mm256_unpacklo_epi64(u1, u3);
+    out[3] = _mm256_unpackhi_epi64(u1, u3);
+}
+
 // MARK: - Q4_0
 //
 // The 8 rows' nibbles are transposed, not the products: after a 4x4 dword transpose of the rows'
@@ -78,16 +89,11 @@ CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nva
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(r8_prefetch)(pf, b, sizeof(block_q4_0));
-        __m256i t[4];
+        __m256i g[4], t[4];
         _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
-            t[i] = _mm256_loadu2_m128i((const __m128i *)rows[i + 4][b].qs, (const __m128i *)rows[i][b].qs);
+            g[i] = _mm256_loadu2_m128i((const __m128i *)rows[i + 4][b].qs, (const __m128i *)rows[i][b].qs);
         }
-        const __m256i u0 = _mm256_unpacklo_epi32(t[0], t[1]), u1 = _mm256_unpackhi_epi32(t[0], t[1]);
-        const __m256i u2 = _mm256_unpacklo_epi32(t[2], t[3]), u3 = _mm256_unpackhi_epi32(t[2], t[3]);
-        t[0] = _mm256_unpacklo_epi64(u0, u2);
-        t[1] = _mm256_unpackhi_epi64(u0, u2);
-        t[2] = _mm256_unpacklo_epi64(u1, u3);
-        t[3] = _mm256_unpackhi_epi64(u1, u3);
+        CK_FN(tr4x4)(g, t);
         __m256i q[8];
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
             q[k] = _mm256_and_si256(t[k], m4);
@@ -130,17 +136,6 @@ CK_INL void CK_FN(k4_bsum_pairs)(const block_q8_K *a, __m256i bp[4]) {
     bp[1] = _mm256_broadcastd_epi32(_mm_shuffle_epi32(p, 1));
     bp[2] = _mm256_broadcastd_epi32(_mm_shuffle_epi32(p, 2));
     bp[3] = _mm256_broadcastd_epi32(_mm_shuffle_epi32(p, 3));
-}
-
-// 4x4 dword transposes within each 128-bit lane: lane i of out[k] = dword k of in[i] (i < 4) or of
-// the high half (i >= 4), for in[i] = [row i | row i + 4] halves.
-CK_INL void CK_FN(tr4x4)(const __m256i in[4], __m256i out[4]) {
-    const __m256i u0 = _mm256_unpacklo_epi32(in[0], in[1]), u1 = _mm256_unpackhi_epi32(in[0], in[1]);
-    const __m256i u2 = _mm256_unpacklo_epi32(in[2], in[3]), u3 = _mm256_unpackhi_epi32(in[2], in[3]);
-    out[0] = _mm256_unpacklo_epi64(u0, u2);
-    out[1] = _mm256_unpackhi_epi64(u0, u2);
-    out[2] = _mm256_unpacklo_epi64(u1, u3);
-    out[3] = _mm256_unpackhi_epi64(u1, u3);
 }
 
 // As Q4_0 above, the 8 rows' nibbles are transposed rather than the products: per 32-byte chunk of
