@@ -526,7 +526,9 @@ CK_DEFINE_MAT(q8_0, CK_QK8_0)
 // tile is multiplied by them (tiles outermost, as in the template); rows too long for even four
 // vectors' shares take the template's kernel.
 
+#ifndef CK_SHARE_BYTES  // the C tests lower it (and CK_Q8_DWF_BYTES), to reach the chunks and the fallbacks
 #define CK_SHARE_BYTES (96 * 1024)
+#endif
 
 // One weight row times nc (1..4) activation vectors whose shares are dx[c * nb + b] (and off[...]).
 CK_INL void CK_FN(mk_q5_0_shared)(int nc, size_t nb, const block_q5_0 *w, const block_q8_0 *const *x, const float *dx,
@@ -547,6 +549,9 @@ CK_INL void CK_FN(mk_q5_0_shared)(int nc, size_t nb, const block_q5_0 *w, const 
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);
 }
 
+// Q8_0 mat-mat of up to 4 vectors (a small batch): one weight row times nc (1..4) activation vectors
+// whose scales are dx[c * nb + b]; dw * dx by a vmulss and a broadcast per block and column. Below
+// 5 vectors this beats mk_q8_0_grouped, whose per-row scale passes do not pay for themselves.
 CK_INL void CK_FN(mk_q8_0_shared)(int nc, size_t nb, const block_q8_0 *w, const block_q8_0 *const *x, const float *dx,
                                    float *out) {
     __m256 acc[4];
@@ -562,6 +567,47 @@ CK_INL void CK_FN(mk_q8_0_shared)(int nc, size_t nb, const block_q8_0 *w, const 
         }
     }
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);
+}
+
+// Q8_0 mat-mat: one weight row times nc (1..CK_Q8_MAXC) activation vectors. The block scale
+// products dw * dx (the float llama.cpp rounds once per block) are made CK_Q8_CHUNK blocks at a
+// time, 8 blocks per vmulps, into p, and each is then a broadcast load: per block and column that
+// leaves sign, the two multiplies (one dpbusd with VNNI), the conversion and the fma -- the vmulss
+// and register broadcast they replace were two of seven vector instructions. dwf: the row's block
+// scales as f32 (made once per row tile); dx[c * nb + b]: the activation scales (made once per
+// call). Same integers, same floats, same order as mk_q8_0 (llama.cpp's ggml_vec_dot_q8_0_q8_0).
+#define CK_Q8_MAXC 8
+#ifndef CK_Q8_CHUNK  // the C tests lower it, to reach the chunks and their tails
+#define CK_Q8_CHUNK 64
+#endif
+#ifndef CK_Q8_DWF_BYTES
+#define CK_Q8_DWF_BYTES (32 * 1024)
+#endif
+
+CK_INL void CK_FN(mk_q8_0_grouped)(int nc, size_t nb, const block_q8_0 *w, const block_q8_0 *const *x,
+                                    const float *dwf, const float *dx, float *out) {
+    __m256 acc[CK_Q8_MAXC];
+    _Pragma("GCC unroll 8") for (int c = 0; c < nc; ++c) acc[c] = _mm256_setzero_ps();
+    float p[CK_Q8_MAXC][CK_Q8_CHUNK] __attribute__((aligned(32)));
+    for (size_t b0 = 0; b0 < nb; b0 += CK_Q8_CHUNK) {
+        const size_t n = nb - b0 < CK_Q8_CHUNK ? nb - b0 : CK_Q8_CHUNK;
+        for (int c = 0; c < nc; ++c) {
+            const float *dc = dx + (size_t)c * nb + b0;
+            size_t i = 0;
+            for (; i + 8 <= n; i += 8) _mm256_store_ps(&p[c][i], _mm256_mul_ps(_mm256_loadu_ps(&dwf[b0 + i]), _mm256_loadu_ps(&dc[i])));
+            for (; i < n; ++i) p[c][i] = dwf[b0 + i] * dc[i];
+        }
+        for (size_t i = 0; i < n; ++i) {
+            const size_t b = b0 + i;
+            const __m256i qw = _mm256_loadu_si256((const __m256i *)w[b].qs);
+            const __m256i aw = _mm256_sign_epi8(qw, qw);
+            _Pragma("GCC unroll 8") for (int c = 0; c < nc; ++c) {
+                const __m256i is = CK_FN(isum_q8)(aw, qw, &x[c][b]);
+                acc[c] = _mm256_fmadd_ps(_mm256_broadcast_ss(&p[c][i]), _mm256_cvtepi32_ps(is), acc[c]);
+            }
+        }
+    }
+    _Pragma("GCC unroll 8") for (int c = 0; c < nc; ++c) out[c] = CK_FN(hsum_ps)(acc[c]);
 }
 
 // Rows r0..r1 times activation vectors j0..j1 (their shares made for these vectors).
@@ -639,26 +685,59 @@ static CK_TGT void CK_FN(matvec_q5_0_shared)(const void *w, size_t rs, const voi
     }
 }
 
+// Q8_0 mat-mat driver: the activation scales of as many vectors as fit CK_SHARE_BYTES, then per
+// tile of CK_MM_ROW_TILE rows their block scales as f32, then every group of up to 8 vectors times
+// every row of the tile; up to 4 vectors take mk_q8_0_shared instead. Rows too long for the shares
+// (or the tile's scales: more than 1024 blocks) take the template's kernel.
 static CK_TGT void CK_FN(matmul_q8_0_shared)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec,
                                              float *y, size_t ys, size_t r0, size_t r1, size_t cols) {
     const size_t nb = cols / CK_QK8_0;
     const size_t per = nb * sizeof(float);
-    size_t batch = per ? CK_SHARE_BYTES / per / 4 * 4 : 0;
-    if (batch < 4) {
+    size_t batch = per ? CK_SHARE_BYTES / per / CK_Q8_MAXC * CK_Q8_MAXC : 0;
+    if (batch < CK_Q8_MAXC || nb * CK_MM_ROW_TILE * sizeof(float) > CK_Q8_DWF_BYTES) {
         CK_FN(matmul_q8_0)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols);
         return;
     }
     if (batch > nvec) batch = nvec;
-    float dx[CK_SHARE_BYTES / sizeof(float) + 4];
+    float dx[CK_SHARE_BYTES / sizeof(float)];
+    float dwf[CK_Q8_DWF_BYTES / sizeof(float)];
     for (size_t j0 = 0; j0 < nvec; j0 += batch) {
         const size_t j1 = j0 + batch < nvec ? j0 + batch : nvec;
         for (size_t j = j0; j < j1; ++j) {
             const block_q8_0 *x = (const block_q8_0 *)((const char *)xq + j * xstride);
             for (size_t b = 0; b < nb; ++b) dx[(j - j0) * nb + b] = CK_FN(h2f)(&x[b].d);
         }
+        if (nvec <= 4) {
 #define CK_Q8_CALL(n) CK_FN(mk_q8_0_shared)(n, nb, (const block_q8_0 *)row, xs, dx + first, o)
-        CK_SHARED_MATMUL_BODY(CK_Q8_CALL)
+            CK_SHARED_MATMUL_BODY(CK_Q8_CALL)
 #undef CK_Q8_CALL
+            continue;
+        }
+        for (size_t t0 = r0; t0 < r1; t0 += CK_MM_ROW_TILE) {
+            const size_t t1 = t0 + CK_MM_ROW_TILE < r1 ? t0 + CK_MM_ROW_TILE : r1;
+            for (size_t r = t0; r < t1; ++r) {
+                const block_q8_0 *row = (const block_q8_0 *)((const char *)w + r * rs);
+                for (size_t b = 0; b < nb; ++b) dwf[(r - t0) * nb + b] = CK_FN(h2f)(&row[b].d);
+            }
+            for (size_t g = j0; g < j1; g += CK_Q8_MAXC) {
+                const size_t nc = j1 - g < CK_Q8_MAXC ? j1 - g : CK_Q8_MAXC;
+                const block_q8_0 *xs[CK_Q8_MAXC];
+                for (size_t c = 0; c < nc; ++c) xs[c] = (const block_q8_0 *)((const char *)xq + (g + c) * xstride);
+                const float *gx = dx + (g - j0) * nb;
+                for (size_t r = t0; r < t1; ++r) {
+                    const block_q8_0 *row = (const block_q8_0 *)((const char *)w + r * rs);
+                    const float *rw = dwf + (r - t0) * nb;
+                    float o[CK_Q8_MAXC];
+                    switch (nc) {
+#define CK_Q8_CASE(n) case n: CK_FN(mk_q8_0_grouped)(n, nb, row, xs, rw, gx, o); break;
+                    CK_Q8_CASE(8) CK_Q8_CASE(7) CK_Q8_CASE(6) CK_Q8_CASE(5)
+                    CK_Q8_CASE(4) CK_Q8_CASE(3) CK_Q8_CASE(2) default: CK_FN(mk_q8_0_grouped)(1, nb, row, xs, rw, gx, o); break;
+#undef CK_Q8_CASE
+                    }
+                    for (size_t c = 0; c < nc; ++c) y[(g + c) * ys + r] = o[c];
+                }
+            }
+        }
     }
 }
 CK_DEFINE_MAT(q5_K, CK_QKK)

@@ -20,8 +20,10 @@ bin="$build/test_kernels-$(basename "$cc")"
 # The Q6_K repacked mat-mat starts at batch 48 in the library; the tests (batches up to 20) lower that
 # threshold so they reach it (the threshold only picks the kernel; the kernel is the same). Likewise the
 # AVX2 Q4_0 drivers' 96 KiB of activation shares: 512 bytes makes the tests' widths take the column
-# chunks (up to 2048 columns) and the in-kernel shares (wider rows).
-flags=(-std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off -DCK_R16P6_MIN_BATCH=16 -DCK_R8_SHARE_BYTES=512 -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels")
+# chunks (up to 2048 columns) and the in-kernel shares (wider rows); and the AVX2 Q5_0 / Q8_0 shares
+# (96 KiB, Q8_0's row-tile scales 32 KiB): 2 KiB each makes 1184-column rows take the column chunks
+# and 4096-column rows the fallback; Q8_0's 64-block scale chunks: 16 reaches their tails.
+flags=(-std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off -DCK_R16P6_MIN_BATCH=16 -DCK_R8_SHARE_BYTES=512 -DCK_SHARE_BYTES=2048 -DCK_Q8_DWF_BYTES=2048 -DCK_Q8_CHUNK=16 -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels")
 bin_ops="$build/test_ops-$(basename "$cc")"
 echo "== build: $cc ${flags[*]} $*"
 nice "$cc" "${flags[@]}" "$@" -o "$bin" "$root"/Sources/CKernels/*.c "$root/Tests/CKernelsC/test_kernels.c" -lm -lpthread
