@@ -136,8 +136,11 @@ def main() -> int:
     for i, r in enumerate(ours):
         print(f"{'brise run ' + str(i + 1) + ' (' + r['kernelPath'] + ')':34}{r['promptTokensPerSecond']:14.2f}"
               f"{r['generationTokensPerSecond']:12.2f}{r['loadSeconds']:9.2f}{r['peakResidentBytes'] / gib:14.2f}")
-    print(f"ratio brise / llama.cpp's best: prompt {brise['promptTokensPerSecond'] / best_pp['pp']:.2f}x, "
-          f"generation {brise['generationTokensPerSecond'] / best_tg['tg']:.2f}x")
+    def ratio(ours_rate: float, theirs: float) -> str:  # -p 0 or -n 0 measures one side only
+        return f"{ours_rate / theirs:.2f}x" if theirs > 0 else "n/a"
+
+    print(f"ratio brise / llama.cpp's best: prompt {ratio(brise['promptTokensPerSecond'], best_pp['pp'])}, "
+          f"generation {ratio(brise['generationTokensPerSecond'], best_tg['tg'])}")
     print(f"brise resident vs file + KV cache: {brise['peakResidentBytes'] / gib:.2f} GiB vs "
           f"{(size + brise['kvCacheBytes']) / gib:.2f} GiB (+{(brise['peakResidentBytes'] - size - brise['kvCacheBytes']) / (1 << 20):.0f} MiB)")
     return 0

@@ -73,10 +73,10 @@ CK_INL __m256i CK_FN(dot8_bcast)(const __m256i q[8], const int8_t *ya) {
 
 // One group of 8 rows (first row w0, stride rs, nvalid valid) times nc columns: res[c] lane i = row
 // i times column c.
-// offs / dxs, when not NULL: per column, 8·Σa and the f32 scale of each activation block, made once
-// per call by the drivers below (the same integers and floats the kernel would make itself).
+// sh, when not NULL: per column, CK_R8_Q4_0_WORDS words per activation block (q4_0_shares below),
+// made once per call by the drivers (the same integers and floats the kernel would make itself).
 CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
-                           const int32_t *const *offs, const float *const *dxs, __m256 res[CK_R8_MAXC], const char *pf) {
+                           const int32_t *const *sh, __m256 res[CK_R8_MAXC], const char *pf) {
     const block_q4_0 *rows[8];
     _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
         rows[i] = (const block_q4_0 *)(w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs);
@@ -106,7 +106,7 @@ CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nva
             (short)ck_load_u16(&rows[6][b].d), (short)ck_load_u16(&rows[7][b].d)));
         _Pragma("GCC unroll 8") for (int c = 0; c < nc; ++c) {
             const int8_t *ya = x[c][b].qs;
-            const __m256i off = offs ? _mm256_set1_epi32(offs[c][b]) : _mm256_slli_epi32(CK_FN(sum_a_all)(&x[c][b]), 3);
+            const __m256i off = sh ? _mm256_set1_epi32(sh[c][2 * b]) : _mm256_slli_epi32(CK_FN(sum_a_all)(&x[c][b]), 3);
 #if CK_VNNI
             __m256i is = _mm256_sub_epi32(_mm256_setzero_si256(), off);
             _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
@@ -118,7 +118,7 @@ CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nva
             const __m256i p16 = CK_FN(dot8_bcast)(q, ya);
             const __m256i is = _mm256_sub_epi32(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)), off);
 #endif
-            const __m256 d = _mm256_mul_ps(dw, dxs ? _mm256_broadcast_ss(&dxs[c][b]) : _mm256_set1_ps(CK_FN(h2f)(&x[c][b].d)));
+            const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(sh ? ck_load_f32(&sh[c][2 * b + 1]) : CK_FN(h2f)(&x[c][b].d)));
             res[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), d, res[c]);
         }
     }
@@ -128,10 +128,15 @@ CK_INL void CK_FN(r8_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nva
 
 // Activation side of the mins (as in ck_x86_512_rows16.h): bp[k] broadcasts the int16 pairs
 // (bp0,bp2), (bp1,bp3), (bp4,bp6), (bp5,bp7) of bsum pair sums, matching the weight-side pairs of mins.
-CK_INL void CK_FN(k4_bsum_pairs)(const block_q8_K *a, __m256i bp[4]) {
+// k4_bsum_words: the four 32-bit words bp[k] broadcasts, in order.
+CK_INL __m128i CK_FN(k4_bsum_words)(const block_q8_K *a) {
     const __m256i bs = _mm256_loadu_si256((const __m256i *)a->bsums);
-    __m128i p = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));  // bp0..bp7
-    p = _mm_shuffle_epi8(p, _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15));
+    const __m128i p = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));  // bp0..bp7
+    return _mm_shuffle_epi8(p, _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15));
+}
+
+CK_INL void CK_FN(k4_bsum_pairs)(const block_q8_K *a, __m256i bp[4]) {
+    const __m128i p = CK_FN(k4_bsum_words)(a);
     bp[0] = _mm256_broadcastd_epi32(p);
     bp[1] = _mm256_broadcastd_epi32(_mm_shuffle_epi32(p, 1));
     bp[2] = _mm256_broadcastd_epi32(_mm_shuffle_epi32(p, 2));
@@ -142,9 +147,10 @@ CK_INL void CK_FN(k4_bsum_pairs)(const block_q8_K *a, __m256i bp[4]) {
 // qs (sub-blocks 2p and 2p+1), lane i of t[k] holds row i's bytes 4k..4k+3. A column's sub-block
 // sum is 8 vpmaddubsw against broadcast 4-byte groups of its activations, summed in int16 (each
 // |pair| <= 2*15*127, |sum| <= 30480) and scaled by vpmaddwd with lane i = row i's 6-bit scale:
-// the same integers as the per-row code, and no reduction.
+// the same integers as the per-row code, and no reduction. sh, when not NULL: per column, the
+// CK_R8_Q4_K_WORDS bsum pair words of each activation block (q4_K_shares below), made once per call.
 CK_INL void CK_FN(r8_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
-                           __m256 res[CK_R8_MAXC], const char *pf) {
+                           const int32_t *const *sh, __m256 res[CK_R8_MAXC], const char *pf) {
     const block_q4_K *rows[8];
     _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
         rows[i] = (const block_q4_K *)(w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs);
@@ -214,7 +220,11 @@ CK_INL void CK_FN(r8_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nva
         const __m256 dw = CK_FN(halves8)(h[0], 0), dmw = CK_FN(halves8)(h[0], 1);
         _Pragma("GCC unroll 8") for (int c = 0; c < nc; ++c) {
             __m256i bp[4];
-            CK_FN(k4_bsum_pairs)(&x[c][b], bp);
+            if (sh) {
+                _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) bp[k] = _mm256_set1_epi32(sh[c][4 * b + k]);
+            } else {
+                CK_FN(k4_bsum_pairs)(&x[c][b], bp);
+            }
             __m256i ms = _mm256_setzero_si256();
             _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) ms = CK_FN(dpwssd)(ms, mp[k], bp[k]);
             const __m256 da = _mm256_set1_ps(ck_load_f32(&x[c][b].d));
@@ -237,23 +247,53 @@ CK_INL void CK_FN(store_rows8)(float *y, __m256 v, int nv) {
     for (int i = 0; i < nv; ++i) y[i] = t[i];
 }
 
-#define CK_DEFINE_R8(t, QB)                                                                             \
+// What depends on an activation block alone is made once per call ("shares", words per block) for
+// as many columns as fit CK_R8_SHARE_BYTES of stack, not once per group of 8 rows: Q4_0 8·Σa and the
+// f32 scale's bits, Q4_K the four bsum pair words. Rows too long for even one column's shares make
+// them in the kernel.
+#ifndef CK_R8_SHARE_BYTES  // the C tests lower it, to reach the column chunks and the in-kernel shares
+#define CK_R8_SHARE_BYTES (96 * 1024)
+#endif
+#define CK_R8_Q4_0_WORDS 2
+#define CK_R8_Q4_K_WORDS 4
+
+CK_INL void CK_FN(q4_0_shares)(const void *xv, size_t nb, int32_t *sh) {
+    const block_q8_0 *x = xv;
+    for (size_t b = 0; b < nb; ++b) {
+        const float d = CK_FN(h2f)(&x[b].d);
+        sh[2 * b] = _mm256_cvtsi256_si32(CK_FN(sum_a_all)(&x[b])) * 8;
+        memcpy(&sh[2 * b + 1], &d, sizeof d);
+    }
+}
+
+CK_INL void CK_FN(q4_K_shares)(const void *xv, size_t nb, int32_t *sh) {
+    const block_q8_K *x = xv;
+    for (size_t b = 0; b < nb; ++b) _mm_storeu_si128((__m128i *)&sh[4 * b], CK_FN(k4_bsum_words)(&x[b]));
+}
+
+#define CK_DEFINE_R8(t, QB, WORDS)                                                                      \
     static CK_TGT float CK_FN(dot_##t)(size_t n, const void *w, const void *x) {                        \
         if (n / (QB) == 0) return 0.0f;                                                                 \
         const void *xs[1] = {x};                                                                        \
-        __m256 r[CK_R8_MAXC];                                                                                    \
-        CK_FN(r8_##t)(1, n / (QB), w, 0, 1, xs, r, NULL);                                               \
+        __m256 r[CK_R8_MAXC];                                                                           \
+        CK_FN(r8_##t)(1, n / (QB), w, 0, 1, xs, NULL, r, NULL);                                         \
         return _mm256_cvtss_f32(r[0]);                                                                  \
     }                                                                                                   \
     static CK_TGT void CK_FN(matvec_##t)(const void *w, size_t rs, const void *xq, float *y, size_t r0,   \
                                          size_t r1, size_t cols) {                                     \
         const size_t nb = cols / (QB);                                                                  \
         const void *xs[1] = {xq};                                                                       \
+        int32_t sh[CK_R8_SHARE_BYTES / sizeof(int32_t)];                                                \
+        const bool shared = nb * (WORDS) <= CK_R8_SHARE_BYTES / sizeof(int32_t);                       \
+        if (shared) CK_FN(t##_shares)(xq, nb, sh);                                                      \
+        const int32_t *shs[1] = {sh};                                                                   \
         for (size_t r = r0; r < r1; r += 8) {                                                           \
             const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;                                              \
             const char *pf = r + 8 < r1 ? (const char *)w + (r + 8) * rs : NULL;                        \
-            __m256 o[CK_R8_MAXC];                                                                                \
-            CK_FN(r8_##t)(1, nb, (const char *)w + r * rs, rs, nv, xs, o, pf);                          \
+            __m256 o[CK_R8_MAXC];                                                                       \
+            /* two calls, not one with `shared ? shs : NULL`: each inlined copy knows its sh */        \
+            if (shared) CK_FN(r8_##t)(1, nb, (const char *)w + r * rs, rs, nv, xs, shs, o, pf);         \
+            else CK_FN(r8_##t)(1, nb, (const char *)w + r * rs, rs, nv, xs, NULL, o, pf);               \
             CK_FN(store_rows8)(y + r, o[0], nv);                                                        \
         }                                                                                               \
     }                                                                                                   \
@@ -261,127 +301,55 @@ CK_INL void CK_FN(store_rows8)(float *y, __m256 v, int nv) {
                                          size_t nvec, float *y, size_t ys, size_t r0, size_t r1,        \
                                          size_t cols) {                                                 \
         const size_t nb = cols / (QB);                                                                  \
-        for (size_t r = r0; r < r1; r += 8) {                                                           \
-            const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;                                              \
-            const char *g0 = (const char *)w + r * rs;                                                  \
-            const char *pf0 = r + 8 < r1 ? (const char *)w + (r + 8) * rs : NULL;                       \
-            for (size_t j0 = 0; j0 < nvec; j0 += CK_R8_MAXC) {                                                   \
-                const char *pf = j0 == 0 ? pf0 : NULL; /* the first pass streams, the rest hit cache */ \
-                const size_t nc = nvec - j0 < CK_R8_MAXC ? nvec - j0 : CK_R8_MAXC;                                        \
-                const void *xs[CK_R8_MAXC];                                                                      \
-                for (size_t c = 0; c < nc; ++c) xs[c] = (const char *)xq + (j0 + c) * xstride;          \
-                __m256 o[CK_R8_MAXC];                                                                            \
-                switch (nc) {                                                                           \
-                case 8: CK_FN(r8_##t)(8, nb, g0, rs, nv, xs, o, pf); break;                           \
-                case 7: CK_FN(r8_##t)(7, nb, g0, rs, nv, xs, o, pf); break;                           \
-                case 6: CK_FN(r8_##t)(6, nb, g0, rs, nv, xs, o, pf); break;                           \
-                case 5: CK_FN(r8_##t)(5, nb, g0, rs, nv, xs, o, pf); break;                           \
-                case 4: CK_FN(r8_##t)(4, nb, g0, rs, nv, xs, o, pf); break;                           \
-                case 3: CK_FN(r8_##t)(3, nb, g0, rs, nv, xs, o, pf); break;                           \
-                case 2: CK_FN(r8_##t)(2, nb, g0, rs, nv, xs, o, pf); break;                           \
-                default: CK_FN(r8_##t)(1, nb, g0, rs, nv, xs, o, pf); break;                          \
+        const size_t per = nb * (WORDS) * sizeof(int32_t);                                              \
+        size_t chunk = per ? CK_R8_SHARE_BYTES / per : 0; /* columns whose shares fit */                \
+        const bool shared = chunk >= 1;                                                                 \
+        if (!shared || chunk > nvec) chunk = nvec;                                                      \
+        int32_t sh[CK_R8_SHARE_BYTES / sizeof(int32_t)];                                                \
+        for (size_t c0 = 0; c0 < nvec; c0 += chunk) {                                                   \
+            const size_t c1 = c0 + chunk < nvec ? c0 + chunk : nvec;                                    \
+            if (shared) {                                                                               \
+                for (size_t j = c0; j < c1; ++j) {                                                      \
+                    CK_FN(t##_shares)((const char *)xq + j * xstride, nb, sh + (j - c0) * nb * (WORDS)); \
                 }                                                                                       \
-                for (size_t c = 0; c < nc; ++c) CK_FN(store_rows8)(y + (j0 + c) * ys + r, o[c], nv);    \
+            }                                                                                           \
+            for (size_t r = r0; r < r1; r += 8) {                                                       \
+                const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;                                          \
+                const char *g0 = (const char *)w + r * rs;                                              \
+                const char *pf0 = r + 8 < r1 ? (const char *)w + (r + 8) * rs : NULL;                   \
+                for (size_t j0 = c0; j0 < c1; j0 += CK_R8_MAXC) {                                       \
+                    const char *pf = j0 == c0 ? pf0 : NULL; /* the first pass streams, the rest hit cache */ \
+                    const size_t nc = c1 - j0 < CK_R8_MAXC ? c1 - j0 : CK_R8_MAXC;                      \
+                    const void *xs[CK_R8_MAXC];                                                         \
+                    const int32_t *shs[CK_R8_MAXC];                                                     \
+                    for (size_t c = 0; c < nc; ++c) {                                                   \
+                        xs[c] = (const char *)xq + (j0 + c) * xstride;                                  \
+                        shs[c] = sh + (j0 + c - c0) * nb * (WORDS);                                     \
+                    }                                                                                   \
+                    __m256 o[CK_R8_MAXC];                                                               \
+                    if (!shared) { /* rows too wide for one column's shares: one column at a time */    \
+                        for (size_t c = 0; c < nc; ++c) {                                               \
+                            __m256 tt[CK_R8_MAXC];                                                      \
+                            CK_FN(r8_##t)(1, nb, g0, rs, nv, xs + c, NULL, tt, c == 0 ? pf : NULL);     \
+                            o[c] = tt[0];                                                               \
+                        }                                                                               \
+                    } else {                                                                            \
+                        switch (nc) {                                                                   \
+                        case 8: CK_FN(r8_##t)(8, nb, g0, rs, nv, xs, shs, o, pf); break;                \
+                        case 7: CK_FN(r8_##t)(7, nb, g0, rs, nv, xs, shs, o, pf); break;                \
+                        case 6: CK_FN(r8_##t)(6, nb, g0, rs, nv, xs, shs, o, pf); break;                \
+                        case 5: CK_FN(r8_##t)(5, nb, g0, rs, nv, xs, shs, o, pf); break;                \
+                        case 4: CK_FN(r8_##t)(4, nb, g0, rs, nv, xs, shs, o, pf); break;                \
+                        case 3: CK_FN(r8_##t)(3, nb, g0, rs, nv, xs, shs, o, pf); break;                \
+                        case 2: CK_FN(r8_##t)(2, nb, g0, rs, nv, xs, shs, o, pf); break;                \
+                        default: CK_FN(r8_##t)(1, nb, g0, rs, nv, xs, shs, o, pf); break;               \
+                        }                                                                               \
+                    }                                                                                   \
+                    for (size_t c = 0; c < nc; ++c) CK_FN(store_rows8)(y + (j0 + c) * ys + r, o[c], nv); \
+                }                                                                                       \
             }                                                                                           \
         }                                                                                               \
     }
 
-// Q4_0 drivers: the activation shares (8·Σa and the f32 scale per block) are made once per call for
-// as many columns as fit CK_R8_SHARE_BYTES of stack, not once per group of 8 rows; rows too long for
-// even one column's shares make them in the kernel.
-#ifndef CK_R8_SHARE_BYTES  // the C tests lower it, to reach the column chunks and the in-kernel shares
-#define CK_R8_SHARE_BYTES (96 * 1024)
-#endif
-
-CK_INL void CK_FN(q4_0_shares)(const block_q8_0 *x, size_t nb, int32_t *off, float *dx) {
-    for (size_t b = 0; b < nb; ++b) {
-        off[b] = _mm256_cvtsi256_si32(CK_FN(sum_a_all)(&x[b])) * 8;
-        dx[b] = CK_FN(h2f)(&x[b].d);
-    }
-}
-
-static CK_TGT float CK_FN(dot_q4_0)(size_t n, const void *w, const void *x) {
-    if (n / CK_QK4_0 == 0) return 0.0f;
-    const void *xs[1] = {x};
-    __m256 r[CK_R8_MAXC];
-    CK_FN(r8_q4_0)(1, n / CK_QK4_0, w, 0, 1, xs, NULL, NULL, r, NULL);
-    return _mm256_cvtss_f32(r[0]);
-}
-
-static CK_TGT void CK_FN(matvec_q4_0)(const void *w, size_t rs, const void *xq, float *y, size_t r0, size_t r1,
-                                      size_t cols) {
-    const size_t nb = cols / CK_QK4_0;
-    const void *xs[1] = {xq};
-    int32_t off[CK_R8_SHARE_BYTES / 8];
-    float dx[CK_R8_SHARE_BYTES / 8];
-    const bool shared = nb <= CK_R8_SHARE_BYTES / 8;
-    if (shared) CK_FN(q4_0_shares)(xq, nb, off, dx);
-    const int32_t *offs[1] = {off};
-    const float *dxs[1] = {dx};
-    for (size_t r = r0; r < r1; r += 8) {
-        const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;
-        const char *pf = r + 8 < r1 ? (const char *)w + (r + 8) * rs : NULL;
-        __m256 o[CK_R8_MAXC];
-        if (shared) CK_FN(r8_q4_0)(1, nb, (const char *)w + r * rs, rs, nv, xs, offs, dxs, o, pf);
-        else CK_FN(r8_q4_0)(1, nb, (const char *)w + r * rs, rs, nv, xs, NULL, NULL, o, pf);
-        CK_FN(store_rows8)(y + r, o[0], nv);
-    }
-}
-
-static CK_TGT void CK_FN(matmul_q4_0)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, float *y,
-                                      size_t ys, size_t r0, size_t r1, size_t cols) {
-    const size_t nb = cols / CK_QK4_0;
-    const size_t per = nb * 8;
-    size_t chunk = per ? CK_R8_SHARE_BYTES / per : 0;  // columns whose shares fit
-    const bool shared = chunk >= 1;
-    if (!shared || chunk > nvec) chunk = nvec;
-    int32_t off[CK_R8_SHARE_BYTES / 8];
-    float dx[CK_R8_SHARE_BYTES / 8];
-    for (size_t c0 = 0; c0 < nvec; c0 += chunk) {
-        const size_t c1 = c0 + chunk < nvec ? c0 + chunk : nvec;
-        if (shared) {
-            for (size_t j = c0; j < c1; ++j) {
-                CK_FN(q4_0_shares)((const block_q8_0 *)((const char *)xq + j * xstride), nb, off + (j - c0) * nb,
-                                   dx + (j - c0) * nb);
-            }
-        }
-        for (size_t r = r0; r < r1; r += 8) {
-            const int nv = r1 - r < 8 ? (int)(r1 - r) : 8;
-            const char *g0 = (const char *)w + r * rs;
-            const char *pf0 = r + 8 < r1 ? (const char *)w + (r + 8) * rs : NULL;
-            for (size_t j0 = c0; j0 < c1; j0 += CK_R8_MAXC) {
-                const char *pf = j0 == c0 ? pf0 : NULL;  // the first pass streams, the rest hit cache
-                const size_t nc = c1 - j0 < CK_R8_MAXC ? c1 - j0 : CK_R8_MAXC;
-                const void *xs[CK_R8_MAXC];
-                const int32_t *offs[CK_R8_MAXC];
-                const float *dxs[CK_R8_MAXC];
-                for (size_t c = 0; c < nc; ++c) {
-                    xs[c] = (const char *)xq + (j0 + c) * xstride;
-                    offs[c] = off + (j0 + c - c0) * nb;
-                    dxs[c] = dx + (j0 + c - c0) * nb;
-                }
-                __m256 o[CK_R8_MAXC];
-                if (!shared) {  // rows wider than 393,216 columns: one column at a time
-                    for (size_t c = 0; c < nc; ++c) {
-                        __m256 t[CK_R8_MAXC];
-                        CK_FN(r8_q4_0)(1, nb, g0, rs, nv, xs + c, NULL, NULL, t, c == 0 ? pf : NULL);
-                        o[c] = t[0];
-                    }
-                } else {
-                    switch (nc) {
-                    case 8: CK_FN(r8_q4_0)(8, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
-                    case 7: CK_FN(r8_q4_0)(7, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
-                    case 6: CK_FN(r8_q4_0)(6, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
-                    case 5: CK_FN(r8_q4_0)(5, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
-                    case 4: CK_FN(r8_q4_0)(4, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
-                    case 3: CK_FN(r8_q4_0)(3, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
-                    case 2: CK_FN(r8_q4_0)(2, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
-                    default: CK_FN(r8_q4_0)(1, nb, g0, rs, nv, xs, offs, dxs, o, pf); break;
-                    }
-                }
-                for (size_t c = 0; c < nc; ++c) CK_FN(store_rows8)(y + (j0 + c) * ys + r, o[c], nv);
-            }
-        }
-    }
-}
-CK_DEFINE_R8(q4_K, CK_QKK)
+CK_DEFINE_R8(q4_0, CK_QK4_0, CK_R8_Q4_0_WORDS)
+CK_DEFINE_R8(q4_K, CK_QKK, CK_R8_Q4_K_WORDS)
