@@ -21,11 +21,38 @@ void ck_attend_f16_generic(const ck_ops *ops, const ck_attend_args *a) {
 #define CK_AT_AXPY(n, s, v, y) ops->axpy_f16(n, s, v, y)
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) ops->softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) ops->add(n, p, q, y)
-    CK_ATTEND_F16_BODY(a, (ops->path == CK_PATH_AVX2 || ops->path == CK_PATH_AVXVNNI) ? 32 : CK_ATTEND_LANES);
+#define CK_AT_PV CK_AT_PV_AXPY
+    CK_ATTEND_F16_BODY(a, 1, (ops->path == CK_PATH_AVX2 || ops->path == CK_PATH_AVXVNNI) ? 32 : CK_ATTEND_LANES);
 #undef CK_AT_DOT
 #undef CK_AT_AXPY
 #undef CK_AT_SOFTMAX
 #undef CK_AT_ADD
+#undef CK_AT_PV
+}
+
+void ck_attend_f16_heads_generic(const ck_ops *ops, const ck_attend_args *a, size_t count) {
+    if (count == 0) return;
+    if (count > CK_ATTEND_MAX_HEADS) {  // in groups the body's table of scratch pointers holds
+        for (size_t h = 0; h < count; h += CK_ATTEND_MAX_HEADS) {
+            ck_attend_f16_heads_generic(ops, a + h, count - h < CK_ATTEND_MAX_HEADS ? count - h : CK_ATTEND_MAX_HEADS);
+        }
+        return;
+    }
+#define CK_AT_DOT(n, k, q) ops->dot_f16(n, k, q)
+#define CK_AT_AXPY(n, s, v, y) ops->axpy_f16(n, s, v, y)
+#define CK_AT_SOFTMAX(n, x, scale, mask, y) ops->softmax(n, x, scale, mask, y)
+#define CK_AT_ADD(n, p, q, y) ops->add(n, p, q, y)
+#define CK_AT_PV CK_AT_PV_AXPY
+    CK_ATTEND_F16_BODY(a, count, (ops->path == CK_PATH_AVX2 || ops->path == CK_PATH_AVXVNNI) ? 32 : CK_ATTEND_LANES);
+#undef CK_AT_DOT
+#undef CK_AT_AXPY
+#undef CK_AT_SOFTMAX
+#undef CK_AT_ADD
+#undef CK_AT_PV
+}
+
+void ck_attend_f16_heads_each(const ck_ops *ops, const ck_attend_args *a, size_t count) {
+    for (size_t h = 0; h < count; ++h) ops->attend_f16(ops, &a[h]);
 }
 
 // MARK: - Q8_0 cache (llama.cpp's flash-attention order; see CKernelsOps.h)

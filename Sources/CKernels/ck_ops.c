@@ -242,6 +242,7 @@ static void ck_ops_fill_scalar(ck_ops *t) {
     t->dot_f16 = ck_dot_f16_f32;
     t->axpy_f16 = ck_axpy_f16_f32;
     t->attend_f16 = ck_attend_f16_generic;
+    t->attend_f16_heads = ck_attend_f16_heads_generic;
     t->attend_q8_0 = ck_attend_q8_0_generic;
     t->axpy_f32 = ck_axpy_f32;
 }
@@ -262,6 +263,13 @@ static void ck_ops_build(void) {
     ck_ops_neon_fill(&k_ops[CK_PATH_NEON]);
     ck_ops_neon_fill(&k_ops[CK_PATH_DOTPROD]);
 #endif
+    // A path with its own attend_f16 (AVX-512: slots in registers) and no grouped one of its own runs
+    // the heads one by one through it.
+    for (int p = 0; p < CK_PATH_COUNT; ++p) {
+        if (k_ops[p].attend_f16 != ck_attend_f16_generic && k_ops[p].attend_f16_heads == ck_attend_f16_heads_generic) {
+            k_ops[p].attend_f16_heads = ck_attend_f16_heads_each;
+        }
+    }
 }
 
 const ck_ops *ck_ops_select(ck_path path) {

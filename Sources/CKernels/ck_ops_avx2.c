@@ -324,6 +324,59 @@ static TGT void avx2_axpy_f32(size_t n, float a, const float *x, float *y) {
 
 // MARK: - One query head's attention (see CKernelsOps.h)
 
+// P·V with each slot's accumulators in registers instead of an axpy row in memory (which made P·V
+// bound by loading and storing the slot rows: two loads and a store per 8 products): slot s takes
+// the positions p = s (mod lanes) of first..<visible in increasing order -- the fused multiply-adds
+// the axpy rows do for it, in the same order -- 64 output dimensions at a time in 8 ymm. For the
+// heads of a group, a slot's V rows are read from memory once and then from L1.
+static TGT void avx2_pv_slots(size_t n_heads, float *const *base, size_t off_scores, size_t off_slots, size_t d,
+                              size_t lanes, size_t first, size_t visible, size_t cells, const uint16_t *values) {
+    const size_t used = visible < lanes ? visible : lanes;
+    for (size_t s = 0; s < used; ++s) {
+        const size_t start = first + (s + lanes - first % lanes) % lanes;
+        for (size_t h = 0; h < n_heads; ++h) {
+            const float *scores = base[h] + off_scores;
+            float *slot = base[h] + off_slots + s * d;
+            size_t c0 = 0;
+            for (; c0 + 64 <= d; c0 += 64) {
+                __m256 acc[8];
+                _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) acc[j] = _mm256_setzero_ps();
+                for (size_t p = start; p < visible; p += lanes) {
+                    const size_t cell = p < cells ? p : p % cells;
+                    if (h == 0 && p + 4 * lanes < visible) {  // rows lanes apart: no hardware prefetcher follows them
+                        const size_t ahead = p + 4 * lanes, cell_ahead = ahead < cells ? ahead : ahead % cells;
+                        const char *row = (const char *)(values + cell_ahead * d + c0);
+                        _mm_prefetch(row, _MM_HINT_T0);
+                        _mm_prefetch(row + 64, _MM_HINT_T0);
+                    }
+                    const __m256 a = _mm256_broadcast_ss(&scores[p]);
+                    const uint8_t *v = (const uint8_t *)(values + cell * d + c0);
+                    _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) {
+                        acc[j] = _mm256_fmadd_ps(avx2_load_f16(v + 16 * j), a, acc[j]);
+                    }
+                }
+                _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) _mm256_storeu_ps(slot + c0 + 8 * j, acc[j]);
+            }
+            for (; c0 + 8 <= d; c0 += 8) {
+                __m256 acc = _mm256_setzero_ps();
+                for (size_t p = start; p < visible; p += lanes) {
+                    const size_t cell = p < cells ? p : p % cells;
+                    acc = _mm256_fmadd_ps(avx2_load_f16((const uint8_t *)(values + cell * d + c0)), _mm256_broadcast_ss(&scores[p]), acc);
+                }
+                _mm256_storeu_ps(slot + c0, acc);
+            }
+            for (; c0 < d; ++c0) {  // the axpy's scalar tail
+                float acc = 0.0f;
+                for (size_t p = start; p < visible; p += lanes) {
+                    const size_t cell = p < cells ? p : p % cells;
+                    acc = fmaf(ck_half_to_float(values[cell * d + c0]), scores[p], acc);
+                }
+                slot[c0] = acc;
+            }
+        }
+    }
+}
+
 // ck_attend_f16_generic's body with the ops above called directly: the compiler inlines the 64-wide
 // dot and axpy into the position loops instead of an indirect call per position and head.
 static TGT void avx2_attend_f16(const ck_ops *ops, const ck_attend_args *a) {
@@ -332,11 +385,35 @@ static TGT void avx2_attend_f16(const ck_ops *ops, const ck_attend_args *a) {
 #define CK_AT_AXPY(n, s, v, y) avx2_axpy_f16(n, s, v, y)
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) avx2_softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) avx2_add(n, p, q, y)
-    CK_ATTEND_F16_BODY(a, 32);  // llama.cpp's AVX2 build: ggml_vec_dot_f16 in 4 accumulators of 8
+#define CK_AT_PV avx2_pv_slots
+    CK_ATTEND_F16_BODY(a, 1, 32);  // llama.cpp's AVX2 build: ggml_vec_dot_f16 in 4 accumulators of 8
 #undef CK_AT_DOT
 #undef CK_AT_AXPY
 #undef CK_AT_SOFTMAX
 #undef CK_AT_ADD
+#undef CK_AT_PV
+}
+
+// The same for the query heads of one KV head, each K and V row walked once for all of them.
+static TGT void avx2_attend_f16_heads(const ck_ops *ops, const ck_attend_args *a, size_t count) {
+    if (count == 0) return;
+    if (count > CK_ATTEND_MAX_HEADS) {
+        for (size_t h = 0; h < count; h += CK_ATTEND_MAX_HEADS) {
+            avx2_attend_f16_heads(ops, a + h, count - h < CK_ATTEND_MAX_HEADS ? count - h : CK_ATTEND_MAX_HEADS);
+        }
+        return;
+    }
+#define CK_AT_DOT(n, k, q) avx2_dot_f16(n, k, q)
+#define CK_AT_AXPY(n, s, v, y) avx2_axpy_f16(n, s, v, y)
+#define CK_AT_SOFTMAX(n, x, scale, mask, y) avx2_softmax(n, x, scale, mask, y)
+#define CK_AT_ADD(n, p, q, y) avx2_add(n, p, q, y)
+#define CK_AT_PV avx2_pv_slots
+    CK_ATTEND_F16_BODY(a, count, 32);
+#undef CK_AT_DOT
+#undef CK_AT_AXPY
+#undef CK_AT_SOFTMAX
+#undef CK_AT_ADD
+#undef CK_AT_PV
 }
 
 // MARK: - Table
@@ -359,6 +436,7 @@ CK_INTERNAL void ck_ops_avx2_fill(ck_ops *t) {
     t->axpy_f16 = avx2_axpy_f16;
     t->axpy_f32 = avx2_axpy_f32;
     t->attend_f16 = avx2_attend_f16;
+    t->attend_f16_heads = avx2_attend_f16_heads;
 }
 
 #endif  // __x86_64__

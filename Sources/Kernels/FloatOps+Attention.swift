@@ -44,6 +44,41 @@ extension FloatOps {
         c.attendF16(c.table, &arguments)
     }
 
+    /// The most query heads one `attendF16Heads` call takes.
+    public static let attendF16MaxHeads = Int(CK_ATTEND_MAX_HEADS)
+
+    /// `attendF16` for `count` query heads that share one KV head: the same bits as `count` calls, with
+    /// each K and V row walked once for all of them (on AVX2; see `attend_f16_heads` in
+    /// `CKernelsOps.h`). A prompt's attention streams every KV head's rows once per query head
+    /// otherwise: from L3, once they outgrow L2, which bounds long prompts.
+    ///
+    /// - Parameters:
+    ///   - queries: `count` heads of `headDimension` floats, one after the other.
+    ///   - count: Query heads (1...`attendF16MaxHeads`).
+    ///   - keys, values, headDimension, cells, positions, scale: As `attendF16`.
+    ///   - scratch: `count` runs of `attendF16ScratchCount(headDimension:visible:)` floats.
+    ///   - out: `count` heads of `headDimension` floats, one after the other.
+    /// - Warning: The pointers must be valid for the sizes above during the call.
+    public func attendF16Heads(
+        queries: UnsafePointer<Float>, count: Int, keys: UnsafeRawPointer, values: UnsafeRawPointer,
+        headDimension: Int, cells: Int, positions: Range<Int>, scale: Float, scratch: UnsafeMutablePointer<Float>,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        precondition(
+            !positions.isEmpty && positions.lowerBound >= 0 && headDimension > 0
+                && (1...Self.attendF16MaxHeads).contains(count), "attendF16Heads: nothing to attend")
+        let stride = Self.attendF16ScratchCount(headDimension: headDimension, visible: positions.upperBound)
+        withUnsafeTemporaryAllocation(of: ck_attend_args.self, capacity: count) { arguments in
+            for h in 0..<count {
+                arguments[h] = ck_attend_args(
+                    q: queries + h * headDimension, keys: keys, values: values, head_dim: headDimension, cells: cells,
+                    first: positions.lowerBound, visible: positions.upperBound, scale: scale,
+                    scratch: scratch + h * stride, out: out + h * headDimension)
+            }
+            c.attendF16Heads(c.table, arguments.baseAddress!, count)
+        }
+    }
+
     /// The floats of scratch `attendQ8_0` needs.
     ///
     /// - Parameter headDimension: Floats per head.

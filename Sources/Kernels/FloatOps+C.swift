@@ -21,6 +21,7 @@ enum FloatOpsC {
     typealias CorrectionDimensions = @convention(c) (Int32, Int32, Float, Float, Float, UnsafeMutablePointer<Float>) -> Void
     typealias GeluF16 = @convention(c) (UInt16) -> UInt16
     typealias Attend = @convention(c) (UnsafePointer<ck_ops>, UnsafePointer<ck_attend_args>) -> Void
+    typealias AttendHeads = @convention(c) (UnsafePointer<ck_ops>, UnsafePointer<ck_attend_args>, Int) -> Void
 }
 
 /// One path's op table, resolved once into typed C function pointers.
@@ -46,6 +47,7 @@ struct FloatOpsFunctions: @unchecked Sendable {
     let yarnCorrectionDimensions: FloatOpsC.CorrectionDimensions
     let geluF16: FloatOpsC.GeluF16
     let attendF16: FloatOpsC.Attend
+    let attendF16Heads: FloatOpsC.AttendHeads
     let attendQ8_0: FloatOpsC.Attend
     /// The C table itself (attend_f16 takes it, to reach the path's other ops).
     let table: UnsafePointer<ck_ops>
@@ -58,6 +60,7 @@ struct FloatOpsFunctions: @unchecked Sendable {
         let table = pointer.pointee
         self.table = pointer
         attendF16 = table.attend_f16
+        attendF16Heads = table.attend_f16_heads
         attendQ8_0 = table.attend_q8_0
         rmsNorm = table.rms_norm
         ropeNorm = table.rope_norm

@@ -255,11 +255,19 @@ extension ModelSession {
             type == .f16
             ? FloatOps.attendF16ScratchCount(headDimension: dimension, visible: (positions.max() ?? 0) + 1)
             : FloatOps.attendQ8_0ScratchCount(headDimension: dimension)
-        multiplier.pool.parallelFor(count: (selected?.count ?? tokens) * heads, chunk: 1) { items in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { scratch in
+        // An F16 cache's query heads go by KV head when that still leaves every worker several items
+        // (a prompt): each K and V row is then walked once for the group, the same bits as head by
+        // head (FloatOps.attendF16Heads). One token (a decode step) keeps one item per query head.
+        let rows = selected?.count ?? tokens
+        let perItem =
+            type == .f16 && group > 1 && group <= FloatOps.attendF16MaxHeads
+                && rows * c.headCountKV[0] >= 4 * multiplier.pool.activeThreads ? group : 1
+        let items = rows * heads / perItem
+        multiplier.pool.parallelFor(count: items, chunk: 1) { items in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity * perItem) { scratch in
                 for item in items {
-                    let t = selected.map { $0[item / heads] } ?? item / heads
-                    let head = item % heads
+                    let t = selected.map { $0[item * perItem / heads] } ?? item * perItem / heads
+                    let head = item * perItem % heads
                     let kvHead = head / group
                     let visible = positions[t] + 1
                     let cache = caches[slots[t]]
@@ -269,6 +277,11 @@ extension ModelSession {
                     let values = cache.values(layer: layer, head: kvHead)
                     let out = b.attention + t * qDim + head * dimension
                     switch type {
+                    case .f16 where perItem > 1:
+                        ops.attendF16Heads(
+                            queries: query, count: perItem, keys: keys, values: values, headDimension: dimension,
+                            cells: cells, positions: first..<visible, scale: scale, scratch: scratch.baseAddress!,
+                            into: out)
                     case .f16:
                         ops.attendF16(
                             query: query, keys: keys, values: values, headDimension: dimension, cells: cells,

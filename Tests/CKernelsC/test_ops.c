@@ -806,7 +806,7 @@ static void test_f16_helpers(const ck_ops *o) {
 // table bit for bit, for full and sliding-window ranges, short and long rows, and ring caches whose
 // positions wrap; head dims that are not a multiple of 16 take the generic route.
 static void test_attend(const ck_ops *o) {
-    static const size_t dims[] = {128, 64, 40};
+    static const size_t dims[] = {128, 64, 40, 36};
     static const size_t cases[][3] = {
         // cells, first, visible
         {256, 0, 1},   {256, 0, 17},  {256, 0, 64},  {256, 0, 65},   {256, 0, 200}, {256, 5, 200},
@@ -861,6 +861,49 @@ static void test_attend(const ck_ops *o) {
             free(scratch);
             free(k);
             free(v);
+        }
+    }
+}
+
+// attend_f16_heads: `count` query heads over one KV head give, head by head, the bits of the path's
+// attend_f16 for that head alone -- for group sizes 1, 2, 4 (Ministral 3), 5 and 17 (more than
+// CK_ATTEND_MAX_HEADS: split), full and sliding-window ranges, ring caches.
+static void test_attend_heads(const ck_ops *o) {
+    static const size_t counts[] = {1, 2, 4, 5, 17};
+    static const size_t cases[][3] = {{256, 0, 1}, {256, 0, 65}, {256, 5, 200}, {96, 40, 150}, {128, 100, 300}};
+    static const size_t dims[] = {128, 40, 36};
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; ++di) {
+        for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+            for (size_t ni = 0; ni < sizeof counts / sizeof counts[0]; ++ni) {
+                const size_t d = dims[di], n = counts[ni];
+                const size_t cells = cases[ci][0], first = cases[ci][1], visible = cases[ci][2];
+                uint16_t *k = malloc(cells * d * 2), *v = malloc(cells * d * 2);
+                for (size_t i = 0; i < cells * d; ++i) {
+                    k[i] = ck_fp32_to_fp16(rnd_normal());
+                    v[i] = ck_fp32_to_fp16(rnd_normal());
+                }
+                const size_t floats = ck_attend_f16_scratch_floats(d, visible);
+                float *q = malloc(n * d * sizeof(float)), *want = malloc(n * d * sizeof(float));
+                float *got = malloc(n * d * sizeof(float)), *scratch = malloc(n * floats * sizeof(float));
+                for (size_t i = 0; i < n * d; ++i) q[i] = 2.0f * rnd_normal();
+                ck_attend_args a[17];
+                for (size_t h = 0; h < n; ++h) {
+                    a[h] = (ck_attend_args){q + h * d, k, v, d, cells, first, visible, 0.125f, scratch + h * floats, want + h * d};
+                    o->attend_f16(o, &a[h]);
+                    a[h].out = got + h * d;
+                    for (size_t i = 0; i < floats; ++i) a[h].scratch[i] = NAN;  // nothing carried over
+                }
+                o->attend_f16_heads(o, a, n);
+                const long diff = first_diff(got, want, n * d);
+                CHECK(diff < 0, "%s attend_f16_heads n=%zu d=%zu cells=%zu positions %zu..<%zu: [%ld] %.9g vs %.9g", o->name,
+                      n, d, cells, first, visible, diff, diff < 0 ? 0.0 : got[diff], diff < 0 ? 0.0 : want[diff]);
+                free(q);
+                free(want);
+                free(got);
+                free(scratch);
+                free(k);
+                free(v);
+            }
         }
     }
 }
@@ -947,6 +990,7 @@ int main(int argc, char **argv) {
         test_elementwise(o);
         test_f16_helpers(o);
         test_attend(o);
+        test_attend_heads(o);
         test_attend_q8_0(o);
         printf("ops path %-10s %d checks\n", o->name, g_pass + g_fail - before);
         if (g_verbose) fflush(stdout);

@@ -238,6 +238,20 @@ struct ck_ops;
 /// attend_f16 through the ops of table `ops` (any path).
 void ck_attend_f16_generic(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
 
+// attend_f16_heads: `count` (1...CK_ATTEND_MAX_HEADS) query heads that share one KV head -- args[0..count)
+// with the same keys, values, head_dim, cells, first, visible and scale, each its own q, scratch and
+// out -- with the same bits as `count` attend_f16 calls. A prompt's attention is bound by streaming
+// each KV head's K and V rows (from L3 once they outgrow L2) for every query head; walking each row
+// once for the heads of a group (4 in Ministral 3) cuts that traffic by the group size.
+
+/// The most heads one attend_f16_heads call takes.
+#define CK_ATTEND_MAX_HEADS 16
+/// attend_f16_heads through the ops of table `ops`, rows walked once for all heads (any path).
+void ck_attend_f16_heads_generic(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args,
+                                 size_t count);
+/// attend_f16_heads as `count` calls of ops->attend_f16 (for paths whose attend_f16 is their own).
+void ck_attend_f16_heads_each(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args, size_t count);
+
 // attend_q8_0: the same attention over a Q8_0 KV cache (rows of head_dim/32 blocks), computed as
 // llama.cpp's CPU flash-attention kernel does for a quantized cache (ops.cpp,
 // ggml_compute_forward_flash_attn_ext_f16_one_chunk; flash attention is what llama.cpp requires for a
@@ -282,6 +296,9 @@ typedef struct ck_ops {
     void (*_Nonnull axpy_f16)(size_t n, float a, const void *_Nonnull v, float *_Nonnull y);
     /// One query head's attention (see ck_attend_args); `ops` is this table.
     void (*_Nonnull attend_f16)(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
+    /// attend_f16 for `count` query heads sharing one KV head (see attend_f16_heads above).
+    void (*_Nonnull attend_f16_heads)(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args,
+                                      size_t count);
     /// One query head's attention over a Q8_0 cache (see attend_q8_0 above); `ops` is this table.
     void (*_Nonnull attend_q8_0)(const struct ck_ops *_Nonnull ops, const ck_attend_args *_Nonnull args);
     void (*_Nonnull axpy_f32)(size_t n, float a, const float *_Nonnull x, float *_Nonnull y);
