@@ -382,13 +382,11 @@ static TGT void avx2_pv_slots(size_t n_heads, float *const *base, size_t off_sco
 static TGT void avx2_attend_f16(const ck_ops *ops, const ck_attend_args *a) {
     (void)ops;
 #define CK_AT_DOT(n, k, q) avx2_dot_f16(n, k, q)
-#define CK_AT_AXPY(n, s, v, y) avx2_axpy_f16(n, s, v, y)
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) avx2_softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) avx2_add(n, p, q, y)
 #define CK_AT_PV avx2_pv_slots
     CK_ATTEND_F16_BODY(a, 1, 32);  // llama.cpp's AVX2 build: ggml_vec_dot_f16 in 4 accumulators of 8
 #undef CK_AT_DOT
-#undef CK_AT_AXPY
 #undef CK_AT_SOFTMAX
 #undef CK_AT_ADD
 #undef CK_AT_PV
@@ -404,13 +402,11 @@ static TGT void avx2_attend_f16_heads(const ck_ops *ops, const ck_attend_args *a
         return;
     }
 #define CK_AT_DOT(n, k, q) avx2_dot_f16(n, k, q)
-#define CK_AT_AXPY(n, s, v, y) avx2_axpy_f16(n, s, v, y)
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) avx2_softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) avx2_add(n, p, q, y)
 #define CK_AT_PV avx2_pv_slots
     CK_ATTEND_F16_BODY(a, count, 32);
 #undef CK_AT_DOT
-#undef CK_AT_AXPY
 #undef CK_AT_SOFTMAX
 #undef CK_AT_ADD
 #undef CK_AT_PV

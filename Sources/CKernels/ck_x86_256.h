@@ -687,14 +687,19 @@ static CK_TGT void CK_FN(matvec_q5_0_shared)(const void *w, size_t rs, const voi
 
 // Q8_0 mat-mat driver: the activation scales of as many vectors as fit CK_SHARE_BYTES, then per
 // tile of CK_MM_ROW_TILE rows their block scales as f32, then every group of up to 8 vectors times
-// every row of the tile; up to 4 vectors take mk_q8_0_shared instead. Rows too long for the shares
-// (or the tile's scales: more than 1024 blocks) take the template's kernel.
+// every row of the tile; up to 4 vectors, or rows whose tile scales exceed CK_Q8_DWF_BYTES, take
+// mk_q8_0_shared instead. Rows too long for even 4 vectors' shares take the template's kernel.
 static CK_TGT void CK_FN(matmul_q8_0_shared)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec,
                                              float *y, size_t ys, size_t r0, size_t r1, size_t cols) {
     const size_t nb = cols / CK_QK8_0;
     const size_t per = nb * sizeof(float);
-    size_t batch = per ? CK_SHARE_BYTES / per / CK_Q8_MAXC * CK_Q8_MAXC : 0;
-    if (batch < CK_Q8_MAXC || nb * CK_MM_ROW_TILE * sizeof(float) > CK_Q8_DWF_BYTES) {
+    // Groups of 8 need 8 vectors' shares and the tile's row scales; without them the per-column
+    // kernel still shares what it can (batches of 4), and only rows too wide for that take the template.
+    const bool grouped = nvec > 4 && per && CK_SHARE_BYTES / per >= CK_Q8_MAXC &&
+                         nb * CK_MM_ROW_TILE * sizeof(float) <= CK_Q8_DWF_BYTES;
+    const size_t unit = grouped ? CK_Q8_MAXC : 4;
+    size_t batch = per ? CK_SHARE_BYTES / per / unit * unit : 0;
+    if (batch < unit) {
         CK_FN(matmul_q8_0)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols);
         return;
     }
@@ -707,7 +712,7 @@ static CK_TGT void CK_FN(matmul_q8_0_shared)(const void *w, size_t rs, const voi
             const block_q8_0 *x = (const block_q8_0 *)((const char *)xq + j * xstride);
             for (size_t b = 0; b < nb; ++b) dx[(j - j0) * nb + b] = CK_FN(h2f)(&x[b].d);
         }
-        if (nvec <= 4) {
+        if (!grouped) {
 #define CK_Q8_CALL(n) CK_FN(mk_q8_0_shared)(n, nb, (const block_q8_0 *)row, xs, dx + first, o)
             CK_SHARED_MATMUL_BODY(CK_Q8_CALL)
 #undef CK_Q8_CALL
