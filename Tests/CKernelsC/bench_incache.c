@@ -6,7 +6,7 @@
 //   cc -std=c11 -O2 -fno-strict-aliasing -ISources/CKernels/include -ISources/CKernels
 //      -o /tmp/bench_incache Sources/CKernels/*.c Tests/CKernelsC/bench_incache.c -lm -lpthread
 //   (one command, from the repository's root)
-//   /tmp/bench_incache [q4_K|q4_0|q8_0|q5_0|q5_K|q6_K] [rows, default 128] [path number, default avx2]
+//   /tmp/bench_incache [q4_K|q4_0|q8_0|q5_0|q5_K|q6_K|f16|f32] [rows, default 128] [path number, default avx2]
 #define _GNU_SOURCE
 #include "CKernels.h"
 #include <stdio.h>
@@ -26,13 +26,15 @@ int main(int argc, char **argv) {
     const size_t cols = 4096;
     ck_type t;
     size_t bsz, qb, dofs[2] = {0, 2};
-    int nd = 1, kquant = 0;
+    int nd = 1, kquant = 0, fl = 0;
     if (!strcmp(tn, "q4_K")) { t = CK_TYPE_Q4_K; bsz = 144; qb = 256; nd = 2; kquant = 1; }
     else if (!strcmp(tn, "q5_K")) { t = CK_TYPE_Q5_K; bsz = 176; qb = 256; nd = 2; kquant = 1; }
     else if (!strcmp(tn, "q6_K")) { t = CK_TYPE_Q6_K; bsz = 210; qb = 256; kquant = 1; dofs[0] = 208; }
     else if (!strcmp(tn, "q4_0")) { t = CK_TYPE_Q4_0; bsz = 18; qb = 32; }
     else if (!strcmp(tn, "q5_0")) { t = CK_TYPE_Q5_0; bsz = 22; qb = 32; }
     else if (!strcmp(tn, "q8_0")) { t = CK_TYPE_Q8_0; bsz = 34; qb = 32; }
+    else if (!strcmp(tn, "f16")) { t = CK_TYPE_F16; bsz = 2; qb = 1; nd = 0; fl = 1; }
+    else if (!strcmp(tn, "f32")) { t = CK_TYPE_F32; bsz = 4; qb = 1; nd = 0; fl = 1; }
     else { fprintf(stderr, "unknown type %s\n", tn); return 2; }
     if (rows < 1) return 2;
     const ck_kernels *k = ck_select_kernels(argc > 3 ? (ck_path)atoi(argv[3]) : CK_PATH_AVX2);
@@ -41,16 +43,24 @@ int main(int argc, char **argv) {
     unsigned char *w = malloc((size_t)rows * rs);
     srand(1);
     for (size_t i = 0; i < (size_t)rows * rs; ++i) w[i] = (unsigned char)rand();
+    if (fl) {  // finite weights: small random floats / halves
+        for (size_t i = 0; i < (size_t)rows * cols; ++i) {
+            const float v = (float)rand() / (float)RAND_MAX - 0.5f;
+            if (t == CK_TYPE_F16) { const uint16_t h = ck_fp32_to_fp16(v); memcpy(w + 2 * i, &h, 2); }
+            else memcpy(w + 4 * i, &v, 4);
+        }
+    }
     for (size_t b = 0; b < (size_t)rows * nb; ++b) {  // finite scales (0x2c00 = 1/16), no NaN or subnormals
         for (int d = 0; d < nd; ++d) memcpy(w + b * bsz + dofs[d], &(unsigned short){0x2c00}, 2);
     }
     enum { NV = 32 };
     float *x = malloc(NV * cols * sizeof(float));
     for (size_t i = 0; i < NV * cols; ++i) x[i] = (float)rand() / (float)RAND_MAX * 2 - 1;
-    const size_t xs = kquant ? nb * 292 : nb * 34;
+    const size_t xs = fl ? cols * sizeof(float) : kquant ? nb * 292 : nb * 34;
     unsigned char *xq = malloc(NV * xs);
     for (int j = 0; j < NV; ++j) {
-        if (kquant) k->quantize_q8_K(x + j * cols, xq + j * xs, cols);
+        if (fl) memcpy(xq + j * xs, x + j * cols, cols * sizeof(float));
+        else if (kquant) k->quantize_q8_K(x + j * cols, xq + j * xs, cols);
         else k->quantize_q8_0(x + j * cols, xq + j * xs, cols);
     }
     float *y = malloc(NV * (size_t)rows * sizeof(float));
