@@ -328,6 +328,20 @@ CK_DEFINE_MAT(f32, 1)
 CK_DEFINE_MAT(f16, 1)
 CK_DEFINE_MAT(bf16, 1)
 
+// F16 with the activations rounded once (ck_f16_rounded.h): mk_f16's rounding (vector over whole
+// steps of 8, scalar past them) done once, and mk_f16 on the rounded values.
+CK_INL float32x4_t CK_FN(load_f16_prew)(const uint8_t *p) { return CK_FN(load_f16w)(p); }
+CK_INL float32x4_t CK_FN(load_f16_prex)(const float *p) { return vld1q_f32(p); }
+CK_INL float CK_FN(scalar_f16_prew)(const uint8_t *p) { return CK_FN(scalar_f16w)(p); }
+CK_INL float CK_FN(scalar_f16_prex)(float v) { return v; }
+CK_MK_FLOAT(f16_pre, 2)
+CK_INL void CK_FN(f16_round_row)(const float *x, float *r, size_t n) {
+    const size_t np = n & ~(size_t)7;
+    for (size_t i = 0; i < np; i += 4) vst1q_f32(r + i, CK_FN(load_f16x)(x + i));
+    for (size_t k = np; k < n; ++k) r[k] = CK_FN(scalar_f16x)(x[k]);
+}
+#include "ck_f16_rounded.h"
+
 // MARK: - Activation quantizers (the AArch64 definition: id = 1/d, round half to even)
 
 static CK_TGT void CK_FN(quantize_q8_0)(const float *x, void *vy, size_t n) {
@@ -411,4 +425,6 @@ CK_INTERNAL void CK_FN(fill_table)(ck_kernels *k) {
     k->fp16_to_fp32_row = CK_FN(fp16_to_fp32_row);
     k->fp32_to_fp16_row = CK_FN(fp32_to_fp16_row);
     CK_SET_ALL_KERNELS(k)
+    k->matvec[CK_TYPE_F16] = CK_FN(matvec_f16_rounded);
+    k->matmul[CK_TYPE_F16] = CK_FN(matmul_f16_rounded);
 }

@@ -5,7 +5,7 @@
 // head). Same operations in the same order either way.
 //
 // The includer defines CK_AT_DOT(n, k, q), CK_AT_AXPY(n, a, v, y), CK_AT_SOFTMAX(n, x, scale, mask, y),
-// CK_AT_ADD(n, a, b, y) and CK_AT_PV (below), then uses CK_ATTEND_F16_BODY(args, count, slots) (needs <string.h> and
+// CK_AT_ADD(n, a, b, y), CK_AT_SCORES and CK_AT_PV (below), then uses CK_ATTEND_F16_BODY(args, count, slots) (needs <string.h> and
 // <math.h>).
 //
 // `slots` is P·V's slot count, which is ggml_vec_dot_f16's blocking in the llama.cpp build the path
@@ -40,6 +40,18 @@
         }                                                                                                            \
     }                                                                                                                \
 } while (0)
+// K·Q: the includer defines CK_AT_SCORES(n_heads, base, off_query, off_scores, d, p0, p1, cells, keys) --
+// every head's scores[p] (base[h] + off_scores) for positions p0..<p1, the dot of position p's K row
+// with the head's query (base[h] + off_query) -- as CK_AT_SCORES_DOT (CK_AT_DOT per head and
+// position) or a path's own (ck_ops_avx2.c).
+#define CK_AT_SCORES_DOT(n_heads, base, off_query, off_scores, d, p0, p1, cells, keys) do {                           \
+    for (size_t h = 0; h < (n_heads); ++h) {                                                                         \
+        for (size_t p = (p0); p < (p1); ++p) {                                                                       \
+            const size_t cell = p < (cells) ? p : p % (cells);                                                       \
+            (base)[h][(off_scores) + p] = CK_AT_DOT((d), (keys) + cell * (d), (base)[h] + (off_query));              \
+        }                                                                                                            \
+    }                                                                                                                \
+} while (0)
 #define CK_ATTEND_F16_BODY(args, count, slot_count) do { \
     const ck_attend_args *const a0 = (args);                                                                         \
     const size_t n_heads = (count);                                                                                  \
@@ -63,12 +75,7 @@
     /* and one head's P·V slots (32 or 64 rows) stay in L1 while it adds the block's V rows to them.         */  \
     for (size_t p0 = first; p0 < visible; p0 += CK_AT_BLOCK) {                                                       \
         const size_t p1 = visible - p0 < CK_AT_BLOCK ? visible : p0 + CK_AT_BLOCK;                                   \
-        for (size_t h = 0; h < n_heads; ++h) {                                                                       \
-            for (size_t p = p0; p < p1; ++p) {                                                                       \
-                const size_t cell = p < cells ? p : p % cells;                                                       \
-                CK_AT_SCRATCH(h, scores)[p] = CK_AT_DOT(d, keys + cell * d, CK_AT_SCRATCH(h, query));                \
-            }                                                                                                        \
-        }                                                                                                            \
+        CK_AT_SCORES(n_heads, at_base, at_off_query, at_off_scores, d, p0, p1, cells, keys);                          \
     }                                                                                                                \
     for (size_t h = 0; h < n_heads; ++h) {                                                                           \
         float *scores = CK_AT_SCRATCH(h, scores);                                                                    \

@@ -22,12 +22,14 @@ void ck_attend_f16_generic(const ck_ops *ops, const ck_attend_args *a) {
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) ops->softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) ops->add(n, p, q, y)
 #define CK_AT_PV CK_AT_PV_AXPY
+#define CK_AT_SCORES CK_AT_SCORES_DOT
     CK_ATTEND_F16_BODY(a, 1, (ops->path == CK_PATH_AVX2 || ops->path == CK_PATH_AVXVNNI) ? 32 : CK_ATTEND_LANES);
 #undef CK_AT_DOT
 #undef CK_AT_AXPY
 #undef CK_AT_SOFTMAX
 #undef CK_AT_ADD
 #undef CK_AT_PV
+#undef CK_AT_SCORES
 }
 
 void ck_attend_f16_heads_generic(const ck_ops *ops, const ck_attend_args *a, size_t count) {
@@ -43,12 +45,14 @@ void ck_attend_f16_heads_generic(const ck_ops *ops, const ck_attend_args *a, siz
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) ops->softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) ops->add(n, p, q, y)
 #define CK_AT_PV CK_AT_PV_AXPY
+#define CK_AT_SCORES CK_AT_SCORES_DOT
     CK_ATTEND_F16_BODY(a, count, (ops->path == CK_PATH_AVX2 || ops->path == CK_PATH_AVXVNNI) ? 32 : CK_ATTEND_LANES);
 #undef CK_AT_DOT
 #undef CK_AT_AXPY
 #undef CK_AT_SOFTMAX
 #undef CK_AT_ADD
 #undef CK_AT_PV
+#undef CK_AT_SCORES
 }
 
 void ck_attend_f16_heads_each(const ck_ops *ops, const ck_attend_args *a, size_t count) {

@@ -327,52 +327,148 @@ static TGT void avx2_axpy_f32(size_t n, float a, const float *x, float *y) {
 // P·V with each slot's accumulators in registers instead of an axpy row in memory (which made P·V
 // bound by loading and storing the slot rows: two loads and a store per 8 products): slot s takes
 // the positions p = s (mod lanes) of first..<visible in increasing order -- the fused multiply-adds
-// the axpy rows do for it, in the same order -- 64 output dimensions at a time in 8 ymm. For the
-// heads of a group, a slot's V rows are read from memory once and then from L1.
+// the axpy rows do for it, in the same order. Up to 4 heads of a group at a time, 16 output
+// dimensions at a time (2 ymm per head): each V row piece is converted from f16 once for the heads
+// that use it (it was converted per head: as many conversions as multiply-adds). The slot's V rows,
+// lanes positions apart, stay in L1 across the dimension pieces; the next ones are prefetched.
+INL void avx2_pv_piece(int nh, float *const *base, size_t off_scores, float *const *slot, size_t c0, size_t d,
+                       size_t lanes, size_t start, size_t visible, size_t cells, const uint16_t *values) {
+    __m256 acc[4][2];
+    _Pragma("GCC unroll 4") for (int h = 0; h < nh; ++h) acc[h][0] = acc[h][1] = _mm256_setzero_ps();
+    const float *scores[4];
+    _Pragma("GCC unroll 4") for (int h = 0; h < nh; ++h) scores[h] = base[h] + off_scores;
+    for (size_t p = start; p < visible; p += lanes) {
+        const size_t cell = p < cells ? p : p % cells;
+        if (c0 == 0 && p + 4 * lanes < visible) {  // rows lanes apart: no hardware prefetcher follows them
+            const size_t ahead = p + 4 * lanes, cell_ahead = ahead < cells ? ahead : ahead % cells;
+            const char *row = (const char *)(values + cell_ahead * d);
+            for (size_t k = 0; k < 2 * d; k += 64) _mm_prefetch(row + k, _MM_HINT_T0);
+        }
+        const uint8_t *v = (const uint8_t *)(values + cell * d + c0);
+        const __m256 v0 = avx2_load_f16(v), v1 = avx2_load_f16(v + 16);
+        _Pragma("GCC unroll 4") for (int h = 0; h < nh; ++h) {
+            const __m256 a = _mm256_broadcast_ss(&scores[h][p]);
+            acc[h][0] = _mm256_fmadd_ps(v0, a, acc[h][0]);
+            acc[h][1] = _mm256_fmadd_ps(v1, a, acc[h][1]);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int h = 0; h < nh; ++h) {
+        _mm256_storeu_ps(slot[h] + c0, acc[h][0]);
+        _mm256_storeu_ps(slot[h] + c0 + 8, acc[h][1]);
+    }
+}
+
 static TGT void avx2_pv_slots(size_t n_heads, float *const *base, size_t off_scores, size_t off_slots, size_t d,
                               size_t lanes, size_t first, size_t visible, size_t cells, const uint16_t *values) {
     const size_t used = visible < lanes ? visible : lanes;
     for (size_t s = 0; s < used; ++s) {
         const size_t start = first + (s + lanes - first % lanes) % lanes;
-        for (size_t h = 0; h < n_heads; ++h) {
-            const float *scores = base[h] + off_scores;
-            float *slot = base[h] + off_slots + s * d;
+        for (size_t h0 = 0; h0 < n_heads; h0 += 4) {
+            const int nh = n_heads - h0 < 4 ? (int)(n_heads - h0) : 4;
+            float *slot[4];
+            for (int h = 0; h < nh; ++h) slot[h] = base[h0 + (size_t)h] + off_slots + s * d;
             size_t c0 = 0;
-            for (; c0 + 64 <= d; c0 += 64) {
-                __m256 acc[8];
-                _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) acc[j] = _mm256_setzero_ps();
-                for (size_t p = start; p < visible; p += lanes) {
-                    const size_t cell = p < cells ? p : p % cells;
-                    if (h == 0 && p + 4 * lanes < visible) {  // rows lanes apart: no hardware prefetcher follows them
-                        const size_t ahead = p + 4 * lanes, cell_ahead = ahead < cells ? ahead : ahead % cells;
-                        const char *row = (const char *)(values + cell_ahead * d + c0);
-                        _mm_prefetch(row, _MM_HINT_T0);
-                        _mm_prefetch(row + 64, _MM_HINT_T0);
+            if (nh == 1) {  // one head: 64 dimensions per pass over the slot's rows (a head alone shares no conversion)
+                const float *scores = base[h0] + off_scores;
+                for (; c0 + 64 <= d; c0 += 64) {
+                    __m256 acc[8];
+                    _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) acc[j] = _mm256_setzero_ps();
+                    for (size_t p = start; p < visible; p += lanes) {
+                        const size_t cell = p < cells ? p : p % cells;
+                        if (p + 4 * lanes < visible) {
+                            const size_t ahead = p + 4 * lanes, cell_ahead = ahead < cells ? ahead : ahead % cells;
+                            const char *row = (const char *)(values + cell_ahead * d + c0);
+                            _mm_prefetch(row, _MM_HINT_T0);
+                            _mm_prefetch(row + 64, _MM_HINT_T0);
+                        }
+                        const __m256 a = _mm256_broadcast_ss(&scores[p]);
+                        const uint8_t *v = (const uint8_t *)(values + cell * d + c0);
+                        _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) {
+                            acc[j] = _mm256_fmadd_ps(avx2_load_f16(v + 16 * j), a, acc[j]);
+                        }
                     }
-                    const __m256 a = _mm256_broadcast_ss(&scores[p]);
-                    const uint8_t *v = (const uint8_t *)(values + cell * d + c0);
-                    _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) {
-                        acc[j] = _mm256_fmadd_ps(avx2_load_f16(v + 16 * j), a, acc[j]);
+                    _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) _mm256_storeu_ps(slot[0] + c0 + 8 * j, acc[j]);
+                }
+            }
+            for (; c0 + 16 <= d; c0 += 16) {
+                switch (nh) {
+                case 4: avx2_pv_piece(4, base + h0, off_scores, slot, c0, d, lanes, start, visible, cells, values); break;
+                case 3: avx2_pv_piece(3, base + h0, off_scores, slot, c0, d, lanes, start, visible, cells, values); break;
+                case 2: avx2_pv_piece(2, base + h0, off_scores, slot, c0, d, lanes, start, visible, cells, values); break;
+                default: avx2_pv_piece(1, base + h0, off_scores, slot, c0, d, lanes, start, visible, cells, values); break;
+                }
+            }
+            for (int h = 0; h < nh; ++h) {
+                const float *scores = base[h0 + (size_t)h] + off_scores;
+                size_t c = c0;
+                for (; c + 8 <= d; c += 8) {
+                    __m256 acc = _mm256_setzero_ps();
+                    for (size_t p = start; p < visible; p += lanes) {
+                        const size_t cell = p < cells ? p : p % cells;
+                        acc = _mm256_fmadd_ps(avx2_load_f16((const uint8_t *)(values + cell * d + c)), _mm256_broadcast_ss(&scores[p]), acc);
                     }
+                    _mm256_storeu_ps(slot[h] + c, acc);
                 }
-                _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) _mm256_storeu_ps(slot + c0 + 8 * j, acc[j]);
-            }
-            for (; c0 + 8 <= d; c0 += 8) {
-                __m256 acc = _mm256_setzero_ps();
-                for (size_t p = start; p < visible; p += lanes) {
-                    const size_t cell = p < cells ? p : p % cells;
-                    acc = _mm256_fmadd_ps(avx2_load_f16((const uint8_t *)(values + cell * d + c0)), _mm256_broadcast_ss(&scores[p]), acc);
+                for (; c < d; ++c) {  // the axpy's scalar tail
+                    float acc = 0.0f;
+                    for (size_t p = start; p < visible; p += lanes) {
+                        const size_t cell = p < cells ? p : p % cells;
+                        acc = fmaf(ck_half_to_float(values[cell * d + c]), scores[p], acc);
+                    }
+                    slot[h][c] = acc;
                 }
-                _mm256_storeu_ps(slot + c0, acc);
             }
-            for (; c0 < d; ++c0) {  // the axpy's scalar tail
-                float acc = 0.0f;
-                for (size_t p = start; p < visible; p += lanes) {
-                    const size_t cell = p < cells ? p : p % cells;
-                    acc = fmaf(ck_half_to_float(values[cell * d + c0]), scores[p], acc);
+        }
+    }
+}
+
+// K·Q for a block of positions, 8 positions at a time: each position's 4 accumulators as in
+// avx2_dot_f16, reduced (0 + 2) + (1 + 3) to one vector, and then the 8 vectors' low + high 128 and
+// two horizontal adds done together (two positions' halves per vector, three vhaddps for all 8)
+// instead of an extract and two vhaddps per position -- the same additions of the same values in
+// the same order, so the same floats. (The per-position reduction was about 40% of K·Q.) Rows whose
+// length is not a whole number of steps (a double tail in avx2_dot_f16) and the block's last
+// positions past a multiple of 8 take avx2_dot_f16.
+INL __m256 avx2_dot_f16_steps(size_t n, const uint8_t *p, const float *q) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(),
+           acc3 = _mm256_setzero_ps();
+    for (size_t i = 0; i < n; i += 32) {
+        acc0 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i), _mm256_loadu_ps(q + i), acc0);
+        acc1 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 16), _mm256_loadu_ps(q + i + 8), acc1);
+        acc2 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 32), _mm256_loadu_ps(q + i + 16), acc2);
+        acc3 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 48), _mm256_loadu_ps(q + i + 24), acc3);
+    }
+    return _mm256_add_ps(_mm256_add_ps(acc0, acc2), _mm256_add_ps(acc1, acc3));
+}
+
+// [low(a) + high(a) | low(b) + high(b)]
+INL __m256 avx2_fold_pair(__m256 a, __m256 b) {
+    return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+}
+
+static TGT void avx2_scores(size_t n_heads, float *const *base, size_t off_query, size_t off_scores, size_t d, size_t p0,
+                            size_t p1, size_t cells, const uint16_t *keys) {
+    for (size_t h = 0; h < n_heads; ++h) {
+        const float *q = base[h] + off_query;
+        float *scores = base[h] + off_scores;
+        size_t p = p0;
+        if (d % 32 == 0) {
+            for (; p + 8 <= p1; p += 8) {
+                __m256 v[8];
+                _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) {
+                    const size_t pj = p + (size_t)j, cell = pj < cells ? pj : pj % cells;
+                    v[j] = avx2_dot_f16_steps(d, (const uint8_t *)(keys + cell * d), q);
                 }
-                slot[c0] = acc;
+                // u = [t0(a) | t0(b)] per pair; hadd twice gives [a c e g | b d f h] as (t0[0] + t0[1]) + (t0[2] + t0[3]).
+                const __m256 h1 = _mm256_hadd_ps(avx2_fold_pair(v[0], v[1]), avx2_fold_pair(v[2], v[3]));
+                const __m256 h2 = _mm256_hadd_ps(avx2_fold_pair(v[4], v[5]), avx2_fold_pair(v[6], v[7]));
+                const __m256 r = _mm256_hadd_ps(h1, h2);
+                _mm256_storeu_ps(scores + p, _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
             }
+        }
+        for (; p < p1; ++p) {
+            const size_t cell = p < cells ? p : p % cells;
+            scores[p] = avx2_dot_f16(d, keys + cell * d, q);
         }
     }
 }
@@ -385,11 +481,13 @@ static TGT void avx2_attend_f16(const ck_ops *ops, const ck_attend_args *a) {
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) avx2_softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) avx2_add(n, p, q, y)
 #define CK_AT_PV avx2_pv_slots
+#define CK_AT_SCORES avx2_scores
     CK_ATTEND_F16_BODY(a, 1, 32);  // llama.cpp's AVX2 build: ggml_vec_dot_f16 in 4 accumulators of 8
 #undef CK_AT_DOT
 #undef CK_AT_SOFTMAX
 #undef CK_AT_ADD
 #undef CK_AT_PV
+#undef CK_AT_SCORES
 }
 
 // The same for the query heads of one KV head, each K and V row walked once for all of them.
@@ -405,11 +503,13 @@ static TGT void avx2_attend_f16_heads(const ck_ops *ops, const ck_attend_args *a
 #define CK_AT_SOFTMAX(n, x, scale, mask, y) avx2_softmax(n, x, scale, mask, y)
 #define CK_AT_ADD(n, p, q, y) avx2_add(n, p, q, y)
 #define CK_AT_PV avx2_pv_slots
+#define CK_AT_SCORES avx2_scores
     CK_ATTEND_F16_BODY(a, count, 32);
 #undef CK_AT_DOT
 #undef CK_AT_SOFTMAX
 #undef CK_AT_ADD
 #undef CK_AT_PV
+#undef CK_AT_SCORES
 }
 
 // MARK: - Table
