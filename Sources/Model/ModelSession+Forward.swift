@@ -255,9 +255,10 @@ extension ModelSession {
             type == .f16
             ? FloatOps.attendF16ScratchCount(headDimension: dimension, visible: (positions.max() ?? 0) + 1)
             : FloatOps.attendQ8_0ScratchCount(headDimension: dimension)
-        // An F16 cache's query heads go by KV head when that still leaves every worker several items
-        // (a prompt): each K and V row is then walked once for the group, the same bits as head by
-        // head (FloatOps.attendF16Heads). One token (a decode step) keeps one item per query head.
+        // An F16 cache's query heads go by KV head when that still leaves every worker at least 4
+        // items (a prompt; a decode step too when there are 4 KV heads or more per worker): each K and
+        // V row is then walked once for the group, the same bits as head by head
+        // (FloatOps.attendF16Heads). Otherwise one item per query head keeps every worker busy.
         let rows = selected?.count ?? tokens
         let perItem =
             type == .f16 && group > 1 && group <= FloatOps.attendF16MaxHeads
