@@ -285,20 +285,26 @@ INL __m256 avx2_load_f16(const uint8_t *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
-static TGT float avx2_dot_f16(size_t n, const void *k, const float *q) {
-    // ggml_vec_dot_f16's blocking: 4 accumulators over blocks of 32, pairwise reduction, double tail.
-    const uint8_t *p = k;
-    const size_t np = n & ~(size_t)31;
+// ggml_vec_dot_f16's blocking over the whole steps of 32 (n a multiple of 32): 4 accumulators,
+// reduced (0 + 2) + (1 + 3) to one vector.
+INL __m256 avx2_dot_f16_steps(size_t n, const uint8_t *p, const float *q) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(),
            acc3 = _mm256_setzero_ps();
-    for (size_t i = 0; i < np; i += 32) {
+    for (size_t i = 0; i < n; i += 32) {
         acc0 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i), _mm256_loadu_ps(q + i), acc0);
         acc1 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 16), _mm256_loadu_ps(q + i + 8), acc1);
         acc2 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 32), _mm256_loadu_ps(q + i + 16), acc2);
         acc3 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 48), _mm256_loadu_ps(q + i + 24), acc3);
     }
-    acc0 = _mm256_add_ps(_mm256_add_ps(acc0, acc2), _mm256_add_ps(acc1, acc3));
-    const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(acc0), _mm256_extractf128_ps(acc0, 1));
+    return _mm256_add_ps(_mm256_add_ps(acc0, acc2), _mm256_add_ps(acc1, acc3));
+}
+
+static TGT float avx2_dot_f16(size_t n, const void *k, const float *q) {
+    // ... then low 128 + high 128, two horizontal adds, and the products past the steps in a double.
+    const uint8_t *p = k;
+    const size_t np = n & ~(size_t)31;
+    const __m256 v = avx2_dot_f16_steps(np, p, q);
+    const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     const __m128 t1 = _mm_hadd_ps(t0, t0);
     double sum = (double)_mm_cvtss_f32(_mm_hadd_ps(t1, t1));
     for (size_t i = np; i < n; ++i) sum += (double)(ck_half_to_float(ck_load_u16(p + 2 * i)) * q[i]);
@@ -422,30 +428,18 @@ static TGT void avx2_pv_slots(size_t n_heads, float *const *base, size_t off_sco
     }
 }
 
-// K·Q for a block of positions, 8 positions at a time: each position's 4 accumulators as in
-// avx2_dot_f16, reduced (0 + 2) + (1 + 3) to one vector, and then the 8 vectors' low + high 128 and
-// two horizontal adds done together (two positions' halves per vector, three vhaddps for all 8)
-// instead of an extract and two vhaddps per position -- the same additions of the same values in
-// the same order, so the same floats. (The per-position reduction was about 40% of K·Q.) Rows whose
-// length is not a whole number of steps (a double tail in avx2_dot_f16) and the block's last
-// positions past a multiple of 8 take avx2_dot_f16.
-INL __m256 avx2_dot_f16_steps(size_t n, const uint8_t *p, const float *q) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(),
-           acc3 = _mm256_setzero_ps();
-    for (size_t i = 0; i < n; i += 32) {
-        acc0 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i), _mm256_loadu_ps(q + i), acc0);
-        acc1 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 16), _mm256_loadu_ps(q + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 32), _mm256_loadu_ps(q + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(avx2_load_f16(p + 2 * i + 48), _mm256_loadu_ps(q + i + 24), acc3);
-    }
-    return _mm256_add_ps(_mm256_add_ps(acc0, acc2), _mm256_add_ps(acc1, acc3));
-}
-
 // [low(a) + high(a) | low(b) + high(b)]
 INL __m256 avx2_fold_pair(__m256 a, __m256 b) {
     return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
 }
 
+// K·Q for a block of positions, 8 positions at a time: each position's steps as in avx2_dot_f16
+// (avx2_dot_f16_steps), then the 8 vectors' low + high 128 and two horizontal adds done together
+// (two positions' halves per vector, three vhaddps for all 8) instead of an extract and two vhaddps
+// per position -- the same additions of the same values in the same order, so the same floats. (A
+// profile put about 40% of K·Q's samples on the per-position reduction; attention gained ~5%.) Rows whose
+// length is not a whole number of steps (a double tail in avx2_dot_f16) and the block's last
+// positions past a multiple of 8 take avx2_dot_f16.
 static TGT void avx2_scores(size_t n_heads, float *const *base, size_t off_query, size_t off_scores, size_t d, size_t p0,
                             size_t p1, size_t cells, const uint16_t *keys) {
     for (size_t h = 0; h < n_heads; ++h) {
