@@ -3,6 +3,19 @@
 import Foundation
 import PackageDescription
 
+/// The modules inference runs through (reading the file, kernels' Swift side, the forward pass,
+/// tokenizers, sampling, the engine's steps) are optimized in debug builds too, as CKernels is:
+/// unoptimized, they were most of the test run's time (vocabulary-wide loops per token, per-position
+/// bookkeeping), and nobody steps through them in a debugger. The sockets, configuration and commands
+/// above them stay debug builds. Not in the sanitizer builds (scripts/build-asan sets BRISE_FUZZ,
+/// scripts/test-sanitized-daemon BRISE_SANITIZER_BUILD): instrumented, -O took 90 s (AddressSanitizer)
+/// and 120 s (ThreadSanitizer) more to compile than it saved in their runs.
+let sanitizerBuild = ["BRISE_FUZZ", "BRISE_SANITIZER_BUILD"].contains { ProcessInfo.processInfo.environment[$0] == "1" }
+let optimizedOutsideSanitizerBuilds: [SwiftSetting] = sanitizerBuild ? [] : [.unsafeFlags(["-O"])]
+/// Grammars and images are optimized in every build: their tests walk 150k-token vocabularies and
+/// resample 25-megapixel images, and their fuzz targets need the speed.
+let optimizedInEveryConfiguration: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "brise",
     platforms: [.macOS(.v15)],
@@ -62,28 +75,30 @@ let package = Package(
         // MARK: - Libraries
         .target(
             name: "GGUF",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: optimizedOutsideSanitizerBuilds
         ),
-        .target(name: "Kernels", dependencies: ["CKernels", "COpenBLAS"]),
+        .target(name: "Kernels", dependencies: ["CKernels", "COpenBLAS"], swiftSettings: optimizedOutsideSanitizerBuilds),
         // The line editor under `brise chat` (libedit, with a reader that makes Ctrl-C abandon a line).
         .target(name: "CLineEditor", dependencies: ["CEditLine"]),
-        .target(name: "Sampling"),
+        .target(name: "Sampling", swiftSettings: optimizedOutsideSanitizerBuilds),
         // Grammars over bytes (GBNF, JSON Schema, regular expressions), their matcher and token masks.
         // Optimized in every configuration, as CKernels: token masks walk vocabularies of 150k tokens,
         // and unoptimized they would make the tests that check them against brute force crawl.
-        .target(name: "StructuredOutput", swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "Tokenization", dependencies: ["GGUF"]),
-        .target(name: "Model", dependencies: ["GGUF", "Kernels"]),
+        .target(name: "StructuredOutput", swiftSettings: optimizedInEveryConfiguration),
+        .target(name: "Tokenization", dependencies: ["GGUF"], swiftSettings: optimizedOutsideSanitizerBuilds),
+        .target(name: "Model", dependencies: ["GGUF", "Kernels"], swiftSettings: optimizedOutsideSanitizerBuilds),
         // Images for the vision projector: decoding (CImageCodecs) and Pixtral's preprocessing.
         // Optimized in every configuration, as StructuredOutput: resampling a 25-megapixel image
         // unoptimized would make the tests crawl.
-        .target(name: "Vision", dependencies: ["CImageCodecs"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "Vision", dependencies: ["CImageCodecs"], swiftSettings: optimizedInEveryConfiguration),
         .target(
             name: "Engine",
             dependencies: [
                 "GGUF", "Kernels", "Model", "Sampling", "StructuredOutput", "Tokenization", "Vision",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: optimizedOutsideSanitizerBuilds
         ),
         .target(name: "WireProtocol", exclude: ["io.brise.Inference.varlink"]),
         .target(name: "BriseClient", dependencies: ["WireProtocol"]),
@@ -110,7 +125,9 @@ let package = Package(
         ),
         .target(
             name: "ModelStore",
-            dependencies: ["CCurl", "GGUF", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CCurl", "GGUF", .product(name: "SystemPackage", package: "swift-system")],
+            // Its SHA-256 hashes whole model files.
+            swiftSettings: optimizedOutsideSanitizerBuilds
         ),
         .target(
             name: "BriseCommands",
@@ -143,7 +160,9 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: ["GGUF", "ModelStore"],
-            path: "Tests/TestSupport"
+            path: "Tests/TestSupport",
+            // It writes and parses the fixture models the suites build (megabytes of tensors).
+            swiftSettings: optimizedOutsideSanitizerBuilds
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TestSupport"]),
