@@ -12,8 +12,7 @@ import PackageDescription
 /// and 120 s (ThreadSanitizer) more to compile than it saved in their runs.
 let sanitizerBuild = ["BRISE_FUZZ", "BRISE_SANITIZER_BUILD"].contains { ProcessInfo.processInfo.environment[$0] == "1" }
 let optimizedOutsideSanitizerBuilds: [SwiftSetting] = sanitizerBuild ? [] : [.unsafeFlags(["-O"])]
-/// Grammars and images are optimized in every build: their tests walk 150k-token vocabularies and
-/// resample 25-megapixel images, and their fuzz targets need the speed.
+/// StructuredOutput and Vision: optimized in sanitizer builds too (see at their targets).
 let optimizedInEveryConfiguration: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
