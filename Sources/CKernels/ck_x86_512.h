@@ -306,6 +306,8 @@ CK_MK2_QX(q5_0, block_q5_0, CK_QK5_0,
           _mm512_sub_epi32(CK_FN(dpbusd)(_mm512_setzero_si512(), q5, y),
                            CK_FN(dpbusd)(_mm512_setzero_si512(), _mm512_set1_epi8(16), y)))
 
+#include "ck_x86_512_shared.h"
+
 // Per-block integer sums (the agreement tests compare them with the scalar ones): one block per
 // 256-bit half, the upper half zero.
 static CK_TGT void CK_FN(isums_q8_0)(size_t nb, const void *wv, const void *xv, int32_t *out) {
@@ -661,7 +663,11 @@ CK_DEFINE_MAT(bf16, 1)
 
 CK_INTERNAL void CK_FN(fill_table)(ck_kernels *k) {
     CK_SET_ALL_KERNELS(k)
+    k->matvec[CK_TYPE_Q5_0] = CK_FN(matvec_q5_0_shared);
+    k->matmul[CK_TYPE_Q5_0] = CK_FN(matmul_q5_0_shared);
 #if CK_VNNI
+    k->matvec[CK_TYPE_Q8_0] = CK_FN(matvec_q8_0_shared);
+    k->matmul[CK_TYPE_Q8_0] = CK_FN(matmul_q8_0_shared);
     k->matmul[CK_TYPE_Q6_K] = CK_FN(matmul_q6_K_r16p);  // the repacked prefill for large batches
 #endif
 }
