@@ -34,6 +34,23 @@ import Vision
         return hash.hexDigest()
     }
 
+    /// The kernel path that sums as the llama.cpp build that recorded `fixture` did (its `llamaCpp.isa`):
+    /// our AVX2 paths follow its AVX2 build's order, the AVX-512 ones its AVX-512 build's, so on an
+    /// AVX-512 machine a fixture recorded by an AVX2 build is held to the AVX2 path. The best path
+    /// when the CPU cannot run that one.
+    static func path(for fixture: [String: Any]) -> KernelPath {
+        let isa = (fixture["llamaCpp"] as? [String: Any])?["isa"] as? String
+        let wanted: KernelPath? =
+            switch isa {
+            case "avx2": .avx2
+            case "avx512": .avx512vnni
+            default: nil
+            }
+        if let wanted, wanted.isSupported { return wanted }
+        if isa == "avx512", KernelPath.avx512.isSupported { return .avx512 }
+        return .best
+    }
+
     /// Everything for one case, set up once per test.
     struct Setup {
         let encoder: VisionEncoder
@@ -50,7 +67,7 @@ import Vision
             let vision = try VisionModel(file: projectorFile)
             let text = try LlamaModel(file: try GGUFFile(path: Fixtures.path("vision/tiny-mistral3-vision-F32.gguf")))
             try vision.check(feeds: text)
-            let path = KernelPath.best
+            let path = EncoderParityTests.path(for: root)
             let pool = WorkerPool(threadCount: 2)
             let multiplier = try MatrixMultiplier(path: path, pool: pool)
             let ops = try FloatOps(path: path)
