@@ -137,10 +137,7 @@ CK_INL void CK_FN(k4_bsum_pairs)(const block_q8_K *a, __m512i bp[4]) {
 // The 16 rows' block-b f16 scales d and dmin (as floats, lane per row) and their 6-bit mins as the
 // int16 pairs (m0,m2), (m1,m3), (m4,m6), (m5,m7) that k4_bsum_pairs' activation pairs meet, from three
 // dword gathers at the rows' offsets from `base` (row 0's block b).
-CK_INL void CK_FN(k4_group_scales)(const char *base, __m512i offs, __m512i mp[4], __m512 *dw, __m512 *dmw) {
-    const __m512i g0 = _mm512_i32gather_epi32(offs, (const void *)base, 1);        // d | dmin
-    const __m512i g1 = _mm512_i32gather_epi32(offs, (const void *)(base + 8), 1);  // scales[4..7]
-    const __m512i g2 = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1); // scales[8..11]
+CK_INL void CK_FN(k4_scales_from)(__m512i g0, __m512i g1, __m512i g2, __m512i mp[4], __m512 *dw, __m512 *dmw) {
     const __m512i m_lo = _mm512_and_si512(g1, _mm512_set1_epi32(0x3f3f3f3f));
     const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(g2, 4), _mm512_set1_epi32(0x0f0f0f0f)),
                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(g1, 6), _mm512_set1_epi32(0x03030303)), 4));
@@ -151,6 +148,13 @@ CK_INL void CK_FN(k4_group_scales)(const char *base, __m512i offs, __m512i mp[4]
     mp[3] = _mm512_and_si512(_mm512_srli_epi32(m_hi, 8), b16);
     *dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g0));
     *dmw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g0, 16)));
+}
+// From the header words g0 (d | dmin), g1 (scales[4..7]) and g2 (scales[8..11]), lane per row.
+CK_INL void CK_FN(k4_group_scales)(const char *base, __m512i offs, __m512i mp[4], __m512 *dw, __m512 *dmw) {
+    const __m512i g0 = _mm512_i32gather_epi32(offs, (const void *)base, 1);        // d | dmin
+    const __m512i g1 = _mm512_i32gather_epi32(offs, (const void *)(base + 8), 1);  // scales[4..7]
+    const __m512i g2 = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1); // scales[8..11]
+    CK_FN(k4_scales_from)(g0, g1, g2, mp, dw, dmw);
 }
 
 // The 16 rows' block-b sub-block scales sc0..sc7 (6 bits each, as ggml's get_scale_min_k4 computes
@@ -279,10 +283,11 @@ CK_INL __m512 CK_FN(r16mv_q4_0)(size_t nb, const char *w0, size_t rs, int nvalid
     return o[0];
 }
 
-// MARK: - Q4_K prefill: 16 rows repacked, lanes = rows (VNNI)
+// MARK: - Q4_K mat-mat: 16 rows repacked, lanes = rows (VNNI)
 
-// For a large batch, a group of 16 rows is repacked once (its qs as dwords of the 16 rows side by side,
-// plus its scales as lane-per-row vectors) into stack scratch and then multiplied by every column: each
+// For a batch of 2 or more, a group of 16 rows is repacked once (its qs as dwords of the 16 rows side by
+// side, by 16 x 16 dword transposes, plus its scales as lane-per-row vectors from a transpose of the
+// blocks' 16-byte headers) into stack scratch and then multiplied by every column: each
 // vpdpbusd takes one repacked dword per row (4 nibbles of one sub-block, the other 4 of the next) and one
 // broadcast dword of the column's activations, so its 16 lanes are 16 rows' 4-element sums and no lane
 // reduction is needed; a sub-block's 8 steps are scaled by the rows' 6-bit scales (vpmulld) into the
@@ -290,10 +295,12 @@ CK_INL __m512 CK_FN(r16mv_q4_0)(size_t nb, const char *w0, size_t rs, int nvalid
 // per block, row and column) is r16_q4_K's: the same bits. Rows of up to CK_R16P_MAX_BLOCKS blocks
 // (12288 columns; 36 KiB of scratch per 12 blocks on the worker's stack); longer rows take r16_q4_K.
 #define CK_R16P_MAX_BLOCKS 48
-// The smallest batch that takes the repacked kernel: the repack is amortised over the columns (streaming
-// 1 GiB at 1 thread, GFLOP/s repacked vs not: batch 8 99 vs 120, 12 146 vs 122, 16 184 vs 122).
+// The smallest batch that takes the repacked kernel: the repack is amortised over the columns. With the
+// rows' bytes gathered (vpgatherdd) it paid from 10 columns (streaming 1 GiB at 1 thread, GFLOP/s
+// repacked vs not: batch 8 99 vs 120, 12 146 vs 122, 16 184 vs 122); with transposes it pays from 2
+// (in cache, 128 rows x 4096, 1 thread, Zen 4: 2 columns 13.7 vs 19.4 us, 4 22.1 vs 32.6, 8 34.5 vs 65.0).
 #ifndef CK_R16P_MIN_BATCH
-#define CK_R16P_MIN_BATCH 10
+#define CK_R16P_MIN_BATCH 2
 #endif
 
 typedef struct {
@@ -303,13 +310,62 @@ typedef struct {
     __m512 dw, dmw;  // d and dmin, lane per row
 } CK_FN(r16p_block_q4_K);
 
-CK_INL void CK_FN(r16p_pack_q4_K)(const char *base, __m512i offs, CK_FN(r16p_block_q4_K) *out) {
-    const char *qs = base + offsetof(block_q4_K, qs);
-    _Pragma("GCC unroll 32") for (int k = 0; k < 32; ++k) {
-        out->qs[k] = _mm512_i32gather_epi32(offs, (const void *)(qs + 4 * k), 1);
+// A 16 x 16 dword transpose: c[k] lane i = r[i] dword k (unpacks within 128-bit lanes, then a 4 x 4
+// transpose of 128-bit lanes; 64 shuffles, where 16 dword gathers cost several times that on Zen 4).
+CK_INL void CK_FN(transpose16)(const __m512i r[16], __m512i c[16]) {
+    __m512i t[16], u[16];
+    _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) {
+        t[2 * j] = _mm512_unpacklo_epi32(r[2 * j], r[2 * j + 1]);      // per 128-bit lane: a0 b0 a1 b1
+        t[2 * j + 1] = _mm512_unpackhi_epi32(r[2 * j], r[2 * j + 1]);  // a2 b2 a3 b3
     }
-    const __m512i a = _mm512_i32gather_epi32(offs, (const void *)(base + 4), 1);   // scales[0..3]
-    const __m512i c = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1);  // scales[8..11]
+    _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {  // u[4j + m] lane L: rows 4j..4j+3, dword 4L + m
+        u[4 * j + 0] = _mm512_unpacklo_epi64(t[4 * j], t[4 * j + 2]);
+        u[4 * j + 1] = _mm512_unpackhi_epi64(t[4 * j], t[4 * j + 2]);
+        u[4 * j + 2] = _mm512_unpacklo_epi64(t[4 * j + 1], t[4 * j + 3]);
+        u[4 * j + 3] = _mm512_unpackhi_epi64(t[4 * j + 1], t[4 * j + 3]);
+    }
+    _Pragma("GCC unroll 4") for (int m = 0; m < 4; ++m) {
+        const __m512i v0 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x44), v1 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xEE);
+        const __m512i v2 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x44), v3 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xEE);
+        c[m] = _mm512_shuffle_i32x4(v0, v2, 0x88);
+        c[4 + m] = _mm512_shuffle_i32x4(v0, v2, 0xDD);
+        c[8 + m] = _mm512_shuffle_i32x4(v1, v3, 0x88);
+        c[12 + m] = _mm512_shuffle_i32x4(v1, v3, 0xDD);
+    }
+}
+
+// The 16 bytes at p[i] + 0..15 of 16 rows as 4 vectors: h[j] lane i = dword j of row i's bytes.
+CK_INL void CK_FN(transpose16x4)(const char *const p[16], __m512i h[4]) {
+    __m512i b[4], t[4];
+    _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {  // b[k]: rows k, 4 + k, 8 + k, 12 + k by 128-bit lane
+        b[k] = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)p[k]));
+        b[k] = _mm512_inserti32x4(b[k], _mm_loadu_si128((const __m128i *)(const void *)p[4 + k]), 1);
+        b[k] = _mm512_inserti32x4(b[k], _mm_loadu_si128((const __m128i *)(const void *)p[8 + k]), 2);
+        b[k] = _mm512_inserti32x4(b[k], _mm_loadu_si128((const __m128i *)(const void *)p[12 + k]), 3);
+    }
+    t[0] = _mm512_unpacklo_epi32(b[0], b[1]);
+    t[1] = _mm512_unpackhi_epi32(b[0], b[1]);
+    t[2] = _mm512_unpacklo_epi32(b[2], b[3]);
+    t[3] = _mm512_unpackhi_epi32(b[2], b[3]);
+    h[0] = _mm512_unpacklo_epi64(t[0], t[2]);
+    h[1] = _mm512_unpackhi_epi64(t[0], t[2]);
+    h[2] = _mm512_unpacklo_epi64(t[1], t[3]);
+    h[3] = _mm512_unpackhi_epi64(t[1], t[3]);
+}
+
+// Group b of 16 rows (blk[i]: row i's block b) repacked by transposes.
+CK_INL void CK_FN(r16p_pack_q4_K)(const block_q4_K *const blk[16], __m512i offs, CK_FN(r16p_block_q4_K) *out) {
+    (void)offs;
+    _Pragma("GCC unroll 2") for (int half = 0; half < 2; ++half) {
+        __m512i r[16];
+        _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_si512((const void *)(blk[i]->qs + 64 * half));
+        CK_FN(transpose16)(r, out->qs + 16 * half);
+    }
+    const char *hp[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) hp[i] = (const char *)blk[i];
+    __m512i hd[4];  // d | dmin, scales[0..3], scales[4..7], scales[8..11]
+    CK_FN(transpose16x4)(hp, hd);
+    const __m512i a = hd[1], c = hd[3];
     const __m512i lo = _mm512_and_si512(a, _mm512_set1_epi32(0x3f3f3f3f));
     const __m512i hi = _mm512_or_si512(_mm512_and_si512(c, _mm512_set1_epi32(0x0f0f0f0f)),
                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(a, 6), _mm512_set1_epi32(0x03030303)), 4));
@@ -318,54 +374,84 @@ CK_INL void CK_FN(r16p_pack_q4_K)(const char *base, __m512i offs, CK_FN(r16p_blo
         out->sc[s] = _mm512_and_si512(_mm512_srli_epi32(lo, 8 * s), ff);
         out->sc[4 + s] = _mm512_and_si512(_mm512_srli_epi32(hi, 8 * s), ff);
     }
-    CK_FN(k4_group_scales)(base, offs, out->mp, &out->dw, &out->dmw);
+    CK_FN(k4_scales_from)(hd[0], hd[2], hd[3], out->mp, &out->dw, &out->dmw);
+}
+
+// The repacked group (nb blocks) times nc columns.
+// One repacked block b times nc columns, into the float chains res (sums) and accm (mins).
+CK_INL void CK_FN(r16p_step_q4_K)(int nc, const CK_FN(r16p_block_q4_K) *blk, const block_q8_K *const x[4], size_t b,
+                                  __m512 res[4], __m512 accm[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512i is[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) is[c] = _mm512_setzero_si512();
+    for (int p = 0; p < 4; ++p) {
+        __m512i lo[4], hi[4];
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) lo[c] = hi[c] = _mm512_setzero_si512();
+        _Pragma("GCC unroll 8") for (int t = 0; t < 8; ++t) {
+            const __m512i v = blk->qs[8 * p + t];
+            const __m512i ql = _mm512_and_si512(v, m4), qh = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+                const int8_t *aq = x[c][b].qs + 64 * p + 4 * t;
+                lo[c] = _mm512_dpbusd_epi32(lo[c], ql, _mm512_set1_epi32((int)ck_load_u32(aq)));
+                hi[c] = _mm512_dpbusd_epi32(hi[c], qh, _mm512_set1_epi32((int)ck_load_u32(aq + 32)));
+            }
+        }
+        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+            is[c] = _mm512_add_epi32(is[c], _mm512_mullo_epi32(lo[c], blk->sc[2 * p]));
+            is[c] = _mm512_add_epi32(is[c], _mm512_mullo_epi32(hi[c], blk->sc[2 * p + 1]));
+        }
+    }
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        __m512i bp[4];
+        CK_FN(k4_bsum_pairs)(&x[c][b], bp);
+        __m512i ms = _mm512_setzero_si512();
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) ms = CK_FN(dpwssd)(ms, blk->mp[k], bp[k]);
+        const __m512 da = _mm512_set1_ps(ck_load_f32(&x[c][b].d));
+        res[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[c]), _mm512_mul_ps(blk->dw, da), res[c]);
+        accm[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(blk->dmw, da), accm[c]);
+    }
 }
 
 // The repacked group (nb blocks) times nc columns.
 CK_INL void CK_FN(r16p_q4_K)(int nc, size_t nb, const CK_FN(r16p_block_q4_K) *pk, const void *const *xv, __m512 res[4]) {
     const block_q8_K *x[4];
     __m512 accm[4];
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
         x[c] = xv[c];
         res[c] = _mm512_setzero_ps();
         accm[c] = _mm512_setzero_ps();
     }
+    for (size_t b = 0; b < nb; ++b) CK_FN(r16p_step_q4_K)(nc, &pk[b], x, b, res, accm);
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = _mm512_sub_ps(res[c], accm[c]);
+}
+
+// A group of 16 rows (first row w0, stride rs, nvalid valid) times nc (1..4) columns, each block
+// repacked as it comes into one block of L1 scratch and used at once: for the few columns of a small
+// batch, storing the whole group's repack to read it back cost more than it saved. pf (may be NULL):
+// the next group, prefetched a block step at a time as the mat-vec does.
+CK_INL void CK_FN(r16t_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
+                             __m512 res[4], const char *pf) {
+    const char *rp[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) rp[i] = w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs;
+    const block_q8_K *x[4];
+    __m512 accm[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        x[c] = xv[c];
+        res[c] = _mm512_setzero_ps();
+        accm[c] = _mm512_setzero_ps();
+    }
+    CK_FN(r16p_block_q4_K) pk;
     for (size_t b = 0; b < nb; ++b) {
-        const CK_FN(r16p_block_q4_K) *blk = &pk[b];
-        __m512i is[4];
-        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) is[c] = _mm512_setzero_si512();
-        for (int p = 0; p < 4; ++p) {
-            __m512i lo[4], hi[4];
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) lo[c] = hi[c] = _mm512_setzero_si512();
-            _Pragma("GCC unroll 8") for (int t = 0; t < 8; ++t) {
-                const __m512i v = blk->qs[8 * p + t];
-                const __m512i ql = _mm512_and_si512(v, m4), qh = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-                _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-                    const int8_t *aq = x[c][b].qs + 64 * p + 4 * t;
-                    lo[c] = _mm512_dpbusd_epi32(lo[c], ql, _mm512_set1_epi32((int)ck_load_u32(aq)));
-                    hi[c] = _mm512_dpbusd_epi32(hi[c], qh, _mm512_set1_epi32((int)ck_load_u32(aq + 32)));
-                }
-            }
-            _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-                is[c] = _mm512_add_epi32(is[c], _mm512_mullo_epi32(lo[c], blk->sc[2 * p]));
-                is[c] = _mm512_add_epi32(is[c], _mm512_mullo_epi32(hi[c], blk->sc[2 * p + 1]));
-            }
-        }
-        _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-            __m512i bp[4];
-            CK_FN(k4_bsum_pairs)(&x[c][b], bp);
-            __m512i ms = _mm512_setzero_si512();
-            _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) ms = CK_FN(dpwssd)(ms, blk->mp[k], bp[k]);
-            const __m512 da = _mm512_set1_ps(ck_load_f32(&x[c][b].d));
-            res[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[c]), _mm512_mul_ps(blk->dw, da), res[c]);
-            accm[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), _mm512_mul_ps(blk->dmw, da), accm[c]);
-        }
+        CK_FN(r16_prefetch)(pf, b, sizeof(block_q4_K));
+        const block_q4_K *blk[16];
+        _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) blk[i] = (const block_q4_K *)(const void *)(rp[i] + b * sizeof(block_q4_K));
+        CK_FN(r16p_pack_q4_K)(blk, _mm512_setzero_si512(), &pk);
+        CK_FN(r16p_step_q4_K)(nc, &pk, x, b, res, accm);
     }
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = _mm512_sub_ps(res[c], accm[c]);
 }
 
-// MARK: - Q4_0 prefill: 16 rows repacked, lanes = rows (VNNI)
+// MARK: - Q4_0 mat-mat: 16 rows repacked, lanes = rows (VNNI)
 
 // As the Q4_K one: a group of 16 rows is repacked once (qs dwords of the 16 rows side by side, d lane per
 // row) and multiplied by every column with vpdpbusd over broadcast activation dwords. The weights keep
@@ -381,17 +467,21 @@ typedef struct {
     __m512 dw;      // d, lane per row
 } CK_FN(r16p_block_q4_0);
 
-CK_INL void CK_FN(r16p_pack_q4_0)(const char *base, __m512i offs, CK_FN(r16p_block_q4_0) *out) {
+// Group b of 16 rows (blk[i]: row i's block b): the qs by a 16 x 4 transpose, the scales d by one
+// gather at the rows' offsets (offs) from row 0's block.
+CK_INL void CK_FN(r16p_pack_q4_0)(const block_q4_0 *const blk[16], __m512i offs, CK_FN(r16p_block_q4_0) *out) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8), u128 = _mm512_set1_epi8((char)0x80);
     __m512i corr = _mm512_setzero_si512();
+    const char *qp[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) qp[i] = (const char *)blk[i]->qs;
+    CK_FN(transpose16x4)(qp, out->qs);
     _Pragma("GCC unroll 4") for (int t = 0; t < 4; ++t) {
-        const __m512i v = _mm512_i32gather_epi32(offs, (const void *)(base + offsetof(block_q4_0, qs) + 4 * t), 1);
-        out->qs[t] = v;
+        const __m512i v = out->qs[t];
         corr = _mm512_dpbusd_epi32(corr, u128, _mm512_sub_epi8(_mm512_and_si512(v, m4), eight));
         corr = _mm512_dpbusd_epi32(corr, u128, _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), eight));
     }
     out->corr = corr;
-    out->dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offs, (const void *)base, 1)));
+    out->dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offs, (const void *)blk[0], 1)));
 }
 
 CK_INL void CK_FN(r16p_q4_0)(int nc, size_t nb, const CK_FN(r16p_block_q4_0) *pk, const void *const *xv, __m512 res[4]) {
@@ -442,7 +532,13 @@ CK_INL void CK_FN(r16p_q4_0)(int nc, size_t nb, const CK_FN(r16p_block_q4_0) *pk
             const __mmask16 m = (__mmask16)((1u << nv) - 1);                                            \
             const char *g0 = (const char *)w + r * rs;                                                  \
             const __m512i offs = CK_FN(row_offsets16)(rs, nv);                                          \
-            for (size_t b = 0; b < nb; ++b) CK_FN(r16p_pack_##t)(g0 + b * sizeof(BLK), offs, &pk[b]);   \
+            const char *rp[16];                                                                         \
+            for (int i = 0; i < 16; ++i) rp[i] = g0 + (size_t)(i < nv ? i : nv - 1) * rs;               \
+            for (size_t b = 0; b < nb; ++b) {                                                           \
+                const BLK *blk[16];                                                                     \
+                for (int i = 0; i < 16; ++i) blk[i] = (const BLK *)(const void *)(rp[i] + b * sizeof(BLK)); \
+                CK_FN(r16p_pack_##t)(blk, offs, &pk[b]);                                                \
+            }                                                                                           \
             const size_t lines = r + 16 < r1 ? (16 * rs + 63) / 64 : 0, passes = (nvec + 3) / 4;        \
             for (size_t j0 = 0; j0 < nvec; j0 += 4) {                                                   \
                 const size_t nc = nvec - j0 < 4 ? nvec - j0 : 4;                                        \
@@ -474,6 +570,47 @@ CK_INL void CK_FN(r16p_q4_0)(int nc, size_t nb, const CK_FN(r16p_block_q4_0) *pk
 CK_DEFINE_R16P(q4_K, CK_QKK, block_q4_K, CK_R16P_MAX_BLOCKS)
 CK_DEFINE_R16P(q4_0, CK_QK4_0, block_q4_0, CK_R16P0_MAX_BLOCKS)
 
+// Small batches (up to CK_R16T_MAX_BATCH columns, one column pass): each group of 16 rows repacked block
+// by block as it is used (r16t), prefetching the next group, or 0 (nothing done) when it does not apply.
+#ifndef CK_R16T_MAX_BATCH
+#define CK_R16T_MAX_BATCH 4
+#endif
+#if CK_VNNI
+CK_INL int CK_FN(matmul_small_q4_K)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, float *y,
+                                    size_t ys, size_t r0, size_t r1, size_t cols) {
+    const size_t nb = cols / CK_QKK;
+    if (nvec < 2 || nvec > CK_R16T_MAX_BATCH || nvec > 4 || nb == 0) return 0;
+    const void *xs[4];
+    for (size_t c = 0; c < nvec; ++c) xs[c] = (const char *)xq + c * xstride;
+    for (size_t r = r0; r < r1; r += 16) {
+        const int nv = r1 - r < 16 ? (int)(r1 - r) : 16;
+        const __mmask16 m = (__mmask16)((1u << nv) - 1);
+        const size_t ahead = r + 16 * CK_R16_PF_GROUPS;
+        const char *pf = CK_R16_PF_GROUPS > 0 && ahead < r1 ? (const char *)w + ahead * rs : NULL;
+        const char *g0 = (const char *)w + r * rs;
+        __m512 o[4];
+        switch (nvec) {
+        case 4: CK_FN(r16t_q4_K)(4, nb, g0, rs, nv, xs, o, pf); break;
+        case 3: CK_FN(r16t_q4_K)(3, nb, g0, rs, nv, xs, o, pf); break;
+        default: CK_FN(r16t_q4_K)(2, nb, g0, rs, nv, xs, o, pf); break;
+        }
+        for (size_t c = 0; c < nvec; ++c) _mm512_mask_storeu_ps(y + c * ys + r, m, o[c]);
+    }
+    return 1;
+}
+#else
+CK_INL int CK_FN(matmul_small_q4_K)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, float *y,
+                                    size_t ys, size_t r0, size_t r1, size_t cols) {
+    (void)w, (void)rs, (void)xq, (void)xstride, (void)nvec, (void)y, (void)ys, (void)r0, (void)r1, (void)cols;
+    return 0;
+}
+#endif
+CK_INL int CK_FN(matmul_small_q4_0)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, float *y,
+                                    size_t ys, size_t r0, size_t r1, size_t cols) {
+    (void)w, (void)rs, (void)xq, (void)xstride, (void)nvec, (void)y, (void)ys, (void)r0, (void)r1, (void)cols;
+    return 0;
+}
+
 // MARK: - Drivers (mat-vec: groups of 16 rows, prefetching the next group; mat-mat: per group, the
 // columns 4 at a time, so a group's weights come from L1/L2 after the first 4 columns)
 
@@ -503,6 +640,7 @@ CK_DEFINE_R16P(q4_0, CK_QK4_0, block_q4_0, CK_R16P0_MAX_BLOCKS)
     static CK_TGT void CK_FN(matmul_##t)(const void *w, size_t rs, const void *xq, size_t xstride,       \
                                          size_t nvec, float *y, size_t ys, size_t r0, size_t r1,        \
                                          size_t cols) {                                                 \
+        if (rs <= CK_R16_MAX_STRIDE && CK_FN(matmul_small_##t)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols)) return; \
         if (CK_FN(matmul_big_##t)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols)) return;               \
         const size_t nb = cols / (QB);                                                                  \
         if (rs > CK_R16_MAX_STRIDE) {                                                                   \
