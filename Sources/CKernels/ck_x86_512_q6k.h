@@ -13,7 +13,9 @@
 
 #define CK_R16P6_MAX_BLOCKS 40  // 10240 columns: ~330 KiB of scratch; longer rows take the mat-mat above
 #ifndef CK_R16P6_MIN_BATCH
-#define CK_R16P6_MIN_BATCH 48  // the repack costs: 1 thread, GFLOP/s repacked vs not: batch 16 85 vs 121, 32 117 vs 120, 64 142 vs 120
+// The repack costs: in cache, 128 rows x 4096, 1 thread, Zen 4, us repacked (by transposes) vs the
+// per-row kernel: batch 8 71 vs 68, 32 211 vs 271 (with gathers it paid only from 48: 32 288 vs 271).
+#define CK_R16P6_MIN_BATCH 12
 #endif
 
 typedef struct {
@@ -22,36 +24,53 @@ typedef struct {
     __m512 dw;           // d, lane per row
 } CK_FN(r16p6_block);
 
-// Repacks block b of the 16 rows (pointers to each row's first block).
+// Repacks block b of the 16 rows (pointers to each row's first block): each row unpacked to bytes in
+// element order, then 16 x 16 dword transposes (lane i = row i's 4 bytes 32k + 4l .. +3), where the
+// scales come from one 16 x 4 transpose of the rows' 16 scale bytes (vpgatherdd, 136 per block and group
+// before, is slow on Zen 4: the repack cost more than 60 columns' multiplies).
 CK_INL void CK_FN(r16p6_pack)(const block_q6_K *const rows[16], size_t b, CK_FN(r16p6_block) *out) {
     uint8_t q[16][256];  // unsigned 6-bit values, row by row, in element order
-    int16_t sc[16][18];  // two spare entries: a dword gather at entry 15 stays inside the row
     _Pragma("GCC unroll 1") for (int i = 0; i < 16; ++i) {
         __m512i v[4];
         CK_FN(q6_K_unpack)(&rows[i][b], v);
         _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) _mm512_storeu_si512((void *)(q[i] + 64 * p), v[p]);
-        _mm256_storeu_si256((__m256i *)sc[i], _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)rows[i][b].scales)));
-        sc[i][16] = sc[i][17] = 0;
     }
-    const __m512i rowoff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                              _mm512_set1_epi32(256));
-    const __m512i scoff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                             _mm512_set1_epi32((int)sizeof sc[0]));
+    // h[j] lane i = row i's scale bytes 4j .. 4j + 3 (group g = 4j + byte).
+    const char *sp[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) sp[i] = (const char *)rows[i][b].scales;
+    __m512i h[4];
+    CK_FN(transpose16x4)(sp, h);
+    // The int16 pair (scale g, scale g) per lane: byte g % 4 of h[g / 4] into both words' low bytes,
+    // then sign-extended.
+    __m512i s[16];
+    _Pragma("GCC unroll 16") for (int g = 0; g < 16; ++g) {
+        const char o = (char)(g % 4);
+        const __m512i pick = _mm512_broadcast_i32x4(_mm_setr_epi8(o, -128, o, -128, (char)(o + 4), -128, (char)(o + 4), -128,
+                                                                  (char)(o + 8), -128, (char)(o + 8), -128, (char)(o + 12), -128,
+                                                                  (char)(o + 12), -128));
+        s[g] = _mm512_srai_epi16(_mm512_slli_epi16(_mm512_shuffle_epi8(h[g / 4], pick), 8), 8);
+    }
     // Within each dword (4 bytes e..e+3): half 0 -> int16 (e, e+1), half 1 -> (e+2, e+3).
     const __m512i lo = _mm512_broadcast_i32x4(_mm_setr_epi8(0, -128, 1, -128, 4, -128, 5, -128, 8, -128, 9, -128, 12, -128, 13, -128));
     const __m512i hi = _mm512_broadcast_i32x4(_mm_setr_epi8(2, -128, 3, -128, 6, -128, 7, -128, 10, -128, 11, -128, 14, -128, 15, -128));
-    _Pragma("GCC unroll 1") for (int k = 0; k < 8; ++k) {
-        _Pragma("GCC unroll 8") for (int l = 0; l < 8; ++l) {
-            const __m512i d = _mm512_i32gather_epi32(rowoff, (const void *)(&q[0][0] + 32 * k + 4 * l), 1);
-            // The scale of elements 32k + 4l .. +3: group (32k + 4l) / 16 = 2k + l / 4, as (s, s).
-            const __m512i s16 = _mm512_i32gather_epi32(scoff, (const void *)(&sc[0][2 * k + l / 4]), 1);
-            const __m512i s = _mm512_or_si512(_mm512_and_si512(s16, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(s16, 16));
-            out->w[k][l][0] = _mm512_mullo_epi16(_mm512_shuffle_epi8(d, lo), s);
-            out->w[k][l][1] = _mm512_mullo_epi16(_mm512_shuffle_epi8(d, hi), s);
+    _Pragma("GCC unroll 1") for (int p = 0; p < 4; ++p) {
+        __m512i r[16], d[16];
+        _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_si512((const void *)(q[i] + 64 * p));
+        CK_FN(transpose16)(r, d);  // d[m]: dword 16p + m = elements 32k + 4l .. +3, k = 2p + m / 8, l = m % 8
+        _Pragma("GCC unroll 16") for (int m = 0; m < 16; ++m) {
+            const int k = 2 * p + m / 8, l = m % 8;
+            const __m512i sc = s[2 * k + l / 4];  // the scale of group (32k + 4l) / 16
+            out->w[k][l][0] = _mm512_mullo_epi16(_mm512_shuffle_epi8(d[m], lo), sc);
+            out->w[k][l][1] = _mm512_mullo_epi16(_mm512_shuffle_epi8(d[m], hi), sc);
         }
     }
+    // sp[l] lane i = (scale 2l, scale 2l + 1) of row i, sign-extended int16.
     _Pragma("GCC unroll 8") for (int l = 0; l < 8; ++l) {
-        out->sp[l] = _mm512_i32gather_epi32(scoff, (const void *)(&sc[0][2 * l]), 1);
+        const char o = (char)(2 * (l % 2));
+        const __m512i pick = _mm512_broadcast_i32x4(_mm_setr_epi8(o, -128, (char)(o + 1), -128, (char)(o + 4), -128, (char)(o + 5), -128,
+                                                                  (char)(o + 8), -128, (char)(o + 9), -128, (char)(o + 12), -128,
+                                                                  (char)(o + 13), -128));
+        out->sp[l] = _mm512_srai_epi16(_mm512_slli_epi16(_mm512_shuffle_epi8(h[l / 2], pick), 8), 8);
     }
     uint32_t dd[16];
     for (int i = 0; i < 16; ++i) dd[i] = ck_load_u16(&rows[i][b].d);
