@@ -4,6 +4,8 @@
 // vscalefps), its silu / softmax loops go straight from 16-wide blocks to the glibc tail, and its
 // per-block sum is _mm512_reduce_add_ps, which GCC and Clang both expand as halving adds (written out
 // below so the order does not depend on our compiler). See CKernelsOps.h.
+#include <string.h>
+
 #include "ck_ops_impl.h"
 
 #if defined(__x86_64__)
@@ -298,27 +300,119 @@ static TGT void avx512_axpy_f32(size_t n, float a, const float *x, float *y) {
 // 16 dimensions and each accumulator j, the 16 slots 16j..16j+15 are 16 vectors that take their
 // positions' fused multiply-adds in position order (as the axpy rows do), and the reduction tree runs on
 // the vectors. Falls back to the generic version when head_dim is not a multiple of 16.
+// The query rounded to f16 and back, into the head's scratch (llama.cpp multiplies K by Q as f16).
+INL void avx512_round_query(const ck_attend_args *a) {
+    for (size_t i = 0; i < a->head_dim; i += 16) {
+        const __m512 v = _mm512_loadu_ps(a->q + i);
+        _mm512_storeu_ps(a->scratch + i, _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+    }
+}
+
+static TGT void avx512_attend_after_scores(const ck_attend_args *a);
+
 static TGT void avx512_attend_f16(const ck_ops *ops, const ck_attend_args *a) {
-    const size_t d = a->head_dim, lanes = 64;
+    const size_t d = a->head_dim;
     if (d % 16 != 0) {
         ck_attend_f16_generic(ops, a);
         return;
     }
     const size_t first = a->first, visible = a->visible, cells = a->cells;
-    const size_t row_start = first / lanes * lanes;
-    const size_t width = (visible + lanes - 1) / lanes * lanes;
     float *query = a->scratch;
     float *scores = query + d;
-    const uint8_t *keys = a->keys, *values = a->values;
-
-    for (size_t i = 0; i < d; i += 16) {
-        const __m512 v = _mm512_loadu_ps(a->q + i);
-        _mm512_storeu_ps(query + i, _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
-    }
+    const uint8_t *keys = a->keys;
+    avx512_round_query(a);
     for (size_t p = first; p < visible; ++p) {
         const size_t cell = p < cells ? p : p % cells;
         scores[p] = avx512_dot_f16(d, keys + 2 * cell * d, query);
     }
+    avx512_attend_after_scores(a);
+}
+
+// avx512_hsum of 16 vectors at once: lane j of the result is avx512_hsum(v[j]) -- the same additions
+// of the same values (hi 256 + lo 256, hi 128 + lo 128, (0 + 2) and (1 + 3), then their sum), with the
+// lanes of 16 positions side by side instead of an extract chain per position.
+INL __m512 avx512_hsum16(const __m512 v[16]) {
+    __m512 s[8], t[4], r[4];
+    for (int q = 0; q < 8; ++q) {  // s[q] = [hi256 + lo256 of v[2q] | of v[2q + 1]]
+        s[q] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * q], v[2 * q + 1], 0xEE), _mm512_shuffle_f32x4(v[2 * q], v[2 * q + 1], 0x44));
+    }
+    for (int q = 0; q < 4; ++q) {  // t[q] 128-bit lane m = hi128 + lo128 of v[4q + m]'s 256-bit sum
+        t[q] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * q], s[2 * q + 1], 0xDD), _mm512_shuffle_f32x4(s[2 * q], s[2 * q + 1], 0x88));
+    }
+    for (int q = 0; q < 4; ++q) {  // per 128-bit lane: element 0 = (t0 + t2) + (t1 + t3)
+        const __m512 u = _mm512_add_ps(t[q], _mm512_shuffle_ps(t[q], t[q], _MM_SHUFFLE(1, 0, 3, 2)));
+        r[q] = _mm512_add_ps(u, _mm512_shuffle_ps(u, u, _MM_SHUFFLE(1, 1, 1, 1)));
+    }
+    // Element 0 of 128-bit lane m of r[q] is position 4q + m: gather them in position order.
+    const __m512 a = _mm512_unpacklo_ps(r[0], r[1]), b = _mm512_unpacklo_ps(r[2], r[3]);  // per lane m: q0 q1 . .
+    const __m512 c = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));  // lane m: q0 q1 q2 q3
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), c);
+}
+
+// K·Q of `count` heads over one KV head (head_dim a multiple of 64, queries already rounded in each
+// head's scratch): each position's K row is converted from f16 once for all the heads, each head's
+// accumulators are avx512_dot_f16's, and 16 positions' sums are reduced together.
+static TGT void avx512_scores_heads(const ck_attend_args *a, size_t count) {
+    const size_t d = a->head_dim, first = a->first, visible = a->visible, cells = a->cells;
+    const uint8_t *keys = a->keys;
+    __m512 part[CK_ATTEND_MAX_HEADS][16];
+    for (size_t p0 = first; p0 < visible; p0 += 16) {
+        const size_t n = visible - p0 < 16 ? visible - p0 : 16;
+        for (size_t j = 0; j < 16; ++j) {
+            if (j >= n) {
+                for (size_t h = 0; h < count; ++h) part[h][j] = _mm512_setzero_ps();
+                continue;
+            }
+            const size_t p = p0 + j, cell = p < cells ? p : p % cells;
+            const uint8_t *k = keys + 2 * cell * d;
+            for (size_t h = 0; h < count; ++h) {
+                const float *q = a[h].scratch;
+                __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
+                       acc3 = _mm512_setzero_ps();
+                for (size_t i = 0; i < d; i += 64) {
+                    acc0 = _mm512_fmadd_ps(avx512_load_f16(k + 2 * i), _mm512_loadu_ps(q + i), acc0);
+                    acc1 = _mm512_fmadd_ps(avx512_load_f16(k + 2 * i + 32), _mm512_loadu_ps(q + i + 16), acc1);
+                    acc2 = _mm512_fmadd_ps(avx512_load_f16(k + 2 * i + 64), _mm512_loadu_ps(q + i + 32), acc2);
+                    acc3 = _mm512_fmadd_ps(avx512_load_f16(k + 2 * i + 96), _mm512_loadu_ps(q + i + 48), acc3);
+                }
+                part[h][j] = _mm512_add_ps(_mm512_add_ps(acc0, acc2), _mm512_add_ps(acc1, acc3));
+            }
+        }
+        for (size_t h = 0; h < count; ++h) {
+            float sums[16];
+            _mm512_storeu_ps(sums, avx512_hsum16(part[h]));
+            memcpy(a[h].scratch + d + p0, sums, n * sizeof(float));
+        }
+    }
+}
+
+// attend_f16_heads: the heads' K·Q together (avx512_scores_heads), then each head's softmax and P·V as
+// avx512_attend_f16's; the same bits as head by head.
+static TGT void avx512_attend_f16_heads(const ck_ops *ops, const ck_attend_args *a, size_t count) {
+    if (count == 0) return;
+    if (count > CK_ATTEND_MAX_HEADS) {
+        for (size_t h = 0; h < count; h += CK_ATTEND_MAX_HEADS) {
+            avx512_attend_f16_heads(ops, a + h, count - h < CK_ATTEND_MAX_HEADS ? count - h : CK_ATTEND_MAX_HEADS);
+        }
+        return;
+    }
+    if (a->head_dim % 64 != 0) {
+        for (size_t h = 0; h < count; ++h) avx512_attend_f16(ops, &a[h]);
+        return;
+    }
+    for (size_t h = 0; h < count; ++h) avx512_round_query(&a[h]);
+    avx512_scores_heads(a, count);
+    for (size_t h = 0; h < count; ++h) avx512_attend_after_scores(&a[h]);
+}
+
+// Softmax, the probabilities rounded to f16, and P·V, over the scores in a->scratch + head_dim.
+static TGT void avx512_attend_after_scores(const ck_attend_args *a) {
+    const size_t d = a->head_dim, lanes = 64;
+    const size_t first = a->first, visible = a->visible, cells = a->cells;
+    const size_t row_start = first / lanes * lanes;
+    const size_t width = (visible + lanes - 1) / lanes * lanes;
+    float *scores = a->scratch + d;
+    const uint8_t *values = a->values;
     for (size_t p = row_start; p < first; ++p) scores[p] = -INFINITY;
     for (size_t p = visible; p < width; ++p) scores[p] = -INFINITY;
     avx512_softmax(width - row_start, scores + row_start, a->scale, NULL, scores + row_start);
@@ -411,6 +505,7 @@ CK_INTERNAL void ck_ops_avx512_fill(ck_ops *t) {
     t->dot_f16 = avx512_dot_f16;
     t->axpy_f16 = avx512_axpy_f16;
     t->attend_f16 = avx512_attend_f16;
+    t->attend_f16_heads = avx512_attend_f16_heads;
     t->axpy_f32 = avx512_axpy_f32;
 }
 

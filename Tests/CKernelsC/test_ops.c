@@ -867,11 +867,12 @@ static void test_attend(const ck_ops *o) {
 
 // attend_f16_heads: `count` query heads over one KV head give, head by head, the bits of the path's
 // attend_f16 for that head alone -- for group sizes 1, 2, 4 (Ministral 3), 5 and 17 (more than
-// CK_ATTEND_MAX_HEADS: split), full and sliding-window ranges, ring caches.
+// CK_ATTEND_MAX_HEADS: split) and 7 (Qwen2.5 0.5B), full and sliding-window ranges, ring caches, head
+// dimensions 128 and 64 (the AVX-512 grouped K·Q) and others.
 static void test_attend_heads(const ck_ops *o) {
-    static const size_t counts[] = {1, 2, 4, 5, 17};
+    static const size_t counts[] = {1, 2, 4, 5, 7, 17};
     static const size_t cases[][3] = {{256, 0, 1}, {256, 0, 65}, {256, 5, 200}, {96, 40, 150}, {128, 100, 300}};
-    static const size_t dims[] = {128, 40, 36};
+    static const size_t dims[] = {128, 64, 40, 36};
     for (size_t di = 0; di < sizeof dims / sizeof dims[0]; ++di) {
         for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
             for (size_t ni = 0; ni < sizeof counts / sizeof counts[0]; ++ni) {
