@@ -259,10 +259,9 @@ INL __m512 avx512_load_f16(const uint8_t *p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p));
 }
 
-static TGT float avx512_dot_f16(size_t n, const void *k, const float *q) {
-    // ggml_vec_dot_f16's AVX-512 blocking: 4 accumulators over blocks of 64, pairwise reduction.
-    const uint8_t *p = k;
-    const size_t np = n & ~(size_t)63;
+// ggml_vec_dot_f16's AVX-512 blocking over the first np (a multiple of 64) elements: 4 accumulators
+// over blocks of 64, pairwise reduction; the vector avx512_hsum then sums.
+INL __m512 avx512_dot_f16_lanes(size_t np, const uint8_t *p, const float *q) {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
            acc3 = _mm512_setzero_ps();
     for (size_t i = 0; i < np; i += 64) {
@@ -271,8 +270,13 @@ static TGT float avx512_dot_f16(size_t n, const void *k, const float *q) {
         acc2 = _mm512_fmadd_ps(avx512_load_f16(p + 2 * i + 64), _mm512_loadu_ps(q + i + 32), acc2);
         acc3 = _mm512_fmadd_ps(avx512_load_f16(p + 2 * i + 96), _mm512_loadu_ps(q + i + 48), acc3);
     }
-    acc0 = _mm512_add_ps(_mm512_add_ps(acc0, acc2), _mm512_add_ps(acc1, acc3));
-    double sum = (double)avx512_hsum(acc0);
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc2), _mm512_add_ps(acc1, acc3));
+}
+
+static TGT float avx512_dot_f16(size_t n, const void *k, const float *q) {
+    const uint8_t *p = k;
+    const size_t np = n & ~(size_t)63;
+    double sum = (double)avx512_hsum(avx512_dot_f16_lanes(np, p, q));
     for (size_t i = np; i < n; ++i) sum += (double)(ck_half_to_float(ck_load_u16(p + 2 * i)) * q[i]);
     return (float)sum;
 }
@@ -365,18 +369,7 @@ static TGT void avx512_scores_heads(const ck_attend_args *a, size_t count) {
             }
             const size_t p = p0 + j, cell = p < cells ? p : p % cells;
             const uint8_t *k = keys + 2 * cell * d;
-            for (size_t h = 0; h < count; ++h) {
-                const float *q = a[h].scratch;
-                __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(),
-                       acc3 = _mm512_setzero_ps();
-                for (size_t i = 0; i < d; i += 64) {
-                    acc0 = _mm512_fmadd_ps(avx512_load_f16(k + 2 * i), _mm512_loadu_ps(q + i), acc0);
-                    acc1 = _mm512_fmadd_ps(avx512_load_f16(k + 2 * i + 32), _mm512_loadu_ps(q + i + 16), acc1);
-                    acc2 = _mm512_fmadd_ps(avx512_load_f16(k + 2 * i + 64), _mm512_loadu_ps(q + i + 32), acc2);
-                    acc3 = _mm512_fmadd_ps(avx512_load_f16(k + 2 * i + 96), _mm512_loadu_ps(q + i + 48), acc3);
-                }
-                part[h][j] = _mm512_add_ps(_mm512_add_ps(acc0, acc2), _mm512_add_ps(acc1, acc3));
-            }
+            for (size_t h = 0; h < count; ++h) part[h][j] = avx512_dot_f16_lanes(d, k, a[h].scratch);
         }
         for (size_t h = 0; h < count; ++h) {
             float sums[16];

@@ -182,6 +182,14 @@ CK_INL float CK_FN(hsum_hi8)(__m512 v) {
 // 2·np-block slice per block step (the next group's rows, contiguous in memory). PAIR unpacks blocks
 // w0, w1 (one per 256-bit half); ISUM gives the int32 lanes of both halves against the activation
 // block y broadcast to both halves.
+// Per block step b of np row pairs: prefetch (into L2) this step's `bytes` of the next group's rows,
+// contiguous from pf (may be NULL).
+CK_INL void CK_FN(pairs_prefetch)(const char *pf, size_t b, size_t bytes) {
+    if (!pf) return;
+    const char *q = pf + b * bytes;
+    for (size_t k = 0; k < (bytes + 63) / 64; ++k) _mm_prefetch(q + 64 * k, _MM_HINT_T1);
+}
+
 #define CK_MK2_QX(t, BLK, QB, PAIR, ISUM)                                                               \
     CK_INL void CK_FN(mk2_##t)(int np, int nc, size_t nb, const BLK *const *w, const void *const *xv,    \
                                float out[8][4], const char *pf) {                                       \
@@ -192,12 +200,7 @@ CK_INL float CK_FN(hsum_hi8)(__m512 v) {
             _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) acc[p][c] = _mm512_setzero_ps();       \
         }                                                                                               \
         for (size_t b = 0; b < nb; ++b) {                                                               \
-            if (pf) {                                                                                   \
-                const char *q = pf + b * (size_t)(np * 2 * (int)sizeof(BLK));                           \
-                _Pragma("GCC unroll 8") for (int k = 0; k < (np * 2 * (int)sizeof(BLK) + 63) / 64; ++k) { \
-                    _mm_prefetch(q + 64 * k, _MM_HINT_T1);                                              \
-                }                                                                                       \
-            }                                                                                           \
+            CK_FN(pairs_prefetch)(pf, b, (size_t)(np * 2) * sizeof(BLK));                              \
             __m256i ya[4];                                                                              \
             float da[4];                                                                                \
             _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \

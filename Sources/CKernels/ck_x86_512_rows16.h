@@ -551,7 +551,7 @@ CK_INL void CK_FN(r16t_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int n
     CK_INL int CK_FN(matmul_big_##t)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, \
                                      float *y, size_t ys, size_t r0, size_t r1, size_t cols) {          \
         const size_t nb = cols / (QB);                                                                  \
-        if (nvec < CK_R16P_MIN_BATCH || nb == 0 || nb > (MAXB) || rs > CK_R16_MAX_STRIDE) return 0;     \
+        if (nvec < CK_R16P_MIN_BATCH || nb == 0 || nb > (MAXB)) return 0;                               \
         CK_FN(r16p_block_##t) pk[MAXB];                                                                 \
         for (size_t r = r0; r < r1; r += 16) {                                                          \
             const int nv = r1 - r < 16 ? (int)(r1 - r) : 16;                                            \
@@ -664,7 +664,7 @@ CK_DEFINE_R16T(q4_0, CK_QK4_0)
     static CK_TGT void CK_FN(matmul_##t)(const void *w, size_t rs, const void *xq, size_t xstride,       \
                                          size_t nvec, float *y, size_t ys, size_t r0, size_t r1,        \
                                          size_t cols) {                                                 \
-        if (rs <= CK_R16_MAX_STRIDE && CK_FN(matmul_small_##t)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols)) return; \
+        if (CK_FN(matmul_small_##t)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols)) return;             \
         if (CK_FN(matmul_big_##t)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols)) return;               \
         const size_t nb = cols / (QB);                                                                  \
         if (rs > CK_R16_MAX_STRIDE) {                                                                   \

@@ -59,12 +59,7 @@ CK_INL void CK_FN(make_shares)(const void *xq, size_t xstride, size_t j0, size_t
             _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) acc[p][c] = _mm512_setzero_ps();       \
         }                                                                                               \
         for (size_t b = 0; b < nb; ++b) {                                                               \
-            if (pf) {                                                                                   \
-                const char *q = pf + b * (size_t)(np * 2 * (int)sizeof(BLK));                           \
-                _Pragma("GCC unroll 8") for (int k = 0; k < (np * 2 * (int)sizeof(BLK) + 63) / 64; ++k) { \
-                    _mm_prefetch(q + 64 * k, _MM_HINT_T1);                                              \
-                }                                                                                       \
-            }                                                                                           \
+            CK_FN(pairs_prefetch)(pf, b, (size_t)(np * 2) * sizeof(BLK));                              \
             _Pragma("GCC unroll 4") for (int p = 0; p < np; ++p) {                                      \
                 const BLK *w0 = &w[2 * p][b], *w1 = &w[2 * p + 1][b];                                   \
                 PAIR;                                                                                   \
