@@ -324,7 +324,7 @@ CK_INL void CK_FN(q4_K_shares)(const void *xv, size_t nb, int32_t *sh) {
                     const int32_t *shs[CK_R8_MAXC];                                                     \
                     for (size_t c = 0; c < nc; ++c) {                                                   \
                         xs[c] = (const char *)xq + (j0 + c) * xstride;                                  \
-                        shs[c] = sh + (j0 + c - c0) * nb * (WORDS);                                     \
+                        shs[c] = shared ? sh + (j0 + c - c0) * nb * (WORDS) : NULL; /* UB past sh */    \
                     }                                                                                   \
                     __m256 o[CK_R8_MAXC];                                                               \
                     if (!shared) { /* rows too wide for one column's shares: one column at a time */    \
