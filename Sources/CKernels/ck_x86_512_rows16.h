@@ -424,17 +424,17 @@ CK_INL void CK_FN(r16p_q4_K)(int nc, size_t nb, const CK_FN(r16p_block_q4_K) *pk
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = _mm512_sub_ps(res[c], accm[c]);
 }
 
-// A group of 16 rows (first row w0, stride rs, nvalid valid) times nc (1..4) columns, each block
+// A group of 16 rows (first row w0, stride rs, nvalid valid) times nc (1..8) columns, each block
 // repacked as it comes into one block of L1 scratch and used at once: for the few columns of a small
 // batch, storing the whole group's repack to read it back cost more than it saved. pf (may be NULL):
 // the next group, prefetched a block step at a time as the mat-vec does.
 CK_INL void CK_FN(r16t_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
-                             __m512 res[4], const char *pf) {
+                             __m512 res[8], const char *pf) {
     const char *rp[16];
     _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) rp[i] = w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs;
-    const block_q8_K *x[4];
-    __m512 accm[4];
-    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+    const block_q8_K *x[8];
+    __m512 accm[8];
+    _Pragma("GCC unroll 8") for (int c = 0; c < nc; ++c) {
         x[c] = xv[c];
         res[c] = _mm512_setzero_ps();
         accm[c] = _mm512_setzero_ps();
@@ -445,9 +445,11 @@ CK_INL void CK_FN(r16t_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int n
         const block_q4_K *blk[16];
         _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) blk[i] = (const block_q4_K *)(const void *)(rp[i] + b * sizeof(block_q4_K));
         CK_FN(r16p_pack_q4_K)(blk, &pk);
-        CK_FN(r16p_step_q4_K)(nc, &pk, x, b, res, accm);
+        // Columns 4 at a time over the block in L1 (a step's registers hold 4 columns' sums).
+        CK_FN(r16p_step_q4_K)(nc < 4 ? nc : 4, &pk, x, b, res, accm);
+        if (nc > 4) CK_FN(r16p_step_q4_K)(nc - 4, &pk, x + 4, b, res + 4, accm + 4);
     }
-    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = _mm512_sub_ps(res[c], accm[c]);
+    _Pragma("GCC unroll 8") for (int c = 0; c < nc; ++c) res[c] = _mm512_sub_ps(res[c], accm[c]);
 }
 
 // MARK: - Q4_0 mat-mat: 16 rows repacked, lanes = rows (VNNI)
@@ -522,25 +524,7 @@ CK_INL void CK_FN(r16p_q4_0)(int nc, size_t nb, const CK_FN(r16p_block_q4_0) *pk
     for (size_t b = 0; b < nb; ++b) CK_FN(r16p_step_q4_0)(nc, &pk[b], x, b, res);
 }
 
-// As r16t_q4_K: a group of 16 rows times nc (1..4) columns, each block repacked as it is used.
-CK_INL void CK_FN(r16t_q4_0)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
-                             __m512 res[4], const char *pf) {
-    const char *rp[16];
-    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) rp[i] = w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs;
-    const block_q8_0 *x[4];
-    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
-        x[c] = xv[c];
-        res[c] = _mm512_setzero_ps();
-    }
-    CK_FN(r16p_block_q4_0) pk;
-    for (size_t b = 0; b < nb; ++b) {
-        CK_FN(r16_prefetch)(pf, b, sizeof(block_q4_0));
-        const block_q4_0 *blk[16];
-        _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) blk[i] = (const block_q4_0 *)(const void *)(rp[i] + b * sizeof(block_q4_0));
-        CK_FN(r16p_pack_q4_0)(blk, &pk);
-        CK_FN(r16p_step_q4_0)(nc, &pk, x, b, res);
-    }
-}
+#include "ck_x86_512_q40_small.h"
 
 // The repacked mat-mat over rows r0..r1 (t: q4_K or q4_0, QB its block elements, BLK its block type,
 // MAXB the most blocks per row), or 0 (nothing done) when it does not apply: each group of 16 rows is
@@ -598,15 +582,15 @@ CK_DEFINE_R16P(q4_0, CK_QK4_0, block_q4_0, CK_R16P0_MAX_BLOCKS)
 // Small batches (up to CK_R16T_MAX_BATCH columns, one column pass): each group of 16 rows repacked block
 // by block as it is used (r16t), prefetching the next group, or 0 (nothing done) when it does not apply.
 #ifndef CK_R16T_MAX_BATCH
-#define CK_R16T_MAX_BATCH 4
+#define CK_R16T_MAX_BATCH 8
 #endif
 #if CK_VNNI
 #define CK_DEFINE_R16T(t, QB)                                                                           \
     CK_INL int CK_FN(matmul_small_##t)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, \
                                        float *y, size_t ys, size_t r0, size_t r1, size_t cols) {        \
         const size_t nb = cols / (QB);                                                                  \
-        if (nvec < 2 || nvec > CK_R16T_MAX_BATCH || nvec > 4 || nb == 0) return 0;                      \
-        const void *xs[4];                                                                              \
+        if (nvec < 2 || nvec > CK_R16T_MAX_BATCH || nvec > 8 || nb == 0) return 0;                      \
+        const void *xs[8];                                                                              \
         for (size_t c = 0; c < nvec; ++c) xs[c] = (const char *)xq + c * xstride;                       \
         for (size_t r = r0; r < r1; r += 16) {                                                          \
             const int nv = r1 - r < 16 ? (int)(r1 - r) : 16;                                            \
@@ -614,8 +598,12 @@ CK_DEFINE_R16P(q4_0, CK_QK4_0, block_q4_0, CK_R16P0_MAX_BLOCKS)
             const size_t ahead = r + 16 * CK_R16_PF_GROUPS;                                            \
             const char *pf = CK_R16_PF_GROUPS > 0 && ahead < r1 ? (const char *)w + ahead * rs : NULL;  \
             const char *g0 = (const char *)w + r * rs;                                                  \
-            __m512 o[4];                                                                                \
+            __m512 o[8];                                                                                \
             switch (nvec) {                                                                             \
+            case 8: CK_FN(r16t_##t)(8, nb, g0, rs, nv, xs, o, pf); break;                               \
+            case 7: CK_FN(r16t_##t)(7, nb, g0, rs, nv, xs, o, pf); break;                               \
+            case 6: CK_FN(r16t_##t)(6, nb, g0, rs, nv, xs, o, pf); break;                               \
+            case 5: CK_FN(r16t_##t)(5, nb, g0, rs, nv, xs, o, pf); break;                               \
             case 4: CK_FN(r16t_##t)(4, nb, g0, rs, nv, xs, o, pf); break;                               \
             case 3: CK_FN(r16t_##t)(3, nb, g0, rs, nv, xs, o, pf); break;                               \
             default: CK_FN(r16t_##t)(2, nb, g0, rs, nv, xs, o, pf); break;                              \
@@ -633,7 +621,15 @@ CK_DEFINE_R16P(q4_0, CK_QK4_0, block_q4_0, CK_R16P0_MAX_BLOCKS)
     }
 #endif
 CK_DEFINE_R16T(q4_K, CK_QKK)
+#if CK_VNNI
+CK_INL int CK_FN(matmul_small_q4_0)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, float *y,
+                                    size_t ys, size_t r0, size_t r1, size_t cols) {
+    if (nvec > CK_Q40S_MAX_COLUMNS) return 0;
+    return CK_FN(q40s_rows)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols);
+}
+#else
 CK_DEFINE_R16T(q4_0, CK_QK4_0)
+#endif
 
 // MARK: - Drivers (mat-vec: groups of 16 rows, prefetching the next group; mat-mat: per group, the
 // columns 4 at a time, so a group's weights come from L1/L2 after the first 4 columns)
@@ -700,3 +696,12 @@ CK_DEFINE_R16T(q4_0, CK_QK4_0)
 
 CK_DEFINE_R16(q4_0, CK_QK4_0, ck_vec_dot_q4_0_q8_0)
 CK_DEFINE_R16(q4_K, CK_QKK, ck_vec_dot_q4_K_q8_K)
+
+#if CK_VNNI
+// The Q4_0 mat-vec with VNNI: q40s with one column (2 threads over 512 MiB on Zen 4: 93-96% of the read
+// wall, where r16mv_q4_0 reached ~80% and the AVX2 kernel 88-92%).
+static CK_TGT void CK_FN(matvec_q4_0_q40s)(const void *w, size_t rs, const void *xq, float *y, size_t r0, size_t r1,
+                                           size_t cols) {
+    if (!CK_FN(q40s_rows)(w, rs, xq, 0, 1, y, 0, r0, r1, cols)) CK_FN(matvec_q4_0)(w, rs, xq, y, r0, r1, cols);
+}
+#endif

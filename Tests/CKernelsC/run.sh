@@ -17,7 +17,7 @@ shift || true
 build="${BUILD_DIR:-$(mktemp -d)}"
 mkdir -p "$build"
 bin="$build/test_kernels-$(basename "$cc")"
-# The Q6_K repacked mat-mat starts at batch 48 in the library; the tests (batches up to 20) lower that
+# The Q6_K repacked mat-mat starts at batch 12 in the library; the tests (batches up to 20) lower that
 # threshold so they reach it (the threshold only picks the kernel; the kernel is the same). Likewise the
 # AVX2 Q4_0 drivers' 96 KiB of activation shares: 512 bytes makes the tests' widths take the column
 # chunks (up to 2048 columns) and the in-kernel shares (wider rows); and the AVX2 Q5_0 / Q8_0 shares
