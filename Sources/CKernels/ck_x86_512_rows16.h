@@ -63,6 +63,8 @@ CK_INL void CK_FN(r16_prefetch)(const char *pf, size_t b, size_t bytes) {
     for (size_t k = 0; k < 16 * bytes; k += 64) _mm_prefetch(q + k, _MM_HINT_T1);
 }
 
+#include "ck_x86_512_transpose.h"
+
 // MARK: - Q4_0
 
 // Rows lo and hi, block b: [lo low nibbles, lo high nibbles, hi low, hi high] (elements 0..15, 16..31).
@@ -135,8 +137,8 @@ CK_INL void CK_FN(k4_bsum_pairs)(const block_q8_K *a, __m512i bp[4]) {
 }
 
 // The 16 rows' block-b f16 scales d and dmin (as floats, lane per row) and their 6-bit mins as the
-// int16 pairs (m0,m2), (m1,m3), (m4,m6), (m5,m7) that k4_bsum_pairs' activation pairs meet, from three
-// dword gathers at the rows' offsets from `base` (row 0's block b).
+// int16 pairs (m0,m2), (m1,m3), (m4,m6), (m5,m7) that k4_bsum_pairs' activation pairs meet, from the
+// header words g0 (d | dmin), g1 (scales[4..7]) and g2 (scales[8..11]), lane per row.
 CK_INL void CK_FN(k4_scales_from)(__m512i g0, __m512i g1, __m512i g2, __m512i mp[4], __m512 *dw, __m512 *dmw) {
     const __m512i m_lo = _mm512_and_si512(g1, _mm512_set1_epi32(0x3f3f3f3f));
     const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(g2, 4), _mm512_set1_epi32(0x0f0f0f0f)),
@@ -149,27 +151,27 @@ CK_INL void CK_FN(k4_scales_from)(__m512i g0, __m512i g1, __m512i g2, __m512i mp
     *dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g0));
     *dmw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g0, 16)));
 }
-// From the header words g0 (d | dmin), g1 (scales[4..7]) and g2 (scales[8..11]), lane per row.
-CK_INL void CK_FN(k4_group_scales)(const char *base, __m512i offs, __m512i mp[4], __m512 *dw, __m512 *dmw) {
-    const __m512i g0 = _mm512_i32gather_epi32(offs, (const void *)base, 1);        // d | dmin
-    const __m512i g1 = _mm512_i32gather_epi32(offs, (const void *)(base + 8), 1);  // scales[4..7]
-    const __m512i g2 = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1); // scales[8..11]
-    CK_FN(k4_scales_from)(g0, g1, g2, mp, dw, dmw);
-}
 
 // The 16 rows' block-b sub-block scales sc0..sc7 (6 bits each, as ggml's get_scale_min_k4 computes
-// them), 8 bytes per row, row i at byte 8 * k4_sc_slot(i) of out: computed for all 16 rows at once from
-// two dword gathers (scales[0..3] and scales[8..11]) instead of row by row in scalar code.
+// them), 8 bytes per row, row i at byte 8 * k4_sc_slot(i) of out, for all 16 rows at once from the header
+// words a (scales[0..3]) and c (scales[8..11]), lane per row.
 CK_INL int CK_FN(k4_sc_slot)(int i) { return (i / 4) * 2 + (i % 4 < 2 ? i % 4 : 8 + i % 4 - 2); }
-CK_INL void CK_FN(k4_group_sc)(const char *base, __m512i offs, uint64_t out[16]) {
-    const __m512i a = _mm512_i32gather_epi32(offs, (const void *)(base + 4), 1);   // scales[0..3]
-    const __m512i c = _mm512_i32gather_epi32(offs, (const void *)(base + 12), 1);  // scales[8..11]
+CK_INL void CK_FN(k4_group_sc)(__m512i a, __m512i c, uint64_t out[16]) {
     const __m512i lo = _mm512_and_si512(a, _mm512_set1_epi32(0x3f3f3f3f));
     const __m512i hi = _mm512_or_si512(_mm512_and_si512(c, _mm512_set1_epi32(0x0f0f0f0f)),
                                        _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(a, 6), _mm512_set1_epi32(0x03030303)), 4));
     // Per 128-bit lane L: unpacklo = rows 4L, 4L+1 (sc_lo then sc_hi each), unpackhi = rows 4L+2, 4L+3.
     _mm512_storeu_si512((void *)out, _mm512_unpacklo_epi32(lo, hi));
     _mm512_storeu_si512((void *)(out + 8), _mm512_unpackhi_epi32(lo, hi));
+}
+
+// The 16 rows' block-b headers (d | dmin, scales[0..3], scales[4..7], scales[8..11]) lane per row, by
+// one 16 x 4 transpose: in the mat-vec it replaced five vpgatherdd per group and block (in cache, 128
+// rows x 4096, 1 thread, Zen 4: 5.5 -> see the commit).
+CK_INL void CK_FN(k4_headers)(const block_q4_K *const rows[16], size_t b, __m512i hd[4]) {
+    const char *hp[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) hp[i] = (const char *)&rows[i][b];
+    CK_FN(transpose16x4)(hp, hd);
 }
 
 // One group of 16 rows times nc (1..4) columns: res[c] lane i = row i times column c. A row's block
@@ -187,7 +189,6 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
     _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) {
         rows[i] = (const block_q4_K *)(w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs);
     }
-    const __m512i offs = CK_FN(row_offsets16)(rs, nvalid);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     // In-lane shuffles picking, for zmm k, sub-block scale s0 (first 256 bits) and s1 (second) as int16
     // from a 128-bit lane holding sc0..sc7: k = 0: (0, 2), 1: (1, 3), 2: (4, 6), 3: (5, 7).
@@ -221,8 +222,10 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
                                                _mm256_loadu_si256((const __m256i *)(aq + o + 64)), 1);
             }
         }
+        __m512i hd[4];
+        CK_FN(k4_headers)(rows, b, hd);
         uint64_t scb[16];
-        CK_FN(k4_group_sc)((const char *)&rows[0][b], offs, scb);
+        CK_FN(k4_group_sc)(hd[1], hd[3], scb);
         __m512i v[4], w[4][2];  // reduced as soon as possible: fewer live registers for 4 columns
         _Pragma("GCC unroll 4") for (int g = 0; g < 4; ++g) {
             __m512i a[4][2];
@@ -252,7 +255,7 @@ CK_INL void CK_FN(r16_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nv
         }
         __m512i mp[4];
         __m512 dw, dmw;
-        CK_FN(k4_group_scales)((const char *)&rows[0][b], offs, mp, &dw, &dmw);
+        CK_FN(k4_scales_from)(hd[0], hd[2], hd[3], mp, &dw, &dmw);
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
             const __m512i is = CK_FN(red_c)(w[c][0], w[c][1]);
             __m512i bp[4];
@@ -309,49 +312,6 @@ typedef struct {
     __m512i mp[4];   // mins as int16 pairs, as k4_group_scales
     __m512 dw, dmw;  // d and dmin, lane per row
 } CK_FN(r16p_block_q4_K);
-
-// A 16 x 16 dword transpose: c[k] lane i = r[i] dword k (unpacks within 128-bit lanes, then a 4 x 4
-// transpose of 128-bit lanes; 64 shuffles, where 16 dword gathers cost several times that on Zen 4).
-CK_INL void CK_FN(transpose16)(const __m512i r[16], __m512i c[16]) {
-    __m512i t[16], u[16];
-    _Pragma("GCC unroll 8") for (int j = 0; j < 8; ++j) {
-        t[2 * j] = _mm512_unpacklo_epi32(r[2 * j], r[2 * j + 1]);      // per 128-bit lane: a0 b0 a1 b1
-        t[2 * j + 1] = _mm512_unpackhi_epi32(r[2 * j], r[2 * j + 1]);  // a2 b2 a3 b3
-    }
-    _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j) {  // u[4j + m] lane L: rows 4j..4j+3, dword 4L + m
-        u[4 * j + 0] = _mm512_unpacklo_epi64(t[4 * j], t[4 * j + 2]);
-        u[4 * j + 1] = _mm512_unpackhi_epi64(t[4 * j], t[4 * j + 2]);
-        u[4 * j + 2] = _mm512_unpacklo_epi64(t[4 * j + 1], t[4 * j + 3]);
-        u[4 * j + 3] = _mm512_unpackhi_epi64(t[4 * j + 1], t[4 * j + 3]);
-    }
-    _Pragma("GCC unroll 4") for (int m = 0; m < 4; ++m) {
-        const __m512i v0 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x44), v1 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xEE);
-        const __m512i v2 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x44), v3 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xEE);
-        c[m] = _mm512_shuffle_i32x4(v0, v2, 0x88);
-        c[4 + m] = _mm512_shuffle_i32x4(v0, v2, 0xDD);
-        c[8 + m] = _mm512_shuffle_i32x4(v1, v3, 0x88);
-        c[12 + m] = _mm512_shuffle_i32x4(v1, v3, 0xDD);
-    }
-}
-
-// The 16 bytes at p[i] + 0..15 of 16 rows as 4 vectors: h[j] lane i = dword j of row i's bytes.
-CK_INL void CK_FN(transpose16x4)(const char *const p[16], __m512i h[4]) {
-    __m512i b[4], t[4];
-    _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {  // b[k]: rows k, 4 + k, 8 + k, 12 + k by 128-bit lane
-        b[k] = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)p[k]));
-        b[k] = _mm512_inserti32x4(b[k], _mm_loadu_si128((const __m128i *)(const void *)p[4 + k]), 1);
-        b[k] = _mm512_inserti32x4(b[k], _mm_loadu_si128((const __m128i *)(const void *)p[8 + k]), 2);
-        b[k] = _mm512_inserti32x4(b[k], _mm_loadu_si128((const __m128i *)(const void *)p[12 + k]), 3);
-    }
-    t[0] = _mm512_unpacklo_epi32(b[0], b[1]);
-    t[1] = _mm512_unpackhi_epi32(b[0], b[1]);
-    t[2] = _mm512_unpacklo_epi32(b[2], b[3]);
-    t[3] = _mm512_unpackhi_epi32(b[2], b[3]);
-    h[0] = _mm512_unpacklo_epi64(t[0], t[2]);
-    h[1] = _mm512_unpackhi_epi64(t[0], t[2]);
-    h[2] = _mm512_unpacklo_epi64(t[1], t[3]);
-    h[3] = _mm512_unpackhi_epi64(t[1], t[3]);
-}
 
 // Group b of 16 rows (blk[i]: row i's block b) repacked by transposes.
 CK_INL void CK_FN(r16p_pack_q4_K)(const block_q4_K *const blk[16], CK_FN(r16p_block_q4_K) *out) {
