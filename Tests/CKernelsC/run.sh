@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the CKernels sources and the C test drivers (test_kernels.c: quantized kernels; test_ops.c: the
-# float ops of ck_ops.h) with one compiler and runs both.
+# float ops of ck_ops.h) with one compiler and runs both; also builds the timing benches (bench_incache.c,
+# bench_stream.c) without running them.
 #
 #   Tests/CKernelsC/run.sh [CC [EXTRA_CFLAGS...]]     (from anywhere; CC defaults to clang, else gcc)
 #
@@ -28,6 +29,10 @@ bin_ops="$build/test_ops-$(basename "$cc")"
 echo "== build: $cc ${flags[*]} $*"
 nice "$cc" "${flags[@]}" "$@" -o "$bin" "$root"/Sources/CKernels/*.c "$root/Tests/CKernelsC/test_kernels.c" -lm -lpthread
 nice "$cc" "${flags[@]}" "$@" -o "$bin_ops" "$root"/Sources/CKernels/*.c "$root/Tests/CKernelsC/test_ops.c" -lm -lpthread
+# The two timing benches are built (not run) so they keep compiling against the kernels' API.
+for bench in bench_incache bench_stream; do
+    nice "$cc" "${flags[@]}" "$@" -o "$build/$bench-$(basename "$cc")" "$root"/Sources/CKernels/*.c "$root/Tests/CKernelsC/$bench.c" -lm -lpthread
+done
 
 # Runs one driver, echoing its output; adds its closing counts to the totals.
 passed=0
