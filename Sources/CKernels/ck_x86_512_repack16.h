@@ -37,14 +37,9 @@ CK_INL void CK_FN(r16p_pack_q4_K)(const block_q4_K *const blk[16], CK_FN(r16p_bl
         _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_si512((const void *)(blk[i]->qs + 64 * half));
         CK_FN(transpose16)(r, out->qs + 16 * half);
     }
-    const char *hp[16];
-    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) hp[i] = (const char *)blk[i];
-    __m512i hd[4];  // d | dmin, scales[0..3], scales[4..7], scales[8..11]
-    CK_FN(transpose16x4)(hp, hd);
-    const __m512i a = hd[1], c = hd[3];
-    const __m512i lo = _mm512_and_si512(a, _mm512_set1_epi32(0x3f3f3f3f));
-    const __m512i hi = _mm512_or_si512(_mm512_and_si512(c, _mm512_set1_epi32(0x0f0f0f0f)),
-                                       _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(a, 6), _mm512_set1_epi32(0x03030303)), 4));
+    __m512i hd[4], lo, hi;  // d | dmin, scales[0..3], scales[4..7], scales[8..11]
+    CK_FN(k4_headers)(blk, 0, hd);
+    CK_FN(k4_sc_split)(hd[1], hd[3], &lo, &hi);
     const __m512i ff = _mm512_set1_epi32(0xff);
     _Pragma("GCC unroll 4") for (int s = 0; s < 4; ++s) {
         out->sc[s] = _mm512_and_si512(_mm512_srli_epi32(lo, 8 * s), ff);

@@ -156,10 +156,15 @@ CK_INL void CK_FN(k4_scales_from)(__m512i g0, __m512i g1, __m512i g2, __m512i mp
 // them), 8 bytes per row, row i at byte 8 * k4_sc_slot(i) of out, for all 16 rows at once from the header
 // words a (scales[0..3]) and c (scales[8..11]), lane per row.
 CK_INL int CK_FN(k4_sc_slot)(int i) { return (i / 4) * 2 + (i % 4 < 2 ? i % 4 : 8 + i % 4 - 2); }
+// lo byte s = sc_s and hi byte s = sc_4+s (s = 0..3) of each lane's row, from the header words a and c.
+CK_INL void CK_FN(k4_sc_split)(__m512i a, __m512i c, __m512i *lo, __m512i *hi) {
+    *lo = _mm512_and_si512(a, _mm512_set1_epi32(0x3f3f3f3f));
+    *hi = _mm512_or_si512(_mm512_and_si512(c, _mm512_set1_epi32(0x0f0f0f0f)),
+                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(a, 6), _mm512_set1_epi32(0x03030303)), 4));
+}
 CK_INL void CK_FN(k4_group_sc)(__m512i a, __m512i c, uint64_t out[16]) {
-    const __m512i lo = _mm512_and_si512(a, _mm512_set1_epi32(0x3f3f3f3f));
-    const __m512i hi = _mm512_or_si512(_mm512_and_si512(c, _mm512_set1_epi32(0x0f0f0f0f)),
-                                       _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(a, 6), _mm512_set1_epi32(0x03030303)), 4));
+    __m512i lo, hi;
+    CK_FN(k4_sc_split)(a, c, &lo, &hi);
     // Per 128-bit lane L: unpacklo = rows 4L, 4L+1 (sc_lo then sc_hi each), unpackhi = rows 4L+2, 4L+3.
     _mm512_storeu_si512((void *)out, _mm512_unpacklo_epi32(lo, hi));
     _mm512_storeu_si512((void *)(out + 8), _mm512_unpackhi_epi32(lo, hi));

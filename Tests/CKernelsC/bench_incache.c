@@ -9,6 +9,7 @@
 //   /tmp/bench_incache [q4_K|q4_0|q8_0|q5_0|q5_K|q6_K|f16|f32] [rows, default 128] [path number, default avx2]
 #define _GNU_SOURCE
 #include "CKernels.h"
+#include "bench_types.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,35 +25,17 @@ int main(int argc, char **argv) {
     const char *tn = argc > 1 ? argv[1] : "q4_K";
     const int rows = argc > 2 ? atoi(argv[2]) : 128;
     const size_t cols = 4096;
-    ck_type t;
-    size_t bsz, qb, dofs[2] = {0, 2};
-    int nd = 1, kquant = 0, fl = 0;
-    if (!strcmp(tn, "q4_K")) { t = CK_TYPE_Q4_K; bsz = 144; qb = 256; nd = 2; kquant = 1; }
-    else if (!strcmp(tn, "q5_K")) { t = CK_TYPE_Q5_K; bsz = 176; qb = 256; nd = 2; kquant = 1; }
-    else if (!strcmp(tn, "q6_K")) { t = CK_TYPE_Q6_K; bsz = 210; qb = 256; kquant = 1; dofs[0] = 208; }
-    else if (!strcmp(tn, "q4_0")) { t = CK_TYPE_Q4_0; bsz = 18; qb = 32; }
-    else if (!strcmp(tn, "q5_0")) { t = CK_TYPE_Q5_0; bsz = 22; qb = 32; }
-    else if (!strcmp(tn, "q8_0")) { t = CK_TYPE_Q8_0; bsz = 34; qb = 32; }
-    else if (!strcmp(tn, "f16")) { t = CK_TYPE_F16; bsz = 2; qb = 1; nd = 0; fl = 1; }
-    else if (!strcmp(tn, "f32")) { t = CK_TYPE_F32; bsz = 4; qb = 1; nd = 0; fl = 1; }
-    else { fprintf(stderr, "unknown type %s\n", tn); return 2; }
+    const bench_type *bt = bench_find_type(tn);
+    if (!bt) { fprintf(stderr, "unknown type %s\n", tn); return 2; }
+    const ck_type t = bt->type;
+    const size_t bsz = bt->block_bytes, qb = bt->block_elems;
+    const int kquant = bt->kquant, fl = bt->is_float;
     if (rows < 1) return 2;
     const ck_kernels *k = ck_select_kernels(argc > 3 ? (ck_path)atoi(argv[3]) : CK_PATH_AVX2);
     if (!k || !k->matvec[t] || !k->matmul[t]) { fprintf(stderr, "path not supported here\n"); return 2; }
     const size_t nb = cols / qb, rs = nb * bsz;
     unsigned char *w = malloc((size_t)rows * rs);
-    srand(1);
-    for (size_t i = 0; i < (size_t)rows * rs; ++i) w[i] = (unsigned char)rand();
-    if (fl) {  // finite weights: small random floats / halves
-        for (size_t i = 0; i < (size_t)rows * cols; ++i) {
-            const float v = (float)rand() / (float)RAND_MAX - 0.5f;
-            if (t == CK_TYPE_F16) { const uint16_t h = ck_fp32_to_fp16(v); memcpy(w + 2 * i, &h, 2); }
-            else memcpy(w + 4 * i, &v, 4);
-        }
-    }
-    for (size_t b = 0; b < (size_t)rows * nb; ++b) {  // finite scales (0x2c00 = 1/16), no NaN or subnormals
-        for (int d = 0; d < nd; ++d) memcpy(w + b * bsz + dofs[d], &(unsigned short){0x2c00}, 2);
-    }
+    bench_fill_weights(bt, w, (size_t)rows, cols);
     enum { NV = 32 };
     float *x = malloc(NV * cols * sizeof(float));
     for (size_t i = 0; i < NV * cols; ++i) x[i] = (float)rand() / (float)RAND_MAX * 2 - 1;

@@ -10,6 +10,7 @@
 //                     [MiB of weights, default 512]
 #define _GNU_SOURCE
 #include "CKernels.h"
+#include "bench_types.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,26 +60,17 @@ int main(int argc, char **argv) {
     const int nt = argc > 3 ? atoi(argv[3]) : 2;
     const size_t mib = argc > 4 ? (size_t)atoi(argv[4]) : 512;
     const size_t cols = 3072;
-    ck_type t;
-    size_t bsz, qb, dofs[2] = {0, 2};
-    int nd = 1, kquant = 0;
-    if (!strcmp(tn, "q4_K")) { t = CK_TYPE_Q4_K; bsz = 144; qb = 256; nd = 2; kquant = 1; }
-    else if (!strcmp(tn, "q5_K")) { t = CK_TYPE_Q5_K; bsz = 176; qb = 256; nd = 2; kquant = 1; }
-    else if (!strcmp(tn, "q6_K")) { t = CK_TYPE_Q6_K; bsz = 210; qb = 256; kquant = 1; dofs[0] = 208; }
-    else if (!strcmp(tn, "q4_0")) { t = CK_TYPE_Q4_0; bsz = 18; qb = 32; }
-    else if (!strcmp(tn, "q5_0")) { t = CK_TYPE_Q5_0; bsz = 22; qb = 32; }
-    else if (!strcmp(tn, "q8_0")) { t = CK_TYPE_Q8_0; bsz = 34; qb = 32; }
-    else { fprintf(stderr, "unknown type %s\n", tn); return 2; }
+    const bench_type *bt = bench_find_type(tn);
+    if (!bt || bt->is_float) { fprintf(stderr, "unknown or float type %s\n", tn); return 2; }
+    const ck_type t = bt->type;
+    const size_t bsz = bt->block_bytes, qb = bt->block_elems;
+    const int kquant = bt->kquant;
     if (nt < 1 || nt > 64 || mib < 16) return 2;
     const ck_kernels *k = ck_select_kernels(path);
     if (!k || !k->matvec[t] || !k->matmul[t]) { fprintf(stderr, "path not supported here\n"); return 2; }
     const size_t nb = cols / qb, rs = nb * bsz, rows = mib * 1048576 / rs / 16 * 16;
     unsigned char *w = malloc(rows * rs);
-    srand(1);
-    for (size_t i = 0; i < rows * rs; ++i) w[i] = (unsigned char)rand();
-    for (size_t b = 0; b < rows * nb; ++b) {  // finite scales (0x2c00 = 1/16), no NaN or subnormals
-        for (int d = 0; d < nd; ++d) memcpy(w + b * bsz + dofs[d], &(unsigned short){0x2c00}, 2);
-    }
+    bench_fill_weights(bt, w, rows, cols);
     enum { NV = 8 };
     float *x = malloc(NV * cols * sizeof(float));
     for (size_t i = 0; i < NV * cols; ++i) x[i] = (float)rand() / (float)RAND_MAX * 2 - 1;
