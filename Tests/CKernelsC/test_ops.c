@@ -871,7 +871,8 @@ static void test_attend(const ck_ops *o) {
 // dimensions 128 and 64 (the AVX-512 grouped K·Q) and others.
 static void test_attend_heads(const ck_ops *o) {
     static const size_t counts[] = {1, 2, 4, 5, 7, 17};
-    static const size_t cases[][3] = {{256, 0, 1}, {256, 0, 65}, {256, 5, 200}, {96, 40, 150}, {128, 100, 300}};
+    static const size_t cases[][3] = {{256, 0, 1}, {256, 0, 65}, {256, 5, 200}, {96, 40, 150}, {128, 100, 300},
+                                       {1024, 700, 1500}, {2048, 0, 1100}};
     static const size_t dims[] = {128, 64, 40, 36};
     for (size_t di = 0; di < sizeof dims / sizeof dims[0]; ++di) {
         for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
