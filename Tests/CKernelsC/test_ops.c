@@ -873,7 +873,7 @@ static void test_attend_heads(const ck_ops *o) {
     static const size_t counts[] = {1, 2, 4, 5, 7, 17};
     static const size_t cases[][3] = {{256, 0, 1}, {256, 0, 65}, {256, 5, 200}, {96, 40, 150}, {128, 100, 300},
                                        {1024, 700, 1500}, {2048, 0, 1100}};
-    static const size_t dims[] = {128, 64, 40, 36};
+    static const size_t dims[] = {128, 64, 40, 36, 256, 192};
     for (size_t di = 0; di < sizeof dims / sizeof dims[0]; ++di) {
         for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
             for (size_t ni = 0; ni < sizeof counts / sizeof counts[0]; ++ni) {
