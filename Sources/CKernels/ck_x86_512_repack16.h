@@ -13,8 +13,11 @@
 // reduction is needed; a sub-block's 8 steps are scaled by the rows' 6-bit scales (vpmulld) into the
 // block sum. The integer block sums are exact, the float chain (one FMA for the sums, one for the mins,
 // per block, row and column) is r16_q4_K's: the same bits. Rows of up to CK_R16P_MAX_BLOCKS blocks
-// (12288 columns; 36 KiB of scratch per 12 blocks on the worker's stack); longer rows take r16_q4_K.
+// (12288 columns; 36 KiB of scratch per 12 blocks on the worker's stack) go in one pass; longer rows in
+// chunks of that many blocks (matmul_long_q4_K below).
+#ifndef CK_R16P_MAX_BLOCKS  // the C tests lower it, to reach the long-row driver
 #define CK_R16P_MAX_BLOCKS 48
+#endif
 // The smallest batch that takes the repacked kernel: the repack is amortised over the columns. With the
 // rows' bytes gathered (vpgatherdd) it paid from 10 columns (streaming 1 GiB at 1 thread, GFLOP/s
 // repacked vs not: batch 8 99 vs 120, 12 146 vs 122, 16 184 vs 122); with transposes it pays from 2
@@ -83,6 +86,22 @@ CK_INL void CK_FN(r16p_step_q4_K)(int nc, const CK_FN(r16p_block_q4_K) *blk, con
     }
 }
 
+// The repacked group (nb blocks) times nc columns, continuing the float chains res and accm (x[c]: column
+// c's activation block matching pk[0]).
+CK_INL void CK_FN(r16p_run_q4_K)(int nc, size_t nb, const CK_FN(r16p_block_q4_K) *pk, const block_q8_K *const x[4],
+                                 __m512 res[4], __m512 accm[4]) {
+    __m512 r[4], a[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        r[c] = res[c];
+        a[c] = accm[c];
+    }
+    for (size_t b = 0; b < nb; ++b) CK_FN(r16p_step_q4_K)(nc, &pk[b], x, b, r, a);
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {
+        res[c] = r[c];
+        accm[c] = a[c];
+    }
+}
+
 // The repacked group (nb blocks) times nc columns.
 CK_INL void CK_FN(r16p_q4_K)(int nc, size_t nb, const CK_FN(r16p_block_q4_K) *pk, const void *const *xv, __m512 res[4]) {
     const block_q8_K *x[4];
@@ -92,7 +111,7 @@ CK_INL void CK_FN(r16p_q4_K)(int nc, size_t nb, const CK_FN(r16p_block_q4_K) *pk
         res[c] = _mm512_setzero_ps();
         accm[c] = _mm512_setzero_ps();
     }
-    for (size_t b = 0; b < nb; ++b) CK_FN(r16p_step_q4_K)(nc, &pk[b], x, b, res, accm);
+    CK_FN(r16p_run_q4_K)(nc, nb, pk, x, res, accm);
     _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = _mm512_sub_ps(res[c], accm[c]);
 }
 
@@ -132,7 +151,9 @@ CK_INL void CK_FN(r16t_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int n
 // offset to unsigned (a + 128, once per block and column into a 128-byte buffer), meet the signed
 // weights q - 8, and the offset's share, 128 * Σ(q - 8) per row and block, is computed at the repack and
 // taken off: Σ(a + 128)(q - 8) - 128 Σ(q - 8) = Σ a (q - 8), exactly. Same float chain as r16_q4_0.
-#define CK_R16P0_MAX_BLOCKS 320  // 10240 columns: 120 KiB of scratch; longer rows take r16_q4_0
+#ifndef CK_R16P0_MAX_BLOCKS
+#define CK_R16P0_MAX_BLOCKS 320  // 10240 columns: 120 KiB of scratch; longer rows take matmul_long_q4_0
+#endif
 
 typedef struct {
     __m512i qs[4];  // dword t: lane i = bytes 4t..4t+3 of row i's qs
@@ -185,6 +206,16 @@ CK_INL void CK_FN(r16p_step_q4_0)(int nc, const CK_FN(r16p_block_q4_0) *blk, con
         const __m512 d = _mm512_mul_ps(blk->dw, _mm512_set1_ps(CK_FN(h2f)(&x[c][b].d)));
         res[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[c]), d, res[c]);
     }
+}
+
+// As r16p_run_q4_K (no mins: accm is left alone).
+CK_INL void CK_FN(r16p_run_q4_0)(int nc, size_t nb, const CK_FN(r16p_block_q4_0) *pk, const block_q8_0 *const x[4],
+                                 __m512 res[4], __m512 accm[4]) {
+    (void)accm;
+    __m512 r[4];
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) r[c] = res[c];
+    for (size_t b = 0; b < nb; ++b) CK_FN(r16p_step_q4_0)(nc, &pk[b], x, b, r);
+    _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) res[c] = r[c];
 }
 
 CK_INL void CK_FN(r16p_q4_0)(int nc, size_t nb, const CK_FN(r16p_block_q4_0) *pk, const void *const *xv, __m512 res[4]) {
@@ -250,6 +281,69 @@ CK_INL void CK_FN(r16p_q4_0)(int nc, size_t nb, const CK_FN(r16p_block_q4_0) *pk
 #endif
 CK_DEFINE_R16P(q4_K, CK_QKK, block_q4_K, CK_R16P_MAX_BLOCKS)
 CK_DEFINE_R16P(q4_0, CK_QK4_0, block_q4_0, CK_R16P0_MAX_BLOCKS)
+
+// Rows longer than the repack scratch (Ministral 3 8B's 14,336-wide FFN down: 56 Q4_K blocks, 448 Q4_0):
+// each group of 16 rows is repacked MAXB blocks at a time, and each of CK_R16L_COLUMNS columns' float
+// chains waits in st_res / st_m between the chunks, so every (row, column) still takes its blocks in
+// order, one FMA each: the same bits as the one-pass kernel. A column group re-packs the row group
+// (from L2), about a column's work per block, 1/64 of the group's.
+#define CK_R16L_COLUMNS 64
+#if CK_VNNI
+#define CK_DEFINE_R16L(t, QB, BLK, XBLK, MAXB, MINS)                                                   \
+    CK_INL int CK_FN(matmul_long_##t)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, \
+                                      float *y, size_t ys, size_t r0, size_t r1, size_t cols) {         \
+        const size_t nb = cols / (QB);                                                                  \
+        if (nvec < CK_R16P_MIN_BATCH || nb <= (MAXB)) return 0;                                         \
+        CK_FN(r16p_block_##t) pk[MAXB];                                                                 \
+        __m512 st_res[CK_R16L_COLUMNS], st_m[CK_R16L_COLUMNS];                                          \
+        for (size_t r = r0; r < r1; r += 16) {                                                          \
+            const int nv = r1 - r < 16 ? (int)(r1 - r) : 16;                                            \
+            const __mmask16 m = (__mmask16)((1u << nv) - 1);                                            \
+            const char *g0 = (const char *)w + r * rs;                                                  \
+            const char *rp[16];                                                                         \
+            for (int i = 0; i < 16; ++i) rp[i] = g0 + (size_t)(i < nv ? i : nv - 1) * rs;               \
+            for (size_t j0 = 0; j0 < nvec; j0 += CK_R16L_COLUMNS) {                                     \
+                const size_t jn = nvec - j0 < CK_R16L_COLUMNS ? nvec - j0 : CK_R16L_COLUMNS;            \
+                for (size_t c = 0; c < jn; ++c) st_res[c] = st_m[c] = _mm512_setzero_ps();              \
+                for (size_t kc = 0; kc < nb; kc += (MAXB)) {                                            \
+                    const size_t kn = nb - kc < (MAXB) ? nb - kc : (MAXB);                              \
+                    for (size_t b = 0; b < kn; ++b) {                                                   \
+                        const BLK *blk[16];                                                             \
+                        for (int i = 0; i < 16; ++i) blk[i] = (const BLK *)(const void *)(rp[i] + (kc + b) * sizeof(BLK)); \
+                        CK_FN(r16p_pack_##t)(blk, &pk[b]);                                              \
+                    }                                                                                   \
+                    for (size_t g = 0; g < jn; g += 4) {                                                \
+                        const size_t nc = jn - g < 4 ? jn - g : 4;                                      \
+                        const XBLK *x[4];                                                               \
+                        for (size_t c = 0; c < nc; ++c) {                                               \
+                            x[c] = (const XBLK *)(const void *)((const char *)xq + (j0 + g + c) * xstride) + kc; \
+                        }                                                                               \
+                        switch (nc) {                                                                   \
+                        case 4: CK_FN(r16p_run_##t)(4, kn, pk, x, st_res + g, st_m + g); break;         \
+                        case 3: CK_FN(r16p_run_##t)(3, kn, pk, x, st_res + g, st_m + g); break;         \
+                        case 2: CK_FN(r16p_run_##t)(2, kn, pk, x, st_res + g, st_m + g); break;         \
+                        default: CK_FN(r16p_run_##t)(1, kn, pk, x, st_res + g, st_m + g); break;        \
+                        }                                                                               \
+                    }                                                                                   \
+                }                                                                                       \
+                for (size_t c = 0; c < jn; ++c) {                                                       \
+                    const __m512 o = (MINS) ? _mm512_sub_ps(st_res[c], st_m[c]) : st_res[c];            \
+                    _mm512_mask_storeu_ps(y + (j0 + c) * ys + r, m, o);                                 \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+        return 1;                                                                                       \
+    }
+#else
+#define CK_DEFINE_R16L(t, QB, BLK, XBLK, MAXB, MINS)                                                   \
+    CK_INL int CK_FN(matmul_long_##t)(const void *w, size_t rs, const void *xq, size_t xstride, size_t nvec, \
+                                      float *y, size_t ys, size_t r0, size_t r1, size_t cols) {         \
+        (void)w, (void)rs, (void)xq, (void)xstride, (void)nvec, (void)y, (void)ys, (void)r0, (void)r1, (void)cols; \
+        return 0;                                                                                       \
+    }
+#endif
+CK_DEFINE_R16L(q4_K, CK_QKK, block_q4_K, block_q8_K, CK_R16P_MAX_BLOCKS, 1)
+CK_DEFINE_R16L(q4_0, CK_QK4_0, block_q4_0, block_q8_0, CK_R16P0_MAX_BLOCKS, 0)
 
 // Small batches (up to CK_R16T_MAX_BATCH columns, one column pass): each group of 16 rows repacked block
 // by block as it is used (r16t), prefetching the next group, or 0 (nothing done) when it does not apply.

@@ -324,6 +324,7 @@ CK_INL __m512 CK_FN(r16mv_q4_0)(size_t nb, const char *w0, size_t rs, int nvalid
                                          size_t cols) {                                                 \
         if (CK_FN(matmul_small_##t)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols)) return;             \
         if (CK_FN(matmul_big_##t)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols)) return;               \
+        if (CK_FN(matmul_long_##t)(w, rs, xq, xstride, nvec, y, ys, r0, r1, cols)) return;              \
         const size_t nb = cols / (QB);                                                                  \
         if (rs > CK_R16_MAX_STRIDE) {                                                                   \
             for (size_t r = r0; r < r1; ++r) {                                                          \
