@@ -64,8 +64,10 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
     /// The choice measured now on `matrices` (a model's, in the order a decode step reads them): for
     /// each type with more than one candidate, each candidate's mat-vec streams through the first
     /// `streamBytes` of that type's matrices on `pool` (best of two passes, after one pass that brings
-    /// the pages in), its mat-mat runs a batch of 16 over the first of them, and its small mat-mat a
-    /// batch of 4 streamed like the mat-vec; a path other than `base` must win by more than 5%. Out-of-cache streaming
+    /// the pages in), its mat-mat runs a batch of 64 over the first of them (best of three: with 16
+    /// columns and two tries the AVX2 Q4_K mat-mat was picked in one load of the 8B-shaped file and its
+    /// prefill ran at 18 tokens/s instead of 31), and its small mat-mat a batch of 4 streamed like the
+    /// mat-vec; a path other than `base` must win by more than 5%. Out-of-cache streaming
     /// is what decode does, and it orders the kernels differently from in-cache timing: on the Zen 4
     /// box the AVX-512 Q4_K mat-vec computes faster in cache but streams slower than the AVX2 one.
     /// About 25 ms per type on a 3B model; the results are exact whichever wins.
@@ -92,7 +94,7 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
             guard let widest = set.map(\.columns).max(), let tallest = set.map(\.rows).max(),
                 let multipliers = try? paths.map({ try MatrixMultiplier(path: $0, pool: pool) })
             else { continue }
-            let batch = 16
+            let batch = 64
             let x = (0..<(batch * widest)).map { Float(($0 * 37) % 101 - 50) / 50 }
             var y = [Float](repeating: 0, count: batch * tallest)
             func stream(_ multiplier: MatrixMultiplier) -> Double {
@@ -118,7 +120,7 @@ public struct KernelChoice: Sendable, Hashable, CustomStringConvertible {
             }
             _ = stream(multipliers[0])  // brings the pages in (and the caches to a steady state)
             let matvecTimes = multipliers.map { m in min(stream(m), stream(m)) }
-            let matmulTimes = multipliers.map { m in min(batched(m), batched(m)) }
+            let matmulTimes = multipliers.map { m in min(batched(m), batched(m), batched(m)) }
             let smallTimes = multipliers.map { m in min(streamSmall(m), streamSmall(m)) }
             try? choice.use(Self.fastest(paths, matvecTimes, base: base), matvec: type)
             try? choice.use(Self.fastest(paths, matmulTimes, base: base), matmul: type)
