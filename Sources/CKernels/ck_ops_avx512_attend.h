@@ -66,59 +66,20 @@ INL __m512 avx512_hsum16(const __m512 v[16]) {
 // K·Q of n (1..4) heads over one KV head (head_dim a multiple of 64, queries already rounded in each
 // head's scratch): per position, each 64 dimensions of its K row are converted from f16 once and meet
 // every head's query (the heads' 4 x n accumulators in registers, avx512_dot_f16_lanes' blocking per
-// head), and 16 positions' sums are reduced together. Converting the row once per head instead (the
-// loop over heads outside the dot) cost a vcvtph2ps per FMA: 8.1 against 5.2-5.9 ns per position and
-// head at 1,024 positions, head_dim 128, 4 heads, in cache on Zen 4. (Positions in pairs, each query
-// vector loaded once for both, measured within 5%: not kept.)
-INL void avx512_scores_n(const ck_attend_args *a, const int n) {
-    const size_t d = a->head_dim, first = a->first, visible = a->visible, cells = a->cells;
-    const uint8_t *keys = a->keys;
-    const float *qs[4];
-    for (int h = 0; h < n; ++h) qs[h] = a[h].scratch;
-    __m512 part[4][16];
-    for (size_t p0 = first; p0 < visible; p0 += 16) {
-        const size_t m = visible - p0 < 16 ? visible - p0 : 16;
-        for (size_t j = 0; j < 16; ++j) {
-            if (j >= m) {
-                for (int h = 0; h < n; ++h) part[h][j] = _mm512_setzero_ps();
-                continue;
-            }
-            const size_t p = p0 + j, cell = p < cells ? p : p % cells;
-            const uint8_t *k = keys + 2 * cell * d;
-            __m512 acc[4][4];
-            for (int h = 0; h < n; ++h) acc[h][0] = acc[h][1] = acc[h][2] = acc[h][3] = _mm512_setzero_ps();
-            for (size_t i = 0; i < d; i += 64) {
-                const __m512 k0 = avx512_load_f16(k + 2 * i), k1 = avx512_load_f16(k + 2 * i + 32);
-                const __m512 k2 = avx512_load_f16(k + 2 * i + 64), k3 = avx512_load_f16(k + 2 * i + 96);
-                for (int h = 0; h < n; ++h) {
-                    acc[h][0] = _mm512_fmadd_ps(k0, _mm512_loadu_ps(qs[h] + i), acc[h][0]);
-                    acc[h][1] = _mm512_fmadd_ps(k1, _mm512_loadu_ps(qs[h] + i + 16), acc[h][1]);
-                    acc[h][2] = _mm512_fmadd_ps(k2, _mm512_loadu_ps(qs[h] + i + 32), acc[h][2]);
-                    acc[h][3] = _mm512_fmadd_ps(k3, _mm512_loadu_ps(qs[h] + i + 48), acc[h][3]);
-                }
-            }
-            for (int h = 0; h < n; ++h) {
-                part[h][j] = _mm512_add_ps(_mm512_add_ps(acc[h][0], acc[h][2]), _mm512_add_ps(acc[h][1], acc[h][3]));
-            }
-        }
-        for (int h = 0; h < n; ++h) {
-            float sums[16];
-            _mm512_storeu_ps(sums, avx512_hsum16(part[h]));
-            memcpy(a[h].scratch + d + p0, sums, m * sizeof(float));
-        }
-    }
-}
-
-// The same with the queries in registers, for head_dim 16·dq (dq = 4, 8, 16: 64, 128, 256) and n heads,
-// n·dq <= 16: each 64 dimensions of a K row converted once meet the n heads' query vectors held for the
-// whole walk (at head_dim 128, 4 heads, in cache: 5.0 -> 3.8 ns per position and head, the memory
-// operands' loads gone; the rows are converted twice for 4 heads, which costs less).
-INL void avx512_scores_q(const ck_attend_args *a, const int n, const int dq) {
-    const size_t d = (size_t)dq * 16, first = a->first, visible = a->visible, cells = a->cells;
+// head), and 16 positions' sums are reduced together. With dq > 0 (head_dim 16·dq: 64, 128 or 256,
+// n·dq <= 16) the queries stay in registers for the whole walk; with dq = 0 (other multiples of 64)
+// each FMA loads its query vector. Measured at head_dim 128, 4 heads, 1,024 positions, in cache on Zen
+// 4, ns per position and head: the loop over heads outside the dot (a vcvtph2ps per FMA) 8.1, the row
+// converted once 5.2-5.9, the queries in registers 3.8-4.1 (the row then converted once per 2 heads).
+// Positions in pairs, each query vector loaded once for both, measured within 5%: not kept.
+INL void avx512_scores_walk(const ck_attend_args *a, const int n, const int dq) {
+    const size_t d = dq ? (size_t)dq * 16 : a->head_dim, first = a->first, visible = a->visible, cells = a->cells;
     const uint8_t *keys = a->keys;
     __m512 qv[4][16];
-    _Pragma("GCC unroll 4") for (int h = 0; h < n; ++h) {
-        _Pragma("GCC unroll 16") for (int t = 0; t < dq; ++t) qv[h][t] = _mm512_loadu_ps(a[h].scratch + 16 * t);
+    if (dq) {
+        _Pragma("GCC unroll 4") for (int h = 0; h < n; ++h) {
+            _Pragma("GCC unroll 16") for (int t = 0; t < dq; ++t) qv[h][t] = _mm512_loadu_ps(a[h].scratch + 16 * t);
+        }
     }
     __m512 part[4][16];
     for (size_t p0 = first; p0 < visible; p0 += 16) {
@@ -134,11 +95,14 @@ INL void avx512_scores_q(const ck_attend_args *a, const int n, const int dq) {
             _Pragma("GCC unroll 4") for (int h = 0; h < n; ++h) {
                 _Pragma("GCC unroll 4") for (int t = 0; t < 4; ++t) acc[h][t] = _mm512_setzero_ps();
             }
-            _Pragma("GCC unroll 4") for (int b = 0; b < dq / 4; ++b) {
+            _Pragma("GCC unroll 4") for (size_t b = 0; b < d / 64; ++b) {
                 __m512 kv[4];
-                _Pragma("GCC unroll 4") for (int t = 0; t < 4; ++t) kv[t] = avx512_load_f16(k + 128 * (size_t)b + 32 * (size_t)t);
+                _Pragma("GCC unroll 4") for (int t = 0; t < 4; ++t) kv[t] = avx512_load_f16(k + 128 * b + 32 * (size_t)t);
                 _Pragma("GCC unroll 4") for (int h = 0; h < n; ++h) {
-                    _Pragma("GCC unroll 4") for (int t = 0; t < 4; ++t) acc[h][t] = _mm512_fmadd_ps(kv[t], qv[h][4 * b + t], acc[h][t]);
+                    _Pragma("GCC unroll 4") for (int t = 0; t < 4; ++t) {
+                        const __m512 q = dq ? qv[h][4 * b + (size_t)t] : _mm512_loadu_ps(a[h].scratch + 64 * b + 16 * (size_t)t);
+                        acc[h][t] = _mm512_fmadd_ps(kv[t], q, acc[h][t]);
+                    }
                 }
             }
             _Pragma("GCC unroll 4") for (int h = 0; h < n; ++h) {
@@ -159,19 +123,19 @@ static TGT void avx512_scores_heads(const ck_attend_args *a, size_t count) {
     for (size_t h = 0; h < count; h += per) {
         const size_t n = count - h < per ? count - h : per;
         switch (d * 8 + n) {  // each shape its own unrolled copy
-        case 64 * 8 + 4: avx512_scores_q(a + h, 4, 4); break;
-        case 64 * 8 + 3: avx512_scores_q(a + h, 3, 4); break;
-        case 64 * 8 + 2: avx512_scores_q(a + h, 2, 4); break;
-        case 64 * 8 + 1: avx512_scores_q(a + h, 1, 4); break;
-        case 128 * 8 + 2: avx512_scores_q(a + h, 2, 8); break;
-        case 128 * 8 + 1: avx512_scores_q(a + h, 1, 8); break;
-        case 256 * 8 + 1: avx512_scores_q(a + h, 1, 16); break;
+        case 64 * 8 + 4: avx512_scores_walk(a + h, 4, 4); break;
+        case 64 * 8 + 3: avx512_scores_walk(a + h, 3, 4); break;
+        case 64 * 8 + 2: avx512_scores_walk(a + h, 2, 4); break;
+        case 64 * 8 + 1: avx512_scores_walk(a + h, 1, 4); break;
+        case 128 * 8 + 2: avx512_scores_walk(a + h, 2, 8); break;
+        case 128 * 8 + 1: avx512_scores_walk(a + h, 1, 8); break;
+        case 256 * 8 + 1: avx512_scores_walk(a + h, 1, 16); break;
         default:  // other multiples of 64: the queries from memory
             switch (n) {
-            case 4: avx512_scores_n(a + h, 4); break;
-            case 3: avx512_scores_n(a + h, 3); break;
-            case 2: avx512_scores_n(a + h, 2); break;
-            default: avx512_scores_n(a + h, 1); break;
+            case 4: avx512_scores_walk(a + h, 4, 0); break;
+            case 3: avx512_scores_walk(a + h, 3, 0); break;
+            case 2: avx512_scores_walk(a + h, 2, 0); break;
+            default: avx512_scores_walk(a + h, 1, 0); break;
             }
         }
     }
