@@ -69,6 +69,8 @@ final class EngineCore {
     private var encoding: (id: ID, index: Int, work: ImageEncoding)?
     /// Steps that ran a slice of an image's encoder and left it unfinished.
     private(set) var imageSlices = 0
+    /// How many guessed rows pay in a step, from the decode steps' times.
+    var budget = GuessBudget()
 
     init(loaded: LoadedModel, draft: DraftModel? = nil, vision: VisionProjector? = nil, configuration: InferenceEngine.Configuration) {
         self.loaded = loaded
@@ -228,9 +230,9 @@ final class EngineCore {
     // MARK: - Steps
 
     /// Runs the next step the scheduler plans. A decoding sequence that speculates carries its
-    /// guesses into the step (within the batch's room and its own limits, and only while it is the
-    /// one sequence decoding); the step's logits for them are verified in order and the slot's cache
-    /// forgets the rejected ones.
+    /// guesses into the step (within the batch's room, its own limits and what pays: `GuessBudget`);
+    /// the step's logits for them are verified in order and the slot's cache forgets the rejected
+    /// ones.
     ///
     /// - Returns: What it did, or nil when nothing runs.
     func step() -> StepReport? {
@@ -241,27 +243,38 @@ final class EngineCore {
         var recorded: [[Int32]] = []
         /// Sequences that get logits, in the order of their rows: their guesses (one row each, after
         /// the row of the token before them) and where those came from.
-        var withLogits: [(id: ID, drafted: [Int32], source: Speculator.Source)] = []
+        var withLogits: [(id: ID, drafted: [Int32], source: Speculator.Source, untaken: Int32?)] = []
         let prefilling = plan.prefill.reduce(0) { $0 + $1.range.count }
-        // Guesses only while one sequence decodes: each guessed row costs compute, and a batch of
-        // streams already turns the weight reads into a mat-mat, so on a compute-bound CPU (measured:
-        // 4 edit streams on 2 AVX2 cores, 0.85x with guesses) they no longer pay.
-        var room = plan.decode.count == 1 ? ModelSession.maximumBatch - prefilling - plan.decode.count : 0
+        // Each decoding sequence that speculates proposes its guess (within its own limits and the
+        // batch's room); the budget then keeps the guessed tokens that pay for their rows on this
+        // machine (see `GuessBudget`), and only those are made (a draft model runs for them only).
+        let room = ModelSession.maximumBatch - prefilling - plan.decode.count
+        var proposals: [Speculator.Guess] = []
         for id in plan.decode {
-            guard var sequence = live[id], let token = sequence.pending else { continue }
-            var drafted: [Int32] = []
-            var source = Speculator.Source.lookup
-            if sequence.speculator != nil, room > 0 {
-                let fits = session.contextLength - session.position(slot: sequence.slot) - 1
-                let limit = min(room, sequence.state.remaining - 1, fits)
-                (drafted, source) = sequence.speculator!.guess(
-                    prompt: sequence.request.prompt, generated: sequence.state.generated, limit: limit, draft: draft, slot: sequence.slot)
-                live[id] = sequence
-                room -= drafted.count
+            guard var sequence = live[id], sequence.pending != nil, sequence.speculator != nil, room > 0 else {
+                proposals.append(.none)
+                continue
             }
+            let fits = session.contextLength - session.position(slot: sequence.slot) - 1
+            let limit = min(room, sequence.state.remaining - 1, fits)
+            proposals.append(sequence.speculator!.propose(generated: sequence.state.generated, limit: limit))
+            live[id] = sequence
+        }
+        let candidates = zip(plan.decode, proposals).map { id, proposal in
+            GuessBudget.Candidate(length: proposal.count, acceptance: live[id]?.speculator?.acceptance(of: proposal) ?? 0)
+        }
+        let lengths = budget.lengths(for: candidates, decoding: plan.decode.count, room: room)
+        for (i, id) in plan.decode.enumerated() {
+            guard let sequence = live[id], let token = sequence.pending else { continue }
+            let (drafted, source) = Speculator.tokens(
+                of: proposals[i], count: lengths[i], prompt: sequence.request.prompt, generated: sequence.state.generated, draft: draft,
+                slot: sequence.slot)
             entries.append(.init(slot: sequence.slot, tokens: [token] + drafted, logits: drafted.isEmpty ? .last : .all))
             recorded.append([token] + drafted)
-            withLogits.append((id, drafted, source))
+            // A lookup guess held back whole: its first token is checked against the step's draw.
+            var untaken: Int32?
+            if lengths[i] == 0, case .tokens(let tokens) = proposals[i] { untaken = tokens.first }
+            withLogits.append((id, drafted, source, untaken))
         }
         if let current = encoding, live[current.id] == nil { encoding = nil }  // its sequence ended
         // With other sequences in the step, an image's encoder runs a slice per step and the prompt
@@ -288,7 +301,7 @@ final class EngineCore {
             entries.append(.init(slot: sequence.slot, tokens: sequence.request.prompt[range], logits: isLast ? .last : .none, images: images))
             recorded.append(Array(sequence.keys[range]))
             prefilled += range.count
-            if isLast { withLogits.append((chunk.id, [], .lookup)) }
+            if isLast { withLogits.append((chunk.id, [], .lookup, nil)) }
         }
         guard !entries.isEmpty else {
             // Only an image's encoder ran (its prompt waits for it).
@@ -312,7 +325,7 @@ final class EngineCore {
         let vocabulary = session.model.vocabularySize
         var report = StepReport(generated: 0, prefilled: prefilled, seconds: 0)
         var row = 0
-        for (id, drafted, source) in withLogits {
+        for (id, drafted, source, untaken) in withLogits {
             let rows = drafted.count + 1
             defer { row += rows }
             guard var sequence = live[id] else { continue }
@@ -355,6 +368,7 @@ final class EngineCore {
             }
             switch result {
             case .next(let token):
+                if let untaken { sequence.speculator?.recordUntaken(hit: untaken == token) }
                 sequence.pending = token
                 live[id] = sequence
             case .finished(let reason):
@@ -365,6 +379,10 @@ final class EngineCore {
         draftedCount += report.drafted
         acceptedCount += report.accepted
         report.seconds = start.duration(to: clock.now).seconds
+        if plan.prefill.isEmpty, entries.count == plan.decode.count {
+            // A decode step (no prompt rows, no image encoder): what its rows cost.
+            budget.observe(rows: entries.reduce(0) { $0 + $1.tokens.count }, seconds: report.seconds)
+        }
         return report
     }
 }

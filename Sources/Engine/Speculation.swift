@@ -30,6 +30,15 @@ struct Speculator: Sendable {
         case tokens([Int32])
         /// This many tokens from the draft model.
         case draft(Int)
+
+        /// How many tokens it guesses.
+        var count: Int {
+            switch self {
+            case .none: return 0
+            case .tokens(let tokens): return tokens.count
+            case .draft(let count): return count
+            }
+        }
     }
 
     /// Where a guess came from.
@@ -82,11 +91,40 @@ struct Speculator: Sendable {
     mutating func guess(
         prompt: [Int32], generated: [Int32], limit: Int, draft: DraftModel?, slot: Int
     ) -> (tokens: [Int32], source: Source) {
-        switch propose(generated: generated, limit: limit) {
+        let proposal = propose(generated: generated, limit: limit)
+        return Self.tokens(of: proposal, count: proposal.count, prompt: prompt, generated: generated, draft: draft, slot: slot)
+    }
+
+    /// The first `count` tokens of `guess` (at most its own): prompt lookup's, or as many from the draft
+    /// model (run only now, for the tokens the step carries), and where they came from.
+    static func tokens(
+        of guess: Guess, count: Int, prompt: [Int32], generated: [Int32], draft: DraftModel?, slot: Int
+    ) -> (tokens: [Int32], source: Source) {
+        let count = min(max(0, count), guess.count)
+        switch guess {
         case .none: return ([], .lookup)
-        case .tokens(let tokens): return (tokens, .lookup)
-        case .draft(let count): return ((try? draft?.propose(slot: slot, sequence: prompt + generated, count: count)) ?? [], .draft)
+        case .tokens(let tokens): return (Array(tokens.prefix(count)), .lookup)
+        case .draft:
+            guard count > 0 else { return ([], .draft) }
+            return ((try? draft?.propose(slot: slot, sequence: prompt + generated, count: count)) ?? [], .draft)
         }
+    }
+
+    /// The chance that a guess from where `guess` comes from is right, given the guesses before it in
+    /// the same step were (see `GuessControl.acceptance`); 0 for no guess.
+    func acceptance(of guess: Guess) -> Double {
+        switch guess {
+        case .none: return 0
+        case .tokens: return lookup?.acceptance ?? 0
+        case .draft: return draft?.acceptance ?? 0
+        }
+    }
+
+    /// Records whether the first token of a lookup guess the step did not carry (the budget found it
+    /// did not pay) was the token the step then drew: evidence for `acceptance` that costs no row, so a
+    /// sequence whose guesses were held back can earn them again.
+    mutating func recordUntaken(hit: Bool) {
+        lookup?.recordUntaken(hit: hit)
     }
 
     /// Records how a guess of `drafted` tokens from `source` fared: the first `accepted` were right.
@@ -112,9 +150,21 @@ struct GuessControl: Sendable {
     /// The longest pause, in steps.
     static let maximumPause = 64
 
+    /// How fast `acceptance` forgets older guesses (per recorded guess).
+    static let acceptanceMemory = 0.5
+
     private var length = 4
     private var pause = 0
     private var nextPause = 0
+    // Guessed tokens kept, and guesses cut short by a rejection, older ones weighing less. The start
+    // counts as 3 kept and 1 rejection (0.75), as the first guesses are made at length 4.
+    private var kept = 3.0
+    private var rejections = 1.0
+
+    /// The chance that a guess is right given the ones before it in the same step were: the guesses
+    /// kept over the guesses kept plus the guesses rejected (each step's guess is a run of such trials
+    /// that ends at its first rejection), recent guesses weighing more.
+    var acceptance: Double { kept / (kept + rejections) }
 
     /// The length to guess this step; nil while paused (the step counts toward the pause).
     mutating func nextLength() -> Int? {
@@ -125,7 +175,15 @@ struct GuessControl: Sendable {
         return length
     }
 
+    /// A guess held back: only `acceptance` learns whether its first token was right.
+    mutating func recordUntaken(hit: Bool) {
+        kept = Self.acceptanceMemory * kept + (hit ? 1 : 0)
+        rejections = Self.acceptanceMemory * rejections + (hit ? 0 : 1)
+    }
+
     mutating func record(drafted: Int, accepted: Int) {
+        kept = Self.acceptanceMemory * kept + Double(accepted)
+        rejections = Self.acceptanceMemory * rejections + (accepted < drafted ? 1 : 0)
         if accepted == drafted {
             length = min(Self.maximumDraft, length * 2)
             nextPause = 0

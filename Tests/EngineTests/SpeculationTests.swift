@@ -268,9 +268,9 @@ import Tokenization
         }
     }
 
-    /// The engine: four streams at once, greedy and seeded, three of them guessing (while they decode
-    /// alone: the first starts before the others, which wait until it has guessed, and ends after
-    /// them), give each the ids it gets alone without guesses.
+    /// The engine: four streams at once, greedy and seeded, three of them guessing where the budget
+    /// finds it pays (`batchedStepsCarryGuessesThatPay` drives the same with a fixed cost), give each
+    /// the ids it gets alone without guesses.
     @Test func batchedStreamsWithGuessesMatchPlainRunsAlone() async throws {
         let path = InferenceEngineTests.model
         let vocabulary = try LoadedModel(modelPath: path, contextLength: 64, threads: 1, environment: [:]).vocabularySize
@@ -287,18 +287,7 @@ import Tokenization
         let together = try await InferenceEngineTests.withEngine(slots: 4) { engine in
             try await withThrowingTaskGroup(of: (Int, GenerationOutcome?).self) { group in
                 for (i, request) in requests.enumerated() {
-                    group.addTask {
-                        // The others come once the first, decoding alone, has guessed (a fixed delay
-                        // alone lost that race when other suites loaded the machine).
-                        if i > 0 {
-                            let deadline = ContinuousClock.now + .seconds(20)
-                            while engine.status.draftedTokens == 0, ContinuousClock.now < deadline {
-                                try await Task.sleep(for: .milliseconds(2))
-                            }
-                        }
-                        try await Task.sleep(for: .milliseconds(10 * i))
-                        return (i, try await InferenceEngineTests.collect(engine.submit(request)).1)
-                    }
+                    group.addTask { (i, try await InferenceEngineTests.collect(engine.submit(request)).1) }
                 }
                 var results = [GenerationOutcome?](repeating: nil, count: requests.count)
                 for try await (i, outcome) in group { results[i] = outcome }
@@ -309,10 +298,69 @@ import Tokenization
         for i in requests.indices { #expect(outcomes[i]?.generated == alone[i], "stream \(i)") }
         let drafted = outcomes.compactMap { $0?.draftedTokens }.reduce(0, +)
         let accepted = outcomes.compactMap { $0?.acceptedTokens }.reduce(0, +)
-        #expect(drafted > 0)
         #expect(outcomes[3]?.draftedTokens == 0)
         #expect(status.draftedTokens == drafted)
         #expect(status.acceptedTokens == accepted)
+    }
+
+    /// Four requests stepped through the engine's core with the guess budget held at a fitted cost
+    /// before each step: the ids of each stream, and its guesses (drafted, accepted).
+    static func stepped(_ requests: [GenerationRequest], budget: GuessBudget) async throws -> [(ids: [Int32], drafted: Int, accepted: Int)] {
+        let loaded = try LoadedModel(modelPath: InferenceEngineTests.model, contextLength: 256, threads: 2, slots: 4, environment: [:])
+        let core = EngineCore(loaded: loaded, configuration: .init())
+        var streams: [AsyncThrowingStream<GenerationEvent, any Error>] = []
+        for (i, request) in requests.enumerated() {
+            let (stream, sink) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
+            core.arrive(UInt64(i), request, sink: sink)
+            streams.append(stream)
+        }
+        var steps = 0
+        while !core.isIdle, steps < 1000 {
+            core.budget = budget
+            core.tick()
+            _ = core.step()
+            steps += 1
+        }
+        #expect(core.isIdle)
+        var results: [(ids: [Int32], drafted: Int, accepted: Int)] = []
+        for stream in streams {
+            // Finished and buffered: the loop ends at once.
+            let outcome = try await InferenceEngineTests.collect(stream).1
+            results.append((outcome?.generated ?? [], outcome?.draftedTokens ?? -1, outcome?.acceptedTokens ?? -1))
+        }
+        return results
+    }
+
+    /// Several sequences guess in the same step when rows are cheap (a memory-bound fit), and none
+    /// guess when the step costs only its rows (a compute-bound fit with no base: a guessed row, kept
+    /// at best, never yields more than its share); either way every stream gets the ids it gets alone
+    /// without guesses.
+    @Test func batchedStepsCarryGuessesThatPay() async throws {
+        let vocabulary = try LoadedModel(modelPath: InferenceEngineTests.model, contextLength: 64, threads: 1, environment: [:]).vocabularySize
+        let requests = (0..<4).map { i in
+            Self.request(
+                Self.repetitivePrompt(vocabulary: vocabulary, length: 40 + 7 * i, seed: UInt64(30 + i)), seed: i % 2 == 0 ? nil : UInt64(50 + i),
+                maxTokens: TokenCount(integerLiteral: 60), speculative: .ngram)
+        }
+        var alone: [[Int32]] = []
+        for var request in requests {
+            request.speculative = .off
+            alone.append(try Self.generate(InferenceEngineTests.model, request).0.generated)
+        }
+        var cheap = GuessBudget(), dear = GuessBudget()
+        for rows in [1, 4, 9, 17, 2] {
+            cheap.observe(rows: rows, seconds: 0.050 + 0.001 * Double(rows))
+            dear.observe(rows: rows, seconds: 0.010 * Double(rows) - 0.001)  // no base: a guess never yields its row's share
+        }
+        let guessing = try await Self.stepped(requests, budget: cheap)
+        let plain = try await Self.stepped(requests, budget: dear)
+        for i in requests.indices {
+            #expect(guessing[i].ids == alone[i], "stream \(i), cheap rows")
+            #expect(plain[i].ids == alone[i], "stream \(i), dear rows")
+            // The four end together (same length, same start): every guess was made in a shared step.
+            #expect(guessing[i].drafted > 0, "stream \(i) guessed")
+            #expect(plain[i].drafted == 0, "stream \(i) did not guess")
+        }
     }
 
     /// `draft` without a draft model is refused, in the engine and the CLI's loop.
