@@ -271,9 +271,16 @@ final class EngineCore {
                 slot: sequence.slot)
             entries.append(.init(slot: sequence.slot, tokens: [token] + drafted, logits: drafted.isEmpty ? .last : .all))
             recorded.append([token] + drafted)
-            // A lookup guess held back whole: its first token is checked against the step's draw.
+            // A guess held back whole: a lookup one's first token is checked against the step's draw;
+            // a draft model's (never made) lets its acceptance drift back.
             var untaken: Int32?
-            if lengths[i] == 0, case .tokens(let tokens) = proposals[i] { untaken = tokens.first }
+            if lengths[i] == 0 {
+                switch proposals[i] {
+                case .tokens(let tokens): untaken = tokens.first
+                case .draft: live[id]?.speculator?.recordDraftHeldBack()
+                case .none: break
+                }
+            }
             withLogits.append((id, drafted, source, untaken))
         }
         if let current = encoding, live[current.id] == nil { encoding = nil }  // its sequence ended

@@ -127,6 +127,13 @@ struct Speculator: Sendable {
         lookup?.recordUntaken(hit: hit)
     }
 
+    /// A draft-model guess held back whole (its tokens were never made, so nothing is learnt): the
+    /// draft's `acceptance` drifts back toward its starting value, so a sequence whose draft guesses
+    /// stopped paying is tried again after a while, as the pauses do for guesses that were made.
+    mutating func recordDraftHeldBack() {
+        draft?.relax()
+    }
+
     /// Records how a guess of `drafted` tokens from `source` fared: the first `accepted` were right.
     mutating func record(_ source: Source, drafted: Int, accepted: Int) {
         guard drafted > 0 else { return }
@@ -158,8 +165,10 @@ struct GuessControl: Sendable {
     private var nextPause = 0
     // Guessed tokens kept, and guesses cut short by a rejection, older ones weighing less. The start
     // counts as 3 kept and 1 rejection (0.75), as the first guesses are made at length 4.
-    private var kept = 3.0
-    private var rejections = 1.0
+    private static let startKept = 3.0
+    private static let startRejections = 1.0
+    private var kept = startKept
+    private var rejections = startRejections
 
     /// The chance that a guess is right given the ones before it in the same step were: the guesses
     /// kept over the guesses kept plus the guesses rejected (each step's guess is a run of such trials
@@ -173,6 +182,12 @@ struct GuessControl: Sendable {
             return nil
         }
         return length
+    }
+
+    /// No evidence this step: `acceptance` drifts a tenth of the way back to its start (0.75).
+    mutating func relax() {
+        kept = 0.9 * kept + 0.1 * Self.startKept
+        rejections = 0.9 * rejections + 0.1 * Self.startRejections
     }
 
     /// A guess held back: only `acceptance` learns whether its first token was right.

@@ -107,6 +107,12 @@ import Testing
         #expect(control.acceptance > 0.9)
         control.recordUntaken(hit: false)
         #expect(control.acceptance < 0.9)
+        // Held back with nothing learnt (a draft model's guess): back toward the start, 0.75.
+        var drifting = GuessControl()
+        for _ in 0..<6 { drifting.record(drafted: 2, accepted: 0) }
+        #expect(drifting.acceptance < 0.1)
+        for _ in 0..<60 { drifting.relax() }
+        #expect(abs(drifting.acceptance - 0.75) < 0.02)
         // A partial run: 3 kept, then one rejected.
         var fresh = GuessControl()
         fresh.record(drafted: 6, accepted: 3)
