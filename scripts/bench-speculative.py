@@ -150,8 +150,10 @@ def main():
             plain, _ = streams(args.socket, content, max_tokens, "off", args.streams)
             guessed, results = streams(args.socket, content, max_tokens, "ngram", args.streams)
             ratios.append(guessed / plain)
-            print(f"{args.streams} edit streams round {r + 1}: plain {plain:.2f} tok/s aggregate, ngram {guessed:.2f}; ratio {guessed / plain:.2f}",
-                  flush=True)
+            drafted = sum(r["drafted"] or 0 for r in results)
+            accepted = sum(r["accepted"] or 0 for r in results)
+            print(f"{args.streams} edit streams round {r + 1}: plain {plain:.2f} tok/s aggregate, ngram {guessed:.2f} "
+                  f"({accepted}/{drafted} guesses right); ratio {guessed / plain:.2f}", flush=True)
         print(f"{args.streams} edit streams: median ratio ngram/plain {statistics.median(ratios):.2f}")
 
 
