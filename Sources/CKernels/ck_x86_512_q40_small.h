@@ -47,7 +47,7 @@ CK_INL void CK_FN(q40s_group)(int nc, size_t nb, const char *w0, size_t rs, int 
                               __m512 res[CK_Q40S_MAX_COLUMNS], const char *pf) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const char *rp[16];
-    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) rp[i] = w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs;
+    CK_FN(group_rows16)(w0, rs, nvalid, rp);
     _Pragma("GCC unroll 8") for (int c = 0; c < nc; ++c) res[c] = _mm512_setzero_ps();
     for (size_t b = 0; b < nb; ++b) {
         CK_FN(r16_prefetch)(pf, b, sizeof(block_q4_0));

@@ -122,7 +122,7 @@ CK_INL void CK_FN(r16p_q4_K)(int nc, size_t nb, const CK_FN(r16p_block_q4_K) *pk
 CK_INL void CK_FN(r16t_q4_K)(int nc, size_t nb, const char *w0, size_t rs, int nvalid, const void *const *xv,
                              __m512 res[8], const char *pf) {
     const char *rp[16];
-    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) rp[i] = w0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs;
+    CK_FN(group_rows16)(w0, rs, nvalid, rp);
     const block_q8_K *x[8];
     __m512 accm[8];
     _Pragma("GCC unroll 8") for (int c = 0; c < nc; ++c) {
@@ -245,7 +245,7 @@ CK_INL void CK_FN(r16p_q4_0)(int nc, size_t nb, const CK_FN(r16p_block_q4_0) *pk
             const __mmask16 m = (__mmask16)((1u << nv) - 1);                                            \
             const char *g0 = (const char *)w + r * rs;                                                  \
             const char *rp[16];                                                                         \
-            for (int i = 0; i < 16; ++i) rp[i] = g0 + (size_t)(i < nv ? i : nv - 1) * rs;               \
+            CK_FN(group_rows16)(g0, rs, nv, rp);                                                        \
             for (size_t b = 0; b < nb; ++b) {                                                           \
                 const BLK *blk[16];                                                                     \
                 for (int i = 0; i < 16; ++i) blk[i] = (const BLK *)(const void *)(rp[i] + b * sizeof(BLK)); \
@@ -301,7 +301,7 @@ CK_DEFINE_R16P(q4_0, CK_QK4_0, block_q4_0, CK_R16P0_MAX_BLOCKS)
             const __mmask16 m = (__mmask16)((1u << nv) - 1);                                            \
             const char *g0 = (const char *)w + r * rs;                                                  \
             const char *rp[16];                                                                         \
-            for (int i = 0; i < 16; ++i) rp[i] = g0 + (size_t)(i < nv ? i : nv - 1) * rs;               \
+            CK_FN(group_rows16)(g0, rs, nv, rp);                                                        \
             for (size_t j0 = 0; j0 < nvec; j0 += CK_R16L_COLUMNS) {                                     \
                 const size_t jn = nvec - j0 < CK_R16L_COLUMNS ? nvec - j0 : CK_R16L_COLUMNS;            \
                 for (size_t c = 0; c < jn; ++c) st_res[c] = st_m[c] = _mm512_setzero_ps();              \

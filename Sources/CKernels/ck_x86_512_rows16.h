@@ -43,6 +43,12 @@ CK_INL __m512i CK_FN(row_offsets16)(size_t rs, int nvalid) {
     return _mm512_mullo_epi32(i, _mm512_set1_epi32((int)rs));
 }
 
+// The 16 rows of a group from its first row g0 (stride rs), rows past nvalid repeating the last (their
+// lanes are computed and dropped).
+CK_INL void CK_FN(group_rows16)(const char *g0, size_t rs, int nvalid, const char *rp[16]) {
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) rp[i] = g0 + (size_t)(i < nvalid ? i : nvalid - 1) * rs;
+}
+
 // The i32 gather offsets need 15 * row stride < 2^31 (rows of up to ~1.9e8 Q4_0 columns); beyond, the
 // scalar reference (same order) runs.
 #define CK_R16_MAX_STRIDE ((size_t)INT32_MAX / 16)

@@ -68,7 +68,8 @@ struct GuessBudget: Sendable {
             return lengths
         }
         // Each candidate's next guess and its chance of being kept; the likeliest is taken first.
-        var chance = candidates.map { min(max($0.acceptance, 0), 1) }
+        let acceptance = candidates.map { min(max($0.acceptance, 0), 1) }
+        var chance = acceptance
         var tokens = Double(max(decoding, 1)), rows = Double(max(decoding, 1))
         while left > 0 {
             var best = -1
@@ -83,7 +84,7 @@ struct GuessBudget: Sendable {
             left -= 1
             tokens += p
             rows += 1
-            chance[best] *= min(max(candidates[best].acceptance, 0), 1)
+            chance[best] *= acceptance[best]
         }
         return lengths
     }

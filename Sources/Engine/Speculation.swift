@@ -192,13 +192,17 @@ struct GuessControl: Sendable {
 
     /// A guess held back: only `acceptance` learns whether its first token was right.
     mutating func recordUntaken(hit: Bool) {
-        kept = Self.acceptanceMemory * kept + (hit ? 1 : 0)
-        rejections = Self.acceptanceMemory * rejections + (hit ? 0 : 1)
+        learn(kept: hit ? 1 : 0, rejected: !hit)
+    }
+
+    /// `acceptance`'s counts: older guesses halved, these added.
+    private mutating func learn(kept newlyKept: Int, rejected: Bool) {
+        kept = Self.acceptanceMemory * kept + Double(newlyKept)
+        rejections = Self.acceptanceMemory * rejections + (rejected ? 1 : 0)
     }
 
     mutating func record(drafted: Int, accepted: Int) {
-        kept = Self.acceptanceMemory * kept + Double(accepted)
-        rejections = Self.acceptanceMemory * rejections + (accepted < drafted ? 1 : 0)
+        learn(kept: accepted, rejected: accepted < drafted)
         if accepted == drafted {
             length = min(Self.maximumDraft, length * 2)
             nextPause = 0
