@@ -682,6 +682,8 @@ CK_INL void CK_FN(mk_f16)(int nc, size_t n, const void *wv, const void *const *x
 // Q4_0 and Q4_K mat-vec / mat-mat / dot: llama.cpp's order, 16 rows per zmm (their mk_ above only
 // serve the isums).
 #include "ck_x86_512_rows16.h"
+// Q8_0 and Q5_0 mat-mats with VNNI: 16 rows lane per row.
+#include "ck_x86_512_r16s.h"
 
 CK_DEFINE_MAT(q5_K, CK_QKK)
 CK_DEFINE_MAT(q6_K, CK_QKK)
@@ -697,8 +699,9 @@ CK_INTERNAL void CK_FN(fill_table)(ck_kernels *k) {
     k->matvec[CK_TYPE_Q5_0] = CK_FN(matvec_q5_0_shared);
     k->matmul[CK_TYPE_Q5_0] = CK_FN(matmul_q5_0_shared);
 #if CK_VNNI
+    k->matmul[CK_TYPE_Q5_0] = CK_FN(matmul_q5_0_r16s);
     k->matvec[CK_TYPE_Q8_0] = CK_FN(matvec_q8_0_shared);
-    k->matmul[CK_TYPE_Q8_0] = CK_FN(matmul_q8_0_shared);
+    k->matmul[CK_TYPE_Q8_0] = CK_FN(matmul_q8_0_r16s);
     k->matmul[CK_TYPE_Q6_K] = CK_FN(matmul_q6_K_r16p);  // the repacked prefill for large batches
     k->matvec[CK_TYPE_Q4_0] = CK_FN(matvec_q4_0_q40s);
 #endif

@@ -27,12 +27,16 @@
 #define CK_SHARE_BYTES (96 * 1024)
 #endif
 
-// The two rows' block scales as one vector: lanes 0..7 d0, lanes 8..15 d1 (one vcvtph2ps, one vpermps).
-CK_INL __m512 CK_FN(pair_scales)(const void *d0, const void *d1) {
-    __m128i v = _mm_cvtsi32_si128((int)((uint32_t)ck_load_u16(d0) | ((uint32_t)ck_load_u16(d1) << 16)));
+// The block scales of rows 0..3 (of a step's one or two pairs), each in one 128-bit chunk: lanes 4r..4r+3
+// = d_r (one vcvtph2ps, one vpermps). Times a column's scale that is every row's d_w·d_a, rounded once as
+// llama.cpp's scalar product, for one vmulps per column and block whatever the rows; a pair's 8 + 8
+// lanes are then one vshuff32x4 of it (off the multiply ports, which vpdpbusd and the FMA keep busy).
+CK_INL __m512 CK_FN(quad_scales)(const void *d0, const void *d1, const void *d2, const void *d3) {
+    __m128i v = _mm_cvtsi64_si128((long long)((uint64_t)ck_load_u16(d0) | ((uint64_t)ck_load_u16(d1) << 16) |
+                                              ((uint64_t)ck_load_u16(d2) << 32) | ((uint64_t)ck_load_u16(d3) << 48)));
     __asm__("" : "+x"(v));  // as h2f: build the register in full
     const __m512 f = _mm512_castps128_ps512(_mm_cvtph_ps(v));
-    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), f);
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), f);
 }
 
 // The shares of activation vectors j0..j1 (block b of vector j at (j - j0) * nb + b). OFFSET: the
@@ -51,36 +55,37 @@ CK_INL void CK_FN(make_shares)(const void *xq, size_t xstride, size_t j0, size_t
     }
 }
 
-// np row pairs (w[2p], w[2p+1]) times nc columns whose shares are off/dx + c * nb; out[2p + 0/1][c] as
+// np (1..2) row pairs (w[2p], w[2p+1]) times nc columns whose shares are off/dx + c * nb; out[2p + 0/1][c] as
 // mk2. PAIR makes `wu`, the pair's weights as the unsigned operand (block w0 in the low 256 bits).
 #define CK_MK2S(t, BLK, PAIR)                                                                           \
     CK_INL void CK_FN(mk2s_##t)(int np, int nc, size_t nb, const BLK *const *w, const void *const *xv,   \
                                 const __m256i *off, const float *dx, float out[8][4], const char *pf) {  \
         const block_q8_0 *x[4];                                                                         \
-        __m512 acc[4][4];                                                                               \
+        __m512 acc[2][4];                                                                               \
         _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) x[c] = xv[c];                              \
         _Pragma("GCC unroll 4") for (int p = 0; p < np; ++p) {                                          \
             _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) acc[p][c] = _mm512_setzero_ps();       \
         }                                                                                               \
         for (size_t b = 0; b < nb; ++b) {                                                               \
             CK_FN(pairs_prefetch)(pf, b, (size_t)(np * 2) * sizeof(BLK));                              \
-            __m512i wus[4];                                                                             \
-            __m512 dws[4];                                                                              \
+            __m512i wus[2];                                                                             \
             _Pragma("GCC unroll 4") for (int p = 0; p < np; ++p) {                                      \
                 const BLK *w0 = &w[2 * p][b], *w1 = &w[2 * p + 1][b];                                   \
                 PAIR;                                                                                   \
                 wus[p] = wu;                                                                            \
-                dws[p] = CK_FN(pair_scales)(&w0->d, &w1->d);                                            \
             }                                                                                           \
-            /* Each column's broadcasts serve every pair. */                                            \
+            const __m512 dw4 = CK_FN(quad_scales)(&w[0][b].d, &w[1][b].d, &w[np > 1 ? 2 : 0][b].d,       \
+                                                  &w[np > 1 ? 3 : 1][b].d);                             \
+            /* Each column's broadcasts and scale products serve every pair. */                         \
             _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                      \
                 const size_t s = (size_t)c * nb + b;                                                    \
                 const __m512i y = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x[c][b].qs)); \
                 const __m512i o = _mm512_broadcast_i64x4(off[s]);                                       \
-                const __m512 da = _mm512_set1_ps(dx[s]);                                                \
+                const __m512 d4 = _mm512_mul_ps(dw4, _mm512_set1_ps(dx[s]));                            \
                 _Pragma("GCC unroll 4") for (int p = 0; p < np; ++p) {                                  \
                     const __m512i is = CK_FN(dpbusd)(o, wus[p], y);                                     \
-                    const __m512 d = _mm512_mul_ps(dws[p], da);                                         \
+                    const __m512 d = p == 0 ? _mm512_shuffle_f32x4(d4, d4, _MM_SHUFFLE(1, 1, 0, 0))     \
+                                            : _mm512_shuffle_f32x4(d4, d4, _MM_SHUFFLE(3, 3, 2, 2));    \
                     acc[p][c] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(is), acc[p][c]);                  \
                 }                                                                                       \
             }                                                                                           \

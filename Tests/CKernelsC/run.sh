@@ -24,7 +24,7 @@ bin="$build/test_kernels-$(basename "$cc")"
 # chunks (up to 2048 columns) and the in-kernel shares (wider rows); and the AVX2 Q5_0 / Q8_0 shares
 # (96 KiB, Q8_0's row-tile scales 32 KiB): 2 KiB each makes 1184-column rows take the column chunks
 # and 4096-column rows the fallback; Q8_0's 64-block scale chunks: 16 reaches their tails.
-flags=(-std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off -DCK_R16P6_MIN_BATCH=16 -DCK_R16P_MAX_BLOCKS=3 -DCK_R16P0_MAX_BLOCKS=5 -DCK_R8_SHARE_BYTES=512 -DCK_SHARE_BYTES=2048 -DCK_Q8_DWF_BYTES=2048 -DCK_Q8_CHUNK=16 -DCK_F16_ROUND_FLOATS=2048 -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels")
+flags=(-std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off -DCK_R16P6_MIN_BATCH=16 -DCK_R16P_MAX_BLOCKS=3 -DCK_R16P0_MAX_BLOCKS=5 -DCK_R8_SHARE_BYTES=512 -DCK_SHARE_BYTES=2048 -DCK_Q8_DWF_BYTES=2048 -DCK_Q8_CHUNK=16 -DCK_R16S_CHUNK=3 -DCK_R16S_MIN_BATCH=2 -DCK_F16_ROUND_FLOATS=2048 -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels")
 bin_ops="$build/test_ops-$(basename "$cc")"
 echo "== build: $cc ${flags[*]} $*"
 nice "$cc" "${flags[@]}" "$@" -o "$bin" "$root"/Sources/CKernels/*.c "$root/Tests/CKernelsC/test_kernels.c" -lm -lpthread
