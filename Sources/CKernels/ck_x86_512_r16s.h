@@ -26,7 +26,9 @@
 // a chunk is repacked, and with 32-block chunks the memory sat idle through long column walks. Streaming 512
 // MiB at 2 threads on Zen 4, Q8_0 4 columns over the mat-vec, 4 alternated runs: 32 blocks 1.48-1.77x, 8
 // blocks 1.20-1.30x (except one 1.76x); in cache 8 blocks cost ~3% at 32 columns, nothing at 4 or 8.
+#ifndef CK_R16S_SMALL_CHUNK
 #define CK_R16S_SMALL_CHUNK (CK_R16S_CHUNK < 8 ? CK_R16S_CHUNK : 8)
+#endif
 #define CK_R16S_MAX_COLUMNS 32  // columns per share pass (their lanes: 16 KiB on the stack)
 // The smallest batch that takes it: the repack (two or three 16 x 4 transposes per block and 16 rows)
 // pays from 4 columns. In cache, 128 rows x 4096, 1 thread, Zen 4, ns per row block and column, shared
