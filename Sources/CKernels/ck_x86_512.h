@@ -490,11 +490,21 @@ CK_INL void CK_FN(q6_K_scales)(const block_q6_K *w, __m512i scv[4], __m256i *sc1
     *sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
     *off = _mm512_zextsi256_si512(_mm256_mullo_epi16(*sc16, _mm256_set1_epi16(-32)));
     const __m512i s = _mm512_castsi256_si512(*sc16);
+#if CK_VNNI
+    // scv[h] (h = 0, 1), dword j: the int16 pair (scale of zmm 2h's dword j, of zmm 2h + 1's), i.e.
+    // (4·2h + j / 4, 4·(2h + 1) + j / 4); scv[2], scv[3] unused.
+    const __m512i base = _mm512_set_epi16(7, 3, 7, 3, 7, 3, 7, 3, 6, 2, 6, 2, 6, 2, 6, 2, 5, 1, 5, 1, 5, 1, 5, 1, 4, 0, 4, 0, 4, 0, 4, 0);
+    _Pragma("GCC unroll 2") for (int h = 0; h < 2; ++h) {
+        scv[h] = _mm512_permutexvar_epi16(_mm512_add_epi16(base, _mm512_set1_epi16((short)(8 * h))), s);
+    }
+    scv[2] = scv[3] = _mm512_setzero_si512();
+#else
     const __m512i base = _mm512_set_epi64(0x0003000300030003LL, 0x0003000300030003LL, 0x0002000200020002LL,
                                           0x0002000200020002LL, 0x0001000100010001LL, 0x0001000100010001LL, 0, 0);
     _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) {
         scv[p] = _mm512_permutexvar_epi16(_mm512_add_epi16(base, _mm512_set1_epi16((short)(4 * p))), s);
     }
+#endif
 }
 
 // The int32 lanes of one (row block, activation block): lane l and l + 8 hold chunk 2p and 2p + 1's
@@ -502,10 +512,25 @@ CK_INL void CK_FN(q6_K_scales)(const block_q6_K *w, __m512i scv[4], __m256i *sc1
 CK_INL __m512i CK_FN(q6_K_isum)(const __m512i q[4], const __m512i scv[4], __m512i off, const block_q8_K *a) {
     __m512i acc = CK_FN(dpwssd)(_mm512_setzero_si512(),
                                 _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)a->bsums)), off);
+#if CK_VNNI
+    // scv[0] / scv[1]: the (p = 0, 1) and (2, 3) scale pairs of q6_K_scales_vnni. Dword j of zmm p's
+    // vpdpbusd is the 4-element sum 64p + 4j..+3 (|sum| <= 4·63·128 < 2^15, so it fits an int16); two
+    // zmm's sums side by side as the int16 pair of each dword meet their two scales in one vpdpwssd:
+    // 6 multiplies per block and column where vpmaddubsw + vpdpwssd took 8, the same integers.
+    __m512i d[4];
+    _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) {
+        d[p] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[p], _mm512_loadu_si512((const void *)(a->qs + 64 * p)));
+    }
+    _Pragma("GCC unroll 2") for (int h = 0; h < 2; ++h) {
+        const __m512i pair = _mm512_mask_blend_epi16((__mmask32)0xAAAAAAAAu, d[2 * h], _mm512_slli_epi32(d[2 * h + 1], 16));
+        acc = _mm512_dpwssd_epi32(acc, pair, scv[h]);
+    }
+#else
     _Pragma("GCC unroll 4") for (int p = 0; p < 4; ++p) {
         const __m512i y = _mm512_loadu_si512((const void *)(a->qs + 64 * p));
         acc = CK_FN(dpwssd)(acc, _mm512_maddubs_epi16(q[p], y), scv[p]);
     }
+#endif
     return acc;
 }
 
