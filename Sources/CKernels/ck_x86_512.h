@@ -482,7 +482,8 @@ CK_INL void CK_FN(q6_K_unpack)(const block_q6_K *w, __m512i q[4]) {
     }
 }
 
-// scv[p]: zmm p's int16 group scales (as q6_K_unpack lays the elements out); sc16: the 16 scales as
+// scv[p]: zmm p's int16 group scales (as q6_K_unpack lays the elements out; with VNNI, scv[0] and
+// scv[1] instead hold the scale pairs q6_K_isum's vpdpbusd pairs meet); sc16: the 16 scales as
 // int16; off: the 16 scales times -32 as int16 pairs in the low 256 bits (zero above), so that one
 // vpdpwssd against the activation's bsums starts lane l (l < 8) at -32·(bsum_2l·sc_2l + bsum_2l+1·sc_2l+1),
 // the offset llama.cpp subtracts (|32·sc| <= 4096, |bsum| <= 2048: exact in int32).

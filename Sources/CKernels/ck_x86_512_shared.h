@@ -17,7 +17,9 @@
 // mk2_q8_0 / mk2_q5_0 (the C tests compare both with the scalar reference).
 //
 // Per row pair, block and column that leaves vpdpbusd (its start and the broadcast activation come
-// from memory), vcvtdq2ps, vmulps and vfmadd: 4 vector instructions, where mk2 had 7 to 9. The mat-mat
+// from memory), vcvtdq2ps, vfmadd and the pair's lanes of the column's scale products (one vmulps per
+// column and block for the step's rows, see quad_scales), where mk2 had 7 to 9. With VNNI, mat-mats of
+// 4 columns or more take the lane-per-row kernel (ck_x86_512_r16s.h) instead. The mat-mat
 // takes two row pairs per step, so each column's broadcasts (the activation, the offset: a load and a
 // shuffle each on Zen 4) serve four rows: in cache, 4 columns, 0.61 -> 0.57 ns per row block and
 // column (Q8_0), 0.65 -> 0.62 (Q5_0); Qwen2.5 0.5B (mostly Q5_0) decoding 4 streams at 2 threads,
