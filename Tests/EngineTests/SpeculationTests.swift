@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 import Tokenization
 
-/// Speculative decoding: prompt lookup finds the latest earlier occurrence of the sequence's ending,
+/// Speculative decoding: prompt lookup follows a copy and finds it again where it broke,
 /// the guess length adapts and pauses, verification accepts exactly the guesses the sampler would have
 /// drawn, and on real files (tiny fixtures, a sliding-window model whose rings wrap, and the real
 /// models when present) the text with speculation is the text without it, greedy and seeded, alone
@@ -49,33 +49,94 @@ import Tokenization
         #expect(none.propose(limit: 0) == [])
     }
 
-    /// Random sequences over a small alphabet: every proposal continues an earlier occurrence of the
-    /// longest matching ending, checked against a brute-force search.
+    @Test func followsACopyThroughNGramsThatRecurElsewhere() {
+        // The prompt: "a x b x c x d", where x (9) recurs. The output copies it from its start; at "x"
+        // the latest occurrence of the ending ("d" follows the last x) would be wrong, the copy is not.
+        var index = NGramIndex(orders: [2, 1])
+        let source: [Int32] = [1, 9, 2, 9, 3, 9, 4, 0]
+        index.append(contentsOf: source)
+        index.append(contentsOf: [1] as [Int32])
+        #expect(index.propose(limit: 2) == [9, 2])
+        // The sequence takes "9" (as guessed): the copy goes on from its place, not from the latest 9.
+        index.append(contentsOf: [9] as [Int32])
+        #expect(index.propose(limit: 3) == [2, 9, 3])
+        index.append(contentsOf: [2, 9] as [Int32])
+        #expect(index.propose(limit: 1) == [3])
+    }
+
+    @Test func aBrokenCopyIsFoundAgainAfterWhereItBroke() {
+        // The prompt has "5 6" twice: after 1 and after 4. The output copies "1 5 6 2 3" from the start,
+        // writes 8 where the source has 4 (an edit), then "5 6": the copy broke at the 4, and the first
+        // "5 6" after it is the prompt's second one, not the latest (the output's own "5 6 2 3").
+        let prompt: [Int32] = [1, 5, 6, 2, 3, 4, 5, 6, 7, 0]
+        var index = NGramIndex(orders: [2, 1])
+        index.append(contentsOf: prompt + [1])
+        #expect(index.propose(limit: 3) == [5, 6, 2])
+        index.append(contentsOf: [5, 6, 2, 3] as [Int32])
+        #expect(index.propose(limit: 2) == [4, 5])
+        index.append(contentsOf: [8] as [Int32])
+        #expect(index.propose(limit: 2) == [])  // "3 8" and "8" never occurred
+        index.append(contentsOf: [5, 6] as [Int32])
+        #expect(index.propose(limit: 2) == [7, 0])
+        // With no copy broken before, the latest occurrence wins.
+        var fresh = NGramIndex(orders: [2, 1])
+        fresh.append(contentsOf: prompt + [1, 5, 6, 2, 3, 9, 5, 6])
+        #expect(fresh.propose(limit: 2) == [2, 3])
+    }
+
+    /// Random sequences over a small alphabet (the sequence fed a few tokens at a time, as steps do):
+    /// every proposal is the one a direct reading of the rules gives (follow the copy; after a break,
+    /// the longest matching ending's first occurrence at or after the break, else its latest).
     @Test func proposalsMatchABruteForceSearch() {
         var random = SeededRandom(seed: 5)
         for _ in 0..<50 {
             var index = NGramIndex()
+            var reference = BruteForceLookup(orders: [4, 3, 2])
             var tokens: [Int32] = []
-            for _ in 0..<200 {
-                let token = Int32.random(in: 0..<6, using: &random)
-                tokens.append(token)
-                index.append(contentsOf: [token])
-                let got = index.propose(limit: 4)
-                #expect(got == Self.bruteForce(tokens, orders: [4, 3, 2], limit: 4))
+            while tokens.count < 200 {
+                let proposal = index.propose(limit: 4)
+                #expect(proposal == reference.propose(limit: 4))
+                // The next tokens: the proposal's first few (a guess accepted in part), then others.
+                var more = Array(proposal.prefix(Int.random(in: 0...proposal.count, using: &random)))
+                for _ in 0..<Int.random(in: 1...2, using: &random) { more.append(Int32.random(in: 0..<6, using: &random)) }
+                tokens += more
+                index.append(contentsOf: more)
+                reference.append(more)
             }
         }
     }
 
-    static func bruteForce(_ tokens: [Int32], orders: [Int], limit: Int) -> [Int32] {
-        let end = tokens.count - 1
-        for order in orders where order <= end {
-            let suffix = tokens[(end - order + 1)...end]
-            for position in stride(from: end - 1, through: order - 1, by: -1)
-            where Array(tokens[(position - order + 1)...position]) == Array(suffix) {
-                return Array(tokens[(position + 1)..<min(tokens.count, position + 1 + limit)])
+    /// The rules of `NGramIndex`, read directly: a list scan instead of hashes.
+    struct BruteForceLookup {
+        let orders: [Int]
+        var tokens: [Int32] = []
+        var cursor: Int?
+        var anchor: Int?
+
+        mutating func append(_ more: [Int32]) {
+            for token in more {
+                if let next = cursor {
+                    if next < tokens.count, tokens[next] == token { cursor = next + 1 } else { anchor = next; cursor = nil }
+                }
+                tokens.append(token)
             }
         }
-        return []
+
+        mutating func propose(limit: Int) -> [Int32] {
+            guard tokens.count >= 2 else { return [] }
+            let end = tokens.count - 1
+            if let next = cursor, next <= end { return Array(tokens[next..<min(tokens.count, next + limit)]) }
+            for order in orders where order <= end {
+                let suffix = Array(tokens[(end - order + 1)...end])
+                let found = (order - 1..<end).filter { Array(tokens[($0 - order + 1)...$0]) == suffix }
+                guard let latest = found.last else { continue }
+                let position = anchor.flatMap { anchor in found.first { $0 + 1 >= anchor } } ?? latest
+                cursor = position + 1
+                return Array(tokens[(position + 1)..<min(tokens.count, position + 1 + limit)])
+            }
+            cursor = nil
+            return []
+        }
     }
 
     // MARK: - Adapting
