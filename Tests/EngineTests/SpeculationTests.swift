@@ -453,6 +453,43 @@ import Tokenization
         }
     }
 
+    /// Seeded sampling on 20 prompts per real model (each asks to copy or edit a different passage, so
+    /// guesses are made and some are rejected by the draw): the same ids and text with and without
+    /// prompt lookup, prompt by prompt.
+    @Test func seededSamplingIsIdenticalOnTwentyPrompts() throws {
+        let subjects = ["area", "volume", "parse", "render", "merge", "split", "score", "clamp", "encode", "decode"]
+        for path in Fixtures.presentRealModels {
+            let loaded = try LoadedModel(modelPath: path, contextLength: 384, threads: 2, environment: [:])
+            guard let tokenizer = loaded.tokenizer else { continue }
+            let context = InferenceContext(loaded: loaded)
+            var drafted = 0
+            var accepted = 0
+            for i in 0..<20 {
+                let name = subjects[i % subjects.count]
+                let passage = "def \(name)(a, b):\n    total = a + b * \(i + 2)\n    return total\n\n\ndef \(name)_all(items):\n    return [\(name)(x, \(i)) for x in items]\n"
+                let ask = i < 10 ? "Copy this code exactly." : "Rename `\(name)` to `\(name)_v2` in this code."
+                let prompt = tokenizer.encode(ask + "\n\n" + passage + "\nAnswer:\n", addSpecial: true)
+                let seed = UInt64(100 + i)
+                var texts: [String] = []
+                var ids: [[Int32]] = []
+                for mode in [SpeculativeMode.off, .ngram] {
+                    var text = ""
+                    let outcome = try context.generate(Self.request(prompt, seed: seed, maxTokens: 28, speculative: mode)) {
+                        if case .text(let t) = $0 { text += t }
+                    }
+                    texts.append(text)
+                    ids.append(outcome.generated)
+                    drafted += outcome.draftedTokens
+                    accepted += outcome.acceptedTokens
+                }
+                #expect(ids[1] == ids[0], "\(path) prompt \(i) seed \(seed)")
+                #expect(texts[1] == texts[0])
+            }
+            // Guesses were made, and the draw rejected some of them.
+            #expect(accepted > 0 && accepted < drafted, "\(path): \(accepted) of \(drafted)")
+        }
+    }
+
     // MARK: - Draft model
 
     static let target = Fixtures.path("models/tiny-llama-Q8_0.gguf")
