@@ -535,11 +535,14 @@ CK_INL __m512i CK_FN(q6_K_isum)(const __m512i q[4], const __m512i scv[4], __m512
     return acc;
 }
 
-// How far ahead (bytes) the mat-mat prefetches the weights it walks. With 2..8 columns the kernel is
-// compute-bound, and the hardware prefetchers then let the stream fall behind: measured on Zen 4 at 2
-// threads over 512 MiB, 4 columns over 1 took 2.1-2.4x without and 1.33-1.6x with 2-4 KiB ahead.
+// How far ahead (bytes) the mat-mat prefetches the weights it walks, and into which cache. With 2..8
+// columns the kernel is compute-bound, and the hardware prefetchers then let the stream fall behind:
+// measured on Zen 4 at 2 threads over 512 MiB, 4 columns over 1 took 2.1-2.4x without and 1.33-1.6x
+// with 2-4 KiB ahead into L1. Into L2 (T1) and 16 KiB ahead instead (6 alternated rounds, medians):
+// 2 columns 1.07 -> 0.97x, 4 columns 1.39 -> 1.25x, 8 columns 2.64 -> 2.3x the mat-vec's time: a
+// line fetched that far ahead into L1 was evicted by the columns' own traffic before its turn.
 #ifndef CK_Q6_MM_PF
-#define CK_Q6_MM_PF 4096
+#define CK_Q6_MM_PF 16384
 #endif
 
 // llama.cpp's x86 ggml_vec_dot_q6_K_q8_K (__AVX2__ branch, also its AVX-512 build's; Q6_K is not
@@ -558,7 +561,7 @@ CK_INL void CK_FN(mk_q6_K)(int nc, size_t nb, const void *wv, const void *const 
     for (size_t b = 0; b < nb; ++b) {
         if (nc > 1) {
             _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
-                _mm_prefetch((const char *)&w[b] + CK_Q6_MM_PF + 64 * k, _MM_HINT_T0);
+                _mm_prefetch((const char *)&w[b] + CK_Q6_MM_PF + 64 * k, _MM_HINT_T1);
             }
         }
         __m512i q[4], scv[4], off;
