@@ -262,7 +262,7 @@ static TGT void avx512_attend_after_scores(const ck_attend_args *a) {
 // The register kernel above walks the positions once per 16 output dimensions and per head, reading
 // 32 of each V row's 256 bytes (head_dim 128) each time: from L2 once the rows outgrow L1, a whole
 // line per 16 FMAs, 8 times per row and head. Here slot s's positions (p = s mod 64: accumulator
-// s / 16, lane s % 16 of ggml_vec_dot_f16's blocking) are walked in order for up to 4 heads and 32
+// s / 16, lane s % 16 of ggml_vec_dot_f16's blocking) are walked in order for up to 4 heads and 32 or 64
 // output dimensions at once, so each V line is loaded and converted once per group of heads and used
 // whole; each slot's 32-dimension vectors go to the head's slot rows (scratch after the scores, 64 x
 // head_dim), and the reduction tree then runs on them. Every (head, slot, dimension) takes the same
@@ -270,7 +270,13 @@ static TGT void avx512_attend_after_scores(const ck_attend_args *a) {
 // In cache at head_dim 128, 4 heads, Zen 4, ns per position and head: softmax and P·V 9.5 -> 5.0 (walk
 // 3.9, tree 0.5, softmax 0.6) at 1,024 positions; 12.2 -> 7.3 at 256, where the tree's fixed cost shows.
 
-INL void avx512_pv_walk_n(const ck_attend_args *a, const int n) {
+//
+// A walk takes 16·vecs dimensions (vecs = 2 or 4) of each row it visits. With 4 (head_dim a multiple
+// of 64) it takes 128 bytes of a row (two adjacent lines), 16 accumulators for 4 heads, so the walks
+// over rows 8 KiB and more apart (64 positions × head_dim × 2 bytes) are half as many as with 2.
+// Measured in cache (Zen 4, head_dim 64, 7 heads, 1,800 positions): 1.75-1.83 -> 1.21 ns per
+// position and head.
+INL void avx512_pv_walk_n(const ck_attend_args *a, const int n, const int vecs) {
     const size_t d = a->head_dim, first = a->first, visible = a->visible, cells = a->cells;
     const size_t row_start = first / 64 * 64, width = (visible + 63) / 64 * 64;
     const uint8_t *values = a->values;
@@ -280,73 +286,30 @@ INL void avx512_pv_walk_n(const ck_attend_args *a, const int n) {
         pr[h] = a[h].scratch + d;
         slots[h] = a[h].scratch + d + width;
     }
-    for (size_t c = 0; c < d; c += 32) {
+    for (size_t c = 0; c < d; c += 16 * (size_t)vecs) {
         for (size_t s = 0; s < 64; ++s) {
-            __m512 acc[4][2];
-            for (int h = 0; h < n; ++h) acc[h][0] = acc[h][1] = _mm512_setzero_ps();
+            __m512 acc[4][4];
+            for (int h = 0; h < n; ++h) {
+                for (int t = 0; t < vecs; ++t) acc[h][t] = _mm512_setzero_ps();
+            }
             size_t p = row_start + s;
             if (p < first) p += 64;
             size_t cell = p % cells;
             for (; p < visible; p += 64) {
                 const uint8_t *v = values + 2 * (cell * d + c);
-                const __m512 v0 = avx512_load_f16(v), v1 = avx512_load_f16(v + 32);
+                __m512 vv[4];
+                for (int t = 0; t < vecs; ++t) vv[t] = avx512_load_f16(v + 32 * (size_t)t);
                 for (int h = 0; h < n; ++h) {
                     const __m512 w = _mm512_set1_ps(pr[h][p]);
-                    acc[h][0] = _mm512_fmadd_ps(v0, w, acc[h][0]);
-                    acc[h][1] = _mm512_fmadd_ps(v1, w, acc[h][1]);
+                    for (int t = 0; t < vecs; ++t) acc[h][t] = _mm512_fmadd_ps(vv[t], w, acc[h][t]);
                 }
                 cell += 64;
                 while (cell >= cells) cell -= cells;
             }
             for (int h = 0; h < n; ++h) {
-                _mm512_storeu_ps(slots[h] + s * d + c, acc[h][0]);
-                _mm512_storeu_ps(slots[h] + s * d + c + 16, acc[h][1]);
+                for (int t = 0; t < vecs; ++t) _mm512_storeu_ps(slots[h] + s * d + c + 16 * (size_t)t, acc[h][t]);
             }
         }
-    }
-}
-
-// avx512_pv_walk_n 64 dimensions at a time (head_dim a multiple of 64): each slot's walk takes 128
-// bytes of a row (two adjacent lines) for all n heads at once, 16 accumulators, so the walks over
-// rows 8 KiB and more apart (64 positions × head_dim × 2 bytes) are half as many as 32 at a time.
-// Measured in cache (Zen 4, head_dim 64, 7 heads, 1,800 positions): 1.75-1.83 -> 1.21 ns per
-// position and head. The same FMAs per (head, slot, dimension) in the same position order: the same
-// bits.
-INL void avx512_pv_walk64_n(const ck_attend_args *a, const int n) {
-    const size_t d = a->head_dim, first = a->first, visible = a->visible, cells = a->cells;
-    const size_t row_start = first / 64 * 64, width = (visible + 63) / 64 * 64;
-    const uint8_t *values = a->values;
-    const float *pr[4];
-    float *slots[4];
-    for (int h = 0; h < n; ++h) {
-        pr[h] = a[h].scratch + d;
-        slots[h] = a[h].scratch + d + width;
-    }
-    for (size_t c = 0; c < d; c += 64) {
-    for (size_t s = 0; s < 64; ++s) {
-        __m512 acc[4][4];
-        for (int h = 0; h < n; ++h) acc[h][0] = acc[h][1] = acc[h][2] = acc[h][3] = _mm512_setzero_ps();
-        size_t p = row_start + s;
-        if (p < first) p += 64;
-        size_t cell = p % cells;
-        for (; p < visible; p += 64) {
-            const uint8_t *v = values + 2 * (cell * d + c);
-            const __m512 v0 = avx512_load_f16(v), v1 = avx512_load_f16(v + 32), v2 = avx512_load_f16(v + 64),
-                         v3 = avx512_load_f16(v + 96);
-            for (int h = 0; h < n; ++h) {
-                const __m512 w = _mm512_set1_ps(pr[h][p]);
-                acc[h][0] = _mm512_fmadd_ps(v0, w, acc[h][0]);
-                acc[h][1] = _mm512_fmadd_ps(v1, w, acc[h][1]);
-                acc[h][2] = _mm512_fmadd_ps(v2, w, acc[h][2]);
-                acc[h][3] = _mm512_fmadd_ps(v3, w, acc[h][3]);
-            }
-            cell += 64;
-            while (cell >= cells) cell -= cells;
-        }
-        for (int h = 0; h < n; ++h) {
-            for (int t = 0; t < 4; ++t) _mm512_storeu_ps(slots[h] + s * d + c + 16 * (size_t)t, acc[h][t]);
-        }
-    }
     }
 }
 
@@ -355,20 +318,19 @@ INL void avx512_pv_walk64_n(const ck_attend_args *a, const int n) {
 // for an A/B).
 static TGT void avx512_pv_walk(const ck_attend_args *a, size_t n) {
 #ifndef CK_PV_HALVES
-    if (a->head_dim % 64 == 0) {
-        switch (n) {
-        case 4: avx512_pv_walk64_n(a, 4); return;
-        case 3: avx512_pv_walk64_n(a, 3); return;
-        case 2: avx512_pv_walk64_n(a, 2); return;
-        default: avx512_pv_walk64_n(a, 1); return;
-        }
-    }
+    const int vecs = a->head_dim % 64 == 0 ? 4 : 2;
+#else
+    const int vecs = 2;
 #endif
-    switch (n) {  // each count its own unrolled copy, the accumulators in registers
-    case 4: avx512_pv_walk_n(a, 4); break;
-    case 3: avx512_pv_walk_n(a, 3); break;
-    case 2: avx512_pv_walk_n(a, 2); break;
-    default: avx512_pv_walk_n(a, 1); break;
+    switch (n * 8 + (size_t)vecs) {  // each shape its own unrolled copy, the accumulators in registers
+    case 4 * 8 + 4: avx512_pv_walk_n(a, 4, 4); break;
+    case 3 * 8 + 4: avx512_pv_walk_n(a, 3, 4); break;
+    case 2 * 8 + 4: avx512_pv_walk_n(a, 2, 4); break;
+    case 1 * 8 + 4: avx512_pv_walk_n(a, 1, 4); break;
+    case 4 * 8 + 2: avx512_pv_walk_n(a, 4, 2); break;
+    case 3 * 8 + 2: avx512_pv_walk_n(a, 3, 2); break;
+    case 2 * 8 + 2: avx512_pv_walk_n(a, 2, 2); break;
+    default: avx512_pv_walk_n(a, 1, 2); break;
     }
 }
 
